@@ -1,0 +1,122 @@
+"""A sample organisation's website that embeds the kit's forms, kit included.
+
+``python -m demo_site`` serves it; ``flask --app demo_site ecitiz …`` runs the kit's
+commands against its data. Everything it needs is created on first start in
+``ECITIZ_DATA_DIR`` (default ``./instance``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from flask import Flask, abort, redirect, render_template, request, url_for
+
+from ecitiz_kit import EcitizKit
+from ecitiz_kit.config import DEFAULTS
+from ecitiz_kit.definitions import load_catalog
+from ecitiz_kit.extension import state
+from ecitiz_kit.passwords import hash_password
+from ecitiz_kit.snippets import iframe_snippet
+
+ORG_SLUG = "val-fleuri"
+ORG_NAME = "Val-Fleuri Entreprendre"
+ADMIN_EMAIL = "admin@val-fleuri.example"
+FORMS = ("aid-request", "attestation")
+DEFAULT_ORIGINS = ("http://127.0.0.1:5000", "http://localhost:5000")
+KIT_PREFIX = "/kit"
+
+
+def create_app(origins: tuple[str, ...] = DEFAULT_ORIGINS) -> Flask:
+    """The demo site; ``origins`` are the addresses it is visited at."""
+    data_dir = Path(os.environ.get("ECITIZ_DATA_DIR", DEFAULTS["ECITIZ_DATA_DIR"]))
+    data_dir.mkdir(parents=True, exist_ok=True)
+    app = Flask(__name__)
+    app.config.update(
+        SECRET_KEY=_secret_key(data_dir),
+        ECITIZ_DATA_DIR=str(data_dir),
+        ECITIZ_URL_PREFIX=KIT_PREFIX,
+    )
+    EcitizKit(app)
+    with app.app_context():
+        seed(origins)
+
+    @app.get("/")
+    def home() -> str:
+        return render_template("home.html", organisation=ORG_NAME)
+
+    @app.get("/aide")
+    def aid() -> str:
+        return _form_page("aid-request")
+
+    @app.get("/attestation")
+    def attestation() -> str:
+        return _form_page("attestation")
+
+    @app.get("/suivi")
+    def follow() -> object:
+        link = request.args.get("link", "").strip()
+        if link:
+            path = urlsplit(link).path
+            prefix = url_for("ecitiz.status", token="x")[:-1]
+            token = path[len(prefix):] if path.startswith(prefix) else ""
+            if token and "/" not in token:
+                return redirect(url_for("ecitiz.status", token=token), 303)
+            return render_template("follow.html", error=True, link=link), 400
+        return render_template("follow.html", error=False, link="")
+
+    return app
+
+
+def _form_page(form_id: str) -> str:
+    kit = state()
+    organisation = kit.store.organisation(ORG_SLUG)
+    row = organisation and kit.store.enabled_form(organisation["id"], form_id)
+    if not row:
+        abort(404)
+    url = url_for("ecitiz.form_page", org=ORG_SLUG, form_id=form_id, _external=True)
+    title = row["title_override"] or load_catalog(form_id).title["fr"]
+    return render_template(
+        f"{form_id}.html", snippet=iframe_snippet(url, title, "fr"), title=title
+    )
+
+
+def seed(origins: tuple[str, ...]) -> None:
+    """Create the sample organisation, its forms, origins and admin, once."""
+    kit = state()
+    store = kit.store
+    organisation = store.organisation(ORG_SLUG) or store.create_organisation(
+        ORG_SLUG, ORG_NAME, "contact@val-fleuri.example"
+    )
+    for form_id in FORMS:
+        if store.enabled_form(organisation["id"], form_id) is None:
+            definition = load_catalog(form_id)
+            store.enable_form(organisation["id"], form_id, definition.version, None, 730)
+    for origin in origins:
+        store.add_allowed_origin(organisation["id"], origin)
+    if store.staff_by_email(ADMIN_EMAIL) is None:
+        password = secrets.token_urlsafe(12)
+        store.create_staff(organisation["id"], ADMIN_EMAIL, hash_password(password))
+        _write_private(kit.data_dir / "demo-admin.txt", f"{ADMIN_EMAIL}\n{password}\n")
+
+
+def admin_login(app: Flask) -> tuple[str, str]:
+    """The demo admin's e-mail and password, as written on first start."""
+    path = state(app).data_dir / "demo-admin.txt"
+    email, password = path.read_text().split("\n")[:2]
+    return email, password
+
+
+def _secret_key(data_dir: Path) -> str:
+    path = data_dir / "secret_key"
+    if not path.exists():
+        _write_private(path, secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _write_private(path: Path, content: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fp:
+        fp.write(content)

@@ -1,0 +1,203 @@
+"""The ``flask ecitiz`` commands, the same in any application that mounts the kit."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app, url_for
+from flask.cli import AppGroup
+
+from .definitions import (
+    catalog_ids,
+    definition_to_json,
+    load_catalog,
+    load_definition,
+)
+from .errors import DefinitionError, UnknownObject
+from .extension import state
+from .i18n import text
+from .origins import BadOrigin, normalise_origin
+from .passwords import WeakPassword, hash_password
+from .snippets import iframe_snippet
+from .submissions import find_form
+
+group = AppGroup("ecitiz", help="Manage ecitiz-kit organisations, forms and staff.")
+
+SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DEFAULT_BASE_URL = "http://127.0.0.1:5000"
+
+
+def _organisation(slug: str) -> dict:
+    organisation = state().store.organisation(slug)
+    if organisation is None:
+        raise click.ClickException(
+            f"no organisation {slug!r}; create it with: flask ecitiz create-org {slug}"
+            " --name NAME"
+        )
+    return organisation
+
+
+@group.command("init-db")
+def init_db() -> None:
+    """Create or upgrade the database."""
+    kit = state()
+    version = kit.store.migrate()
+    click.echo(f"Database ready at {kit.store.path} (schema version {version}).")
+
+
+@group.command("create-org")
+@click.argument("slug")
+@click.option("--name", required=True, help="The organisation's name as people read it.")
+@click.option("--contact", default=None, help="E-mail address of the organisation.")
+def create_org(slug: str, name: str, contact: str | None) -> None:
+    """Create an organisation; SLUG appears in its form addresses."""
+    if not SLUG.match(slug):
+        raise click.ClickException(
+            f"{slug!r} is not a valid slug: use 2 to 40 lower-case letters, digits and"
+            " dashes, starting and ending with a letter or digit."
+        )
+    if not name.strip() or len(name) > 200:
+        raise click.ClickException("--name must be between 1 and 200 characters.")
+    if contact is not None and not EMAIL.match(contact):
+        raise click.ClickException(f"{contact!r} is not an e-mail address.")
+    store = state().store
+    if store.organisation(slug) is not None:
+        raise click.ClickException(f"organisation {slug!r} already exists.")
+    store.create_organisation(slug, name.strip(), contact)
+    click.echo(f"Created organisation {slug!r} ({name.strip()}).")
+
+
+@group.command("enable-form")
+@click.argument("org")
+@click.argument("form")
+@click.option("--title", default=None, help="Show this title instead of the form's.")
+@click.option(
+    "--retention-days",
+    type=click.IntRange(1, 36500),
+    default=None,
+    help="Days to keep requests after their last change (default: ECITIZ_RETENTION_DAYS).",
+)
+def enable_form(org: str, form: str, title: str | None, retention_days: int | None) -> None:
+    """Enable FORM (a ready-made id or a definition file) for organisation ORG."""
+    organisation = _organisation(org)
+    try:
+        if form in catalog_ids():
+            definition, source = load_catalog(form), None
+        elif form.endswith(".json") or Path(form).exists():
+            definition = load_definition(form)
+            source = definition_to_json(definition)
+        else:
+            raise click.ClickException(
+                f"no ready-made form {form!r} and no such file (ready-made forms: "
+                f"{', '.join(catalog_ids())})."
+            )
+    except (DefinitionError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if source is not None and definition.id in catalog_ids():
+        raise click.ClickException(
+            f"{form}: the id {definition.id!r} is a ready-made form's; give your form"
+            " its own id."
+        )
+    state().store.enable_form(
+        organisation["id"],
+        definition.id,
+        definition.version,
+        source,
+        retention_days or current_app.config["ECITIZ_RETENTION_DAYS"],
+        title.strip() if title and title.strip() else None,
+    )
+    click.echo(
+        f"Enabled form {definition.id!r} (version {definition.version}) for {org!r}."
+    )
+
+
+@group.command("allow-origin")
+@click.argument("org")
+@click.argument("url")
+def allow_origin(org: str, url: str) -> None:
+    """Let the website at URL (scheme://host[:port]) embed ORG's forms."""
+    organisation = _organisation(org)
+    try:
+        origin = normalise_origin(url)
+    except BadOrigin as exc:
+        raise click.ClickException(str(exc)) from None
+    if state().store.add_allowed_origin(organisation["id"], origin):
+        click.echo(f"{origin} may now embed the forms of {org!r}.")
+    else:
+        click.echo(f"{origin} was already allowed for {org!r}.")
+
+
+@group.command("create-admin")
+@click.argument("org")
+@click.argument("email")
+def create_admin(org: str, email: str) -> None:
+    """Create a staff account for ORG; the password is read from standard input."""
+    organisation = _organisation(org)
+    if not EMAIL.match(email) or len(email) > 254:
+        raise click.ClickException(f"{email!r} is not an e-mail address.")
+    store = state().store
+    if store.staff_by_email(email) is not None:
+        raise click.ClickException(f"a staff account for {email} already exists.")
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        password_hash = hash_password(password)
+    except WeakPassword as exc:
+        raise click.ClickException(str(exc)) from None
+    store.create_staff(organisation["id"], email, password_hash)
+    click.echo(f"Created staff account {email} for {org!r}.")
+
+
+@group.command("list-forms")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
+def list_forms(as_json: bool) -> None:
+    """List the ready-made forms."""
+    rows = [
+        {"id": form_id, "version": d.version, "title": text(d.title, "en")}
+        for form_id in catalog_ids()
+        for d in [load_catalog(form_id)]
+    ]
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['id']:<16} v{row['version']:<3} {row['title']}")
+
+
+@group.command("snippet")
+@click.argument("org")
+@click.argument("form")
+@click.option("--base-url", default=None, help="Address of the kit, e.g. https://forms.example.org.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default=None)
+def snippet(org: str, form: str, base_url: str | None, lang: str | None) -> None:
+    """Print the HTML that ORG pastes into its website to show FORM."""
+    kit = state()
+    organisation = _organisation(org)
+    try:
+        public_form = find_form(kit.store, kit.forms, org, form)
+    except UnknownObject:
+        raise click.ClickException(
+            f"form {form!r} is not enabled for {org!r}; enable it with: flask ecitiz"
+            f" enable-form {org} {form}"
+        ) from None
+    base = base_url or current_app.config["ECITIZ_PUBLIC_URL"] or DEFAULT_BASE_URL
+    try:
+        base = normalise_origin(base)
+    except BadOrigin as exc:
+        raise click.ClickException(f"--base-url {exc}") from None
+    lang = lang or current_app.config["ECITIZ_DEFAULT_LANGUAGE"]
+    with current_app.test_request_context(base_url=base):
+        url = url_for(
+            "ecitiz.form_page",
+            org=organisation["slug"],
+            form_id=public_form.row["form_id"],
+            _external=True,
+        )
+    click.echo(iframe_snippet(url, public_form.title(lang), lang))

@@ -1,0 +1,104 @@
+"""The translation layer: message catalogs, the page language, dates in words.
+
+Message ids are English; ``translations/<lang>/LC_MESSAGES/messages.po`` holds the
+other languages. Catalogs are read from the ``.po`` files once per process, so no
+compiled file has to be kept in step with its source.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from datetime import datetime
+from decimal import Decimal
+from importlib import resources
+from typing import Any
+
+from babel.dates import format_datetime as _format_datetime
+from babel.dates import get_timezone
+from babel.numbers import format_decimal as _format_decimal
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import NullTranslations, Translations
+from flask import g, has_request_context
+
+LANGUAGES: tuple[str, ...] = ("fr", "en")
+FALLBACK_LANGUAGE = "fr"
+
+
+@functools.cache
+def catalog(lang: str) -> NullTranslations:
+    """Return the translations for ``lang`` (English is the message ids)."""
+    path = resources.files("ecitiz_kit") / "translations" / lang / "LC_MESSAGES"
+    source = path / "messages.po"
+    if not source.is_file():
+        return NullTranslations()
+    with source.open("rb") as fp:
+        po = read_po(fp, locale=lang)
+    compiled = io.BytesIO()
+    write_mo(compiled, po)
+    compiled.seek(0)
+    return Translations(compiled)
+
+
+def current_language() -> str:
+    """The language of the page being rendered (the default outside a request)."""
+    if has_request_context():
+        return g.get("ecitiz_lang", FALLBACK_LANGUAGE)
+    return FALLBACK_LANGUAGE
+
+
+def choose_language(
+    asked: str | None, accept_languages: Any, default: str = FALLBACK_LANGUAGE
+) -> str:
+    """Pick the page language: ``?lang=`` first, then ``Accept-Language``."""
+    if asked in LANGUAGES:
+        return asked
+    best = accept_languages.best_match(LANGUAGES) if accept_languages else None
+    return best or (default if default in LANGUAGES else FALLBACK_LANGUAGE)
+
+
+def gettext(message: str, lang: str | None = None, **variables: Any) -> str:
+    """Translate ``message`` and fill its ``%(name)s`` placeholders."""
+    text = catalog(lang or current_language()).ugettext(message)
+    return text % variables if variables else text
+
+
+def ngettext(
+    singular: str, plural: str, n: int, lang: str | None = None, **variables: Any
+) -> str:
+    """Translate a message whose form depends on ``n`` (available as ``num``)."""
+    text = catalog(lang or current_language()).ungettext(singular, plural, n)
+    return text % {"num": n, **variables}
+
+
+def text(value: str | dict[str, str] | None, lang: str | None = None) -> str:
+    """Pick a definition text (``{"fr": …, "en": …}``) in the page language."""
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        return value
+    lang = lang or current_language()
+    return value.get(lang) or value.get(FALLBACK_LANGUAGE) or next(iter(value.values()))
+
+
+def format_datetime(
+    moment: datetime, lang: str | None = None, timezone: str | None = None
+) -> str:
+    """A date and time as people write it in the page language and time zone."""
+    return _format_datetime(
+        moment,
+        "medium",
+        tzinfo=get_timezone(timezone) if timezone else None,
+        locale=lang or current_language(),
+    )
+
+
+def format_percent(value: str | float, lang: str | None = None) -> str:
+    """A percentage such as ``"62.5"`` as the page language writes it."""
+    return _format_decimal(
+        Decimal(str(value)), "#,##0.#", locale=lang or current_language()
+    ) + ("\u00a0%" if (lang or current_language()) == "fr" else "%")
+
+
+_ = gettext

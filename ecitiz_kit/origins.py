@@ -1,0 +1,51 @@
+"""Embedding origins: what an organisation may allow, in one normal form."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urlsplit
+
+from .errors import EcitizError
+
+_HOST = re.compile(
+    r"^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$"
+)
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+class BadOrigin(EcitizError, ValueError):
+    """An origin an organisation cannot allow; the message says why."""
+
+
+def normalise_origin(url: str) -> str:
+    """Return ``scheme://host[:port]`` as browsers send it, or raise :class:`BadOrigin`.
+
+    Only http(s), a host name or IPv4 address, an optional port; no path, query,
+    fragment, user name or wildcard.
+    """
+    raw = url.strip()
+    if "*" in raw:
+        raise BadOrigin(f"{url!r}: wildcards are not allowed; list each site.")
+    try:
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError as exc:
+        raise BadOrigin(f"{url!r}: not a valid address ({exc}).") from None
+    if parts.scheme not in _DEFAULT_PORTS:
+        raise BadOrigin(
+            f"{url!r}: give the scheme too, http:// or https:// "
+            "(e.g. https://www.example.org)."
+        )
+    if parts.username or parts.password:
+        raise BadOrigin(f"{url!r}: an origin has no user name or password.")
+    if parts.path not in ("", "/") or parts.query or parts.fragment:
+        raise BadOrigin(
+            f"{url!r}: an origin is only scheme, host and port, with no path; "
+            f"use {parts.scheme}://{parts.netloc}."
+        )
+    host = (parts.hostname or "").lower()
+    if not host or not _HOST.match(host):
+        raise BadOrigin(f"{url!r}: {host or 'the host'} is not a valid host name.")
+    if port is None or port == _DEFAULT_PORTS[parts.scheme]:
+        return f"{parts.scheme}://{host}"
+    return f"{parts.scheme}://{host}:{port}"

@@ -1,0 +1,214 @@
+"""What happens to a request from the public side: find the form, store, look up.
+
+Functions here take plain values and the kit's state; they know nothing of the
+HTTP request, so they can be tested and reused without one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+import threading
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from . import lifecycle
+from .definitions import FormDefinition, load_catalog, parse_definition
+from .errors import UnknownObject
+from .fields import CompiledForm, Outcome, compile_form, display_value
+from .i18n import format_percent, text
+from .store import Store, utcnow
+from .tokens import InvalidToken, SubmissionRef
+from .uploads import UploadArea
+
+#: No 0/O, no 1/I: a reference read over the phone cannot be misheard.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+
+
+def new_reference(prefix: str) -> str:
+    """A short random reference such as ``AID-7K3F-9Q2M`` (40 random bits)."""
+    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{prefix}-{chars[:4]}-{chars[4:]}"
+
+
+@dataclass(frozen=True)
+class PublicForm:
+    """An enabled form of an organisation, ready to render and validate."""
+
+    organisation: dict[str, Any]
+    row: dict[str, Any]
+    definition: FormDefinition
+    compiled: CompiledForm
+
+    def title(self, lang: str | None = None) -> str:
+        return self.row["title_override"] or text(self.definition.title, lang)
+
+
+class FormRegistry:
+    """Compiled forms, built once per definition and shared by every request."""
+
+    def __init__(self) -> None:
+        self._compiled: dict[tuple[str, str], tuple[FormDefinition, CompiledForm]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, row: dict[str, Any]) -> tuple[FormDefinition, CompiledForm]:
+        source = row["definition"]
+        key = (
+            row["form_id"],
+            hashlib.sha256(source.encode()).hexdigest() if source else "catalog",
+        )
+        found = self._compiled.get(key)
+        if found is None:
+            if source:
+                definition = parse_definition(
+                    json.loads(source), f"stored definition of {row['form_id']!r}"
+                )
+            else:
+                definition = load_catalog(row["form_id"])
+            found = (definition, compile_form(definition))
+            with self._lock:
+                self._compiled[key] = found
+        return found
+
+
+def find_form(
+    store: Store, registry: FormRegistry, org_slug: str, form_id: str
+) -> PublicForm:
+    """The enabled form ``form_id`` of ``org_slug``, or :class:`UnknownObject`."""
+    organisation = store.organisation(org_slug)
+    row = store.enabled_form(organisation["id"], form_id) if organisation else None
+    if row is None:
+        raise UnknownObject()
+    definition, compiled = registry.get(row)
+    return PublicForm(organisation, row, definition, compiled)
+
+
+def submit(
+    store: Store,
+    uploads: UploadArea,
+    form: PublicForm,
+    outcome: Outcome,
+    *,
+    nonce: str,
+    lang: str,
+) -> dict[str, Any]:
+    """Store a valid submission with its files, first event and spent nonce.
+
+    All or nothing: the files are written first as parts, moved into place inside
+    the database transaction, and removed if anything fails. Raises
+    :class:`~ecitiz_kit.errors.NonceUsed` if the ticket was already spent.
+    """
+    staged: list[str] = []
+    attachments = []
+    try:
+        for upload in outcome.uploads:
+            stored_name, digest = uploads.stage(upload.data)
+            staged.append(stored_name)
+            attachments.append(
+                {
+                    "field": upload.field,
+                    "stored_name": stored_name,
+                    "filename": upload.filename,
+                    "content_type": upload.content_type,
+                    "size": upload.size,
+                    "sha256": digest,
+                }
+            )
+        return store.create_submission(
+            organisation_id=form.organisation["id"],
+            form_id=form.row["form_id"],
+            form_version=form.definition.version,
+            answers=outcome.answers,
+            lang=lang,
+            nonce=nonce,
+            attachments=attachments,
+            make_reference=lambda: new_reference(form.definition.reference_prefix),
+            status=lifecycle.SUBMITTED,
+            before_commit=lambda: uploads.promote(staged),
+        )
+    except BaseException:
+        uploads.discard(staged)
+        raise
+
+
+@dataclass(frozen=True)
+class Tracked:
+    """A submission as its applicant may see it."""
+
+    submission: dict[str, Any]
+    form: PublicForm
+    events: list[dict[str, Any]]
+    attachments: list[dict[str, Any]]
+
+
+def tracked(
+    store: Store, registry: FormRegistry, ref: SubmissionRef | None
+) -> Tracked:
+    """The submission a valid token points to, or :class:`UnknownObject`.
+
+    A token for a submission that no longer exists, or whose link was revoked by
+    bumping its version, is refused exactly like a forged one.
+    """
+    submission = store.submission(ref.submission_id) if ref else None
+    if submission is None or submission["link_version"] != ref.link_version:
+        raise UnknownObject()
+    organisation = store.organisation_by_id(submission["organisation_id"])
+    row = store.enabled_form(submission["organisation_id"], submission["form_id"])
+    if organisation is None or row is None:
+        raise UnknownObject()
+    definition, compiled = registry.get(row)
+    return Tracked(
+        submission,
+        PublicForm(organisation, row, definition, compiled),
+        store.events(submission["id"]),
+        store.attachments(submission["id"]),
+    )
+
+
+def read_ref(read: Any, token: str, max_age: int) -> SubmissionRef | None:
+    """Read a receipt or status token, ``None`` for any kind of bad token."""
+    try:
+        return read(token, max_age)
+    except InvalidToken:
+        return None
+
+
+def forget_old_nonces(store: Store, ticket_max_age: int) -> int:
+    """Forget spent nonces whose tickets have expired and so cannot come back."""
+    return store.forget_nonces(utcnow() - timedelta(seconds=ticket_max_age + 60))
+
+
+def summary(
+    definition: FormDefinition, answers: dict[str, Any], lang: str
+) -> list[dict[str, Any]]:
+    """What the applicant sent, section by section, as labels and display values.
+
+    Sensitive values (an IBAN) come out masked; server-computed values follow the
+    field they are computed from.
+    """
+    computed_after = {c.to_field: c for c in definition.computed}
+    sections = []
+    for section in definition.sections:
+        items = []
+        for field in section.fields:
+            value = answers.get(field.name)
+            if value not in (None, "", []):
+                items.append(
+                    {
+                        "label": text(field.label, lang),
+                        "value": display_value(field, value, lang),
+                    }
+                )
+            extra = computed_after.get(field.name)
+            if extra is not None and answers.get(extra.name) is not None:
+                items.append(
+                    {
+                        "label": text(extra.label, lang),
+                        "value": format_percent(answers[extra.name], lang),
+                    }
+                )
+        if items:
+            sections.append({"title": text(section.title, lang), "items": items})
+    return sections

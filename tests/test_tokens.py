@@ -1,0 +1,51 @@
+import base64
+import json
+
+import pytest
+
+from ecitiz_kit.tokens import InvalidToken, Tokens
+
+
+def _payload(token: str):
+    body = token.split(".")[0]
+    return json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
+
+
+def test_status_link_carries_only_ids():
+    token = Tokens(["k" * 32]).status_link(42, 3)
+    assert _payload(token) == [42, 3]
+
+
+def test_tokens_of_one_purpose_fail_for_another():
+    tokens = Tokens(["k" * 32])
+    with pytest.raises(InvalidToken):
+        tokens.read_status_link(tokens.receipt(1, 1), max_age=60)
+    with pytest.raises(InvalidToken):
+        tokens.read_receipt(tokens.status_link(1, 1), max_age=60)
+
+
+def test_form_ticket_round_trip_and_unique_nonces():
+    tokens = Tokens(["k" * 32])
+    a = tokens.read_form_ticket(tokens.form_ticket(7, "aid-request"), max_age=60)
+    b = tokens.read_form_ticket(tokens.form_ticket(7, "aid-request"), max_age=60)
+    assert (a.organisation_id, a.form_id, a.expired) == (7, "aid-request", False)
+    assert a.nonce != b.nonce and len(a.nonce) >= 20
+
+
+def test_tampered_token_is_refused():
+    tokens = Tokens(["k" * 32])
+    token = tokens.status_link(1, 1)
+    forged = base64.urlsafe_b64encode(b"[2,1]").decode().rstrip("=")
+    with pytest.raises(InvalidToken):
+        tokens.read_status_link(forged + token[token.index(".") :], max_age=60)
+
+
+def test_old_key_still_reads_until_removed():
+    old = Tokens(["old" * 11])
+    token = old.status_link(5, 1)
+    rotated = Tokens(["old" * 11, "new" * 11])
+    assert rotated.read_status_link(token, max_age=60).submission_id == 5
+    newest_only = Tokens(["new" * 11])
+    assert newest_only.read_status_link(rotated.status_link(5, 1), max_age=60)
+    with pytest.raises(InvalidToken):
+        Tokens(["new" * 11]).read_status_link(token, max_age=60)
