@@ -27,7 +27,7 @@ from .submissions import find_form
 
 group = AppGroup("ecitiz", help="Manage ecitiz-kit organisations, forms and staff.")
 
-SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,38}[a-z0-9])?$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 

@@ -1,0 +1,163 @@
+"""The forms in a real browser: headless Chromium driven by Playwright.
+
+The kit is served on http://127.0.0.1:P1 and the organisation's website on
+http://localhost:P2, so the frame is cross-site, as on a real site.
+"""
+
+import os
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from ecitiz_kit.extension import state
+
+from .conftest import PDF, REFERENCE, aid_answers, form_url
+
+CHROMIUM = "/usr/bin/chromium"
+
+if not os.path.exists(CHROMIUM) and not shutil.which("chromium"):
+    if os.environ.get("CI"):
+        raise RuntimeError(f"browser tests must run in CI, but {CHROMIUM} is missing")
+    pytest.skip(
+        f"{CHROMIUM} is not installed (apt-get install chromium)",
+        allow_module_level=True,
+    )
+
+sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+
+pytestmark = pytest.mark.browser
+
+
+class Server:
+    def __init__(self, app, host):
+        self.server = make_server(host, 0, app, threaded=True)
+        self.url = f"http://{host}:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self):
+        self.server.shutdown()
+
+
+def host_site(pages):
+    """A tiny website on another site than the kit, serving fixed pages."""
+
+    def app(environ, start_response):
+        body = pages.get(environ["PATH_INFO"])
+        status = "200 OK" if body else "404 Not Found"
+        start_response(status, [("Content-Type", "text/html; charset=utf-8")])
+        return [(body or "not found").encode()]
+
+    return app
+
+
+@pytest.fixture
+def browser():
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def kit(app):
+    server = Server(app, "127.0.0.1")
+    yield server
+    server.stop()
+
+
+def _fill_aid_form(frame, answers):
+    for name, value in answers.items():
+        selector = f"#f-{name}"
+        if value == "y":
+            frame.check(selector)
+        else:
+            frame.fill(selector, value)
+    frame.set_input_files(
+        "#f-documents",
+        {"name": "justificatif.pdf", "mimeType": "application/pdf", "buffer": PDF},
+    )
+
+
+def test_aid_request_goes_through_without_javascript(browser, kit, store):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(kit.url + form_url())
+    _fill_aid_form(page, aid_answers())
+    page.click("button[type=submit]")
+    page.wait_for_url("**/ecitiz/r/**")
+    reference = REFERENCE.search(page.content()).group(0)
+    assert store.table_counts()["submissions"] == 1
+
+    page.click(".ecitiz-link a")
+    page.wait_for_url("**/ecitiz/s/**")
+    assert reference in page.content()
+    assert page.locator(".ecitiz-status--submitted").count() == 1
+    assert context.cookies() == []
+    context.close()
+
+
+def test_wrong_siret_is_shown_in_the_frame_then_fixed(browser, kit, store):
+    pages = {}
+    host = Server(host_site(pages), "localhost")
+    store.add_allowed_origin(store.organisation("acme")["id"], host.url)
+    pages["/"] = (
+        f'<!doctype html><title>Host</title><iframe src="{kit.url}{form_url()}" '
+        'title="Aide" style="width:100%;height:2400px;border:0"></iframe>'
+    )
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(host.url + "/")
+        frame = page.frame_locator("iframe")
+        frame.locator("#f-siret").wait_for()
+
+        wrong = aid_answers(siret="73282932000075")
+        for name, value in wrong.items():
+            if value == "y":
+                frame.locator(f"#f-{name}").check()
+            else:
+                frame.locator(f"#f-{name}").fill(value)
+        frame.locator("#f-documents").set_input_files(
+            {"name": "j.pdf", "mimeType": "application/pdf", "buffer": PDF}
+        )
+        frame.locator("button[type=submit]").click()
+        frame.locator("#e-siret").wait_for()
+        assert frame.locator("#f-last_name").input_value() == wrong["last_name"]
+        assert store.table_counts()["submissions"] == 0
+
+        frame.locator("#f-siret").fill("73282932000074")
+        frame.locator("#f-documents").set_input_files(
+            {"name": "j.pdf", "mimeType": "application/pdf", "buffer": PDF}
+        )
+        frame.locator("button[type=submit]").click()
+        frame.locator(".ecitiz-reference").wait_for()
+        assert REFERENCE.search(frame.locator(".ecitiz-reference").inner_text())
+        assert store.table_counts()["submissions"] == 1
+        context.close()
+    finally:
+        host.stop()
+
+
+def test_site_not_allowed_cannot_show_the_form(browser, kit):
+    snippet = f'<iframe src="{kit.url}{form_url()}" title="Aide"></iframe>'
+    host = Server(host_site({"/": f"<!doctype html><title>x</title>{snippet}"}), "localhost")
+    try:
+        page = browser.new_page()
+        page.goto(host.url + "/")  # waits for the frame's load too
+        [frame] = page.main_frame.child_frames
+        assert frame.locator("#f-siret").count() == 0
+    finally:
+        host.stop()

@@ -1,0 +1,65 @@
+"""The built wheel carries everything the kit serves: templates, CSS, forms."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import venv
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+SCRIPT = textwrap.dedent(
+    """
+    import sys, pathlib
+    import ecitiz_kit
+    from ecitiz_kit import create_app
+    from ecitiz_kit.extension import state
+
+    here = pathlib.Path(ecitiz_kit.__file__).resolve()
+    assert pathlib.Path(sys.prefix).resolve() in here.parents, here
+    app = create_app({"SECRET_KEY": "k" * 40, "ECITIZ_DATA_DIR": sys.argv[1]})
+    with app.app_context():
+        store = state(app).store
+        org = store.create_organisation("acme", "ACME")
+        store.enable_form(org["id"], "aid-request", 1, None, 730)
+    client = app.test_client()
+    page = client.get("/ecitiz/f/acme/aid-request")
+    css = client.get(f"/ecitiz/assets/{ecitiz_kit.__version__}/ecitiz.css")
+    print(page.status_code, css.status_code, b"<form" in page.data,
+          b".ecitiz-page" in css.data, "Envoyer" in page.get_data(as_text=True))
+    """
+)
+
+
+@pytest.mark.slow
+def test_installed_wheel_serves_pages_and_assets(tmp_path):
+    dist = tmp_path / "dist"
+    subprocess.run(
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    [wheel] = dist.glob("ecitiz_kit-*.whl")
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    python = env_dir / "bin" / "python"
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", str(wheel)],
+        check=True,
+        capture_output=True,
+    )
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ECITIZ_", "PYTHON"))}
+    result = subprocess.run(
+        [str(python), "-c", SCRIPT, str(tmp_path / "data")],
+        cwd=elsewhere,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["200", "200", "True", "True", "True"]
