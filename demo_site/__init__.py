@@ -76,7 +76,11 @@ def _form_page(form_id: str) -> str:
     row = organisation and kit.store.enabled_form(organisation["id"], form_id)
     if not row:
         abort(404)
-    url = url_for("ecitiz.form_page", org=ORG_SLUG, form_id=form_id, _external=True)
+    # The same call as `flask ecitiz snippet val-fleuri FORM --lang fr`: the
+    # site is in French, so its forms are too.
+    url = url_for(
+        "ecitiz.form_page", org=ORG_SLUG, form_id=form_id, lang="fr", _external=True
+    )
     title = row["title_override"] or load_catalog(form_id).title["fr"]
     return render_template(
         f"{form_id}.html", snippet=iframe_snippet(url, title, "fr"), title=title

@@ -175,7 +175,12 @@ def list_forms(as_json: bool) -> None:
 @click.argument("org")
 @click.argument("form")
 @click.option("--base-url", default=None, help="Address of the kit, e.g. https://forms.example.org.")
-@click.option("--lang", type=click.Choice(["fr", "en"]), default=None)
+@click.option(
+    "--lang",
+    type=click.Choice(["fr", "en"]),
+    default=None,
+    help="Always show the form in this language (default: the visitor's).",
+)
 def snippet(org: str, form: str, base_url: str | None, lang: str | None) -> None:
     """Print the HTML that ORG pastes into its website to show FORM."""
     kit = state()
@@ -192,12 +197,15 @@ def snippet(org: str, form: str, base_url: str | None, lang: str | None) -> None
         base = normalise_origin(base)
     except BadOrigin as exc:
         raise click.ClickException(f"--base-url {exc}") from None
-    lang = lang or current_app.config["ECITIZ_DEFAULT_LANGUAGE"]
+    # With --lang the form always shows in that language (the host page's);
+    # without, it follows each visitor's browser.
     with current_app.test_request_context(base_url=base):
         url = url_for(
             "ecitiz.form_page",
             org=organisation["slug"],
             form_id=public_form.row["form_id"],
+            lang=lang,
             _external=True,
         )
+    lang = lang or current_app.config["ECITIZ_DEFAULT_LANGUAGE"]
     click.echo(iframe_snippet(url, public_form.title(lang), lang))

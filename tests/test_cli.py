@@ -160,3 +160,8 @@ def test_snippet_defaults_to_public_url(runner, app):
     app.config["ECITIZ_PUBLIC_URL"] = "https://kit.example.net"
     result = runner.invoke(args=["ecitiz", "snippet", ORG, "attestation"])
     assert "https://kit.example.net/ecitiz/f/acme/attestation" in result.output
+
+
+def test_snippet_with_lang_pins_the_form_language(runner):
+    result = runner.invoke(args=["ecitiz", "snippet", ORG, "aid-request", "--lang", "en"])
+    assert "/ecitiz/f/acme/aid-request?lang=en" in result.output
