@@ -379,14 +379,6 @@ class Store:
             )
         )
 
-    def forget_nonces(self, older_than: datetime) -> int:
-        """Drop spent nonces whose tickets have expired anyway."""
-        with self._write() as db:
-            cursor = db.execute(
-                "DELETE FROM used_nonces WHERE used_at < ?", (_stamp(older_than),)
-            )
-        return cursor.rowcount
-
     # -- staff ------------------------------------------------------------------
 
     def create_staff(

@@ -11,7 +11,6 @@ import json
 import secrets
 import threading
 from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from . import lifecycle
@@ -19,7 +18,7 @@ from .definitions import FormDefinition, load_catalog, parse_definition
 from .errors import UnknownObject
 from .fields import CompiledForm, Outcome, compile_form, display_value
 from .i18n import format_percent, text
-from .store import Store, utcnow
+from .store import Store
 from .tokens import InvalidToken, SubmissionRef
 from .uploads import UploadArea
 
@@ -173,11 +172,6 @@ def read_ref(read: Any, token: str, max_age: int) -> SubmissionRef | None:
         return read(token, max_age)
     except InvalidToken:
         return None
-
-
-def forget_old_nonces(store: Store, ticket_max_age: int) -> int:
-    """Forget spent nonces whose tickets have expired and so cannot come back."""
-    return store.forget_nonces(utcnow() - timedelta(seconds=ticket_max_age + 60))
 
 
 def summary(

@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from ecitiz_kit.definitions import (
+    FIELD_TYPES,
     DefinitionError,
     FormDefinition,
     catalog_ids,
@@ -63,7 +64,9 @@ def test_catalog_texts_exist_in_both_languages():
     for form_id in catalog_ids():
         defn = load_catalog(form_id)
         texts = [defn.title, defn.intro, *(s.title for s in defn.sections)]
-        texts += [f.label for f in defn.fields] + [f.help for f in defn.fields if f.help]
+        texts += [f.label for f in defn.fields] + [
+            f.help for f in defn.fields if f.help
+        ]
         for item in texts:
             assert text(item, "fr").strip() and text(item, "en").strip()
             assert set(item) == {"fr", "en"}, item
@@ -183,7 +186,7 @@ BROKEN = [
         "field 'joined_on': 'min' must be a date",
     ),
     (
-        with_field("joined_on", min="2999-01-01"),
+        with_field("joined_on", min="2999-01-01", max="2100-12-31"),
         "field 'joined_on': 'min' 2999-01-01 is after",
     ),
     (
@@ -298,3 +301,11 @@ def test_malformed_definitions_are_refused_with_file_and_place(data, problem):
 def test_definition_error_is_a_value_error():
     with pytest.raises(ValueError):
         parse_definition({"format": 1}, "x.json")
+
+
+def test_the_documented_example_loads_and_every_type_is_documented():
+    docs = (Path(__file__).parents[1] / "docs" / "form-definitions.md").read_text()
+    example = docs.split("```json\n", 1)[1].split("```", 1)[0]
+    assert parse_definition(json.loads(example), "docs").id == "membership"
+    for field_type in FIELD_TYPES:
+        assert f"| `{field_type}` |" in docs, field_type

@@ -1,0 +1,1 @@
+"""The ready-made form definitions shipped with the kit (``<id>.json``)."""
