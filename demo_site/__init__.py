@@ -60,8 +60,8 @@ def create_app(origins: tuple[str, ...] = DEFAULT_ORIGINS) -> Flask:
         link = request.args.get("link", "").strip()
         if link:
             path = urlsplit(link).path
-            prefix = url_for("ecitiz.status", token="x")[:-1]
-            token = path[len(prefix):] if path.startswith(prefix) else ""
+            prefix = url_for("ecitiz.status", token="-")[:-1]  # noqa: S106
+            token = path[len(prefix) :] if path.startswith(prefix) else ""
             if token and "/" not in token:
                 return redirect(url_for("ecitiz.status", token=token), 303)
             return render_template("follow.html", error=True, link=link), 400
@@ -97,7 +97,9 @@ def seed(origins: tuple[str, ...]) -> None:
     for form_id in FORMS:
         if store.enabled_form(organisation["id"], form_id) is None:
             definition = load_catalog(form_id)
-            store.enable_form(organisation["id"], form_id, definition.version, None, 730)
+            store.enable_form(
+                organisation["id"], form_id, definition.version, None, 730
+            )
     for origin in origins:
         store.add_allowed_origin(organisation["id"], origin)
     if store.staff_by_email(ADMIN_EMAIL) is None:

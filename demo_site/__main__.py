@@ -30,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     follow my request                     {base}/suivi
   Form pages served by the kit            {base}/kit/f/{ORG_SLUG}/aid-request
   Staff account                           {email} / {password}
-  Data                                    {app.extensions['ecitiz'].data_dir}
+  Data                                    {app.extensions["ecitiz"].data_dir}
 """,
         flush=True,
     )

@@ -52,7 +52,9 @@ def init_db() -> None:
 
 @group.command("create-org")
 @click.argument("slug")
-@click.option("--name", required=True, help="The organisation's name as people read it.")
+@click.option(
+    "--name", required=True, help="The organisation's name as people read it."
+)
 @click.option("--contact", default=None, help="E-mail address of the organisation.")
 def create_org(slug: str, name: str, contact: str | None) -> None:
     """Create an organisation; SLUG appears in its form addresses."""
@@ -80,9 +82,12 @@ def create_org(slug: str, name: str, contact: str | None) -> None:
     "--retention-days",
     type=click.IntRange(1, 36500),
     default=None,
-    help="Days to keep requests after their last change (default: ECITIZ_RETENTION_DAYS).",
+    help="Days to keep requests after their last change"
+    " (default: ECITIZ_RETENTION_DAYS).",
 )
-def enable_form(org: str, form: str, title: str | None, retention_days: int | None) -> None:
+def enable_form(
+    org: str, form: str, title: str | None, retention_days: int | None
+) -> None:
     """Enable FORM (a ready-made id or a definition file) for organisation ORG."""
     organisation = _organisation(org)
     try:
@@ -174,7 +179,11 @@ def list_forms(as_json: bool) -> None:
 @group.command("snippet")
 @click.argument("org")
 @click.argument("form")
-@click.option("--base-url", default=None, help="Address of the kit, e.g. https://forms.example.org.")
+@click.option(
+    "--base-url",
+    default=None,
+    help="Address of the kit, e.g. https://forms.example.org.",
+)
 @click.option(
     "--lang",
     type=click.Choice(["fr", "en"]),

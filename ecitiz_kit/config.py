@@ -31,7 +31,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ECITIZ_URL_PREFIX",
         "/ecitiz",
-        "Path under which the kit's pages are served (`\"\"` for the site root).",
+        'Path under which the kit\'s pages are served (`""` for the site root).',
     ),
     Setting(
         "ECITIZ_PUBLIC_URL",

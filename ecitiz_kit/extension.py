@@ -82,9 +82,8 @@ class EcitizKit:
 
         # A request larger than any acceptable submission is refused before
         # it is read (413); the host app's own limit wins if it is stricter.
-        limit = (
-            app.config["ECITIZ_MAX_FORM_SIZE"]
-            + app.config["ECITIZ_MAX_FILES"] * (app.config["ECITIZ_MAX_FILE_SIZE"] + 1024)
+        limit = app.config["ECITIZ_MAX_FORM_SIZE"] + app.config["ECITIZ_MAX_FILES"] * (
+            app.config["ECITIZ_MAX_FILE_SIZE"] + 1024
         )
         if app.config.get("MAX_CONTENT_LENGTH") is None:
             app.config["MAX_CONTENT_LENGTH"] = limit
@@ -127,10 +126,13 @@ def _check_settings(config: dict[str, Any]) -> None:
     ):
         value = config[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-            raise ConfigurationError(f"{key} must be a positive integer (got {value!r}).")
+            raise ConfigurationError(
+                f"{key} must be a positive integer (got {value!r})."
+            )
     public_url = config["ECITIZ_PUBLIC_URL"]
-    if public_url is not None and not str(public_url).startswith(("http://", "https://")):
+    if public_url is not None and not str(public_url).startswith(
+        ("http://", "https://")
+    ):
         raise ConfigurationError(
             f"ECITIZ_PUBLIC_URL must be an absolute http(s) URL (got {public_url!r})."
         )
-

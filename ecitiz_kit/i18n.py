@@ -16,9 +16,9 @@ from typing import Any
 
 from babel.dates import format_datetime as _format_datetime
 from babel.dates import get_timezone
-from babel.numbers import format_decimal as _format_decimal
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from babel.numbers import format_decimal as _format_decimal
 from babel.support import NullTranslations, Translations
 from flask import g, has_request_context
 

@@ -156,7 +156,12 @@ def submit_form(org: str, form_id: str) -> Any:
         return _render_form(form, values, errors=outcome.errors), 422
     try:
         submission = submit(
-            kit.store, kit.uploads, form, outcome, nonce=ticket.nonce, lang=g.ecitiz_lang
+            kit.store,
+            kit.uploads,
+            form,
+            outcome,
+            nonce=ticket.nonce,
+            lang=g.ecitiz_lang,
         )
     except NonceUsed as used:  # the same ticket won a race in another request
         return _to_receipt(used.submission_id)
@@ -277,8 +282,10 @@ def _to_receipt(submission_id: int, link_version: int | None = None) -> Response
 
 
 def _status_url(submission: dict[str, Any]) -> str:
-    token = state().tokens(current_app.config).status_link(
-        submission["id"], submission["link_version"]
+    token = (
+        state()
+        .tokens(current_app.config)
+        .status_link(submission["id"], submission["link_version"])
     )
     return external_url("ecitiz.status", token=token)
 

@@ -13,7 +13,9 @@ FRAME_HEIGHT = 1600
 
 def iframe_snippet(form_url: str, title: str, lang: str | None = None) -> Markup:
     """A framed form plus a link to open it on its own page."""
-    link_text = gettext("Form not showing? Open “%(title)s” in a new page", lang, title=title)
+    link_text = gettext(
+        "Form not showing? Open “%(title)s” in a new page", lang, title=title
+    )
     return Markup(
         '<iframe src="{url}" title="{title}" loading="lazy" '
         'style="width:100%;height:{height}px;border:0"></iframe>\n'

@@ -142,9 +142,7 @@ class Tracked:
     attachments: list[dict[str, Any]]
 
 
-def tracked(
-    store: Store, registry: FormRegistry, ref: SubmissionRef | None
-) -> Tracked:
+def tracked(store: Store, registry: FormRegistry, ref: SubmissionRef | None) -> Tracked:
     """The submission a valid token points to, or :class:`UnknownObject`.
 
     A token for a submission that no longer exists, or whose link was revoked by

@@ -26,7 +26,9 @@ class UploadArea:
         self.root = Path(root)
 
     def path(self, stored_name: str) -> Path:
-        if len(stored_name) != 32 or not all(c in "0123456789abcdef" for c in stored_name):
+        if len(stored_name) != 32 or not all(
+            c in "0123456789abcdef" for c in stored_name
+        ):
             raise ValueError("not a stored file name")
         return self.root / stored_name[:2] / stored_name
 

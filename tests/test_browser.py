@@ -11,8 +11,6 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from ecitiz_kit.extension import state
-
 from .conftest import PDF, REFERENCE, aid_answers, form_url
 
 CHROMIUM = "/usr/bin/chromium"
@@ -153,7 +151,9 @@ def test_wrong_siret_is_shown_in_the_frame_then_fixed(browser, kit, store):
 
 def test_site_not_allowed_cannot_show_the_form(browser, kit):
     snippet = f'<iframe src="{kit.url}{form_url()}" title="Aide"></iframe>'
-    host = Server(host_site({"/": f"<!doctype html><title>x</title>{snippet}"}), "localhost")
+    host = Server(
+        host_site({"/": f"<!doctype html><title>x</title>{snippet}"}), "localhost"
+    )
     try:
         page = browser.new_page()
         page.goto(host.url + "/")  # waits for the frame's load too

@@ -99,7 +99,9 @@ def test_allow_origin_normalises(runner, store):
         args=["ecitiz", "allow-origin", ORG, "HTTPS://Shop.Example.org:443/"]
     )
     assert result.exit_code == 0, result.output
-    assert "https://shop.example.org" in store.allowed_origins(store.organisation(ORG)["id"])
+    assert "https://shop.example.org" in store.allowed_origins(
+        store.organisation(ORG)["id"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -149,7 +151,14 @@ def test_list_forms(runner):
 
 def test_snippet_uses_base_url(runner, app):
     result = runner.invoke(
-        args=["ecitiz", "snippet", ORG, "aid-request", "--base-url", "https://forms.example.org"]
+        args=[
+            "ecitiz",
+            "snippet",
+            ORG,
+            "aid-request",
+            "--base-url",
+            "https://forms.example.org",
+        ]
     )
     assert result.exit_code == 0, result.output
     assert 'src="https://forms.example.org/ecitiz/f/acme/aid-request"' in result.output
@@ -163,5 +172,7 @@ def test_snippet_defaults_to_public_url(runner, app):
 
 
 def test_snippet_with_lang_pins_the_form_language(runner):
-    result = runner.invoke(args=["ecitiz", "snippet", ORG, "aid-request", "--lang", "en"])
+    result = runner.invoke(
+        args=["ecitiz", "snippet", ORG, "aid-request", "--lang", "en"]
+    )
     assert "/ecitiz/f/acme/aid-request?lang=en" in result.output

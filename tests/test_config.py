@@ -49,7 +49,9 @@ def test_misspelt_environment_setting_is_an_error(tmp_path, monkeypatch):
 )
 def test_bad_settings_are_refused_with_their_name(tmp_path, key, value):
     with pytest.raises(ConfigurationError, match=key):
-        create_app({"SECRET_KEY": "k" * 40, "ECITIZ_DATA_DIR": str(tmp_path), key: value})
+        create_app(
+            {"SECRET_KEY": "k" * 40, "ECITIZ_DATA_DIR": str(tmp_path), key: value}
+        )
 
 
 def test_kit_mounts_in_a_host_app_under_its_prefix(tmp_path):

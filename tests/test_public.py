@@ -12,7 +12,6 @@ from ecitiz_kit.extension import state
 from .conftest import (
     ALLOWED,
     IBAN,
-    ORG,
     PDF,
     REFERENCE,
     aid_answers,
@@ -335,7 +334,10 @@ def test_file_name_with_path_and_control_characters_is_only_display_text(
 def test_too_many_files_is_refused(client, store, app):
     import io
 
-    data = {**aid_answers(), "documents": [(io.BytesIO(PDF), f"{i}.pdf") for i in range(6)]}
+    data = {
+        **aid_answers(),
+        "documents": [(io.BytesIO(PDF), f"{i}.pdf") for i in range(6)],
+    }
     response = post_form(client, data)
     assert response.status_code == 422
     _nothing_stored(store, app)
@@ -413,7 +415,12 @@ def test_bad_tracking_tokens_all_get_the_same_404(client, app, monkeypatch):
 
     answers = [expired] + [
         client.get(url)
-        for url in (tampered, f"/ecitiz/s/{unknown}", f"/ecitiz/s/{revoked}", "/ecitiz/s/x")
+        for url in (
+            tampered,
+            f"/ecitiz/s/{unknown}",
+            f"/ecitiz/s/{revoked}",
+            "/ecitiz/s/x",
+        )
     ]
     assert {r.status_code for r in answers} == {404}
     assert len({r.data for r in answers}) == 1
@@ -442,7 +449,9 @@ def test_no_public_response_sets_a_cookie(client, app):
     seen.append(post_form(client, with_file(aid_answers(siret="1"))))
     seen.append(post_form(client, with_file(aid_answers()), ticket=False))
     seen.append(post_form(client, with_file(aid_answers(website="x"))))
-    seen.append(post_form(client, aid_answers(), headers={"Origin": "https://x.example"}))
+    seen.append(
+        post_form(client, aid_answers(), headers={"Origin": "https://x.example"})
+    )
     ok = _submit_ok(client)
     seen.append(ok)
     receipt = client.get(ok.headers["Location"])

@@ -53,7 +53,9 @@ def test_installed_wheel_serves_pages_and_assets(tmp_path):
     )
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ECITIZ_", "PYTHON"))}
+    env = {
+        k: v for k, v in os.environ.items() if not k.startswith(("ECITIZ_", "PYTHON"))
+    }
     result = subprocess.run(
         [str(python), "-c", SCRIPT, str(tmp_path / "data")],
         cwd=elsewhere,
