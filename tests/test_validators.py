@@ -29,6 +29,14 @@ PDF = (
 PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000")
 
 
+@pytest.fixture(autouse=True)
+def english_messages(monkeypatch):
+    """Check messages against their English text (French is the default)."""
+    import ecitiz_kit.i18n
+
+    monkeypatch.setattr(ecitiz_kit.i18n, "FALLBACK_LANGUAGE", "en")
+
+
 REFUSED = (StopValidation, ValidationError)
 
 
