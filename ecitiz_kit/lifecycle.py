@@ -47,7 +47,7 @@ def status_explanation(status: str, lang: str | None = None) -> str:
             lang,
         ),
         IN_REVIEW: gettext(
-            "Someone is examining your request. You will be told of the decision.",
+            "Someone is examining your request. We will let you know the decision.",
             lang,
         ),
         ACCEPTED: gettext("Your request has been accepted.", lang),

@@ -211,8 +211,8 @@ class SiretCheck(NumberCodeCheck):
 
     def wrong(self) -> str:
         return gettext(
-            "This SIRET number does not exist: check the 14 digits against "
-            "your Kbis extract or INSEE notice."
+            "This SIRET number is not valid: check the 14 digits against your "
+            "Kbis extract or your INSEE registration notice (avis de situation)."
         )
 
 
@@ -229,8 +229,8 @@ class SirenCheck(NumberCodeCheck):
 
     def wrong(self) -> str:
         return gettext(
-            "This SIREN number does not exist: check the 9 digits against "
-            "your Kbis extract or INSEE notice."
+            "This SIREN number is not valid: check the 9 digits against your "
+            "Kbis extract or your INSEE registration notice (avis de situation)."
         )
 
 
@@ -452,22 +452,23 @@ class FileCheck:
         if len(data) > max_size:
             raise StopValidation(
                 gettext(
-                    "The file %(name)s is too big: send a file of %(size)s at most.",
+                    "The file “%(name)s” is too big: send a file of %(size)s at most.",
                     name=filename,
                     size=_size(max_size),
                 )
             )
         if not data:
             raise StopValidation(
-                gettext("The file %(name)s is empty: choose it again.", name=filename)
+                gettext("The file “%(name)s” is empty: choose it again.", name=filename)
             )
         kind = filetype.guess(data)
         if kind is None or kind.mime not in self.accept:
             types = ", ".join(_FILE_NAMES[mime] for mime in self.accept)
             raise StopValidation(
                 gettext(
-                    "The file %(name)s is not a real %(types)s document, whatever "
-                    "its name says: send a file of that type.",
+                    "The file “%(name)s” is not really in an accepted format "
+                    "(%(types)s), whatever its name says: send a file in one of "
+                    "these formats.",
                     name=filename,
                     types=types,
                 )

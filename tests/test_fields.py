@@ -124,7 +124,7 @@ def test_money_field_refuses_negative_and_absurd_amounts():
 def test_files_are_checked_by_content_count_and_size():
     html = b"<html><body>not a pdf</body></html>"
     outcome = validate("aid-request", aid_answers(), pdfs("facture.pdf", content=html))
-    assert "not a real PDF, JPEG, PNG" in outcome.errors["documents"]
+    assert "not really in an accepted format (PDF, JPEG, PNG)" in outcome.errors["documents"]
     outcome = validate(
         "aid-request", aid_answers(), pdfs(*[f"{n}.pdf" for n in range(6)])
     )
