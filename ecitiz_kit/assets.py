@@ -1,8 +1,8 @@
-"""Where the kit's static files and widget scripts are, installed or in a checkout.
+"""Where the kit's asset folders (``static/``) are, installed or in a checkout.
 
-In a wheel, ``static/`` and ``widgets/`` are installed as the data packages
-``ecitiz_kit.static`` and ``ecitiz_kit.widgets``. An editable install does not map
-data-only packages, so there they are found beside the package in the checkout.
+In a wheel, ``static/`` is installed as the data package ``ecitiz_kit.static``. An
+editable install does not map data-only packages, so there the folder is found
+beside the package, in the checkout.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 
 
 def asset_dir(name: str) -> Path:
-    """The folder holding the kit's ``static`` or ``widgets`` files."""
+    """The folder holding one kit asset folder, such as ``static``."""
     for candidate in (PACKAGE_DIR / name, PACKAGE_DIR.parent / name):
         if candidate.is_dir():
             return candidate
