@@ -34,6 +34,7 @@ from .i18n import choose_language, format_datetime, gettext, ngettext, text
 from .store import parse_stamp
 from .submissions import (
     PublicForm,
+    check_ticket,
     find_form,
     new_reference,
     read_ref,
@@ -41,7 +42,6 @@ from .submissions import (
     summary,
     tracked,
 )
-from .tokens import InvalidToken
 from .web import content_security_policy, external_url, is_cross_site_post
 
 log = logging.getLogger(__name__)
@@ -121,25 +121,22 @@ def submit_form(org: str, form_id: str) -> Any:
         return render_template(
             "ecitiz/received.html", form=form, reference=_decoy_reference(form)
         )
-    try:
-        ticket = kit.tokens(current_app.config).read_form_ticket(
-            values.get("ticket", ""), current_app.config["ECITIZ_FORM_TICKET_MAX_AGE"]
-        )
-    except InvalidToken:
-        ticket = None
-    if ticket is None or (ticket.organisation_id, ticket.form_id) != (
-        form.organisation["id"],
-        form.row["form_id"],
-    ):
+    ticket = check_ticket(
+        kit.tokens(current_app.config),
+        kit.store,
+        form,
+        values.get("ticket", ""),
+        current_app.config["ECITIZ_FORM_TICKET_MAX_AGE"],
+    )
+    if ticket.spent_by is not None:
+        return _to_receipt(ticket.spent_by)
+    if ticket.problem == "invalid":
         notice = gettext(
             "We could not check that this form was sent from this page. Your answers"
             " are kept below: check them and send the form again."
         )
         return _render_form(form, values, notice=notice), 400
-    used_by = kit.store.submission_for_nonce(ticket.nonce)
-    if used_by is not None:
-        return _to_receipt(used_by)
-    if ticket.expired:
+    if ticket.problem == "expired":
         notice = gettext(
             "The form stayed open a long time, so for your security it must be sent"
             " again. Your answers are kept below: check them and send the form."

@@ -19,7 +19,7 @@ from .errors import UnknownObject
 from .fields import CompiledForm, Outcome, compile_form, display_value
 from .i18n import format_percent, text
 from .store import Store
-from .tokens import InvalidToken, SubmissionRef
+from .tokens import InvalidToken, SubmissionRef, Tokens
 from .uploads import UploadArea
 
 #: No 0/O, no 1/I: a reference read over the phone cannot be misheard.
@@ -82,6 +82,40 @@ def find_form(
         raise UnknownObject()
     definition, compiled = registry.get(row)
     return PublicForm(organisation, row, definition, compiled)
+
+
+@dataclass(frozen=True)
+class TicketCheck:
+    """What a posted form ticket allows.
+
+    ``problem`` is ``None``, ``"invalid"`` (missing, forged, or for another form)
+    or ``"expired"``; ``spent_by`` is the submission a spent ticket produced.
+    """
+
+    nonce: str
+    problem: str | None = None
+    spent_by: int | None = None
+
+
+def check_ticket(
+    tokens: Tokens, store: Store, form: PublicForm, token: str, max_age: int
+) -> TicketCheck:
+    """Check a posted form ticket: genuine, for this form, unspent and fresh."""
+    try:
+        ticket = tokens.read_form_ticket(token, max_age)
+    except InvalidToken:
+        return TicketCheck("", "invalid")
+    if (ticket.organisation_id, ticket.form_id) != (
+        form.organisation["id"],
+        form.row["form_id"],
+    ):
+        return TicketCheck("", "invalid")
+    # A spent ticket leads to its receipt even once expired: a late double
+    # submit still shows the applicant what they sent.
+    spent_by = store.submission_for_nonce(ticket.nonce)
+    if spent_by is not None:
+        return TicketCheck(ticket.nonce, spent_by=spent_by)
+    return TicketCheck(ticket.nonce, "expired" if ticket.expired else None)
 
 
 def submit(
