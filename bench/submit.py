@@ -1,0 +1,433 @@
+"""Submit rate of the kit against a bare Flask + SQLite baseline, side by side.
+
+Run by hand, not in CI::
+
+    python bench/submit.py [--rounds 5] [--seconds 5] [--clients 4] [--multipart]
+
+Both servers run under gunicorn with 2 sync workers and store with the same
+durability; see ``bench/bare_app.py`` for the baseline. Rounds interleave bare and
+kit load so that drift on the machine (heat, other jobs) hits both alike. Besides
+requests per second, the table gives the workers' CPU time per request (read from
+Linux's ``/proc``): when other jobs share the machine, rates swing but that figure
+holds. Exits non-zero on any answer other than 303, or if a server's row count
+differs from the number of 303 answers it gave.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import math
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+from urllib.parse import urlencode
+
+BENCH_DIR = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH_DIR))
+
+import bare_app  # noqa: E402
+
+from ecitiz_kit import create_app  # noqa: E402
+from ecitiz_kit.definitions import load_catalog  # noqa: E402
+from ecitiz_kit.extension import state  # noqa: E402
+from ecitiz_kit.store import Store  # noqa: E402
+from ecitiz_kit.tokens import Tokens  # noqa: E402
+
+SECRET_KEY = "bench-only-secret-key-7c1e0f5a9b2d4e68"
+ORG = "bench"
+FORM = "attestation"
+#: Where each server takes submissions; bare runs first in every round.
+PATHS = {"bare": "/submit", "kit": f"/ecitiz/f/{ORG}/{FORM}"}
+WORKERS = 2
+WARMUP_SECONDS = 1.0
+#: Tickets are minted before each load for this many requests per second; far
+#: above what 2 workers reach here. A client that runs out reports it as an error.
+MAX_RATE = 2500
+BOUNDARY = "bench-boundary-5f3a"
+TARGET_RATIO = 0.6
+
+
+def answers() -> dict[str, str]:
+    """Valid answers to the attestation form (the kit's test fixture's values)."""
+    today = date.today()
+    return {
+        "first_name": "Zoé",
+        "last_name": "Nguyễn",
+        "birth_date": "1990-04-12",
+        "address": "12 rue de l'Œillet",
+        "postal_code": "69003",
+        "town": "Lyon",
+        "email": "zoe@example.org",
+        "siret": "73282932000074",
+        "organisation_name": "Boulangerie Durand",
+        "purpose": "work",
+        "purpose_details": "",
+        "valid_from": today.isoformat(),
+        "valid_to": (today + timedelta(days=7)).isoformat(),
+        "declaration": "y",
+    }
+
+
+def encode(fields: dict[str, str], multipart: bool) -> bytes:
+    if not multipart:
+        return urlencode(fields).encode()
+    parts = [
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'
+        f"{value}\r\n"
+        for name, value in fields.items()
+    ]
+    return ("".join(parts) + f"--{BOUNDARY}--\r\n").encode()
+
+
+def content_type(multipart: bool) -> str:
+    if multipart:
+        return f"multipart/form-data; boundary={BOUNDARY}"
+    return "application/x-www-form-urlencoded"
+
+
+# -- setup and servers ---------------------------------------------------------------
+
+
+def prepare_environ(data_dir: Path) -> None:
+    """Leave only our settings for the kit, here and in the gunicorn children.
+
+    The kit refuses unknown ``ECITIZ_*`` variables, and a stray ``FLASK_DEBUG`` or
+    the like would change what is measured.
+    """
+    for name in [n for n in os.environ if n.startswith(("ECITIZ_", "FLASK_"))]:
+        del os.environ[name]
+    os.environ["ECITIZ_DATA_DIR"] = str(data_dir / "kit")
+    os.environ["FLASK_SECRET_KEY"] = SECRET_KEY
+    os.environ["BENCH_BARE_DB"] = str(data_dir / "bare.sqlite3")
+
+
+def setup_kit() -> tuple[int, Store]:
+    """Create the organisation and enable the form; return its id and the store."""
+    app = create_app()
+    store = state(app).store
+    organisation = store.create_organisation(ORG, "Bench")
+    definition = load_catalog(FORM)
+    store.enable_form(organisation["id"], FORM, definition.version, None, 730)
+    return organisation["id"], store
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Server:
+    port: int
+    pid: int  # gunicorn's master; its children are the workers
+
+    def workers_cpu(self) -> float:
+        """CPU seconds the workers have used so far (Linux ``/proc``)."""
+        ticks = 0
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                # Fields after the command name: state, ppid, ... utime, stime.
+                values = stat.read_text().rsplit(")", 1)[1].split()
+            except OSError:  # a process that just ended
+                continue
+            if int(values[1]) == self.pid:
+                ticks += int(values[11]) + int(values[12])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+
+@contextmanager
+def gunicorn(app_spec: str, log: Path) -> Iterator[Server]:
+    """Serve ``app_spec`` with gunicorn until the block ends."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn", "-w", str(WORKERS),
+        "-b", f"127.0.0.1:{port}", "--pythonpath", str(BENCH_DIR),
+        "--log-level", "warning", app_spec,
+    ]  # fmt: skip
+    with log.open("wb") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        wait_until_serving(process, port, log)
+        yield Server(port, process.pid)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_until_serving(process: subprocess.Popen, port: int, log: Path) -> None:
+    # The master accepts connections before its workers have booted, so wait
+    # for an HTTP answer rather than an open port.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            sys.exit(f"gunicorn stopped:\n{log.read_text()}")
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        try:
+            conn.request("GET", "/")
+            conn.getresponse().read()
+            return
+        except OSError:
+            time.sleep(0.1)
+        finally:
+            conn.close()
+    sys.exit(f"gunicorn did not answer within 60 s:\n{log.read_text()}")
+
+
+# -- load ----------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    """What one timed load got back."""
+
+    acknowledged: int = 0
+    seconds: float = 0.0
+    cpu: float = 0.0  # CPU seconds the server's workers used
+    errors: Counter = field(default_factory=Counter)
+
+    @property
+    def rate(self) -> float:
+        return self.acknowledged / self.seconds if self.seconds else 0.0
+
+    @property
+    def cpu_per_request(self) -> float:
+        """Milliseconds of server CPU per acknowledged request."""
+        return 1000 * self.cpu / self.acknowledged if self.acknowledged else 0.0
+
+
+def client(
+    port: int,
+    path: str,
+    bodies: list[bytes],
+    multipart: bool,
+    start_at: float,
+    seconds: float,
+    results: multiprocessing.Queue,
+) -> None:
+    """Post ``bodies`` one at a time until the time is up; report to ``results``."""
+    # One HTTPConnection reopens by itself after gunicorn's sync workers close
+    # each connection, and would keep it alive with a server that allows it.
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    headers = {"Content-Type": content_type(multipart)}
+    acknowledged, errors = 0, Counter()
+    time.sleep(max(0.0, start_at - time.monotonic()))
+    stop_at = start_at + seconds
+    for body in bodies:
+        if time.monotonic() >= stop_at:
+            break
+        try:
+            conn.request("POST", path, body, headers)
+            response = conn.getresponse()
+            response.read()  # redirects are counted, never followed
+            status: int | str = response.status
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            status = type(exc).__name__
+        if status == 303:
+            acknowledged += 1
+        else:
+            errors[str(status)] += 1
+    else:
+        errors["out of tickets (raise MAX_RATE)"] += 1
+    conn.close()
+    results.put((acknowledged, time.monotonic() - start_at, errors))
+
+
+def run_load(
+    server: Server,
+    path: str,
+    mint: Tokens,
+    org_id: int,
+    seconds: float,
+    args: argparse.Namespace,
+) -> Load:
+    """``args.clients`` processes posting fresh tickets to ``path`` for ``seconds``."""
+    per_client = math.ceil(MAX_RATE * seconds / args.clients)
+    fields = answers()
+    results: multiprocessing.Queue = multiprocessing.Queue()
+    # Tickets and bodies are made before the clock starts, so minting is not
+    # measured; each process gets its own, so no ticket is sent twice.
+    batches = [
+        [
+            encode({"ticket": mint.form_ticket(org_id, FORM), **fields}, args.multipart)
+            for _ in range(per_client)
+        ]
+        for _ in range(args.clients)
+    ]
+    # A common start, late enough for every process to be up and waiting.
+    start_at = time.monotonic() + 0.2 + 0.05 * args.clients
+    processes = [
+        multiprocessing.Process(
+            target=client,
+            args=(
+                server.port,
+                path,
+                bodies,
+                args.multipart,
+                start_at,
+                seconds,
+                results,
+            ),
+        )
+        for bodies in batches
+    ]
+    cpu_before = server.workers_cpu()
+    for process in processes:
+        process.start()
+    load = Load()
+    for _ in processes:
+        acknowledged, elapsed, errors = results.get()
+        load.acknowledged += acknowledged
+        load.seconds = max(load.seconds, elapsed)
+        load.errors.update(errors)
+    load.cpu = server.workers_cpu() - cpu_before
+    for process in processes:
+        process.join()
+    return load
+
+
+# -- report --------------------------------------------------------------------------
+
+
+@dataclass
+class Results:
+    rounds: list[dict[str, Load]]  # timed loads only
+    totals: dict[str, Load]  # every load, warm-up included: what the rows reflect
+    rows: dict[str, int]
+    logs: dict[str, str]
+
+
+def measure(args: argparse.Namespace) -> Results:
+    """Set up both servers in a temporary folder, load them in turn, count rows."""
+    with ExitStack() as stack:
+        data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+        prepare_environ(data_dir)
+        org_id, kit_store = setup_kit()
+        bare_db = os.environ["BENCH_BARE_DB"]
+        bare_app.init_db(bare_db)
+        mint = Tokens([SECRET_KEY])
+        servers = {
+            "bare": stack.enter_context(
+                gunicorn("bare_app:create_app()", data_dir / "bare.log")
+            ),
+            "kit": stack.enter_context(
+                gunicorn("ecitiz_kit:create_app()", data_dir / "kit.log")
+            ),
+        }
+
+        results = Results([], {name: Load() for name in PATHS}, {}, {})
+        # Round 0 warms the workers up: not reported, but its rows count.
+        for number in range(args.rounds + 1):
+            seconds = WARMUP_SECONDS if number == 0 else args.seconds
+            loads = {
+                name: run_load(servers[name], path, mint, org_id, seconds, args)
+                for name, path in PATHS.items()
+            }
+            for name, load in loads.items():
+                results.totals[name].acknowledged += load.acknowledged
+                results.totals[name].errors.update(load.errors)
+            if number:
+                results.rounds.append(loads)
+
+        results.rows["kit"] = kit_store.submission_count()
+        conn = bare_app.connect(bare_db)
+        results.rows["bare"] = conn.execute(
+            "SELECT count(*) FROM submissions"
+        ).fetchone()[0]
+        conn.close()
+        for name in PATHS:
+            results.logs[name] = (data_dir / f"{name}.log").read_text()
+    return results
+
+
+def errors_text(errors: Counter) -> str:
+    return ", ".join(f"{n}× {what}" for what, n in sorted(errors.items())) or "0"
+
+
+def report(results: Results) -> bool:
+    """Print the table and the checks; return whether every check passed."""
+    # The rate ratio is what the goal is about; the CPU ratio (bare's server CPU
+    # per request over the kit's) barely moves when other jobs share the machine.
+    line = "{:>6} {:>10} {:>10} {:>9} {:>12} {:>12} {:>9}  {}"
+    print(line.format("", "bare", "kit", "kit/bare", "bare CPU", "kit CPU",
+                      "bare/kit", ""))  # fmt: skip
+    print(line.format("round", "req/s", "req/s", "rate", "ms/req", "ms/req",
+                      "CPU", "errors"))  # fmt: skip
+    columns: list[list[float]] = []
+    for number, loads in enumerate(results.rounds, start=1):
+        bare, kit = loads["bare"], loads["kit"]
+        row = [
+            bare.rate,
+            kit.rate,
+            kit.rate / bare.rate if bare.rate else 0.0,
+            bare.cpu_per_request,
+            kit.cpu_per_request,
+            bare.cpu_per_request / kit.cpu_per_request if kit.cpu_per_request else 0.0,
+        ]
+        columns.append(row)
+        print(
+            line.format(number, *_figures(row), errors_text(bare.errors + kit.errors))
+        )
+    medians = [statistics.median(column) for column in zip(*columns, strict=True)]
+    print(line.format("median", *_figures(medians), ""))
+    verdict = "met" if medians[2] >= TARGET_RATIO else "NOT met"
+    print(f"\ntarget kit/bare rate >= {TARGET_RATIO}: {verdict}")
+
+    passed = True
+    for name in ("bare", "kit"):
+        total, rows = results.totals[name], results.rows[name]
+        same = rows == total.acknowledged
+        passed &= same and not total.errors
+        print(
+            f"{name}: {total.acknowledged} answered 303, {rows} rows "
+            f"({'match' if same else 'MISMATCH'}), errors: {errors_text(total.errors)}"
+        )
+        if total.errors and results.logs[name].strip():
+            print(f"--- {name} gunicorn log (end) ---\n{results.logs[name][-3000:]}")
+    return passed
+
+
+def _figures(row: list[float]) -> list[str]:
+    rate_bare, rate_kit, ratio, cpu_bare, cpu_kit, cpu_ratio = row
+    return [f"{rate_bare:.1f}", f"{rate_kit:.1f}", f"{ratio:.2f}",
+            f"{cpu_bare:.2f}", f"{cpu_kit:.2f}", f"{cpu_ratio:.2f}"]  # fmt: skip
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--seconds", type=float, default=5.0)
+    parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument(
+        "--multipart",
+        action="store_true",
+        help="post multipart/form-data (default: urlencoded, as the form page does)",
+    )
+    args = parser.parse_args()
+    print(
+        f"{args.rounds} rounds of {args.seconds:g} s per server, {args.clients} "
+        f"clients, {WORKERS} gunicorn workers each, "
+        f"{'multipart' if args.multipart else 'urlencoded'} bodies\n"
+    )
+    return 0 if report(measure(args)) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
