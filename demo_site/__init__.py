@@ -97,8 +97,14 @@ def seed(origins: tuple[str, ...]) -> None:
     for form_id in FORMS:
         if store.enabled_form(organisation["id"], form_id) is None:
             definition = load_catalog(form_id)
+            # Attestations are self-service here: issued as soon as they are asked.
             store.enable_form(
-                organisation["id"], form_id, definition.version, None, 730
+                organisation["id"],
+                form_id,
+                definition.version,
+                None,
+                730,
+                issue_on_submit=definition.document is not None,
             )
     for origin in origins:
         store.add_allowed_origin(organisation["id"], origin)

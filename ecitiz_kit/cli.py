@@ -11,19 +11,22 @@ import click
 from flask import current_app, url_for
 from flask.cli import AppGroup
 
+from . import attestations, lifecycle, verification
 from .definitions import (
     catalog_ids,
     definition_to_json,
     load_catalog,
     load_definition,
 )
-from .errors import DefinitionError, UnknownObject
+from .errors import DefinitionError, ForbiddenTransition, UnknownObject
 from .extension import state
 from .i18n import text
 from .origins import BadOrigin, normalise_origin
 from .passwords import WeakPassword, hash_password
+from .signing import format_serial
 from .snippets import iframe_snippet
-from .submissions import find_form
+from .store import StaleStatus
+from .submissions import change_status, find_form
 
 group = AppGroup("ecitiz", help="Manage ecitiz-kit organisations, forms and staff.")
 
@@ -85,8 +88,17 @@ def create_org(slug: str, name: str, contact: str | None) -> None:
     help="Days to keep requests after their last change"
     " (default: ECITIZ_RETENTION_DAYS).",
 )
+@click.option(
+    "--issue-on-submit",
+    is_flag=True,
+    help="Accept requests at once and issue their attestation (forms with a document).",
+)
 def enable_form(
-    org: str, form: str, title: str | None, retention_days: int | None
+    org: str,
+    form: str,
+    title: str | None,
+    retention_days: int | None,
+    issue_on_submit: bool,
 ) -> None:
     """Enable FORM (a ready-made id or a definition file) for organisation ORG."""
     organisation = _organisation(org)
@@ -103,6 +115,10 @@ def enable_form(
             )
     except (DefinitionError, OSError) as exc:
         raise click.ClickException(str(exc)) from None
+    if issue_on_submit and definition.document is None:
+        raise click.ClickException(
+            f"--issue-on-submit: form {definition.id!r} describes no document to issue."
+        )
     if source is not None and definition.id in catalog_ids():
         raise click.ClickException(
             f"{form}: the id {definition.id!r} is a ready-made form's; give your form"
@@ -115,6 +131,7 @@ def enable_form(
         source,
         retention_days or current_app.config["ECITIZ_RETENTION_DAYS"],
         title.strip() if title and title.strip() else None,
+        issue_on_submit,
     )
     click.echo(
         f"Enabled form {definition.id!r} (version {definition.version}) for {org!r}."
@@ -218,3 +235,76 @@ def snippet(org: str, form: str, base_url: str | None, lang: str | None) -> None
         )
     lang = lang or current_app.config["ECITIZ_DEFAULT_LANGUAGE"]
     click.echo(iframe_snippet(url, public_form.title(lang), lang))
+
+
+@group.command("set-status")
+@click.argument("reference")
+@click.argument("status", type=click.Choice(lifecycle.STATUSES))
+@click.option("--message", default=None, help="Public message, shown to the applicant.")
+@click.option("--note", default=None, help="Private note, for staff only.")
+@click.option(
+    "--by", "actor", default="cli", help="Who makes the change (for the record)."
+)
+def set_status(
+    reference: str, status: str, message: str | None, note: str | None, actor: str
+) -> None:
+    """Move the request REFERENCE to STATUS (accepting an attestation issues it)."""
+    kit = state()
+    submission = kit.store.submission_by_reference(reference.strip().upper())
+    if submission is None:
+        raise click.ClickException(f"no request with reference {reference!r}.")
+    try:
+        changed = change_status(
+            kit.store, kit.forms, kit.keyring, submission, status,
+            actor=actor, public_message=message, private_note=note,
+        )  # fmt: skip
+    except ForbiddenTransition as exc:
+        allowed = ", ".join(lifecycle.TRANSITIONS[submission["status"]])
+        raise click.ClickException(
+            f"{reference} is {exc.from_status}: it can only go to {allowed}."
+        ) from None
+    except StaleStatus:
+        raise click.ClickException(
+            f"{reference} changed status meanwhile; run the command again."
+        ) from None
+    click.echo(f"{reference} is now {changed['status']}.")
+    for document in kit.store.documents(changed["id"]):
+        if document["revoked_at"] is None:
+            click.echo(f"Attestation {format_serial(document['serial'])} issued.")
+
+
+@group.command("keygen")
+@click.argument("org")
+def keygen(org: str) -> None:
+    """Give ORG a new signing key; earlier keys stay published while needed."""
+    organisation = _organisation(org)
+    kid, _key = state().keyring.rotate(organisation["id"])
+    click.echo(f"New signing key {kid} for {org!r}.")
+
+
+@group.command("verify")
+@click.argument("payload")
+def verify(payload: str) -> None:
+    """Check an attestation code (or its whole link). Prints the verdict first;
+    exits 0 only for a valid attestation."""
+    check = attestations.verify(state().keyring, payload[:2048], verification.today())
+    click.echo(check.verdict)
+    if check.claims is not None:
+        claims = check.claims
+        click.echo(f"holder: {claims.holder}")
+        click.echo(f"issuer: {check.issuer}")
+        click.echo(f"valid: {claims.valid_from} to {claims.valid_to}")
+        click.echo(f"serial: {format_serial(claims.serial)}")
+    sys.exit(0 if check.verdict == "valid" else 1)
+
+
+@group.command("revoke")
+@click.argument("serial")
+@click.option("--reason", default=None, help="Why (kept with the document).")
+def revoke(serial: str, reason: str | None) -> None:
+    """Revoke the attestation SERIAL: checkers online will see it revoked."""
+    try:
+        changed = attestations.revoke(state().store, serial, reason)
+    except attestations.NoSuchDocument:
+        raise click.ClickException(f"no attestation with serial {serial!r}.") from None
+    click.echo(f"Revoked {serial}." if changed else f"{serial} was already revoked.")

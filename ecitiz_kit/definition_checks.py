@@ -21,6 +21,7 @@ from .definitions import (
     RELATIVE_DATE,
     TYPE_KEYS,
     Computed,
+    DocumentSpec,
     Field,
     FormDefinition,
     Option,
@@ -52,6 +53,8 @@ _RULE_KEYS = {
     "not_more_than": ({"type", "field", "than"}, set()),
 }
 _COMPUTED_KEYS = {"name", "type", "from", "to", "label"}
+_DOCUMENT_KEYS = {"type", "title", "first_name", "last_name", "valid_from", "valid_to"}
+_DOCUMENT_KEYS |= {"details", "template_version"}
 
 # The HTML autocomplete field names (WHATWG "autofill detail tokens").
 AUTOCOMPLETE_NAMES = frozenset(
@@ -143,7 +146,7 @@ class Checker:
             )
         self.keys(
             "", data, {"format", "id", "version", "reference_prefix", "title"},
-            {"intro", "sections", "rules", "computed"},
+            {"intro", "sections", "rules", "computed", "document"},
         )  # fmt: skip
         if not isinstance(data.get("sections"), list) or not data["sections"]:
             raise self.fail("", "'sections' must be a non-empty list")
@@ -168,6 +171,8 @@ class Checker:
             title=self.text("", data["title"], "title"),
             intro=self.optional_text("", data, "intro"),
             sections=sections, rules=rules, computed=computed, digest="",
+            document=self.document(data["document"], fields)
+            if "document" in data else None,
         )  # fmt: skip
 
     def section(self, raw: Any) -> Section:
@@ -384,6 +389,40 @@ class Checker:
                 where, f"{keys[0]!r} and {keys[1]!r} must be different fields"
             )
         return raw[keys[0]], raw[keys[1]]
+
+    def document(self, raw: Any, fields: dict[str, Field]) -> DocumentSpec:
+        where = "document"
+        if not isinstance(raw, dict):
+            raise self.fail(where, f"must be an object, got {_kind(raw)}")
+        self.keys(where, raw, _DOCUMENT_KEYS, set())
+        if raw["type"] != "attestation":
+            raise self.fail(where, f"unknown type {raw['type']!r} (known: attestation)")
+        for key in ("first_name", "last_name"):
+            name = raw[key]
+            if not isinstance(name, str) or fields.get(name) is None:
+                raise self.fail(where, f"{key!r} names no field of this form: {name!r}")
+            if fields[name].type != "text" or not fields[name].required:
+                raise self.fail(where, f"{key!r} must name a required text field")
+        start, end = self.names(
+            where, raw, ("valid_from", "valid_to"), fields, ("date",)
+        )
+        if not (fields[start].required and fields[end].required):
+            raise self.fail(where, "the validity dates must be required fields")
+        details = raw["details"]
+        if not isinstance(details, list) or not all(
+            isinstance(n, str) and n in fields and fields[n].type != "file"
+            for n in details
+        ):
+            raise self.fail(
+                where, "'details' must list fields of this form (files excepted)"
+            )
+        version = self.integer(where, raw, "template_version", None, 1, 10**6)
+        return DocumentSpec(
+            type=raw["type"], title=self.text(where, raw["title"], "title"),
+            first_name=raw["first_name"], last_name=raw["last_name"],
+            valid_from=start, valid_to=end, details=tuple(details),
+            template_version=version or 1,
+        )  # fmt: skip
 
     def computed(self, raw: Any, fields: dict[str, Field]) -> Computed:
         name = raw.get("name") if isinstance(raw, dict) else None

@@ -117,6 +117,20 @@ class Computed:
 
 
 @dataclass(frozen=True)
+class DocumentSpec:
+    """The signed document an accepted request yields (an attestation)."""
+
+    type: str
+    title: Text
+    first_name: str  # fields holding the holder's names and the validity period
+    last_name: str
+    valid_from: str
+    valid_to: str
+    details: tuple[str, ...]  # fields printed on the document, in order
+    template_version: int
+
+
+@dataclass(frozen=True)
 class FormDefinition:
     """A checked form definition; ``digest`` identifies its canonical JSON."""
 
@@ -129,6 +143,7 @@ class FormDefinition:
     rules: tuple[Rule, ...]
     computed: tuple[Computed, ...]
     digest: str
+    document: DocumentSpec | None = None
 
     def __hash__(self) -> int:  # texts are mappings, so hash the canonical form
         return hash(self.digest)
@@ -280,4 +295,13 @@ def _plain(defn: FormDefinition) -> dict[str, Any]:
              "label": c.label}
             for c in defn.computed
         ],
+        "document": defn.document and {
+            "type": defn.document.type, "title": defn.document.title,
+            "first_name": defn.document.first_name,
+            "last_name": defn.document.last_name,
+            "valid_from": defn.document.valid_from,
+            "valid_to": defn.document.valid_to,
+            "details": list(defn.document.details),
+            "template_version": defn.document.template_version,
+        },
     })  # fmt: skip

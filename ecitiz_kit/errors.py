@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from werkzeug.exceptions import Forbidden, NotFound
+from werkzeug.exceptions import Conflict, Forbidden, NotFound
 
 
 class EcitizError(Exception):
@@ -31,3 +31,11 @@ class NonceUsed(EcitizError):
     def __init__(self, submission_id: int) -> None:
         super().__init__(f"form ticket already used by submission {submission_id}")
         self.submission_id = submission_id
+
+
+class ForbiddenTransition(EcitizError, Conflict):
+    """The life cycle does not allow this status change."""
+
+    def __init__(self, from_status: str, to_status: str) -> None:
+        super().__init__(f"a request cannot go from {from_status} to {to_status}")
+        self.from_status, self.to_status = from_status, to_status

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from .attestations import Keyring
 from .config import DEFAULTS
 from .errors import ConfigurationError
 from .i18n import LANGUAGES
@@ -29,6 +30,7 @@ class KitState:
     store: Store
     uploads: UploadArea
     forms: FormRegistry
+    keyring: Keyring
     _tokens: tuple[tuple[Any, ...], Tokens] | None = None
 
     def tokens(self, config: dict[str, Any]) -> Tokens:
@@ -71,13 +73,20 @@ class EcitizKit:
         uploads = UploadArea(data_dir / "uploads")
         uploads.recover(store.attachment_exists, min_age=RECOVERY_GRACE_SECONDS)
         store.close()
-        app.extensions["ecitiz"] = KitState(data_dir, store, uploads, FormRegistry())
-
-        from . import cli, public
-
-        app.register_blueprint(
-            public.blueprint, url_prefix=app.config["ECITIZ_URL_PREFIX"] or None
+        app.extensions["ecitiz"] = KitState(
+            data_dir,
+            store,
+            uploads,
+            FormRegistry(),
+            Keyring.in_folder(store, data_dir / "keys"),
         )
+
+        from . import cli, public, verification
+
+        prefix = app.config["ECITIZ_URL_PREFIX"] or None
+        app.register_blueprint(public.blueprint, url_prefix=prefix)
+        app.register_blueprint(verification.blueprint, url_prefix=prefix)
+        app.register_blueprint(verification.well_known)
         app.cli.add_command(cli.group)
 
         # A request larger than any acceptable submission is refused before

@@ -9,6 +9,7 @@ server runs; :func:`display_value` shows a stored answer in a summary.
 from __future__ import annotations
 
 import functools
+import threading
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
@@ -145,6 +146,17 @@ class CompiledForm:
             f"Form_{definition.id.replace('-', '_')}", (wtforms.Form,), attributes
         )
         self._file_names = {f.name for f in definition.fields if f.type == "file"}
+        # Binding a WTForms form (one Field object per question) costs as much as
+        # validating it, so each thread binds one and re-processes it per request.
+        self._bound = threading.local()
+
+    def _form(self, formdata: MultiDict) -> wtforms.Form:
+        form = getattr(self._bound, "form", None)
+        if form is None:
+            form = self._bound.form = self.form_class(formdata)
+        else:
+            form.process(formdata)  # resets every field's data from formdata
+        return form
 
     def validate(
         self, formdata: MultiDict, files: MultiDict, *, max_file_size: int,
@@ -159,9 +171,17 @@ class CompiledForm:
         for name in self._file_names:
             for part in files.getlist(name):
                 merged.add(name, part)
-        form = self.form_class(merged)
+        form = self._form(merged)
         form.upload_caps = (max_file_size, max_files)  # type: ignore[attr-defined]
-        form.validate()
+        try:
+            form.validate()
+            return self._outcome(form, max_files)
+        finally:
+            for name in self._file_names:  # let go of this submission's files
+                field = form[f"field_{name}"]
+                field.data, field.raw_data = [], []
+
+    def _outcome(self, form: wtforms.Form, max_files: int) -> Outcome:
 
         values: dict[str, Any] = {}
         errors: dict[str, str] = {}

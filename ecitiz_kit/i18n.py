@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import functools
 import io
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from importlib import resources
 from typing import Any
 
+from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
 from babel.dates import get_timezone
 from babel.messages.mofile import write_mo
@@ -92,6 +93,11 @@ def format_datetime(
         tzinfo=get_timezone(timezone) if timezone else None,
         locale=lang or current_language(),
     )
+
+
+def format_date(day: date, lang: str | None = None) -> str:
+    """A calendar date in words, in the page language (``1 décembre 2026``)."""
+    return _format_date(day, "long", locale=lang or current_language())
 
 
 def format_percent(value: str | float, lang: str | None = None) -> str:

@@ -25,24 +25,33 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from . import __version__, lifecycle
+from . import __version__, documents, lifecycle
 from .assets import asset_dir
-from .errors import ForeignOrigin, NonceUsed
+from .attestations import attestation_document
+from .errors import ForeignOrigin, NonceUsed, UnknownObject
 from .extension import state
-from .fields import html_attributes
-from .i18n import choose_language, format_datetime, gettext, ngettext, text
+from .i18n import format_datetime, gettext
+from .signing import format_serial
 from .store import parse_stamp
 from .submissions import (
     PublicForm,
+    Tracked,
     check_ticket,
     find_form,
     new_reference,
     read_ref,
+    receipt_document,
     submit,
     summary,
     tracked,
 )
-from .web import content_security_policy, external_url, is_cross_site_post
+from .web import (
+    content_security_policy,
+    external_url,
+    is_cross_site_post,
+    set_page_language,
+    template_helpers,
+)
 
 log = logging.getLogger(__name__)
 
@@ -52,37 +61,19 @@ HONEYPOT = "website"
 STATIC_MAX_AGE = 365 * 24 * 3600
 
 
-@blueprint.before_request
-def choose_page_language() -> None:
-    g.ecitiz_lang = choose_language(
-        request.args.get("lang"),
-        request.accept_languages,
-        current_app.config["ECITIZ_DEFAULT_LANGUAGE"],
-    )
-    g.ecitiz_frame_ancestors = []
-
-
-@blueprint.context_processor
-def template_helpers() -> dict[str, Any]:
-    return {
-        "_": gettext,
-        "gettext": gettext,
-        "ngettext": ngettext,
-        "text": text,
-        "lang": g.get("ecitiz_lang", "fr"),
-        "html_attributes": html_attributes,
-        "asset_url": lambda filename: url_for(
-            "ecitiz.asset", version=__version__, filename=filename
-        ),
-    }
+blueprint.before_request(set_page_language)
+blueprint.context_processor(template_helpers)
 
 
 @blueprint.after_request
 def public_headers(response: Response) -> Response:
     if request.endpoint == "ecitiz.asset":
         return response
+    organisation_id = g.get("ecitiz_organisation_id")
+    # Only pages that render need the list; a redirect is not framed.
+    framable = organisation_id is not None and response.mimetype == "text/html"
     response.headers["Content-Security-Policy"] = content_security_policy(
-        g.get("ecitiz_frame_ancestors", [])
+        state().store.allowed_origins(organisation_id) if framable else []
     )
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -167,15 +158,8 @@ def submit_form(org: str, form_id: str) -> Any:
 
 @blueprint.get("/r/<token>")
 def receipt(token: str) -> str:
-    kit = state()
-    ref = read_ref(
-        kit.tokens(current_app.config).read_receipt,
-        token,
-        current_app.config["ECITIZ_RECEIPT_MAX_AGE"],
-    )
-    found = tracked(kit.store, kit.forms, ref)
+    found = _found("r", token)
     submission = found.submission
-    _allow_framing(found.form)
     return render_template(
         "ecitiz/receipt.html",
         form=found.form,
@@ -183,19 +167,14 @@ def receipt(token: str) -> str:
         received_at=_when(submission["created_at"]),
         sections=summary(found.form.definition, submission["answers"], g.ecitiz_lang),
         status_url=_status_url(submission),
+        attestation=found.attestation,
+        token=token,
     )
 
 
 @blueprint.get("/s/<token>")
 def status(token: str) -> str:
-    kit = state()
-    ref = read_ref(
-        kit.tokens(current_app.config).read_status_link,
-        token,
-        current_app.config["ECITIZ_STATUS_LINK_MAX_AGE"],
-    )
-    found = tracked(kit.store, kit.forms, ref)
-    _allow_framing(found.form)
+    found = _found("s", token)
     timeline = [
         {
             "when": _when(event["created_at"]),
@@ -214,7 +193,42 @@ def status(token: str) -> str:
             submission["status"], g.ecitiz_lang
         ),
         timeline=timeline,
+        attestation=found.attestation,
+        token=token,
     )
+
+
+@blueprint.get("/<any(r, s):kind>/<token>/receipt.pdf")
+def receipt_pdf(kind: str, token: str) -> Response:
+    """The acknowledgement of receipt, from the receipt or the tracking page."""
+    found = _found(kind, token)
+    submission = found.submission
+    document = receipt_document(
+        found,
+        g.ecitiz_lang,
+        received_at=_when(submission["created_at"]),
+        tracking_url=_status_url(submission),
+    )
+    return _pdf(documents.receipt_pdf(document), submission["reference"])
+
+
+@blueprint.get("/<any(r, s):kind>/<token>/attestation.pdf")
+def attestation_pdf(kind: str, token: str) -> Response:
+    """The signed attestation of an accepted request (404 until there is one)."""
+    found = _found(kind, token)
+    if found.attestation is None:
+        raise UnknownObject()
+    document = attestation_document(
+        found,
+        found.attestation,
+        g.ecitiz_lang,
+        issued_at=_when(found.attestation["issued_at"]),
+        verify_url=external_url("ecitiz_verify.verify_page")
+        + "#"
+        + found.attestation["payload"],
+    )
+    serial = format_serial(found.attestation["serial"])
+    return _pdf(documents.attestation_pdf(document), f"attestation-{serial}")
 
 
 @blueprint.errorhandler(HTTPException)
@@ -241,8 +255,30 @@ def _public_form(org: str, form_id: str) -> PublicForm:
     return form
 
 
+def _found(kind: str, token: str) -> Tracked:
+    """The request a receipt (``r``) or tracking (``s``) token points to."""
+    kit = state()
+    tokens = kit.tokens(current_app.config)
+    read, max_age = {
+        "r": (tokens.read_receipt, "ECITIZ_RECEIPT_MAX_AGE"),
+        "s": (tokens.read_status_link, "ECITIZ_STATUS_LINK_MAX_AGE"),
+    }[kind]
+    found = tracked(
+        kit.store, kit.forms, read_ref(read, token, current_app.config[max_age])
+    )
+    _allow_framing(found.form)
+    return found
+
+
+def _pdf(data: bytes, name: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response
+
+
 def _allow_framing(form: PublicForm) -> None:
-    g.ecitiz_frame_ancestors = state().store.allowed_origins(form.organisation["id"])
+    """Let the organisation's sites frame this response (see public_headers)."""
+    g.ecitiz_organisation_id = form.organisation["id"]
 
 
 def _render_form(

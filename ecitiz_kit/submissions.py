@@ -14,8 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import lifecycle
+from .attestations import Keyring, new_attestation
 from .definitions import FormDefinition, load_catalog, parse_definition
-from .errors import UnknownObject
+from .documents import ReceiptDocument
+from .errors import ForbiddenTransition, UnknownObject
 from .fields import CompiledForm, Outcome, compile_form, display_value
 from .i18n import format_percent, text
 from .store import Store
@@ -28,7 +30,9 @@ REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 def new_reference(prefix: str) -> str:
     """A short random reference such as ``AID-7K3F-9Q2M`` (40 random bits)."""
-    chars = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    # 32 letters: each 5 bits of one random draw pick one, without bias.
+    bits = int.from_bytes(secrets.token_bytes(5), "big")
+    chars = "".join(REFERENCE_ALPHABET[(bits >> (5 * i)) & 31] for i in range(8))
     return f"{prefix}-{chars[:4]}-{chars[4:]}"
 
 
@@ -76,10 +80,10 @@ def find_form(
     store: Store, registry: FormRegistry, org_slug: str, form_id: str
 ) -> PublicForm:
     """The enabled form ``form_id`` of ``org_slug``, or :class:`UnknownObject`."""
-    organisation = store.organisation(org_slug)
-    row = store.enabled_form(organisation["id"], form_id) if organisation else None
-    if row is None:
+    found = store.organisation_form(org_slug, form_id)
+    if found is None:
         raise UnknownObject()
+    organisation, row = found
     definition, compiled = registry.get(row)
     return PublicForm(organisation, row, definition, compiled)
 
@@ -126,13 +130,21 @@ def submit(
     *,
     nonce: str,
     lang: str,
+    keyring: Keyring | None = None,
 ) -> dict[str, Any]:
     """Store a valid submission with its files, first event and spent nonce.
 
     All or nothing: the files are written first as parts, moved into place inside
     the database transaction, and removed if anything fails. Raises
-    :class:`~ecitiz_kit.errors.NonceUsed` if the ticket was already spent.
+    :class:`~ecitiz_kit.errors.NonceUsed` if the ticket was already spent. A form
+    set to issue its document on submission is accepted at once, its attestation
+    signed and stored in the same transaction.
     """
+    document = None
+    if form.row["issue_on_submit"] and keyring is not None:
+        document = new_attestation(
+            keyring, form.organisation["id"], form.definition, outcome.answers
+        )
     staged: list[str] = []
     attachments = []
     try:
@@ -158,7 +170,8 @@ def submit(
             nonce=nonce,
             attachments=attachments,
             make_reference=lambda: new_reference(form.definition.reference_prefix),
-            status=lifecycle.SUBMITTED,
+            status=lifecycle.ACCEPTED if document else lifecycle.SUBMITTED,
+            document=document,
             before_commit=lambda: uploads.promote(staged),
         )
     except BaseException:
@@ -174,6 +187,7 @@ class Tracked:
     form: PublicForm
     events: list[dict[str, Any]]
     attachments: list[dict[str, Any]]
+    attestation: dict[str, Any] | None  # the document in force, if any
 
 
 def tracked(store: Store, registry: FormRegistry, ref: SubmissionRef | None) -> Tracked:
@@ -190,11 +204,13 @@ def tracked(store: Store, registry: FormRegistry, ref: SubmissionRef | None) -> 
     if organisation is None or row is None:
         raise UnknownObject()
     definition, compiled = registry.get(row)
+    in_force = [d for d in store.documents(submission["id"]) if not d["revoked_at"]]
     return Tracked(
         submission,
         PublicForm(organisation, row, definition, compiled),
         store.events(submission["id"]),
         store.attachments(submission["id"]),
+        in_force[-1] if in_force else None,
     )
 
 
@@ -238,3 +254,59 @@ def summary(
         if items:
             sections.append({"title": text(section.title, lang), "items": items})
     return sections
+
+
+def change_status(
+    store: Store,
+    registry: FormRegistry,
+    keyring: Keyring,
+    submission: dict[str, Any],
+    to_status: str,
+    *,
+    actor: str,
+    public_message: str | None = None,
+    private_note: str | None = None,
+) -> dict[str, Any]:
+    """Move a request along its life cycle, recording who, when and why.
+
+    Accepting a request whose form describes a document issues that document in
+    the same transaction; reopening an accepted one revokes it.
+    """
+    from_status = submission["status"]
+    if not lifecycle.can_move(from_status, to_status):
+        raise ForbiddenTransition(from_status, to_status)
+    document = None
+    if to_status == lifecycle.ACCEPTED:
+        row = store.enabled_form(submission["organisation_id"], submission["form_id"])
+        if row is not None:
+            definition, _compiled = registry.get(row)
+            document = new_attestation(
+                keyring, submission["organisation_id"], definition,
+                submission["answers"],
+            )  # fmt: skip
+    return store.change_status(
+        submission["id"],
+        expected=from_status,
+        to_status=to_status,
+        actor=actor,
+        public_message=public_message or None,
+        private_note=private_note or None,
+        document=document,
+        revoke_documents=from_status == lifecycle.ACCEPTED,
+    )
+
+
+def receipt_document(
+    found: Tracked, lang: str, *, received_at: str, tracking_url: str
+) -> ReceiptDocument:
+    """What the PDF acknowledgement of receipt shows (values masked as on screen)."""
+    submission = found.submission
+    return ReceiptDocument(
+        organisation=found.form.organisation["name"],
+        form_title=found.form.title(lang),
+        reference=submission["reference"],
+        received_at=received_at,
+        sections=summary(found.form.definition, submission["answers"], lang),
+        tracking_url=tracking_url,
+        lang=lang,
+    )

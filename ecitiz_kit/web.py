@@ -2,9 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, request, url_for
+from flask import current_app, g, request, url_for
+
+from . import __version__
+from .fields import html_attributes
+from .i18n import choose_language, gettext, ngettext, text
+
+
+def set_page_language() -> None:
+    """Choose the page language: ``?lang=``, then the browser's, then the default."""
+    g.ecitiz_lang = choose_language(
+        request.args.get("lang"),
+        request.accept_languages,
+        current_app.config["ECITIZ_DEFAULT_LANGUAGE"],
+    )
+
+
+def template_helpers() -> dict[str, Any]:
+    """What the kit's templates use, for the kit's blueprints only (a host app
+    may have its own ``_``)."""
+    return {
+        "_": gettext,
+        "gettext": gettext,
+        "ngettext": ngettext,
+        "text": text,
+        "lang": g.get("ecitiz_lang", "fr"),
+        "html_attributes": html_attributes,
+        "asset_url": lambda filename: url_for(
+            "ecitiz.asset", version=__version__, filename=filename
+        ),
+    }
 
 
 def origin_of(url: str) -> str:

@@ -3,6 +3,7 @@ import json
 import pytest
 
 from ecitiz_kit.passwords import verify_password
+from ecitiz_kit.store import MIGRATIONS
 
 from .conftest import ORG
 
@@ -10,7 +11,7 @@ from .conftest import ORG
 def test_init_db_reports_schema(runner):
     result = runner.invoke(args=["ecitiz", "init-db"])
     assert result.exit_code == 0, result.output
-    assert "schema version 1" in result.output
+    assert f"schema version {len(MIGRATIONS)}" in result.output
 
 
 def test_create_org_then_duplicate_fails_in_one_line(runner, store):

@@ -124,7 +124,10 @@ def test_money_field_refuses_negative_and_absurd_amounts():
 def test_files_are_checked_by_content_count_and_size():
     html = b"<html><body>not a pdf</body></html>"
     outcome = validate("aid-request", aid_answers(), pdfs("facture.pdf", content=html))
-    assert "not really in an accepted format (PDF, JPEG, PNG)" in outcome.errors["documents"]
+    assert (
+        "not really in an accepted format (PDF, JPEG, PNG)"
+        in outcome.errors["documents"]
+    )
     outcome = validate(
         "aid-request", aid_answers(), pdfs(*[f"{n}.pdf" for n in range(6)])
     )
@@ -403,3 +406,14 @@ def test_display_values():
     assert display_value(aid.field("town"), None) == ""
     unmasked = load_definition(DATA / "membership.json").field("bank_account")
     assert display_value(unmasked, IBAN) == "FR14 2004 1010 0505 0001 3M02 606"
+
+
+def test_one_submission_never_leaks_into_the_next():
+    # The bound form is reused per thread; each submission starts from scratch.
+    first = validate("aid-request", aid_answers(), pdfs("rib.pdf"))
+    assert first.ok and first.uploads
+    second = validate("aid-request", aid_answers(town=None, siret=None))
+    assert set(second.errors) == {"town", "siret", "documents"}
+    assert "town" not in second.answers and second.uploads == []
+    third = validate("aid-request", aid_answers(), pdfs("bilan.pdf"))
+    assert third.ok and [u.filename for u in third.uploads] == ["bilan.pdf"]

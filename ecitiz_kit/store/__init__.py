@@ -1,0 +1,22 @@
+"""Every line of SQL: schema migrations, reads and the write transactions.
+
+The storage interface is the :class:`Store` class. It takes and returns plain values
+(dicts, ints, strings) and knows nothing of Flask; a PostgreSQL backend can later
+implement the same methods. SQLite runs in WAL mode with ``synchronous=FULL`` so an
+acknowledged write survives a power cut, and every write transaction starts with
+``BEGIN IMMEDIATE`` so two writers never deadlock halfway.
+"""
+
+from __future__ import annotations
+
+from .base import parse_stamp, utcnow
+from .documents import Documents
+from .migrations import MIGRATIONS
+from .organisations import Organisations
+from .submissions import StaleStatus, Submissions
+
+__all__ = ["MIGRATIONS", "StaleStatus", "Store", "parse_stamp", "utcnow"]
+
+
+class Store(Organisations, Submissions, Documents):
+    """The kit's data in one SQLite file; one connection per thread."""

@@ -1,0 +1,99 @@
+"""Signing keys and the documents they signed."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Any
+
+from .base import Base, stamp, utcnow
+
+
+class Documents(Base):
+    # -- signing keys and documents --------------------------------------------
+
+    def signing_key(self, organisation_id: int) -> dict[str, Any] | None:
+        """The key that signs the organisation's new documents, if it has one."""
+        return self._one(
+            "SELECT * FROM signing_keys WHERE organisation_id = ?"
+            " AND retired_at IS NULL",
+            (organisation_id,),
+        )
+
+    def add_signing_key(
+        self, kid: str, organisation_id: int, public_key: bytes
+    ) -> dict[str, Any]:
+        """Make a new key the organisation's signing key; the previous one retires."""
+        now = stamp(utcnow())
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE signing_keys SET retired_at = ?"
+                " WHERE organisation_id = ? AND retired_at IS NULL",
+                (now, organisation_id),
+            )
+            conn.execute(
+                "INSERT INTO signing_keys (kid, organisation_id, public_key,"
+                " created_at) VALUES (?, ?, ?, ?)",
+                (kid, organisation_id, public_key, now),
+            )
+        return self.signing_key(organisation_id)  # type: ignore[return-value]
+
+    def published_keys(self, today: str) -> list[dict[str, Any]]:
+        """Keys still worth publishing on ``today`` (ISO date), with their issuer.
+
+        A retired key stays until the last document it signed has expired;
+        ``published_until`` is that document's last day (None for signing keys).
+        """
+        return self._all(
+            "SELECT k.kid, k.public_key, k.created_at, k.retired_at,"
+            " o.name AS issuer, o.slug AS organisation,"
+            " CASE WHEN k.retired_at IS NULL THEN NULL ELSE"
+            "  (SELECT max(d.valid_to) FROM documents d WHERE d.kid = k.kid)"
+            " END AS published_until"
+            " FROM signing_keys k JOIN organisations o ON o.id = k.organisation_id"
+            " WHERE k.retired_at IS NULL OR EXISTS (SELECT 1 FROM documents d"
+            "  WHERE d.kid = k.kid AND d.valid_to >= ?)"
+            " ORDER BY k.created_at, k.kid",
+            (today,),
+        )
+
+    def document(self, serial: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM documents WHERE serial = ?", (serial,))
+
+    def documents(self, submission_id: int) -> list[dict[str, Any]]:
+        return self._all(
+            "SELECT * FROM documents WHERE submission_id = ? ORDER BY id",
+            (submission_id,),
+        )
+
+    def revoke_document(self, serial: str, reason: str | None) -> bool:
+        """Revoke a document; False if there is no such serial or it was already."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE documents SET revoked_at = ?, revoke_reason = ?"
+                " WHERE serial = ? AND revoked_at IS NULL",
+                (stamp(utcnow()), reason, serial),
+            )
+        return cursor.rowcount == 1
+
+
+def insert_document(
+    conn: sqlite3.Connection, submission_id: int, document: dict[str, Any], now: str
+) -> None:
+    """Store a signed document inside the caller's transaction."""
+    conn.execute(
+        "INSERT INTO documents (submission_id, serial, type, kid, holder, valid_from,"
+        " valid_to, issued_at, template_version, payload)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            submission_id,
+            document["serial"],
+            document["type"],
+            document["kid"],
+            document["holder"],
+            document["valid_from"],
+            document["valid_to"],
+            now,
+            document["template_version"],
+            document["payload"],
+        ),
+    )

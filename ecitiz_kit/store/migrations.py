@@ -1,0 +1,108 @@
+"""The schema, one script per version (``PRAGMA user_version`` counts them)."""
+
+from __future__ import annotations
+
+#: Each entry upgrades the schema by one version.
+MIGRATIONS: tuple[str, ...] = (
+    """
+    CREATE TABLE organisations (
+        id INTEGER PRIMARY KEY,
+        slug TEXT NOT NULL UNIQUE,
+        name TEXT NOT NULL,
+        contact_email TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE allowed_origins (
+        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+        origin TEXT NOT NULL,
+        PRIMARY KEY (organisation_id, origin)
+    );
+    CREATE TABLE forms (
+        id INTEGER PRIMARY KEY,
+        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+        form_id TEXT NOT NULL,
+        version INTEGER NOT NULL,
+        definition TEXT,
+        title_override TEXT,
+        retention_days INTEGER NOT NULL,
+        enabled_at TEXT NOT NULL,
+        UNIQUE (organisation_id, form_id)
+    );
+    CREATE TABLE submissions (
+        id INTEGER PRIMARY KEY,
+        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+        form_id TEXT NOT NULL,
+        form_version INTEGER NOT NULL,
+        reference TEXT NOT NULL UNIQUE,
+        status TEXT NOT NULL,
+        answers TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        link_version INTEGER NOT NULL DEFAULT 1,
+        -- the form ticket's nonce: a ticket is spent once, by one submission
+        nonce TEXT NOT NULL UNIQUE,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX submissions_by_org_date
+        ON submissions (organisation_id, created_at DESC, id DESC);
+    CREATE TABLE attachments (
+        id INTEGER PRIMARY KEY,
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        field TEXT NOT NULL,
+        stored_name TEXT NOT NULL UNIQUE,
+        filename TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX attachments_by_submission ON attachments (submission_id);
+    CREATE TABLE events (
+        id INTEGER PRIMARY KEY,
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        created_at TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        from_status TEXT,
+        to_status TEXT NOT NULL,
+        public_message TEXT,
+        private_note TEXT
+    );
+    CREATE INDEX events_by_submission ON events (submission_id, id);
+    CREATE TABLE staff (
+        id INTEGER PRIMARY KEY,
+        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+        email TEXT NOT NULL UNIQUE COLLATE NOCASE,
+        password_hash TEXT NOT NULL,
+        session_version INTEGER NOT NULL DEFAULT 1,
+        created_at TEXT NOT NULL
+    );
+    """,
+    """
+    ALTER TABLE forms ADD COLUMN issue_on_submit INTEGER NOT NULL DEFAULT 0;
+    CREATE TABLE signing_keys (
+        kid TEXT PRIMARY KEY,
+        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+        public_key BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        retired_at TEXT
+    );
+    CREATE INDEX signing_keys_by_org ON signing_keys (organisation_id, retired_at);
+    CREATE TABLE documents (
+        id INTEGER PRIMARY KEY,
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        serial TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        kid TEXT NOT NULL REFERENCES signing_keys(kid),
+        holder TEXT NOT NULL,
+        valid_from TEXT NOT NULL,
+        valid_to TEXT NOT NULL,
+        issued_at TEXT NOT NULL,
+        template_version INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        revoked_at TEXT,
+        revoke_reason TEXT
+    );
+    CREATE INDEX documents_by_submission ON documents (submission_id);
+    CREATE INDEX documents_by_key ON documents (kid, valid_to);
+    """,
+)

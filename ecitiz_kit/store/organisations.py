@@ -1,0 +1,130 @@
+"""Organisations, the sites allowed to embed them, their forms and their staff."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Base, stamp, utcnow
+
+
+class Organisations(Base):
+    # -- organisations ----------------------------------------------------------
+
+    def create_organisation(
+        self, slug: str, name: str, contact_email: str | None = None
+    ) -> dict[str, Any]:
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO organisations (slug, name, contact_email, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (slug, name, contact_email, stamp(utcnow())),
+            )
+        return self.organisation_by_id(cursor.lastrowid)  # type: ignore[return-value]
+
+    def organisation(self, slug: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM organisations WHERE slug = ?", (slug,))
+
+    def organisation_by_id(self, organisation_id: int) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM organisations WHERE id = ?", (organisation_id,))
+
+    def add_allowed_origin(self, organisation_id: int, origin: str) -> bool:
+        """Let ``origin`` embed the organisation's forms; False if it already could."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT OR IGNORE INTO allowed_origins (organisation_id, origin)"
+                " VALUES (?, ?)",
+                (organisation_id, origin),
+            )
+        return cursor.rowcount == 1
+
+    def allowed_origins(self, organisation_id: int) -> list[str]:
+        rows = self._all(
+            "SELECT origin FROM allowed_origins WHERE organisation_id = ?"
+            " ORDER BY origin",
+            (organisation_id,),
+        )
+        return [row["origin"] for row in rows]
+
+    # -- forms ---------------------------------------------------------------
+
+    def enable_form(
+        self,
+        organisation_id: int,
+        form_id: str,
+        version: int,
+        definition: str | None,
+        retention_days: int,
+        title_override: str | None = None,
+        issue_on_submit: bool = False,
+    ) -> dict[str, Any]:
+        """Enable a form or update it; ``definition`` is given for custom forms."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO forms (organisation_id, form_id, version, definition,"
+                " title_override, retention_days, issue_on_submit, enabled_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (organisation_id, form_id) DO UPDATE SET"
+                " version = excluded.version, definition = excluded.definition,"
+                " title_override = excluded.title_override,"
+                " retention_days = excluded.retention_days,"
+                " issue_on_submit = excluded.issue_on_submit",
+                (
+                    organisation_id,
+                    form_id,
+                    version,
+                    definition,
+                    title_override,
+                    retention_days,
+                    int(issue_on_submit),
+                    stamp(utcnow()),
+                ),
+            )
+        return self.enabled_form(organisation_id, form_id)  # type: ignore[return-value]
+
+    def enabled_form(self, organisation_id: int, form_id: str) -> dict[str, Any] | None:
+        return self._one(
+            "SELECT * FROM forms WHERE organisation_id = ? AND form_id = ?",
+            (organisation_id, form_id),
+        )
+
+    def organisation_form(
+        self, slug: str, form_id: str
+    ) -> tuple[dict[str, Any], dict[str, Any]] | None:
+        """An organisation and one of its enabled forms, in one query (hot path)."""
+        row = self._one(
+            "SELECT o.id AS o_id, o.slug AS o_slug, o.name AS o_name,"
+            " o.contact_email AS o_contact_email, o.created_at AS o_created_at, f.*"
+            " FROM organisations o JOIN forms f ON f.organisation_id = o.id"
+            " WHERE o.slug = ? AND f.form_id = ?",
+            (slug, form_id),
+        )
+        if row is None:
+            return None
+        organisation = {
+            key[2:]: row.pop(key) for key in list(row) if key.startswith("o_")
+        }
+        return organisation, row
+
+    def enabled_forms(self, organisation_id: int) -> list[dict[str, Any]]:
+        return self._all(
+            "SELECT * FROM forms WHERE organisation_id = ? ORDER BY form_id",
+            (organisation_id,),
+        )
+
+    # -- staff ------------------------------------------------------------------
+
+    def create_staff(
+        self, organisation_id: int, email: str, password_hash: str
+    ) -> dict[str, Any]:
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO staff (organisation_id, email, password_hash, created_at)"
+                " VALUES (?, ?, ?, ?)",
+                (organisation_id, email, password_hash, stamp(utcnow())),
+            )
+        return self._one(  # type: ignore[return-value]
+            "SELECT * FROM staff WHERE id = ?", (cursor.lastrowid,)
+        )
+
+    def staff_by_email(self, email: str) -> dict[str, Any] | None:
+        return self._one("SELECT * FROM staff WHERE email = ?", (email,))

@@ -1,0 +1,206 @@
+"""Submissions with their attachments, events and spent form tickets."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from ..errors import NonceUsed
+from .base import Base, stamp, utcnow
+from .documents import insert_document
+
+
+class StaleStatus(Exception):
+    """A request changed status since it was read; nothing was written."""
+
+
+class Submissions(Base):
+    def submission_for_nonce(self, nonce: str) -> int | None:
+        """The submission a form ticket's nonce was spent on, if it was."""
+        row = self._one("SELECT id FROM submissions WHERE nonce = ?", (nonce,))
+        return row["id"] if row else None
+
+    def create_submission(
+        self,
+        *,
+        organisation_id: int,
+        form_id: str,
+        form_version: int,
+        answers: dict[str, Any],
+        lang: str,
+        nonce: str,
+        attachments: Sequence[dict[str, Any]],
+        make_reference: Callable[[], str],
+        status: str,
+        document: dict[str, Any] | None = None,
+        before_commit: Callable[[], None] = lambda: None,
+    ) -> dict[str, Any]:
+        """Store a submission, its attachments, its first event and its nonce at once.
+
+        ``document`` (an attestation issued on submission) is stored with them.
+
+        Raises :class:`NonceUsed` when the form ticket was already spent, and nothing
+        is written. ``before_commit`` runs last inside the transaction: a failure
+        there (say, a file that cannot be moved into place) rolls everything back.
+        """
+        now = stamp(utcnow())
+        with self._write() as conn:
+            used = conn.execute(
+                "SELECT id FROM submissions WHERE nonce = ?", (nonce,)
+            ).fetchone()
+            if used:
+                raise NonceUsed(used[0])
+            payload = json.dumps(answers, ensure_ascii=False, separators=(",", ":"))
+            for _attempt in range(10):
+                try:
+                    cursor = conn.execute(
+                        "INSERT INTO submissions (organisation_id, form_id,"
+                        " form_version, reference, status, answers, lang, nonce,"
+                        " created_at, updated_at)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        (
+                            organisation_id,
+                            form_id,
+                            form_version,
+                            reference := make_reference(),
+                            status,
+                            payload,
+                            lang,
+                            nonce,
+                            now,
+                            now,
+                        ),
+                    )
+                    break
+                except sqlite3.IntegrityError as exc:
+                    if "submissions.reference" not in str(exc):
+                        raise
+            else:  # pragma: no cover - 2**40 references make this unreachable
+                raise RuntimeError("could not draw an unused reference")
+            submission_id = cursor.lastrowid
+            for item in attachments:
+                conn.execute(
+                    "INSERT INTO attachments (submission_id, field, stored_name,"
+                    " filename, content_type, size, sha256, created_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        submission_id,
+                        item["field"],
+                        item["stored_name"],
+                        item["filename"],
+                        item["content_type"],
+                        item["size"],
+                        item["sha256"],
+                        now,
+                    ),
+                )
+            conn.execute(
+                "INSERT INTO events (submission_id, created_at, actor, from_status,"
+                " to_status) VALUES (?, ?, 'applicant', NULL, ?)",
+                (submission_id, now, status),
+            )
+            if document is not None:
+                insert_document(conn, submission_id, document, now)
+            before_commit()
+        # What was just written, without reading it back.
+        return {
+            "id": submission_id,
+            "organisation_id": organisation_id,
+            "form_id": form_id,
+            "form_version": form_version,
+            "reference": reference,
+            "status": status,
+            "answers": answers,
+            "lang": lang,
+            "link_version": 1,
+            "created_at": now,
+            "updated_at": now,
+        }
+
+    def change_status(
+        self,
+        submission_id: int,
+        *,
+        expected: str,
+        to_status: str,
+        actor: str,
+        public_message: str | None = None,
+        private_note: str | None = None,
+        document: dict[str, Any] | None = None,
+        revoke_documents: bool = False,
+    ) -> dict[str, Any]:
+        """Move a request to ``to_status`` and record the event (and any document).
+
+        ``revoke_documents`` revokes what the request was issued before (it is
+        being reopened).
+
+        Raises :class:`StaleStatus` when the request is no longer in ``expected``
+        (someone else moved it first); then nothing is written.
+        """
+        now = stamp(utcnow())
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE submissions SET status = ?, updated_at = ?"
+                " WHERE id = ? AND status = ?",
+                (to_status, now, submission_id, expected),
+            )
+            if cursor.rowcount != 1:
+                raise StaleStatus(submission_id)
+            conn.execute(
+                "INSERT INTO events (submission_id, created_at, actor, from_status,"
+                " to_status, public_message, private_note)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (
+                    submission_id,
+                    now,
+                    actor,
+                    expected,
+                    to_status,
+                    public_message,
+                    private_note,
+                ),
+            )
+            if revoke_documents:
+                conn.execute(
+                    "UPDATE documents SET revoked_at = ?, revoke_reason = 'reopened'"
+                    " WHERE submission_id = ? AND revoked_at IS NULL",
+                    (now, submission_id),
+                )
+            if document is not None:
+                insert_document(conn, submission_id, document, now)
+        return self.submission(submission_id)  # type: ignore[return-value]
+
+    def submission_by_reference(self, reference: str) -> dict[str, Any] | None:
+        row = self._one("SELECT id FROM submissions WHERE reference = ?", (reference,))
+        return self.submission(row["id"]) if row else None
+
+    def submission(self, submission_id: int) -> dict[str, Any] | None:
+        row = self._one("SELECT * FROM submissions WHERE id = ?", (submission_id,))
+        if row is not None:
+            row["answers"] = json.loads(row["answers"])
+        return row
+
+    def submission_count(self) -> int:
+        return self.db.execute("SELECT count(*) FROM submissions").fetchone()[0]
+
+    def attachments(self, submission_id: int) -> list[dict[str, Any]]:
+        return self._all(
+            "SELECT * FROM attachments WHERE submission_id = ? ORDER BY id",
+            (submission_id,),
+        )
+
+    def attachment_exists(self, stored_name: str) -> bool:
+        return (
+            self._one(
+                "SELECT 1 AS x FROM attachments WHERE stored_name = ?", (stored_name,)
+            )
+            is not None
+        )
+
+    def events(self, submission_id: int) -> list[dict[str, Any]]:
+        return self._all(
+            "SELECT * FROM events WHERE submission_id = ? ORDER BY id",
+            (submission_id,),
+        )

@@ -1,0 +1,275 @@
+from __future__ import annotations
+
+import base64
+import io
+import logging
+import os
+import re
+import shutil
+import subprocess
+import warnings
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from datetime import date
+
+import pytest
+from pypdf import PdfReader
+
+from ecitiz_kit import documents
+from ecitiz_kit.documents import (
+    AttestationDocument,
+    ReceiptDocument,
+    attestation_pdf,
+    clean,
+    qr_version,
+    receipt_pdf,
+)
+
+BASE = "https://forms.example.org/ecitiz"
+
+
+def signed_payload(serial="7K3F9Q2MXD", name="NGUYỄN Z."):
+    """A payload shaped exactly like a version-1 one (the signature is random)."""
+    name64 = base64.urlsafe_b64encode(name.encode()).rstrip(b"=").decode()
+    signature = base64.urlsafe_b64encode(os.urandom(64)).rstrip(b"=").decode()
+    return ".".join(
+        ["1", "K7Q2", serial, "ATT", name64, "20261201", "20261231", signature]
+    )
+
+
+def make_attestation(**changes):
+    doc = AttestationDocument(
+        title="Attestation de déplacement professionnel",
+        organisation="Val-Fleuri Entreprendre",
+        holder="Zoé Nguyễn",
+        details=[
+            ("Date de naissance", "3 mars 1990"),
+            ("Adresse", "12 rue de l’Œuvre, 75011 Paris"),
+            ("Motif", "Salon — 5 € de frais, cœur de métier"),
+        ],
+        valid_from=date(2026, 12, 1),
+        valid_to=date(2026, 12, 31),
+        issued_at="29 novembre 2026, 19:28",
+        serial="7K3F9-Q2MXD",
+        template_version=3,
+        verify_url=f"{BASE}/v#{signed_payload()}",
+        lang="fr",
+    )
+    return replace(doc, **changes)
+
+
+def make_receipt(**changes):
+    doc = ReceiptDocument(
+        organisation="Val-Fleuri Entreprendre",
+        form_title="Demande d’aide à la création",
+        reference="AID-7K3F-9Q2M",
+        received_at="29 nov. 2026, 19:28",
+        sections=[
+            {
+                "title": "Entreprise",
+                "items": [
+                    {"label": "Raison sociale", "value": "Les Œufs d’Or"},
+                    {"label": "IBAN", "value": "FR76 •••• •••• 1234"},
+                ],
+            },
+            {"title": "Demande", "items": [{"label": "Montant", "value": "5 000 €"}]},
+        ],
+        tracking_url=f"{BASE}/t/eyJyIjo0Mn0.Z1x2y3.Qk9Iak1zYWJjZGVm",
+        lang="fr",
+    )
+    return replace(doc, **changes)
+
+
+def pdf_text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def squeezed(text: str) -> str:
+    """The text without whitespace, to find strings the layout wrapped."""
+    return re.sub(r"\s+", "", text)
+
+
+def decode_qr(pdf: bytes, tmp_path) -> str:
+    """Render page 1 at 150 dpi with poppler and read its QR code with zbar."""
+    missing = [tool for tool in ("pdftoppm", "zbarimg") if not shutil.which(tool)]
+    if missing:
+        if os.environ.get("CI"):
+            raise RuntimeError(f"QR tests must run in CI, but {missing} are missing")
+        pytest.skip(f"{missing} not installed (apt: poppler-utils zbar-tools)")
+    (tmp_path / "doc.pdf").write_bytes(pdf)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "150",
+            "-png",
+            "-f",
+            "1",
+            "-l",
+            "1",
+            "-singlefile",
+            str(tmp_path / "doc.pdf"),
+            str(tmp_path / "page"),
+        ],
+        check=True,
+    )
+    result = subprocess.run(
+        ["zbarimg", "--raw", "-q", str(tmp_path / "page.png")],
+        capture_output=True,
+        text=True,
+    )
+    return result.stdout.rstrip("\n")
+
+
+def test_attestation_prints_holder_serial_organisation_and_title():
+    doc = make_attestation()
+    pdf = attestation_pdf(doc)
+    reader = PdfReader(io.BytesIO(pdf))
+    text = pdf_text(pdf)
+    assert pdf.startswith(b"%PDF-")
+    assert "Zoé Nguyễn" in text
+    assert "7K3F9-Q2MXD" in text
+    assert "Val-Fleuri Entreprendre" in text
+    assert reader.metadata.title == "Attestation de déplacement professionnel"
+
+
+def test_attestation_prints_validity_in_words_and_verification_instructions():
+    doc = make_attestation()
+    text = pdf_text(attestation_pdf(doc))
+    assert "1 décembre 2026" in text and "31 décembre 2026" in text
+    assert "29 novembre 2026, 19:28" in text
+    # The full URL is printed (wrapped), and the sentence sends the checker to
+    # compare the name with an identity document.
+    assert doc.verify_url in squeezed(text)
+    english = " ".join(pdf_text(attestation_pdf(make_attestation(lang="en"))).split())
+    assert "December 1, 2026" in english
+    assert "compare the name with an identity document" in english
+    assert f"open {BASE}/v and compare" in english
+    assert "Template version 3" in english
+
+
+def test_receipt_prints_reference_organisation_and_tracking_url():
+    doc = make_receipt()
+    pdf = receipt_pdf(doc)
+    text = pdf_text(pdf)
+    assert "AID-7K3F-9Q2M" in text
+    assert "Val-Fleuri Entreprendre" in text
+    assert "Les Œufs d’Or" in text and "FR76 •••• •••• 1234" in text
+    assert doc.tracking_url in squeezed(text)
+
+
+def test_attestation_qr_decodes_to_the_verify_url(tmp_path):
+    doc = make_attestation()
+    assert decode_qr(attestation_pdf(doc), tmp_path) == doc.verify_url
+
+
+def test_receipt_qr_decodes_to_the_tracking_url(tmp_path):
+    doc = make_receipt()
+    assert decode_qr(receipt_pdf(doc), tmp_path) == doc.tracking_url
+
+
+def test_typography_and_vietnamese_survive_text_extraction():
+    doc = make_attestation(
+        holder="Trần Thị Nguyễn-Lefèvre",
+        details=[("Note", "l’œuvre coûte 12 € — voir № 3 → suite")],
+    )
+    text = pdf_text(attestation_pdf(doc))
+    for fragment in ["’", "œ", "€", "—", "Nguyễn", "Trần Thị", "№", "→"]:
+        assert fragment in text
+
+
+HOSTILE = {
+    "long name": "Jean-Christophe de la Fontaine-Œuvray " * 14,
+    "right to left": "محمد بن سلمان יוסף כהן",
+    "emoji": "Zoé 👩🏽‍💻 🇫🇷 Nguyễn",
+    "control characters": "Zo\x00é\x07 Ngu\x1byễn\r\n\tLine\x7f",
+    "zero width and bidi overrides": "Zo\u200bé\u200d \u202eNguyễn\u202c\ufeff",
+    "lone surrogate": "Zoé \ud800 Nguyễn",
+}
+
+
+@pytest.mark.parametrize("value", HOSTILE.values(), ids=HOSTILE.keys())
+def test_hostile_strings_render_without_error_or_warning(value, caplog):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with caplog.at_level(logging.WARNING):
+            attestation = attestation_pdf(
+                make_attestation(
+                    holder=value, title=value, details=[(value, value)], serial=value
+                )
+            )
+            receipt = receipt_pdf(
+                make_receipt(
+                    organisation=value,
+                    reference=value,
+                    sections=[
+                        {"title": value, "items": [{"label": value, "value": value}]}
+                    ],
+                )
+            )
+    assert caplog.records == []
+    for pdf in (attestation, receipt):
+        assert len(PdfReader(io.BytesIO(pdf)).pages) >= 1
+
+
+def test_long_name_wraps_instead_of_overflowing():
+    name = HOSTILE["long name"].strip()
+    text = pdf_text(attestation_pdf(make_attestation(holder=name)))
+    assert name[:30] in text  # its first line
+    # 500 characters on one line would run far off the page; wrapped, no line of
+    # the page is longer than the width of the page allows.
+    assert max(len(line) for line in text.splitlines()) < 110
+    assert squeezed(name) in squeezed(text)
+
+
+def test_clean_drops_invisible_characters_and_replaces_missing_glyphs():
+    assert clean("Zo\u200bé\x00\u202e Ngu\u0303yen") == "Zoé Ngũyen"
+    assert clean("a\tb\nc") == "a b c"
+    assert clean("Zoé 👩") == "Zoé \ufffd"
+    assert clean("\ud800x") == "x"
+
+
+def test_realistic_verify_url_fits_qr_version_10():
+    payload = signed_payload(name="NGUYỄN-LEFÈVRE Z.")
+    assert 150 <= len(payload) <= 165
+    assert qr_version(f"{BASE}/v#{payload}") <= 10
+    assert qr_version(f"{BASE}/v#{payload}") > qr_version("x")
+
+
+def test_fonts_are_bundled_small_with_their_licence():
+    folder = documents.font_dir()
+    for name in documents.FONT_FILES.values():
+        assert (folder / name).stat().st_size < 200_000
+    licence = (folder / "LICENSE-DejaVu.txt").read_text()
+    assert "Bitstream Vera" in licence and "DejaVu changes are in public domain" in (
+        licence
+    )
+
+
+def test_every_bundled_character_belongs_to_an_embedding_block():
+    # Otherwise documents using it fall back to subsetting the whole font (slow).
+    printable = {ord(char) for char in documents._fonts().printable}
+    assert documents._blocks_for(printable) is not None
+    assert documents._blocks_for({0x0041, 0x1EC5}) == {"common", "vietnamese"}
+
+
+def test_font_files_are_parsed_once_per_process(monkeypatch):
+    attestation_pdf(make_attestation())
+
+    def parse_again(*args, **kwargs):
+        raise AssertionError("the TTF was parsed again")
+
+    monkeypatch.setattr(documents.FPDF, "add_font", parse_again)
+    pdf = attestation_pdf(make_attestation(holder="Ségolène Trần"))
+    assert "Ségolène Trần" in pdf_text(pdf)
+
+
+def test_documents_rendered_in_parallel_keep_their_own_text():
+    names = [f"Zoé Nguyễn n°{i} œ’—€" for i in range(12)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        pdfs = list(
+            pool.map(lambda n: attestation_pdf(make_attestation(holder=n)), names)
+        )
+    for name, pdf in zip(names, pdfs, strict=True):
+        assert name in pdf_text(pdf)
