@@ -150,6 +150,7 @@ def submit_form(org: str, form_id: str) -> Any:
             outcome,
             nonce=ticket.nonce,
             lang=g.ecitiz_lang,
+            keyring=kit.keyring,
         )
     except NonceUsed as used:  # the same ticket won a race in another request
         return _to_receipt(used.submission_id)

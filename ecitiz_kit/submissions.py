@@ -130,7 +130,7 @@ def submit(
     *,
     nonce: str,
     lang: str,
-    keyring: Keyring | None = None,
+    keyring: Keyring,
 ) -> dict[str, Any]:
     """Store a valid submission with its files, first event and spent nonce.
 
@@ -141,7 +141,7 @@ def submit(
     signed and stored in the same transaction.
     """
     document = None
-    if form.row["issue_on_submit"] and keyring is not None:
+    if form.row["issue_on_submit"]:
         document = new_attestation(
             keyring, form.organisation["id"], form.definition, outcome.answers
         )

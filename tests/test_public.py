@@ -12,6 +12,7 @@ from ecitiz_kit.extension import state
 from .conftest import (
     ALLOWED,
     IBAN,
+    ORG,
     PDF,
     REFERENCE,
     aid_answers,
@@ -490,3 +491,19 @@ def test_no_public_response_sets_a_cookie(client, app):
     for response in seen:
         assert "Set-Cookie" not in response.headers, response.request.path
     assert not client.get_cookie("session")
+
+
+def test_form_issued_on_submit_accepts_at_once_with_its_attestation(client, store):
+    org = store.organisation(ORG)
+    store.enable_form(org["id"], "attestation", 1, None, 730, issue_on_submit=True)
+    response = post_form(client, attestation_answers(), "attestation")
+    assert response.status_code == 303
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    [submission] = store.db.query("SELECT * FROM submissions")
+    assert submission["status"] == "accepted"
+    [document] = store.documents(submission["id"])
+    assert document["holder"] == "NGUYỄN Z."
+    link = re.search(r'href="([^"]+/attestation\.pdf[^"]*)"', html).group(1)
+    pdf = client.get(link.replace("&amp;", "&"))
+    assert pdf.status_code == 200 and pdf.data.startswith(b"%PDF")
+    assert pdf.headers["Content-Disposition"].startswith("attachment;")
