@@ -309,3 +309,46 @@ def test_the_documented_example_loads_and_every_type_is_documented():
     assert parse_definition(json.loads(example), "docs").id == "membership"
     for field_type in FIELD_TYPES:
         assert f"| `{field_type}` |" in docs, field_type
+
+
+ATTESTATION = json.loads(
+    (Path(__file__).parent.parent / "ecitiz_kit/catalog/attestation.json").read_text(
+        encoding="utf-8"
+    )
+)
+
+
+def attestation_with_document(**changes):
+    data = copy.deepcopy(ATTESTATION)
+    data["document"].update(changes)
+    return data
+
+
+def test_attestation_describes_its_document():
+    spec = load_catalog("attestation").document
+    assert (spec.type, spec.first_name, spec.valid_to) == (
+        "attestation",
+        "first_name",
+        "valid_to",
+    )
+    assert "birth_date" in spec.details and spec.template_version == 1
+    assert load_catalog("aid-request").document is None
+
+
+@pytest.mark.parametrize(
+    "changes, problem",
+    [
+        ({"type": "certificate"}, "unknown type 'certificate'"),
+        ({"first_name": "nickname"}, "'first_name' names no field"),
+        ({"last_name": "purpose"}, "required text field"),
+        ({"valid_from": "birth_date", "valid_to": "birth_date"}, "different fields"),
+        ({"details": ["town", "nowhere"]}, "'details' must list fields"),
+        ({"template_version": 0}, "'template_version' must be between"),
+        ({"colour": "blue"}, "colour"),
+    ],
+)
+def test_malformed_documents_are_refused(changes, problem):
+    with pytest.raises(DefinitionError) as caught:
+        parse_definition(attestation_with_document(**changes), "mine.json")
+    message = str(caught.value)
+    assert message.startswith("mine.json: document") and problem in message

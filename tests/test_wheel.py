@@ -1,4 +1,5 @@
-"""The built wheel carries everything the kit serves: templates, CSS, forms."""
+"""The built wheel carries everything the kit serves: templates, CSS, scripts,
+translations, forms and the fonts its PDFs embed."""
 
 import os
 import subprocess
@@ -28,8 +29,13 @@ SCRIPT = textwrap.dedent(
     client = app.test_client()
     page = client.get("/ecitiz/f/acme/aid-request")
     css = client.get(f"/ecitiz/assets/{ecitiz_kit.__version__}/ecitiz.css")
+    js = client.get(f"/ecitiz/assets/{ecitiz_kit.__version__}/verify.js")
+    from ecitiz_kit.documents import ReceiptDocument, receipt_pdf
+    pdf = receipt_pdf(ReceiptDocument("ACME", "Aide", "AID-2345-6789", "1 déc.",
+                                      [], "https://x.example/s/t", "fr"))
     print(page.status_code, css.status_code, b"<form" in page.data,
-          b".ecitiz-page" in css.data, "Envoyer" in page.get_data(as_text=True))
+          b".ecitiz-page" in css.data, "Envoyer" in page.get_data(as_text=True),
+          js.status_code, b"DejaVu" in pdf)
     """
 )
 
@@ -64,4 +70,6 @@ def test_installed_wheel_serves_pages_and_assets(tmp_path):
         text=True,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.split() == ["200", "200", "True", "True", "True"]
+    assert result.stdout.split() == [
+        "200", "200", "True", "True", "True", "200", "True"
+    ]  # fmt: skip
