@@ -1,10 +1,13 @@
 from __future__ import annotations
 
 import io
+import os
 import re
+import threading
 from html.parser import HTMLParser
 
 import pytest
+from werkzeug.serving import make_server
 
 from ecitiz_kit import create_app
 from ecitiz_kit.definitions import load_catalog
@@ -157,3 +160,58 @@ def uploaded_files(app) -> list:
 
 
 REFERENCE = re.compile(r"\bAID-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b")
+
+
+# -- browser tests ---------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+class LiveServer:
+    """A WSGI application served on a free port in a background thread."""
+
+    def __init__(self, app, host: str) -> None:
+        self.server = make_server(host, 0, app, threaded=True)
+        self.url = f"http://{host}:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+def _missing(what: str) -> None:
+    # In CI a browser test must run: a missing browser is a failure, not a skip.
+    if os.environ.get("CI"):
+        pytest.fail(f"browser tests must run in CI, but {what}")
+    pytest.skip(what)
+
+
+@pytest.fixture
+def browser():
+    """Debian's headless Chromium driven by Playwright."""
+    if not os.path.exists(CHROMIUM):
+        _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def kit(app):
+    """The kit served over HTTP on 127.0.0.1."""
+    server = LiveServer(app, "127.0.0.1")
+    yield server
+    server.stop()

@@ -4,39 +4,11 @@ The kit is served on http://127.0.0.1:P1 and the organisation's website on
 http://localhost:P2, so the frame is cross-site, as on a real site.
 """
 
-import os
-import shutil
-import threading
-
 import pytest
-from werkzeug.serving import make_server
 
-from .conftest import PDF, REFERENCE, aid_answers, form_url
-
-CHROMIUM = "/usr/bin/chromium"
-
-if not os.path.exists(CHROMIUM) and not shutil.which("chromium"):
-    if os.environ.get("CI"):
-        raise RuntimeError(f"browser tests must run in CI, but {CHROMIUM} is missing")
-    pytest.skip(
-        f"{CHROMIUM} is not installed (apt-get install chromium)",
-        allow_module_level=True,
-    )
-
-sync_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright")
+from .conftest import PDF, REFERENCE, LiveServer, aid_answers, form_url
 
 pytestmark = pytest.mark.browser
-
-
-class Server:
-    def __init__(self, app, host):
-        self.server = make_server(host, 0, app, threaded=True)
-        self.url = f"http://{host}:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
 
 
 def host_site(pages):
@@ -49,31 +21,6 @@ def host_site(pages):
         return [(body or "not found").encode()]
 
     return app
-
-
-@pytest.fixture
-def browser():
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def kit(app):
-    server = Server(app, "127.0.0.1")
-    yield server
-    server.stop()
 
 
 def _fill_aid_form(frame, answers):
@@ -109,7 +56,7 @@ def test_aid_request_goes_through_without_javascript(browser, kit, store):
 
 def test_wrong_siret_is_shown_in_the_frame_then_fixed(browser, kit, store):
     pages = {}
-    host = Server(host_site(pages), "localhost")
+    host = LiveServer(host_site(pages), "localhost")
     store.add_allowed_origin(store.organisation("acme")["id"], host.url)
     pages["/"] = (
         f'<!doctype html><title>Host</title><iframe src="{kit.url}{form_url()}" '
@@ -151,7 +98,7 @@ def test_wrong_siret_is_shown_in_the_frame_then_fixed(browser, kit, store):
 
 def test_site_not_allowed_cannot_show_the_form(browser, kit):
     snippet = f'<iframe src="{kit.url}{form_url()}" title="Aide"></iframe>'
-    host = Server(
+    host = LiveServer(
         host_site({"/": f"<!doctype html><title>x</title>{snippet}"}), "localhost"
     )
     try:

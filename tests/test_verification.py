@@ -3,15 +3,11 @@ life cycle that issues and revokes documents, and the /v page in a real browser.
 
 import base64
 import json
-import os
 import re
-import shutil
-import threading
 from datetime import date, datetime, timedelta
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from werkzeug.serving import make_server
 
 from ecitiz_kit import signing, verification
 from ecitiz_kit.extension import state
@@ -21,7 +17,6 @@ from .conftest import ORG, attestation_answers, post_form
 ATT_REFERENCE = re.compile(r"\bATT-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b")
 STATUS_LINK = re.compile(r'href="http://localhost(/ecitiz/s/[^"]+)"')
 HOLDER = "NGUYỄN Z."  # display_name("Zoé", "Nguyễn")
-CHROMIUM = "/usr/bin/chromium"
 
 
 # -- helpers ---------------------------------------------------------------------------
@@ -456,52 +451,6 @@ def test_hostile_api_requests_get_a_4xx_or_forged_never_a_crash(
 
 
 # -- the page in a real browser --------------------------------------------------------
-
-
-class _Server:
-    def __init__(self, app, host):
-        self.server = make_server(host, 0, app, threaded=True)
-        self.url = f"http://{host}:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self):
-        self.server.shutdown()
-
-
-@pytest.fixture
-def browser():
-    # The same rules as test_browser.py, applied to the browser tests only.
-    if not os.path.exists(CHROMIUM) and not shutil.which("chromium"):
-        if os.environ.get("CI"):
-            raise RuntimeError(
-                f"browser tests must run in CI, but {CHROMIUM} is missing"
-            )
-        pytest.skip(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    sync_api = pytest.importorskip(
-        "playwright.sync_api", reason="pip install playwright"
-    )
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def kit(app):
-    server = _Server(app, "127.0.0.1")
-    yield server
-    server.stop()
 
 
 def _watch(page):
