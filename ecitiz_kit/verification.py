@@ -44,7 +44,9 @@ blueprint.context_processor(template_helpers)
 
 @blueprint.after_request
 def verification_headers(response: Response) -> Response:
-    response.headers["Referrer-Policy"] = "no-referrer"
+    # As on the form pages: the payload is in the fragment, which no referrer
+    # carries, and no-referrer would make the page's own form post Origin: null.
+    response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers.setdefault("Cache-Control", "no-store")
     if response.mimetype == "text/html":

@@ -374,7 +374,7 @@ def test_page_embeds_keys_and_texts_and_allows_only_its_own_script(
     html = response.get_data(as_text=True)
     csp = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in csp and "unsafe-inline" not in csp
-    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Referrer-Policy"] == "same-origin"
     assert 'data-verdict="' not in html
 
     keys = re.search(r'id="ecitiz-keys">(.*?)</script>', html, re.S).group(1)
