@@ -29,7 +29,7 @@ from fontTools import subset
 from fontTools.ttLib import TTFont
 from fpdf import FPDF, XPos, YPos
 from fpdf.fonts import SubsetMap, TTFFont
-from PIL import Image
+from PIL import Image, ImageOps
 
 from .assets import asset_dir
 from .i18n import gettext
@@ -257,16 +257,72 @@ def _write(
     pdf: FPDF, text: str, *, size: float, width: float, x: float | None, align: str
 ) -> None:
     line_h = size * 0.45
-    room = (width or pdf.w - pdf.r_margin - pdf.x) - 2 * pdf.c_margin
-    # multi_cell costs ten times a cell, and most values fit on one line.
-    if pdf.get_string_width(text) <= room:
-        pdf.cell(width, line_h, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
-    else:
-        pdf.multi_cell(
-            width, line_h, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT
-        )
+    left = pdf.x
+    width = width or pdf.w - pdf.r_margin - left
+    # multi_cell costs ten times a cell (it measures and places each character
+    # through fpdf2's fragment machinery): so the lines are found here, with the
+    # same rule, and each one is written with a plain cell.
+    for number, line in enumerate(_wrap(pdf, text, width - 2 * pdf.c_margin)):
+        if number:
+            pdf.set_x(left)
+        pdf.cell(width, line_h, line, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     if x is not None:
         pdf.set_x(x)
+
+
+# fpdf2's breaking spaces (fpdf.line_break.BREAKING_SPACE_SYMBOLS), less the ones
+# clean() never lets through (tab, zero width space).
+_BREAKING_SPACES = frozenset(
+    " \u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2008\u2009\u200a\u205f\u3000"
+)
+_TOLERANCE = 1e-9  # fpdf.util.FloatTolerance, so lines end where multi_cell ends them
+# (family, style, size) -> character -> width in user units, as get_string_width
+# gives it: fpdf2 adds up per-character widths (no kerning without text shaping),
+# and the characters and fonts of these documents are few.
+_WIDTHS: dict[tuple[str, str, float], dict[str, float]] = {}
+
+
+def _wrap(pdf: FPDF, text: str, room: float) -> list[str]:
+    """Split ``text`` into lines ``room`` wide, as multi_cell (WrapMode.WORD) does.
+
+    A line overflowing at a breaking space ends there and the space is dropped; one
+    overflowing elsewhere ends at its last breaking space (dropped too), or, when
+    it has none, just before the character that does not fit.
+    """
+    key = (pdf.font_family, pdf.font_style, pdf.font_size_pt)
+    widths = _WIDTHS.get(key)
+    if widths is None:
+        widths = _WIDTHS.setdefault(key, {})
+    lines: list[str] = []
+    start = 0  # first character of the current line
+    used = 0.0  # its width so far
+    space = -1  # index of its last breaking space, if any
+    i = 0
+    while i < len(text):
+        char = text[i]
+        char_w = widths.get(char)
+        if char_w is None:
+            char_w = widths[char] = pdf.get_string_width(char)
+        if used + char_w - room > _TOLERANCE:
+            if char in _BREAKING_SPACES:
+                lines.append(text[start:i])
+                start = i = i + 1
+            elif space >= 0:
+                lines.append(text[start:space])
+                start = i = space + 1
+            else:  # (a character wider than the line gets one to itself)
+                i = max(i, start + 1)
+                lines.append(text[start:i])
+                start = i
+            used, space = 0.0, -1
+            continue
+        if char in _BREAKING_SPACES:
+            space = i
+        used += char_w
+        i += 1
+    if start < len(text) or not lines:
+        lines.append(text[start:])
+    return lines
 
 
 def _label(pdf: FPDF, value: str, *, width: float = 0, align: str = "L") -> None:
@@ -318,6 +374,9 @@ def _make_qr(data: str) -> segno.QRCode:
     return segno.make(data, error=QR_ERROR, micro=False, boost_error=False)
 
 
+_GREYS = bytes([255, 0]) + bytes(254)  # module value -> grey: light white, dark black
+
+
 def _draw_qr(pdf: FPDF, data: str, x: float, y: float) -> None:
     """Draw ``data`` as a QR code QR_WIDTH_MM wide (quiet zone included)."""
     # One grey image (FlateDecode, 1-2 kB) rather than vector rectangles: 1.3 ms
@@ -325,15 +384,15 @@ def _draw_qr(pdf: FPDF, data: str, x: float, y: float) -> None:
     # pixel per module poppler smooths the upscaled image until zbar cannot read
     # it, hence QR_PIXELS_PER_MODULE. (1-bit images are no faster: fpdf2 sends
     # them through libtiff's CCITT encoder.)
-    qr = _make_qr(data)
-    rows = [
-        bytes(0 if dark else 255 for dark in row)
-        for row in qr.matrix_iter(border=QR_BORDER)
-    ]
-    modules = len(rows)
-    side = modules * QR_PIXELS_PER_MODULE
-    image = Image.frombytes("L", (modules, modules), b"".join(rows)).resize(
-        (side, side), Image.Resampling.NEAREST
+    # segno's matrix holds one byte per module, 1 for dark: translated into grey
+    # levels in one C call (a Python loop over the modules took 1.6 ms).
+    matrix = _make_qr(data).matrix
+    size = len(matrix)
+    symbol = Image.frombytes("L", (size, size), b"".join(matrix).translate(_GREYS))
+    image = ImageOps.expand(
+        symbol.resize((size * QR_PIXELS_PER_MODULE,) * 2, Image.Resampling.NEAREST),
+        border=QR_BORDER * QR_PIXELS_PER_MODULE,
+        fill=255,
     )
     pdf.image(image, x=x, y=y, w=QR_WIDTH_MM, h=QR_WIDTH_MM)
 
@@ -408,24 +467,16 @@ def _install_fonts(pdf: FPDF) -> None:
     What fpdf2 only reads while laying out (cmap, glyph ids, descriptor) is
     shared; what it writes is fresh per document: the widths (a defaultdict, which
     grows on lookups), the map of used glyphs, and the fontTools object, which
-    ``output()`` subsets in place. That object is a lazy one over the bytes held in
-    memory; ``_embed_fonts`` swaps it for a smaller one before output.
+    ``output()`` subsets in place. Laying out plain text never reads that object,
+    so it is only opened by ``_embed_fonts``, once the glyphs are known.
     """
-    fonts = _fonts()
-    for style, proto in fonts.parsed.items():
+    for proto in _fonts().parsed.values():
         font = TTFFont.__new__(TTFFont)
         for slot in TTFFont.__slots__:
             if hasattr(proto, slot):
                 setattr(font, slot, getattr(proto, slot))
         font.i = len(pdf.fonts) + 1
-        # recalcBBoxes=False: the bundled files' boxes are right, and recomputing
-        # them would decompile every glyph of the subset (half the output time).
-        font.ttfont = TTFont(
-            BytesIO(fonts.data[style]),
-            recalcBBoxes=False,
-            recalcTimestamp=False,
-            lazy=True,
-        )
+        font.ttfont = None  # see _embed_fonts
         font.cw = defaultdict(proto.cw.default_factory, proto.cw)
         font.missing_glyphs = []
         font.biggest_size_pt = 0
@@ -457,7 +508,9 @@ def _embed_fonts(pdf: FPDF) -> None:
         blocks = _blocks_for(used)
         font.ttfont = TTFont(
             BytesIO(_block_font(style, blocks)),
-            recalcBBoxes=False,  # see _install_fonts
+            # The bundled files' boxes are right, and recomputing them would
+            # decompile every glyph of the subset (half the output time).
+            recalcBBoxes=False,
             recalcTimestamp=False,
             lazy=True,
         )
