@@ -28,6 +28,7 @@ def main(argv: list[str] | None = None) -> None:
     crisis-aid request                    {base}/aide
     attestation                           {base}/attestation
     follow my request                     {base}/suivi
+  Check an attestation                    {base}/kit/v
   Form pages served by the kit            {base}/kit/f/{ORG_SLUG}/aid-request
   Staff account                           {email} / {password}
   Data                                    {app.extensions["ecitiz"].data_dir}
