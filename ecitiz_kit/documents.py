@@ -4,35 +4,31 @@ Pure functions from plain values to PDF bytes (fpdf2 + segno): no Flask, no SQL.
 Callers format dates and times, mask sensitive values and sign the payload; this
 module lays them out, translates its own static texts and draws the QR code.
 
-Text uses a bundled subset of DejaVu Sans (``static/fonts``), because the PDF core
-fonts cannot write ``’ œ € —`` or Vietnamese names. fpdf2 parses a TTF for every
-document and subsets it again when writing, which would dominate the generation
-time: so each font is parsed once per process, every document gets a light copy of
-it (``_install_fonts``), and the subsetting works on a font cut down to the blocks
-of characters the document uses (``_embed_fonts``).
+Text uses a bundled subset of DejaVu Sans (``static/fonts``, see
+:mod:`ecitiz_kit.pdf_fonts`), because the PDF core fonts cannot write ``’ œ € —``
+or Vietnamese names.
 """
 
 from __future__ import annotations
 
-import functools
 import unicodedata
-from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from io import BytesIO
-from pathlib import Path
 
 import segno
 from babel.dates import format_date
-from fontTools import subset
-from fontTools.ttLib import TTFont
 from fpdf import FPDF, XPos, YPos
-from fpdf.fonts import SubsetMap, TTFFont
 from PIL import Image, ImageOps
 
-from .assets import asset_dir
 from .i18n import gettext
+from .pdf_fonts import (
+    DROPPED_CATEGORIES,
+    FAMILY,
+    fonts,
+    install_fonts,
+    output_pdf,
+)
 
 __all__ = [
     "AttestationDocument",
@@ -42,8 +38,6 @@ __all__ = [
     "receipt_pdf",
 ]
 
-FONT_FILES = {"": "DejaVuSans-subset.ttf", "B": "DejaVuSans-Bold-subset.ttf"}
-FAMILY = "dejavu"
 MONO = "courier"  # core font: no embedding cost; serials and references are ASCII
 QR_ERROR = "m"
 QR_BORDER = 4  # modules of quiet zone, as ISO/IEC 18004 requires
@@ -51,38 +45,6 @@ QR_WIDTH_MM = 40.0  # printed width including the quiet zone (≥ 30 mm of code)
 QR_PIXELS_PER_MODULE = 4
 MARGIN_MM = 18.0
 REPLACEMENT = "\ufffd"
-# Control, format (zero-width, bidi overrides, BOM), surrogate, private-use and
-# unassigned characters: invisible or dangerous in print, so they are removed.
-_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
-# The bundled subsets cut into blocks, (first, last) code points inclusive. A
-# document embeds the glyphs it uses, and fpdf2 finds them by subsetting the font
-# it was given, at a cost that grows with that font's glyph count: so each
-# document hands fpdf2 only the blocks its text touches (see _embed_fonts).
-_BLOCKS: dict[str, tuple[tuple[int, int], ...]] = {
-    # French and Western European text as phones type it.
-    "common": (
-        (0x0020, 0x007E),
-        (0x00A0, 0x00FF),
-        (0x0152, 0x0153),  # Œ œ
-        (0x0178, 0x0178),  # Ÿ
-        (0x2009, 0x2011),  # thin spaces, hyphens
-        (0x2013, 0x2014),  # – —
-        (0x2018, 0x201E),  # ‘ ’ ‚ “ ” „
-        (0x2022, 0x2022),  # •
-        (0x2026, 0x2026),  # …
-        (0x202F, 0x202F),  # narrow no-break space (Babel's French formats)
-        (0x2039, 0x203A),  # ‹ ›
-        (0x20AC, 0x20AC),  # €
-        (0x2116, 0x2116),  # №
-        (0x2122, 0x2122),  # ™
-        (0x2212, 0x2212),  # −
-        (0xFFFD, 0xFFFD),
-    ),
-    "latin-ext-a": ((0x0100, 0x017F),),
-    "latin-ext-b": ((0x0180, 0x024F), (0x02B0, 0x036F)),
-    "vietnamese": ((0x1E00, 0x1EFF),),
-    "symbols": ((0x2000, 0x21FF), (0x2200, 0x27BF)),
-}
 
 
 @dataclass(frozen=True)
@@ -155,7 +117,7 @@ def receipt_pdf(doc: ReceiptDocument) -> bytes:
     pdf.ln(4)
     _text(pdf, gettext("Follow your request", lang), size=11, style="B")
     _mono(pdf, doc.tracking_url, size=9)
-    return _output(pdf)
+    return output_pdf(pdf)
 
 
 def attestation_pdf(doc: AttestationDocument) -> bytes:
@@ -221,7 +183,7 @@ def attestation_pdf(doc: AttestationDocument) -> bytes:
         gettext("Template version %(version)s", lang, version=doc.template_version),
         size=8,
     )
-    return _output(pdf)
+    return output_pdf(pdf)
 
 
 # -- layout helpers ---------------------------------------------------------------
@@ -231,7 +193,7 @@ def _new_pdf(*, title: str, lang: str) -> FPDF:
     pdf = FPDF(format="A4", unit="mm")
     pdf.set_margins(MARGIN_MM, MARGIN_MM, MARGIN_MM)
     pdf.set_auto_page_break(True, margin=MARGIN_MM)
-    _install_fonts(pdf)
+    install_fonts(pdf)
     pdf.set_title(clean(title))
     pdf.set_lang(lang)
     pdf.add_page()
@@ -408,7 +370,7 @@ def clean(value: object) -> str:
     replaces what the fonts cannot draw by U+FFFD.
     """
     text = unicodedata.normalize("NFC", str(value))
-    printable = _fonts().printable
+    printable = fonts().printable
     if printable.issuperset(text):
         return text
     out = []
@@ -417,142 +379,8 @@ def clean(value: object) -> str:
             out.append(char)
         elif char in "\t\n\r\v\f\x85\u2028\u2029":
             out.append(" ")
-        elif unicodedata.category(char) in _DROPPED_CATEGORIES:
+        elif unicodedata.category(char) in DROPPED_CATEGORIES:
             continue
         else:
             out.append(REPLACEMENT)
     return "".join(out)
-
-
-# -- fonts ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Fonts:
-    parsed: dict[str, TTFFont]  # style -> font parsed once, never written to
-    data: dict[str, bytes]  # style -> font file bytes
-    printable: frozenset[str]  # characters every bundled style can draw
-
-
-def font_dir() -> Path:
-    """The folder holding the bundled TTF subsets and their licence."""
-    return asset_dir("static") / "fonts"
-
-
-@functools.cache
-def _fonts() -> _Fonts:
-    folder = font_dir()
-    parsed: dict[str, TTFFont] = {}
-    data: dict[str, bytes] = {}
-    for style, name in FONT_FILES.items():
-        data[style] = (folder / name).read_bytes()
-        loader = FPDF()
-        loader.add_font(FAMILY, style, folder / name)
-        parsed[style] = loader.fonts[f"{FAMILY}{style}"]
-        # Everything fpdf2 needs from the file is now in Python objects; each
-        # document opens its own fontTools object (see _install_fonts).
-        parsed[style].ttfont.close()
-    common = set.intersection(*(set(font.cmap) for font in parsed.values()))
-    printable = frozenset(
-        chr(cp)
-        for cp in common
-        if unicodedata.category(chr(cp)) not in _DROPPED_CATEGORIES
-    )
-    return _Fonts(parsed=parsed, data=data, printable=printable)
-
-
-def _install_fonts(pdf: FPDF) -> None:
-    """Give ``pdf`` its own copy of each bundled font without re-parsing the TTF.
-
-    What fpdf2 only reads while laying out (cmap, glyph ids, descriptor) is
-    shared; what it writes is fresh per document: the widths (a defaultdict, which
-    grows on lookups), the map of used glyphs, and the fontTools object, which
-    ``output()`` subsets in place. Laying out plain text never reads that object,
-    so it is only opened by ``_embed_fonts``, once the glyphs are known.
-    """
-    for proto in _fonts().parsed.values():
-        font = TTFFont.__new__(TTFFont)
-        for slot in TTFFont.__slots__:
-            if hasattr(proto, slot):
-                setattr(font, slot, getattr(proto, slot))
-        font.i = len(pdf.fonts) + 1
-        font.ttfont = None  # see _embed_fonts
-        font.cw = defaultdict(proto.cw.default_factory, proto.cw)
-        font.missing_glyphs = []
-        font.biggest_size_pt = 0
-        font.subset = SubsetMap(font)
-        pdf.fonts[font.fontkey] = font
-
-
-def _output(pdf: FPDF) -> bytes:
-    _embed_fonts(pdf)
-    return bytes(pdf.output())
-
-
-def _embed_fonts(pdf: FPDF) -> None:
-    """Swap each font's fontTools object for the smallest one its glyphs need.
-
-    fpdf2 subsets ``font.ttfont`` by glyph name when it writes the PDF; the block
-    fonts keep the bundled file's glyph names and metrics, so the embedded glyphs
-    are the same, found in a font of a few hundred glyphs instead of 1,400.
-    """
-    for style in FONT_FILES:
-        font = pdf.fonts.get(f"{FAMILY}{style}")
-        if not isinstance(font, TTFFont):
-            continue
-        used: set[int] = set()
-        for glyph, _ in font.subset.items():
-            if glyph is not None:
-                used.update(glyph.unicode)
-        used.discard(0)
-        blocks = _blocks_for(used)
-        font.ttfont = TTFont(
-            BytesIO(_block_font(style, blocks)),
-            # The bundled files' boxes are right, and recomputing them would
-            # decompile every glyph of the subset (half the output time).
-            recalcBBoxes=False,
-            recalcTimestamp=False,
-            lazy=True,
-        )
-
-
-def _blocks_for(code_points: set[int]) -> frozenset[str] | None:
-    """The blocks covering ``code_points``; None if some point is in none of them."""
-    chosen = set()
-    for cp in code_points:
-        for name, ranges in _BLOCKS.items():
-            if any(first <= cp <= last for first, last in ranges):
-                chosen.add(name)
-                break
-        else:
-            return None
-    return frozenset(chosen)
-
-
-@functools.lru_cache(maxsize=128)
-def _block_font(style: str, blocks: frozenset[str] | None) -> bytes:
-    """The bundled font cut down to ``blocks`` (the whole file for None)."""
-    data = _fonts().data[style]
-    if blocks is None:
-        return data
-    font = TTFont(BytesIO(data), recalcTimestamp=False)
-    options = subset.Options()
-    options.glyph_names = True  # fpdf2 finds glyphs by name
-    options.notdef_outline = True
-    options.recommended_glyphs = True
-    options.layout_features = []
-    options.name_IDs = ["*"]  # copyright and licence stay with the glyphs
-    options.name_languages = ["*"]
-    subsetter = subset.Subsetter(options)
-    subsetter.populate(
-        unicodes=[
-            cp
-            for name in sorted(blocks)
-            for first, last in _BLOCKS[name]
-            for cp in range(first, last + 1)
-        ]
-    )
-    subsetter.subset(font)
-    out = BytesIO()
-    font.save(out)
-    return out.getvalue()

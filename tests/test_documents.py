@@ -15,7 +15,7 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from ecitiz_kit import documents
+from ecitiz_kit import documents, pdf_fonts
 from ecitiz_kit.documents import (
     AttestationDocument,
     ReceiptDocument,
@@ -238,8 +238,8 @@ def test_realistic_verify_url_fits_qr_version_10():
 
 
 def test_fonts_are_bundled_small_with_their_licence():
-    folder = documents.font_dir()
-    for name in documents.FONT_FILES.values():
+    folder = pdf_fonts.font_dir()
+    for name in pdf_fonts.FONT_FILES.values():
         assert (folder / name).stat().st_size < 200_000
     licence = (folder / "LICENSE-DejaVu.txt").read_text()
     assert "Bitstream Vera" in licence and "DejaVu changes are in public domain" in (
@@ -249,9 +249,9 @@ def test_fonts_are_bundled_small_with_their_licence():
 
 def test_every_bundled_character_belongs_to_an_embedding_block():
     # Otherwise documents using it fall back to subsetting the whole font (slow).
-    printable = {ord(char) for char in documents._fonts().printable}
-    assert documents._blocks_for(printable) is not None
-    assert documents._blocks_for({0x0041, 0x1EC5}) == {"common", "vietnamese"}
+    printable = {ord(char) for char in pdf_fonts.fonts().printable}
+    assert pdf_fonts._blocks_for(printable) is not None
+    assert pdf_fonts._blocks_for({0x0041, 0x1EC5}) == {"common", "vietnamese"}
 
 
 def test_font_files_are_parsed_once_per_process(monkeypatch):
