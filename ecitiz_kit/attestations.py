@@ -7,7 +7,6 @@ against the published public keys; only the server knows about revocations.
 
 from __future__ import annotations
 
-import base64
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -61,7 +60,7 @@ class Keyring:
             {
                 "kid": row["kid"],
                 "alg": "Ed25519",
-                "public_key": _b64(row["public_key"]),
+                "public_key": signing.encode_b64url(row["public_key"]),
                 "issuer": row["issuer"],
                 "created": row["created_at"][:10],
                 "retired": row["retired_at"] and row["retired_at"][:10],
@@ -153,10 +152,6 @@ def revoke(store: Store, serial: str, reason: str | None = None) -> bool:
     if normal is None or store.document(normal) is None:
         raise NoSuchDocument(serial)
     return store.revoke_document(normal, reason)
-
-
-def _b64(raw: bytes) -> str:
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
 
 
 def attestation_document(

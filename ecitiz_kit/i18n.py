@@ -10,7 +10,6 @@ from __future__ import annotations
 import functools
 import io
 from datetime import date, datetime
-from decimal import Decimal
 from importlib import resources
 from typing import Any
 
@@ -19,7 +18,6 @@ from babel.dates import format_datetime as _format_datetime
 from babel.dates import get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal as _format_decimal
 from babel.support import NullTranslations, Translations
 from flask import g, has_request_context
 
@@ -98,13 +96,6 @@ def format_datetime(
 def format_date(day: date, lang: str | None = None) -> str:
     """A calendar date in words, in the page language (``1 décembre 2026``)."""
     return _format_date(day, "long", locale=lang or current_language())
-
-
-def format_percent(value: str | float, lang: str | None = None) -> str:
-    """A percentage such as ``"62.5"`` as the page language writes it."""
-    return _format_decimal(
-        Decimal(str(value)), "#,##0.#", locale=lang or current_language()
-    ) + ("\u00a0%" if (lang or current_language()) == "fr" else "%")
 
 
 _ = gettext

@@ -13,19 +13,20 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from . import lifecycle
+from . import lifecycle, signing
 from .attestations import Keyring, new_attestation
 from .definitions import FormDefinition, load_catalog, parse_definition
 from .documents import ReceiptDocument
 from .errors import ForbiddenTransition, UnknownObject
 from .fields import CompiledForm, Outcome, compile_form, display_value
-from .i18n import format_percent, text
+from .i18n import text
 from .store import Store
 from .tokens import InvalidToken, SubmissionRef, Tokens
 from .uploads import UploadArea
 
-#: No 0/O, no 1/I: a reference read over the phone cannot be misheard.
-REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
+#: No 0/O, no 1/I: a reference read over the phone cannot be misheard (the same
+#: letters as document serials).
+REFERENCE_ALPHABET = signing.ALPHABET
 
 
 def new_reference(prefix: str) -> str:
@@ -248,7 +249,7 @@ def summary(
                 items.append(
                     {
                         "label": text(extra.label, lang),
-                        "value": format_percent(answers[extra.name], lang),
+                        "value": display_value(extra, answers[extra.name], lang),
                     }
                 )
         if items:
