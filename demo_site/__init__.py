@@ -29,8 +29,11 @@ DEFAULT_ORIGINS = ("http://127.0.0.1:5000", "http://localhost:5000")
 KIT_PREFIX = "/kit"
 
 
-def create_app(origins: tuple[str, ...] = DEFAULT_ORIGINS) -> Flask:
-    """The demo site; ``origins`` are the addresses it is visited at."""
+def create_app(
+    origins: tuple[str, ...] = DEFAULT_ORIGINS, base_url: str | None = None
+) -> Flask:
+    """The demo site; ``origins`` are the addresses it is visited at, and
+    ``base_url`` the one it prints (tracking links lead to its /suivi page)."""
     data_dir = Path(os.environ.get("ECITIZ_DATA_DIR", DEFAULTS["ECITIZ_DATA_DIR"]))
     data_dir.mkdir(parents=True, exist_ok=True)
     app = Flask(__name__)
@@ -41,7 +44,7 @@ def create_app(origins: tuple[str, ...] = DEFAULT_ORIGINS) -> Flask:
     )
     EcitizKit(app)
     with app.app_context():
-        seed(origins)
+        seed(origins, (base_url or origins[0]) + "/suivi")
 
     @app.get("/")
     def home() -> str:
@@ -78,7 +81,7 @@ def _form_page(form_id: str) -> str:
     return render_template(f"{form_id}.html", snippet=snippet, title=title)
 
 
-def seed(origins: tuple[str, ...]) -> None:
+def seed(origins: tuple[str, ...], tracking_page: str) -> None:
     """Create the sample organisation, its forms, origins and admin, once."""
     kit = state()
     store = kit.store
@@ -99,6 +102,8 @@ def seed(origins: tuple[str, ...]) -> None:
             )
     for origin in origins:
         store.add_allowed_origin(organisation["id"], origin)
+    # Tracking links open the site's own "follow my request" page (status mode).
+    store.set_tracking_page(organisation["id"], tracking_page)
     if store.staff_by_email(ADMIN_EMAIL) is None:
         password = secrets.token_urlsafe(12)
         store.create_staff(organisation["id"], ADMIN_EMAIL, hash_password(password))

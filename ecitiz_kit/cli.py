@@ -18,6 +18,7 @@ from .definitions import (
     load_catalog,
     load_definition,
 )
+from .embedding import BadTrackingPage, check_tracking_page
 from .errors import DefinitionError, ForbiddenTransition, UnknownObject
 from .extension import state
 from .i18n import text
@@ -153,6 +154,31 @@ def allow_origin(org: str, url: str) -> None:
         click.echo(f"{origin} may now embed the forms of {org!r}.")
     else:
         click.echo(f"{origin} was already allowed for {org!r}.")
+
+
+@group.command("tracking-page")
+@click.argument("org")
+@click.argument("url", required=False)
+@click.option(
+    "--clear", is_flag=True, help="Send tracking links to the kit's own page again."
+)
+def tracking_page(org: str, url: str | None, clear: bool) -> None:
+    """Make ORG's tracking links open URL, a page of its site showing the status
+    mode (snippet ORG --status); links then end in #ecitiz=CODE."""
+    organisation = _organisation(org)
+    store = state().store
+    if clear == (url is not None):
+        raise click.ClickException("give either the page's URL or --clear.")
+    if clear:
+        store.set_tracking_page(organisation["id"], None)
+        click.echo(f"Tracking links of {org!r} open the kit's own page again.")
+        return
+    try:
+        page = check_tracking_page(url, store.allowed_origins(organisation["id"]))
+    except BadTrackingPage as exc:
+        raise click.ClickException(str(exc)) from None
+    store.set_tracking_page(organisation["id"], page)
+    click.echo(f"Tracking links of {org!r} now open {page}#ecitiz=…")
 
 
 @group.command("create-admin")

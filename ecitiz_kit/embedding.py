@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 
 from markupsafe import Markup
 
+from .errors import EcitizError
 from .origins import BadOrigin, normalise_origin
 
 #: Font families an embedding page may choose, by name; nothing else reaches CSS.
@@ -35,6 +36,10 @@ _FRAME_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _TOKEN = re.compile(r"^[A-Za-z0-9_.-]{10,400}$")
 #: Query parameters the loader adds, carried from page to page inside the frame.
 EMBED_PARAMETERS = ("origin", "embed", "primary", "radius", "font")
+
+
+class BadTrackingPage(EcitizError, ValueError):
+    """A tracking page address the kit cannot use; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -147,3 +152,33 @@ def status_token(pasted: str) -> str | None:
                 return None
             text = segments[-1]
     return text if _TOKEN.match(text) else None
+
+
+def check_tracking_page(url: str, allowed: Collection[str]) -> str:
+    """The normal form of a tracking page address, or :class:`BadTrackingPage`.
+
+    It must be an absolute http(s) address without a fragment (the kit adds
+    ``#ecitiz=TOKEN``), on a site the organisation allowed to embed it.
+    """
+    raw = url.strip()
+    parts = urlsplit(raw)
+    if parts.fragment or raw.endswith("#"):
+        raise BadTrackingPage(
+            f"{url!r}: leave out the '#' part; the kit adds the tracking code there."
+        )
+    try:
+        origin = normalise_origin(f"{parts.scheme}://{parts.netloc}")
+    except BadOrigin as exc:
+        raise BadTrackingPage(str(exc)) from None
+    if origin not in allowed:
+        raise BadTrackingPage(
+            f"{url!r}: {origin} may not embed this organisation's pages; allow it"
+            " first with allow-origin."
+        )
+    path = parts.path or "/"
+    return origin + path + (f"?{parts.query}" if parts.query else "")
+
+
+def tracking_link(page: str, token: str) -> str:
+    """A tracking link that opens the organisation's own tracking page."""
+    return f"{page}#ecitiz={token}"

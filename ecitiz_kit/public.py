@@ -28,7 +28,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from . import __version__, documents, lifecycle
 from .assets import asset_dir
 from .attestations import attestation_document
-from .embedding import Embed, parse_embed
+from .embedding import Embed, parse_embed, tracking_link
 from .errors import ForeignOrigin, NonceUsed, UnknownObject
 from .extension import state
 from .i18n import format_datetime, gettext
@@ -342,6 +342,9 @@ def _status_url(submission: dict[str, Any]) -> str:
         .tokens(current_app.config)
         .status_link(submission["id"], submission["link_version"])
     )
+    page = state().store.tracking_page(submission["organisation_id"])
+    if page is not None:
+        return tracking_link(page, token)
     return external_url("ecitiz.status", token=token)
 
 

@@ -142,3 +142,43 @@ def test_lookup_from_another_site_is_refused(client, tracking_link):
 )
 def test_status_token_is_found_in_what_was_pasted(pasted, token):
     assert status_token(pasted) == token
+
+
+# -- tracking links that open the organisation's own page ---------------------------
+
+
+def test_tracking_page_makes_links_open_the_host_page(runner, client, store):
+    result = runner.invoke(
+        args=["ecitiz", "tracking-page", ORG, "https://WWW.acme.example/suivi?x=1"]
+    )
+    assert result.exit_code == 0, result.output
+    response = post_form(client, with_file(aid_answers()))
+    receipt = client.get(response.headers["Location"]).get_data(as_text=True)
+    link = re.search(r'class="ecitiz-link"><a href="([^"]+)"', receipt).group(1)
+    assert link.startswith(f"{ALLOWED}/suivi?x=1#ecitiz=")
+    assert 'target="_top"' in receipt
+    shown = client.post(TRACK, data={"link": link})
+    assert shown.status_code == 200
+    assert "ecitiz-status--submitted" in shown.get_data(as_text=True)
+
+    result = runner.invoke(args=["ecitiz", "tracking-page", ORG, "--clear"])
+    assert result.exit_code == 0, result.output
+    assert store.tracking_page(store.organisation(ORG)["id"]) is None
+
+
+@pytest.mark.parametrize(
+    "args, why",
+    [
+        (["https://elsewhere.example/suivi"], "allow it first with allow-origin"),
+        ([f"{ALLOWED}/suivi#here"], "leave out the '#' part"),
+        (["www.acme.example/suivi"], "give the scheme too"),
+        (["ftp://www.acme.example/suivi"], "give the scheme too"),
+        ([], "give either the page's URL or --clear"),
+        ([f"{ALLOWED}/suivi", "--clear"], "give either the page's URL or --clear"),
+    ],
+)
+def test_tracking_page_refusals_explain_themselves(runner, store, args, why):
+    result = runner.invoke(args=["ecitiz", "tracking-page", ORG, *args])
+    assert result.exit_code == 1
+    assert why in result.output
+    assert store.tracking_page(store.organisation(ORG)["id"]) is None
