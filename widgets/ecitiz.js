@@ -21,7 +21,7 @@
       if (d.prefill) {
         h = new URLSearchParams();
         new URLSearchParams(d.prefill).forEach(function (v, k) {
-          if (/^[a-z][a-z0-9_]{0,39}$/.test(k) && v.length <= 500) h.append(k, v);
+          if (/^[a-z][a-z0-9_]{0,40}$/.test(k) && v.length <= 500) h.append(k, v);
         });
         h = String(h);
       }

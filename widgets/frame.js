@@ -9,7 +9,7 @@
   // Prefill: only fields the form marks prefillable, and only empty ones; the
   // server validates the values on submit like anything typed.
   hash.forEach(function (v, k) {
-    if (!/^[a-z][a-z0-9_]{0,39}$/.test(k)) return;
+    if (!/^[a-z][a-z0-9_]{0,40}$/.test(k)) return;
     var all = d.querySelectorAll('[data-ecitiz-prefill][name="' + k + '"]'), i, f;
     for (i = 0; i < all.length; i++) {
       f = all[i];
