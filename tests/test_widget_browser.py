@@ -390,3 +390,26 @@ def test_loader_loaded_twice_makes_one_frame_and_adds_one_global(chromium, site)
     ]
     assert before >= 0
     page.close()
+
+
+def test_without_javascript_the_fallback_link_opens_the_form(chromium, site):
+    site.pages["/"] = page_with(aid_snippet(site))
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site.url + "/")
+    assert page.locator("iframe").count() == 0
+    page.click("[data-ecitiz-form] a")
+    page.wait_for_url("**/ecitiz/f/acme/aid-request")
+    assert page.locator("#f-siret").count() == 1
+    context.close()
+
+
+def test_form_follows_the_host_page_language(chromium, site):
+    site.pages["/"] = page_with(aid_snippet(site), lang="en-GB")
+    page = chromium.new_page()
+    page.goto(site.url + "/")
+    wait_for_event(page, "ready")
+    frame = page.frame_locator("[data-ecitiz-form] iframe")
+    assert frame.locator("button[type=submit]").inner_text() == "Send my request"
+    assert frame.locator("html").get_attribute("lang") == "en"
+    page.close()
