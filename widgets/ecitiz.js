@@ -46,7 +46,8 @@
     if (!src) return;
     f = doc.createElement('iframe');
     f.src = src;
-    f.title = el.dataset.title || el.textContent.trim() || 'Formulaire';
+    var d = el.dataset;
+    f.title = d.title || el.textContent.trim() || d.ecitizForm || d.form || d.ecitizStatus;
     f.setAttribute('loading', 'lazy');
     f.style.cssText = 'width:100%;border:0;height:480px';
     frames.push({ id: id, el: el, frame: f });
