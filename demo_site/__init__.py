@@ -10,16 +10,16 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
-from urllib.parse import urlsplit
 
-from flask import Flask, abort, redirect, render_template, request, url_for
+from flask import Flask, abort, render_template
 
 from ecitiz_kit import EcitizKit
 from ecitiz_kit.config import DEFAULTS
 from ecitiz_kit.definitions import load_catalog
 from ecitiz_kit.extension import state
 from ecitiz_kit.passwords import hash_password
-from ecitiz_kit.snippets import iframe_snippet
+from ecitiz_kit.snippets import script_snippet, status_snippet
+from ecitiz_kit.web import kit_base_url
 
 ORG_SLUG = "val-fleuri"
 ORG_NAME = "Val-Fleuri Entreprendre"
@@ -29,8 +29,11 @@ DEFAULT_ORIGINS = ("http://127.0.0.1:5000", "http://localhost:5000")
 KIT_PREFIX = "/kit"
 
 
-def create_app(origins: tuple[str, ...] = DEFAULT_ORIGINS) -> Flask:
-    """The demo site; ``origins`` are the addresses it is visited at."""
+def create_app(
+    origins: tuple[str, ...] = DEFAULT_ORIGINS, base_url: str | None = None
+) -> Flask:
+    """The demo site; ``origins`` are the addresses it is visited at, and
+    ``base_url`` the one it prints (tracking links lead to its /suivi page)."""
     data_dir = Path(os.environ.get("ECITIZ_DATA_DIR", DEFAULTS["ECITIZ_DATA_DIR"]))
     data_dir.mkdir(parents=True, exist_ok=True)
     app = Flask(__name__)
@@ -41,7 +44,7 @@ def create_app(origins: tuple[str, ...] = DEFAULT_ORIGINS) -> Flask:
     )
     EcitizKit(app)
     with app.app_context():
-        seed(origins)
+        seed(origins, (base_url or origins[0]) + "/suivi")
 
     @app.get("/")
     def home() -> str:
@@ -56,16 +59,11 @@ def create_app(origins: tuple[str, ...] = DEFAULT_ORIGINS) -> Flask:
         return _form_page("attestation")
 
     @app.get("/suivi")
-    def follow() -> object:
-        link = request.args.get("link", "").strip()
-        if link:
-            path = urlsplit(link).path
-            prefix = url_for("ecitiz.status", token="-")[:-1]  # noqa: S106
-            token = path[len(prefix) :] if path.startswith(prefix) else ""
-            if token and "/" not in token:
-                return redirect(url_for("ecitiz.status", token=token), 303)
-            return render_template("follow.html", error=True, link=link), 400
-        return render_template("follow.html", error=False, link="")
+    def follow() -> str:
+        # The same as `flask ecitiz snippet val-fleuri --status --lang fr`: a
+        # tracking link pointing here with `#ecitiz=TOKEN` opens straight on it.
+        snippet = status_snippet(ORG_SLUG, kit_base_url(), lang="fr")
+        return render_template("follow.html", snippet=snippet)
 
     return app
 
@@ -76,18 +74,14 @@ def _form_page(form_id: str) -> str:
     row = organisation and kit.store.enabled_form(organisation["id"], form_id)
     if not row:
         abort(404)
-    # The same call as `flask ecitiz snippet val-fleuri FORM --lang fr`: the
-    # site is in French, so its forms are too.
-    url = url_for(
-        "ecitiz.form_page", org=ORG_SLUG, form_id=form_id, lang="fr", _external=True
-    )
+    # The same as `flask ecitiz snippet val-fleuri FORM --lang fr`: the site is
+    # in French, so its forms are too.
     title = row["title_override"] or load_catalog(form_id).title["fr"]
-    return render_template(
-        f"{form_id}.html", snippet=iframe_snippet(url, title, "fr"), title=title
-    )
+    snippet = script_snippet(ORG_SLUG, form_id, title, kit_base_url(), "fr")
+    return render_template(f"{form_id}.html", snippet=snippet, title=title)
 
 
-def seed(origins: tuple[str, ...]) -> None:
+def seed(origins: tuple[str, ...], tracking_page: str) -> None:
     """Create the sample organisation, its forms, origins and admin, once."""
     kit = state()
     store = kit.store
@@ -108,6 +102,8 @@ def seed(origins: tuple[str, ...]) -> None:
             )
     for origin in origins:
         store.add_allowed_origin(organisation["id"], origin)
+    # Tracking links open the site's own "follow my request" page (status mode).
+    store.set_tracking_page(organisation["id"], tracking_page)
     if store.staff_by_email(ADMIN_EMAIL) is None:
         password = secrets.token_urlsafe(12)
         store.create_staff(organisation["id"], ADMIN_EMAIL, hash_password(password))

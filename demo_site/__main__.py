@@ -19,8 +19,8 @@ def main(argv: list[str] | None = None) -> None:
     shown = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host  # noqa: S104
     origins = {f"http://{shown}:{args.port}", f"http://localhost:{args.port}"}
     origins.add(f"http://127.0.0.1:{args.port}")
-    app = create_app(tuple(sorted(origins)))
     base = f"http://{shown}:{args.port}"
+    app = create_app(tuple(sorted(origins)), base)
     email, password = admin_login(app)
     print(
         f"""

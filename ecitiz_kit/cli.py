@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 import click
-from flask import current_app, url_for
+from flask import current_app
 from flask.cli import AppGroup
 
 from . import attestations, lifecycle, verification
@@ -18,15 +18,17 @@ from .definitions import (
     load_catalog,
     load_definition,
 )
+from .embedding import BadTrackingPage, check_tracking_page
 from .errors import DefinitionError, ForbiddenTransition, UnknownObject
 from .extension import state
 from .i18n import text
 from .origins import BadOrigin, normalise_origin
 from .passwords import WeakPassword, hash_password
 from .signing import format_serial
-from .snippets import iframe_snippet
+from .snippets import iframe_snippet, script_snippet, status_snippet
 from .store import StaleStatus
 from .submissions import change_status, find_form
+from .web import kit_base_url
 
 group = AppGroup("ecitiz", help="Manage ecitiz-kit organisations, forms and staff.")
 
@@ -154,6 +156,31 @@ def allow_origin(org: str, url: str) -> None:
         click.echo(f"{origin} was already allowed for {org!r}.")
 
 
+@group.command("tracking-page")
+@click.argument("org")
+@click.argument("url", required=False)
+@click.option(
+    "--clear", is_flag=True, help="Send tracking links to the kit's own page again."
+)
+def tracking_page(org: str, url: str | None, clear: bool) -> None:
+    """Make ORG's tracking links open URL, a page of its site showing the status
+    mode (snippet ORG --status); links then end in #ecitiz=CODE."""
+    organisation = _organisation(org)
+    store = state().store
+    if clear == (url is not None):
+        raise click.ClickException("give either the page's URL or --clear.")
+    if clear:
+        store.set_tracking_page(organisation["id"], None)
+        click.echo(f"Tracking links of {org!r} open the kit's own page again.")
+        return
+    try:
+        page = check_tracking_page(url, store.allowed_origins(organisation["id"]))
+    except BadTrackingPage as exc:
+        raise click.ClickException(str(exc)) from None
+    store.set_tracking_page(organisation["id"], page)
+    click.echo(f"Tracking links of {org!r} now open {page}#ecitiz=…")
+
+
 @group.command("create-admin")
 @click.argument("org")
 @click.argument("email")
@@ -195,7 +222,7 @@ def list_forms(as_json: bool) -> None:
 
 @group.command("snippet")
 @click.argument("org")
-@click.argument("form")
+@click.argument("form", required=False)
 @click.option(
     "--base-url",
     default=None,
@@ -205,12 +232,47 @@ def list_forms(as_json: bool) -> None:
     "--lang",
     type=click.Choice(["fr", "en"]),
     default=None,
-    help="Always show the form in this language (default: the visitor's).",
+    help="Always show the form in this language (default: the host page's).",
 )
-def snippet(org: str, form: str, base_url: str | None, lang: str | None) -> None:
-    """Print the HTML that ORG pastes into its website to show FORM."""
+@click.option(
+    "--iframe",
+    "plain",
+    is_flag=True,
+    help="Print a plain <iframe> instead, for site builders that strip scripts.",
+)
+@click.option(
+    "--status",
+    is_flag=True,
+    help="Print the status mode instead: applicants follow their request there.",
+)
+def snippet(
+    org: str,
+    form: str | None,
+    base_url: str | None,
+    lang: str | None,
+    plain: bool,
+    status: bool,
+) -> None:
+    """Print the HTML that ORG pastes into its website to show FORM (or, with
+    --status, to let applicants follow their requests)."""
     kit = state()
     organisation = _organisation(org)
+    base = base_url or current_app.config["ECITIZ_PUBLIC_URL"] or DEFAULT_BASE_URL
+    try:
+        base = normalise_origin(base)
+    except BadOrigin as exc:
+        raise click.ClickException(f"--base-url {exc}") from None
+    with current_app.test_request_context(base_url=base):
+        kit_url = kit_base_url(base)
+    if status:
+        if form is not None or plain:
+            raise click.ClickException("--status takes no FORM and no --iframe.")
+        click.echo(status_snippet(organisation["slug"], kit_url, lang=lang))
+        return
+    if form is None:
+        raise click.ClickException(
+            "give the FORM to embed (e.g. aid-request), or --status."
+        )
     try:
         public_form = find_form(kit.store, kit.forms, org, form)
     except UnknownObject:
@@ -218,23 +280,13 @@ def snippet(org: str, form: str, base_url: str | None, lang: str | None) -> None
             f"form {form!r} is not enabled for {org!r}; enable it with: flask ecitiz"
             f" enable-form {org} {form}"
         ) from None
-    base = base_url or current_app.config["ECITIZ_PUBLIC_URL"] or DEFAULT_BASE_URL
-    try:
-        base = normalise_origin(base)
-    except BadOrigin as exc:
-        raise click.ClickException(f"--base-url {exc}") from None
-    # With --lang the form always shows in that language (the host page's);
-    # without, it follows each visitor's browser.
-    with current_app.test_request_context(base_url=base):
-        url = url_for(
-            "ecitiz.form_page",
-            org=organisation["slug"],
-            form_id=public_form.row["form_id"],
-            lang=lang,
-            _external=True,
-        )
-    lang = lang or current_app.config["ECITIZ_DEFAULT_LANGUAGE"]
-    click.echo(iframe_snippet(url, public_form.title(lang), lang))
+    # With --lang the form always shows in that language; without, in the host
+    # page's (the loader reads <html lang>), else the visitor's browser's.
+    title = public_form.title(lang or current_app.config["ECITIZ_DEFAULT_LANGUAGE"])
+    make = iframe_snippet if plain else script_snippet
+    click.echo(
+        make(organisation["slug"], public_form.row["form_id"], title, kit_url, lang)
+    )
 
 
 @group.command("set-status")

@@ -81,10 +81,12 @@ class EcitizKit:
             Keyring.in_folder(store, data_dir / "keys"),
         )
 
-        from . import cli, public, verification
+        from . import cli, public, tracking, verification, widget
 
         prefix = app.config["ECITIZ_URL_PREFIX"] or None
         app.register_blueprint(public.blueprint, url_prefix=prefix)
+        app.register_blueprint(tracking.blueprint, url_prefix=prefix)
+        app.register_blueprint(widget.blueprint, url_prefix=prefix)
         app.register_blueprint(verification.blueprint, url_prefix=prefix)
         app.register_blueprint(verification.well_known)
         app.cli.add_command(cli.group)

@@ -28,6 +28,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from . import __version__, documents, lifecycle
 from .assets import asset_dir
 from .attestations import attestation_document
+from .embedding import Embed, parse_embed, tracking_link
 from .errors import ForeignOrigin, NonceUsed, UnknownObject
 from .extension import state
 from .i18n import format_datetime, gettext
@@ -73,7 +74,8 @@ def public_headers(response: Response) -> Response:
     # Only pages that render need the list; a redirect is not framed.
     framable = organisation_id is not None and response.mimetype == "text/html"
     response.headers["Content-Security-Policy"] = content_security_policy(
-        state().store.allowed_origins(organisation_id) if framable else []
+        state().store.allowed_origins(organisation_id) if framable else [],
+        g.get("ecitiz_style_nonce"),
     )
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -175,7 +177,11 @@ def receipt(token: str) -> str:
 
 @blueprint.get("/s/<token>")
 def status(token: str) -> str:
-    found = _found("s", token)
+    return render_status(_found("s", token), token)
+
+
+def render_status(found: Tracked, token: str, **context: Any) -> str:
+    """The tracking page of a request its applicant proved they may see."""
     timeline = [
         {
             "when": _when(event["created_at"]),
@@ -196,6 +202,7 @@ def status(token: str) -> str:
         timeline=timeline,
         attestation=found.attestation,
         token=token,
+        **context,
     )
 
 
@@ -279,7 +286,17 @@ def _pdf(data: bytes, name: str) -> Response:
 
 def _allow_framing(form: PublicForm) -> None:
     """Let the organisation's sites frame this response (see public_headers)."""
-    g.ecitiz_organisation_id = form.organisation["id"]
+    allow_framing(form.organisation["id"])
+
+
+def allow_framing(organisation_id: int) -> None:
+    """Let an organisation's sites frame this response, and read how it is
+    embedded: messages go only to an origin the organisation allowed."""
+    g.ecitiz_organisation_id = organisation_id
+    embed = parse_embed(request.args, state().store.allowed_origins(organisation_id))
+    g.ecitiz_embed = embed
+    if embed.theme:
+        g.ecitiz_style_nonce = secrets.token_urlsafe(16)
 
 
 def _render_form(
@@ -302,6 +319,7 @@ def _render_form(
             org=form.organisation["slug"],
             form_id=form.row["form_id"],
             lang=g.ecitiz_lang,
+            **g.ecitiz_embed.args,
         ),
         honeypot=HONEYPOT,
     )
@@ -312,7 +330,10 @@ def _to_receipt(submission_id: int, link_version: int | None = None) -> Response
         submission = state().store.submission(submission_id)
         link_version = submission["link_version"] if submission else 0
     token = state().tokens(current_app.config).receipt(submission_id, link_version)
-    return redirect(url_for("ecitiz.receipt", token=token, lang=g.ecitiz_lang), 303)
+    embed = g.get("ecitiz_embed") or Embed()
+    return redirect(
+        url_for("ecitiz.receipt", token=token, lang=g.ecitiz_lang, **embed.args), 303
+    )
 
 
 def _status_url(submission: dict[str, Any]) -> str:
@@ -321,6 +342,9 @@ def _status_url(submission: dict[str, Any]) -> str:
         .tokens(current_app.config)
         .status_link(submission["id"], submission["link_version"])
     )
+    page = state().store.tracking_page(submission["organisation_id"])
+    if page is not None:
+        return tracking_link(page, token)
     return external_url("ecitiz.status", token=token)
 
 

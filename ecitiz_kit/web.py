@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 from flask import current_app, g, request, url_for
 
 from . import __version__
+from .embedding import Embed
 from .fields import html_attributes
 from .i18n import choose_language, gettext, ngettext, text
 
@@ -34,6 +35,11 @@ def template_helpers() -> dict[str, Any]:
         "asset_url": lambda filename: url_for(
             "ecitiz.asset", version=__version__, filename=filename
         ),
+        "widget_url": lambda name: url_for(
+            "ecitiz_widget.versioned", version=__version__, name=name
+        ),
+        "embed": g.get("ecitiz_embed") or Embed(),
+        "style_nonce": g.get("ecitiz_style_nonce"),
     }
 
 
@@ -72,11 +78,26 @@ def external_url(endpoint: str, **values: object) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
-def content_security_policy(frame_ancestors: list[str]) -> str:
-    """The CSP of a public page that the listed origins may frame."""
+def kit_base_url(origin: str | None = None) -> str:
+    """The kit's address with its URL prefix, as applicants reach it (what the
+    snippet functions take as ``base_url``); on ``origin`` when given."""
+    path = url_for("ecitiz_widget.alias", name="ecitiz.js")[: -len("/ecitiz.js")]
+    path = path[: -len("/widget")]
+    if origin is not None:
+        return origin_of(origin) + path
+    public_url = current_app.config["ECITIZ_PUBLIC_URL"]
+    return origin_of(public_url or request.host_url) + path
+
+
+def content_security_policy(
+    frame_ancestors: list[str], style_nonce: str | None = None
+) -> str:
+    """The CSP of a public page that the listed origins may frame; with
+    ``style_nonce``, one ``<style>`` element carrying that nonce may apply."""
     ancestors = " ".join(frame_ancestors) if frame_ancestors else "'none'"
+    styles = f"'self' 'nonce-{style_nonce}'" if style_nonce else "'self'"
     return (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-        "font-src 'self'; form-action 'self'; base-uri 'none'; "
-        f"frame-ancestors {ancestors}"
+        f"default-src 'none'; script-src 'self'; style-src {styles}; "
+        "img-src 'self' data:; font-src 'self'; form-action 'self'; "
+        f"base-uri 'none'; frame-ancestors {ancestors}"
     )

@@ -162,8 +162,9 @@ def test_snippet_uses_base_url(runner, app):
         ]
     )
     assert result.exit_code == 0, result.output
-    assert 'src="https://forms.example.org/ecitiz/f/acme/aid-request"' in result.output
-    assert 'title="' in result.output
+    assert 'href="https://forms.example.org/ecitiz/f/acme/aid-request"' in result.output
+    assert 'src="https://forms.example.org/ecitiz/widget/' in result.output
+    assert 'data-title="' in result.output
 
 
 def test_snippet_defaults_to_public_url(runner, app):

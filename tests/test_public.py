@@ -7,6 +7,7 @@ from html.parser import HTMLParser
 
 import pytest
 
+from ecitiz_kit import __version__
 from ecitiz_kit.extension import state
 
 from .conftest import (
@@ -470,10 +471,23 @@ def test_no_public_response_sets_a_cookie(client, app):
     seen.append(client.post("/ecitiz/api/verify", json={"payload": "1.AAAA.x"}))
     seen.append(client.get("/ecitiz/api/documents/23456789AB/status"))
     seen.append(client.get("/.well-known/ecitiz-keys.json"))
+    seen.append(client.get("/ecitiz/t/acme?origin=https://www.acme.example&embed=e"))
+    seen.append(client.post("/ecitiz/t/acme", data={"link": status_url}))
+    seen.append(client.post("/ecitiz/t/acme", data={"link": "nope"}))
+    seen.append(client.get("/ecitiz/widget/ecitiz.js"))
+    seen.append(client.get(f"/ecitiz/widget/{__version__}/frame.js"))
     public_rules = {
         r.endpoint
         for r in app.url_map.iter_rules()
-        if r.endpoint.startswith(("ecitiz.", "ecitiz_verify.", "ecitiz_keys."))
+        if r.endpoint.startswith(
+            (
+                "ecitiz.",
+                "ecitiz_verify.",
+                "ecitiz_keys.",
+                "ecitiz_track.",
+                "ecitiz_widget.",
+            )
+        )
     }
     assert public_rules == {
         "ecitiz.asset",
@@ -487,6 +501,10 @@ def test_no_public_response_sets_a_cookie(client, app):
         "ecitiz_verify.verify_api",
         "ecitiz_verify.document_status",
         "ecitiz_keys.published_keys",
+        "ecitiz_track.lookup",
+        "ecitiz_track.show",
+        "ecitiz_widget.versioned",
+        "ecitiz_widget.alias",
     }, "a new public route must be added to this walk"
     for response in seen:
         assert "Set-Cookie" not in response.headers, response.request.path

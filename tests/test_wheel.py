@@ -1,5 +1,6 @@
-"""The built wheel carries everything the kit serves: templates, CSS, scripts,
-translations, forms and the fonts its PDFs embed."""
+"""The built wheel carries everything the kit serves: templates, CSS, scripts
+(the embed loader and frame helper too, without their tests), translations, forms
+and the fonts its PDFs embed."""
 
 import os
 import subprocess
@@ -30,12 +31,19 @@ SCRIPT = textwrap.dedent(
     page = client.get("/ecitiz/f/acme/aid-request")
     css = client.get(f"/ecitiz/assets/{ecitiz_kit.__version__}/ecitiz.css")
     js = client.get(f"/ecitiz/assets/{ecitiz_kit.__version__}/verify.js")
+    loader = client.get(f"/ecitiz/widget/{ecitiz_kit.__version__}/ecitiz.js")
+    frame = client.get(f"/ecitiz/widget/{ecitiz_kit.__version__}/frame.js")
+    widgets = pathlib.Path(ecitiz_kit.__file__).resolve().parent / "widgets"
+    from ecitiz_kit.snippets import script_snippet
+    snippet = script_snippet("acme", "aid-request", "Aide", "https://k.example")
     from ecitiz_kit.documents import ReceiptDocument, receipt_pdf
     pdf = receipt_pdf(ReceiptDocument("ACME", "Aide", "AID-2345-6789", "1 déc.",
                                       [], "https://x.example/s/t", "fr"))
     print(page.status_code, css.status_code, b"<form" in page.data,
           b".ecitiz-page" in css.data, "Envoyer" in page.get_data(as_text=True),
-          js.status_code, b"DejaVu" in pdf)
+          js.status_code, b"DejaVu" in pdf, loader.status_code,
+          b"ecitiz:" in loader.data, frame.status_code,
+          sorted(p.name for p in widgets.iterdir()), "sha384-" in snippet)
     """
 )
 
@@ -71,5 +79,6 @@ def test_installed_wheel_serves_pages_and_assets(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
-        "200", "200", "True", "True", "True", "200", "True"
+        "200", "200", "True", "True", "True", "200", "True", "200", "True", "200",
+        "['ecitiz.js',", "'frame.js']", "True",
     ]  # fmt: skip

@@ -105,4 +105,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX documents_by_submission ON documents (submission_id);
     CREATE INDEX documents_by_key ON documents (kid, valid_to);
     """,
+    """
+    CREATE TABLE tracking_pages (
+        organisation_id INTEGER PRIMARY KEY REFERENCES organisations(id),
+        url TEXT NOT NULL
+    );
+    """,
 )

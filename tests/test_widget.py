@@ -1,0 +1,307 @@
+"""The embed widget on the server side: the scripts, the snippet, how a framed
+page learns its embedding origin, theme and prefill."""
+
+import base64
+import gzip
+import hashlib
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ecitiz_kit import __version__
+from ecitiz_kit.embedding import contrast_with_white, parse_embed, parse_theme
+
+from .conftest import ALLOWED, ORG, aid_answers, form_url, post_form, with_file
+
+ROOT = Path(__file__).resolve().parent.parent
+WIDGETS = ROOT / "widgets"
+LOADER = f"/ecitiz/widget/{__version__}/ecitiz.js"
+BUDGET = 2048
+
+
+# -- the scripts -------------------------------------------------------------------
+
+
+def test_node_unit_tests_pass():
+    node = shutil.which("node")
+    if node is None:
+        if os.environ.get("CI"):
+            pytest.fail("node is required in CI to run widgets/*.test.js")
+        pytest.skip("node is not installed (apt-get install nodejs)")
+    # Files named explicitly: newer node versions read arguments as globs.
+    files = sorted(str(p) for p in WIDGETS.glob("*.test.js"))
+    assert len(files) >= 2
+    result = subprocess.run(
+        [node, "--test", *files],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert re.search(r"^# pass [1-9]", result.stdout, re.MULTILINE)
+    assert re.search(r"^# fail 0$", result.stdout, re.MULTILINE)
+
+
+@pytest.mark.parametrize("name", ["ecitiz.js", "frame.js"])
+def test_scripts_fit_the_byte_budget(name):
+    size = len(gzip.compress((WIDGETS / name).read_bytes(), compresslevel=9))
+    assert size <= BUDGET, f"{name} is {size} bytes gzipped (budget {BUDGET})"
+
+
+def test_versioned_loader_is_cacheable_forever_and_readable_anywhere(client):
+    response = client.get(LOADER)
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    cache = response.headers["Cache-Control"]
+    assert "public" in cache and "max-age=31536000" in cache and "immutable" in cache
+    assert response.data == (WIDGETS / "ecitiz.js").read_bytes()
+    assert "Set-Cookie" not in response.headers
+
+
+def test_unversioned_alias_is_cached_briefly(client):
+    response = client.get("/ecitiz/widget/ecitiz.js")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert "max-age=300" in response.headers["Cache-Control"]
+    assert "immutable" not in response.headers["Cache-Control"]
+    assert response.data == (WIDGETS / "ecitiz.js").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/ecitiz/widget/0.0.1/ecitiz.js",  # another version's bytes are not ours
+        f"/ecitiz/widget/{__version__}/ecitiz.test.js",
+        f"/ecitiz/widget/{__version__}/..%2Fsetup.cfg",
+        "/ecitiz/widget/frame.test.js",
+    ],
+)
+def test_only_the_current_scripts_are_served(client, path):
+    assert client.get(path).status_code == 404
+
+
+# -- the snippet -------------------------------------------------------------------
+
+
+def _sri(data: bytes) -> str:
+    return "sha384-" + base64.b64encode(hashlib.sha384(data).digest()).decode()
+
+
+def test_snippet_prints_placeholder_fallback_link_and_pinned_loader(runner, client):
+    result = runner.invoke(
+        args=[
+            "ecitiz",
+            "snippet",
+            ORG,
+            "aid-request",
+            "--base-url",
+            "https://k.example",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().split("\n")
+    assert len(lines) == 2
+    placeholder, script = lines
+    assert placeholder.startswith('<div data-ecitiz-form="acme/aid-request" ')
+    assert 'href="https://k.example/ecitiz/f/acme/aid-request"' in placeholder
+    assert placeholder.endswith("</a></div>")
+    src = re.search(r'src="([^"]+)"', script).group(1)
+    assert src == f"https://k.example{LOADER}"
+    integrity = re.search(r'integrity="([^"]+)"', script).group(1)
+    assert integrity == _sri(client.get(LOADER).data)
+    assert 'crossorigin="anonymous"' in script and " async " in script
+
+
+def test_snippet_iframe_variant_is_a_plain_titled_frame(runner):
+    result = runner.invoke(
+        args=["ecitiz", "snippet", ORG, "attestation", "--iframe", "--lang", "en"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(
+        '<iframe src="http://127.0.0.1:5000/ecitiz/f/acme/attestation?lang=en" title="'
+    )
+    assert "height:1600px" in result.output
+    assert "<script" not in result.output
+
+
+def test_snippet_status_mode(runner):
+    result = runner.invoke(args=["ecitiz", "snippet", ORG, "--status"])
+    assert result.exit_code == 0, result.output
+    assert '<div data-ecitiz-status="acme"' in result.output
+    assert 'href="http://127.0.0.1:5000/ecitiz/t/acme"' in result.output
+    assert 'integrity="sha384-' in result.output
+
+
+@pytest.mark.parametrize(
+    "args, why",
+    [
+        ([ORG], "give the FORM"),
+        ([ORG, "aid-request", "--status"], "--status takes no FORM"),
+        ([ORG, "aid-request", "--base-url", "https://k.example/x"], "no path"),
+    ],
+)
+def test_snippet_refusals_explain_themselves(runner, args, why):
+    result = runner.invoke(args=["ecitiz", "snippet", *args])
+    assert result.exit_code == 1
+    assert why in result.output
+
+
+# -- embedding origin ------------------------------------------------------------------
+
+ORIGIN_ATTR = re.compile(r'<body[^>]* data-ecitiz-origin="([^"]*)"')
+
+
+def _body(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def test_frame_gets_an_allowed_origin_to_post_to(client):
+    response = client.get(form_url() + f"?origin={ALLOWED}&embed=ecitiz-0")
+    html = _body(response)
+    assert ORIGIN_ATTR.search(html).group(1) == ALLOWED
+    assert 'data-ecitiz-embed="ecitiz-0"' in html
+    assert f'src="/ecitiz/widget/{__version__}/frame.js"' in html
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self';" in csp and "unsafe-inline" not in csp
+    assert f"frame-ancestors {ALLOWED}" in csp
+    assert "X-Frame-Options" not in response.headers
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "origin=https://evil.example&embed=ecitiz-0",
+        "origin=https://www.acme.example.evil.example&embed=ecitiz-0",
+        "origin=http://www.acme.example&embed=ecitiz-0",  # another scheme
+        "origin=*&embed=ecitiz-0",
+        "origin=null&embed=ecitiz-0",
+        f"origin={ALLOWED}&embed=%22%3E%3Cscript%3E",
+        f"origin={ALLOWED}",
+        "embed=ecitiz-0",
+    ],
+)
+def test_frame_of_an_origin_not_allowed_posts_nothing(client, query):
+    html = _body(client.get(form_url() + "?" + query))
+    assert "data-ecitiz-origin" not in html
+    assert "data-ecitiz-embed" not in html
+    assert "<script>" not in html
+
+
+def test_origin_is_normalised_before_the_check():
+    embed = parse_embed(
+        {"origin": "HTTPS://WWW.Acme.Example:443", "embed": "e"}, [ALLOWED]
+    )
+    assert embed.origin == ALLOWED and embed.messaging
+
+
+def test_embedding_survives_errors_and_reaches_the_receipt(client, store):
+    query = f"?origin={ALLOWED}&embed=ecitiz-3&primary=%23004080"
+    page = _body(client.get(form_url() + query))
+    action = re.search(r'<form method="post" action="([^"]+)"', page).group(1)
+    assert "origin=https" in action and "embed=ecitiz-3" in action
+    assert "primary=%23004080" in action
+    assert "origin=https" in re.search(r'href="([^"]*lang=en[^"]*)"', page).group(1)
+
+    url = action.replace("&amp;", "&")
+    ticket = re.search(r'name="ticket" value="([^"]+)"', page).group(1)
+    data = {"ticket": ticket, **with_file(aid_answers(siret="73282932000075"))}
+    response = client.post(url, data=data, content_type="multipart/form-data")
+    assert response.status_code == 422
+    html = _body(response)
+    assert ORIGIN_ATTR.search(html).group(1) == ALLOWED
+    assert 'data-ecitiz-event="error"' in html
+    assert 'data-ecitiz-scroll="error-summary"' in html
+
+    data = {"ticket": ticket, **with_file(aid_answers())}
+    response = client.post(url, data=data, content_type="multipart/form-data")
+    assert response.status_code == 303
+    location = response.headers["Location"]
+    assert "origin=https" in location and "embed=ecitiz-3" in location
+    receipt = _body(client.get(location))
+    reference = re.search(r'data-ecitiz-reference="([^"]+)"', receipt).group(1)
+    assert 'data-ecitiz-event="submitted"' in receipt
+    assert f'<p class="ecitiz-reference">{reference}</p>' in receipt
+    assert store.table_counts()["submissions"] == 1
+    assert ORIGIN_ATTR.search(receipt).group(1) == ALLOWED
+
+
+def test_receipt_outside_a_frame_tells_nobody(client):
+    response = post_form(client, with_file(aid_answers()))
+    receipt = _body(client.get(response.headers["Location"]))
+    assert "data-ecitiz-origin" not in receipt
+
+
+# -- theme -------------------------------------------------------------------------
+
+
+def test_theme_applies_through_a_nonced_style(client):
+    response = client.get(form_url() + "?primary=%23004080&radius=12&font=serif")
+    html = _body(response)
+    style = re.search(r'<style nonce="([^"]+)">([^<]*)</style>', html)
+    assert style, html[:800]
+    nonce, css = style.groups()
+    assert (
+        f"style-src 'self' 'nonce-{nonce}'"
+        in response.headers["Content-Security-Policy"]
+    )
+    assert "--ecitiz-primary:#004080" in css
+    assert "--ecitiz-radius:12px" in css
+    assert "--ecitiz-font:Georgia" in css
+    other = client.get(form_url() + "?primary=%23004080")
+    assert nonce not in other.headers["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "primary=red",
+        "primary=%23ff0",  # white on yellow is unreadable
+        "primary=%230040801",
+        "primary=%23004080;background:url(x)",
+        "radius=25",
+        "radius=-1",
+        "radius=1e1",
+        "font=Comic%20Sans",
+        "font=serif;}body{display:none",
+    ],
+)
+def test_invalid_theme_values_are_ignored(client, query):
+    response = client.get(form_url() + "?" + query)
+    assert response.status_code == 200
+    assert "<style" not in _body(response)
+    assert "nonce" not in response.headers["Content-Security-Policy"]
+
+
+def test_theme_parsing_keeps_the_valid_values_only():
+    theme = parse_theme({"primary": "#ABC", "radius": "99", "font": "mono"})
+    assert (theme.primary, theme.radius, theme.font) == (None, None, "mono")
+    theme = parse_theme({"primary": "#1D4ED8", "radius": "0"})
+    assert (theme.primary, theme.radius) == ("#1d4ed8", 0)
+    assert round(contrast_with_white("#000"), 1) == 21.0
+    assert round(contrast_with_white("#fff"), 1) == 1.0
+
+
+# -- prefill -----------------------------------------------------------------------
+
+
+def test_only_fields_marked_prefillable_accept_prefill(client, app):
+    html = _body(client.get(form_url()))
+    marked = set(re.findall(r'name="([a-z_]+)" data-ecitiz-prefill', html))
+    from ecitiz_kit.definitions import load_catalog
+
+    expected = {f.name for f in load_catalog("aid-request").fields if f.prefill}
+    assert marked == expected
+    assert {"siret", "email", "legal_name"} <= marked
+    assert not marked & {"iban", "documents", "declaration", "privacy"}
+
+
+def test_prefilled_values_are_validated_like_typed_ones(client, store):
+    # Prefill happens in the browser; a prefilled bad SIRET is just a bad answer.
+    response = post_form(client, with_file(aid_answers(siret="12345678901234")))
+    assert response.status_code == 422
+    assert store.table_counts()["submissions"] == 0

@@ -1,0 +1,415 @@
+"""The embed widget in a real browser: Debian's Chromium driven by Playwright.
+
+The kit is served on http://127.0.0.1:P1 and the organisation's website on
+http://localhost:P2 (another site), with third-party cookies blocked; each host
+page holds exactly what ``flask ecitiz snippet`` prints.
+"""
+
+import json
+import re
+
+import pytest
+
+from ecitiz_kit.snippets import script_snippet, status_snippet
+
+from .conftest import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    ORG,
+    PDF,
+    REFERENCE,
+    LiveServer,
+    _missing,
+    aid_answers,
+)
+
+pytestmark = pytest.mark.browser
+
+#: Ask for third-party cookie blocking explicitly (a probe below checks it holds).
+BLOCK_THIRD_PARTY_COOKIES = "--test-third-party-cookie-phaseout"
+
+RECORDER = """<script>
+window.seen = [];
+['ready', 'submitted', 'error'].forEach(function (type) {
+  document.addEventListener('ecitiz:' + type, function (e) {
+    window.seen.push({type: e.type, detail: e.detail,
+                      on: e.target.getAttribute('data-ecitiz-form')});
+  });
+});
+window.onSubmit = function (detail) { window.called = detail; };
+</script>"""
+
+
+def host_site(pages, headers=()):
+    def app(environ, start_response):
+        body = pages.get(environ["PATH_INFO"])
+        status = "200 OK" if body else "404 Not Found"
+        start_response(status, [("Content-Type", "text/html; charset=utf-8"), *headers])
+        return [(body or "not found").encode()]
+
+    return app
+
+
+@pytest.fixture
+def chromium():
+    import os
+
+    if not os.path.exists(CHROMIUM):
+        _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, BLOCK_THIRD_PARTY_COOKIES]
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def site(kit, store):
+    """The organisation's website on localhost, allowed to embed ACME's forms."""
+    pages = {}
+    host = LiveServer(host_site(pages), "localhost")
+    store.add_allowed_origin(store.organisation(ORG)["id"], host.url)
+    host.pages = pages
+    host.kit_base = kit.url + "/ecitiz"
+    yield host
+    host.stop()
+
+
+def page_with(*snippets, lang="fr"):
+    return (
+        f'<!doctype html><html lang="{lang}"><meta charset="utf-8"><title>Host</title>'
+        f"{RECORDER}<h1>Our site</h1>{''.join(snippets)}"
+        '<div style="height:1500px"></div></html>'
+    )
+
+
+def aid_snippet(site, **attributes):
+    html = str(script_snippet(ORG, "aid-request", "Aide", site.kit_base))
+    extra = "".join(f' data-{k.replace("_", "-")}="{v}"' for k, v in attributes.items())
+    return html.replace("<div ", f"<div{extra} ", 1)
+
+
+def frame_height(page, selector):
+    return page.eval_on_selector(selector, "f => f.getBoundingClientRect().height")
+
+
+def wait_for_event(page, type_, count=1):
+    page.wait_for_function(
+        f"window.seen.filter(e => e.type === 'ecitiz:{type_}').length >= {count}"
+    )
+    return [e for e in page.evaluate("window.seen") if e["type"] == f"ecitiz:{type_}"]
+
+
+def fill_aid(frame, answers):
+    for name, value in answers.items():
+        field = frame.locator(f"#f-{name}")
+        if value == "y":
+            field.check()
+        else:
+            field.fill(value)
+    frame.locator("#f-documents").set_input_files(
+        {"name": "justificatif.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+
+
+def test_third_party_cookies_are_blocked_in_these_tests(chromium, kit):
+    """A cookie set by a cross-site frame must not stick, or the tests below
+    would not prove that the widget works without cookies."""
+
+    def setter(environ, start_response):
+        start_response(
+            "200 OK",
+            [
+                ("Content-Type", "text/html"),
+                ("Set-Cookie", "probe=1; SameSite=None; Secure; Path=/"),
+            ],
+        )
+        return [b"<!doctype html><title>probe</title>"]
+
+    probe = LiveServer(setter, "127.0.0.1")
+    host = LiveServer(
+        host_site({"/": f'<iframe src="{probe.url}/"></iframe>'}), "localhost"
+    )
+    try:
+        context = chromium.new_context()
+        page = context.new_page()
+        page.goto(host.url + "/")
+        assert context.cookies() == []
+        page.goto(probe.url + "/")  # the same cookie, first-party, does stick
+        assert [c["name"] for c in context.cookies()] == ["probe"]
+        context.close()
+    finally:
+        probe.stop()
+        host.stop()
+
+
+def test_snippet_shows_a_self_sizing_form_that_goes_through(chromium, site, store):
+    site.pages["/"] = page_with(aid_snippet(site, on_submit="onSubmit"))
+    context = chromium.new_context(viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    page.goto(site.url + "/")
+    [ready] = wait_for_event(page, "ready")
+    assert ready["detail"] == {"form": "acme/aid-request", "id": "ecitiz-0"}
+    iframe = "[data-ecitiz-form] iframe"
+    assert page.get_attribute(iframe, "title") == "Aide"
+    assert page.get_attribute(iframe, "loading") == "lazy"
+    assert page.get_attribute(iframe, "tabindex") is None
+    assert page.is_hidden("[data-ecitiz-form] a")  # the fallback link
+    frame = page.frame_locator(iframe)
+
+    # The frame fits its content: nothing scrolls inside it.
+    first = frame_height(page, iframe)
+    inner = frame.locator("html").evaluate("h => h.scrollHeight")
+    assert first > 1000 and abs(first - inner) <= 2
+    # A wider window reflows the form shorter: the frame follows, without reload.
+    page.set_viewport_size({"width": 1200, "height": 800})
+    page.wait_for_function(
+        f"document.querySelector('{iframe}').getBoundingClientRect().height"
+        f" < {first} - 50"
+    )
+    wide = frame_height(page, iframe)
+    assert abs(wide - frame.locator("html").evaluate("h => h.scrollHeight")) <= 2
+    page.set_viewport_size({"width": 390, "height": 800})
+    page.wait_for_function(
+        f"document.querySelector('{iframe}').getBoundingClientRect().height > {wide}"
+    )
+    first = frame_height(page, iframe)
+
+    fill_aid(frame, aid_answers(siret="73282932000075"))
+    page.evaluate("window.scrollTo(0, 0)")
+    frame.locator("button[type=submit]").click()
+    frame.locator("#e-siret").wait_for()
+    [error] = wait_for_event(page, "error")
+    assert error["detail"]["reason"] == "invalid"
+    page.wait_for_function(
+        f"document.querySelector('{iframe}').getBoundingClientRect().height > {first}"
+    )
+    grown = frame_height(page, iframe)
+    inner = frame.locator("html").evaluate("h => h.scrollHeight")
+    assert abs(grown - inner) <= 2
+    # The host page scrolled to the error summary (iOS would not do it itself).
+    page.wait_for_function("window.scrollY > 0")
+    assert frame.locator("#error-summary").evaluate("e => document.activeElement === e")
+    assert store.table_counts()["submissions"] == 0
+
+    frame.locator("#f-siret").fill("73282932000074")
+    frame.locator("#f-documents").set_input_files(
+        {"name": "justificatif.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    frame.locator("button[type=submit]").click()
+    [submitted] = wait_for_event(page, "submitted")
+    reference = submitted["detail"]["reference"]
+    assert REFERENCE.fullmatch(reference)
+    assert submitted["detail"] == {
+        "form": "acme/aid-request",
+        "id": "ecitiz-0",
+        "reference": reference,
+    }
+    assert page.evaluate("window.called") == submitted["detail"]
+    assert store.submission_by_reference(reference)["status"] == "submitted"
+    assert len(store.attachments(store.submission_by_reference(reference)["id"])) == 1
+    assert context.cookies() == []
+    context.close()
+
+
+def test_two_forms_on_one_page_both_work(chromium, site, store):
+    attestation = str(script_snippet(ORG, "attestation", "Attestation", site.kit_base))
+    site.pages["/"] = page_with(aid_snippet(site), attestation)
+    page = chromium.new_page()
+    page.goto(site.url + "/")
+    page.locator('[data-ecitiz-form="acme/attestation"]').scroll_into_view_if_needed()
+    seen = wait_for_event(page, "ready", 2)
+    assert sorted(e["on"] for e in seen) == ["acme/aid-request", "acme/attestation"]
+    assert page.locator("iframe").count() == 2  # two loaders, one frame each
+
+    frame = page.frame_locator('[data-ecitiz-form="acme/attestation"] iframe')
+    frame.locator("#f-first_name").fill("Zoé")
+    from .conftest import attestation_answers
+
+    for name, value in attestation_answers().items():
+        if name == "purpose":
+            frame.locator("#f-purpose-1").check()
+        elif value == "y":
+            frame.locator(f"#f-{name}").check()
+        elif value:
+            frame.locator(f"#f-{name}").fill(value)
+    frame.locator("button[type=submit]").click()
+    [submitted] = wait_for_event(page, "submitted")
+    assert submitted["on"] == "acme/attestation"
+    assert submitted["detail"]["form"] == "acme/attestation"
+    assert store.table_counts()["submissions"] == 1
+    aid_height = frame_height(page, '[data-ecitiz-form="acme/aid-request"] iframe')
+    assert aid_height > 1000
+    page.close()
+
+
+def test_site_not_allowed_cannot_display_the_form(chromium, kit):
+    kit_base = kit.url + "/ecitiz"
+    snippet = str(script_snippet(ORG, "aid-request", "Aide", kit_base))
+    host = LiveServer(host_site({"/": page_with(snippet)}), "localhost")
+    try:
+        page = chromium.new_page()
+        page.goto(host.url + "/")
+        page.wait_for_selector("[data-ecitiz-form] iframe")
+        page.wait_for_timeout(1500)
+        frames = [f for f in page.frames if f != page.main_frame]
+        assert all(f.locator("#f-siret").count() == 0 for f in frames)
+        assert page.evaluate("window.seen") == []
+        assert page.is_visible("[data-ecitiz-form] a")  # the fallback link stays
+    finally:
+        host.stop()
+
+
+def test_forged_messages_change_nothing(chromium, site, store):
+    """A frame from another origin, and the host page itself, post messages
+    that look like the kit's: no event, no resize."""
+    forged = {
+        "ecitiz": 1,
+        "type": "submitted",
+        "id": "ecitiz-0",
+        "reference": "AID-FAKE-FAKE",
+        "height": 7,
+    }
+    forger = LiveServer(
+        host_site(
+            {
+                "/": "<!doctype html><script>"
+                f"parent.postMessage({json.dumps(forged)}, '*');"
+                f"parent.postMessage({json.dumps({**forged, 'type': 'ready'})}, '*');"
+                "</script>"
+            }
+        ),
+        "127.0.0.1",
+    )
+    try:
+        site.pages["/"] = page_with(aid_snippet(site))
+        page = chromium.new_page()
+        page.goto(site.url + "/")
+        wait_for_event(page, "ready")
+        iframe = "[data-ecitiz-form] iframe"
+        height = frame_height(page, iframe)
+        page.evaluate(
+            """([url, forged]) => {
+                const f = document.createElement('iframe');
+                f.src = url;
+                document.body.appendChild(f);
+                window.postMessage(forged, '*');
+                return new Promise(r => f.onload = () => setTimeout(r, 500));
+            }""",
+            [forger.url + "/", forged],
+        )
+        events = page.evaluate("window.seen")
+        assert [e["type"] for e in events] == ["ecitiz:ready"]
+        assert frame_height(page, iframe) == height
+        assert store.table_counts()["submissions"] == 0
+        page.close()
+    finally:
+        forger.stop()
+
+
+def test_prefill_and_theme_reach_the_form(chromium, site):
+    snippet = aid_snippet(
+        site,
+        prefill="siret=73282932000074&amp;legal_name=Boulangerie%20Durand&amp;iban=FR76",
+        primary="#7a1f5c",
+        radius="16",
+        font="serif",
+    )
+    site.pages["/"] = page_with(snippet)
+    page = chromium.new_page()
+    page.goto(site.url + "/")
+    wait_for_event(page, "ready")
+    frame = page.frame_locator("[data-ecitiz-form] iframe")
+    assert frame.locator("#f-siret").input_value() == "73282932000074"
+    assert frame.locator("#f-legal_name").input_value() == "Boulangerie Durand"
+    assert frame.locator("#f-iban").input_value() == ""  # not prefillable
+    button = frame.locator("button[type=submit]")
+    style = button.evaluate(
+        "b => { const s = getComputedStyle(b);"
+        " return [s.backgroundColor, s.borderTopLeftRadius, s.fontFamily]; }"
+    )
+    assert style[0] == "rgb(122, 31, 92)"
+    assert style[1] == "16px"
+    assert style[2].startswith("Georgia")
+    src = page.get_attribute("[data-ecitiz-form] iframe", "src")
+    assert "73282932000074" not in src.split("#")[0]
+    page.close()
+
+
+def test_status_mode_shows_the_request_inside_the_host_page(chromium, site, client):
+    from .conftest import post_form, with_file
+
+    response = post_form(client, with_file(aid_answers()))
+    receipt = client.get(response.headers["Location"]).get_data(as_text=True)
+    link = re.search(r'class="ecitiz-link"><a href="([^"]+)"', receipt).group(1)
+    reference = re.search(r'data-ecitiz-reference="([^"]+)"', receipt).group(1)
+    token = link.rsplit("/", 1)[1]
+    site.pages["/suivi"] = page_with(status_snippet(ORG, site.kit_base, lang="en"))
+    context = chromium.new_context()
+    page = context.new_page()
+
+    # The tracking link points at the host page: the status shows at once.
+    page.goto(f"{site.url}/suivi#ecitiz={token}")
+    frame = page.frame_locator("[data-ecitiz-status] iframe")
+    frame.locator(".ecitiz-status--submitted").wait_for()
+    assert reference in frame.locator(".ecitiz-summary").inner_text()
+    src = page.get_attribute("[data-ecitiz-status] iframe", "src")
+    assert token not in src.split("#")[0]
+
+    # Or the applicant pastes the link they kept.
+    page.goto(f"{site.url}/suivi")
+    frame = page.frame_locator("[data-ecitiz-status] iframe")
+    frame.locator("#f-link").fill(link)
+    frame.locator("button[type=submit]").click()
+    frame.locator(".ecitiz-status--submitted").wait_for()
+    assert reference in frame.locator(".ecitiz-summary").inner_text()
+    iframe_height = frame_height(page, "[data-ecitiz-status] iframe")
+    inner = frame.locator("html").evaluate("h => h.scrollHeight")
+    assert abs(iframe_height - inner) <= 2
+    assert context.cookies() == []
+    context.close()
+
+
+def test_loader_loaded_twice_makes_one_frame_and_adds_one_global(chromium, site):
+    snippet = aid_snippet(site)
+    script = snippet.split("\n")[1]
+    site.pages["/"] = page_with(snippet + script)
+    page = chromium.new_page()
+    before = page.evaluate("Object.keys(window).length")
+    page.goto(site.url + "/")
+    wait_for_event(page, "ready")
+    page.wait_for_timeout(300)
+    assert page.locator("iframe").count() == 1
+    assert page.evaluate("Object.keys(window).filter(k => k.startsWith('ecitiz'))") == [
+        "ecitiz"
+    ]
+    assert before >= 0
+    page.close()
+
+
+def test_without_javascript_the_fallback_link_opens_the_form(chromium, site):
+    site.pages["/"] = page_with(aid_snippet(site))
+    context = chromium.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(site.url + "/")
+    assert page.locator("iframe").count() == 0
+    page.click("[data-ecitiz-form] a")
+    page.wait_for_url("**/ecitiz/f/acme/aid-request")
+    assert page.locator("#f-siret").count() == 1
+    context.close()
+
+
+def test_form_follows_the_host_page_language(chromium, site):
+    site.pages["/"] = page_with(aid_snippet(site), lang="en-GB")
+    page = chromium.new_page()
+    page.goto(site.url + "/")
+    wait_for_event(page, "ready")
+    frame = page.frame_locator("[data-ecitiz-form] iframe")
+    assert frame.locator("button[type=submit]").inner_text() == "Send my request"
+    assert frame.locator("html").get_attribute("lang") == "en"
+    page.close()
