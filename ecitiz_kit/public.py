@@ -44,6 +44,7 @@ from .submissions import (
     submit,
     summary,
     tracked,
+    tracking_url,
 )
 from .web import (
     content_security_policy,
@@ -316,12 +317,7 @@ def _to_receipt(submission_id: int, link_version: int | None = None) -> Response
 
 
 def _status_url(submission: dict[str, Any]) -> str:
-    token = (
-        state()
-        .tokens(current_app.config)
-        .status_link(submission["id"], submission["link_version"])
-    )
-    return external_url("ecitiz.status", token=token)
+    return tracking_url(submission) or ""
 
 
 def _when(stamp: str) -> str:

@@ -13,10 +13,11 @@ from .base import parse_stamp, utcnow
 from .documents import Documents
 from .migrations import MIGRATIONS
 from .organisations import Organisations
+from .outbox import Outbox
 from .submissions import StaleStatus, Submissions
 
 __all__ = ["MIGRATIONS", "StaleStatus", "Store", "parse_stamp", "utcnow"]
 
 
-class Store(Organisations, Submissions, Documents):
+class Store(Organisations, Submissions, Documents, Outbox):
     """The kit's data in one SQLite file; one connection per thread."""
