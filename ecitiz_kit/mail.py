@@ -25,6 +25,7 @@ from . import lifecycle
 from .errors import ConfigurationError
 from .i18n import LANGUAGES, format_datetime, gettext, text
 from .store import parse_stamp
+from .throttle import parse_limits
 from .web import external_url
 
 #: The sender of ``.eml`` files when ``ECITIZ_MAIL_FROM`` is not set.
@@ -210,6 +211,7 @@ def check_settings(config: dict[str, Any]) -> None:
             raise ConfigurationError(
                 f"{key} must be a whole number of 0 or more (got {value!r})."
             )
+    parse_limits(config["ECITIZ_LOST_LINK_LIMIT"])
     if config["ECITIZ_MAIL_MAX_ATTEMPTS"] < 1:
         raise ConfigurationError("ECITIZ_MAIL_MAX_ATTEMPTS must be at least 1.")
     if config["ECITIZ_SMTP_SSL"] and config["ECITIZ_SMTP_STARTTLS"]:

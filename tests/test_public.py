@@ -470,6 +470,14 @@ def test_no_public_response_sets_a_cookie(client, app):
     seen.append(client.post("/ecitiz/api/verify", json={"payload": "1.AAAA.x"}))
     seen.append(client.get("/ecitiz/api/documents/23456789AB/status"))
     seen.append(client.get("/.well-known/ecitiz-keys.json"))
+    lost = client.get(f"/ecitiz/lost/{ORG}")
+    seen.append(lost)
+    seen.append(
+        client.post(
+            f"/ecitiz/lost/{ORG}",
+            data={**hidden_inputs(lost.get_data(as_text=True)), "reference": "X-1"},
+        )
+    )
     public_rules = {
         r.endpoint
         for r in app.url_map.iter_rules()
@@ -487,6 +495,8 @@ def test_no_public_response_sets_a_cookie(client, app):
         "ecitiz_verify.verify_api",
         "ecitiz_verify.document_status",
         "ecitiz_keys.published_keys",
+        "ecitiz.lost_link",
+        "ecitiz.lost_link_post",
     }, "a new public route must be added to this walk"
     for response in seen:
         assert "Set-Cookie" not in response.headers, response.request.path
