@@ -172,9 +172,12 @@ def deliver_due(
     """Send every message due now (at most ``limit``), one claim at a time."""
     sender = sender or new_sender_id()
     outcome = Outcome()
+    # Only what is due when the pass starts: a message that fails now is not
+    # retried within the same pass, however short its delay.
+    started = clock()
     try:
         while limit is None or outcome.sent + outcome.retrying + outcome.failed < limit:
-            row = store.claim_message(sender, lease_seconds, clock())
+            row = store.claim_message(sender, lease_seconds, clock(), due_by=started)
             if row is None:
                 break
             _deliver_one(

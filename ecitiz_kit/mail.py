@@ -191,10 +191,11 @@ def email_message(row: dict[str, Any], sender: str | None) -> EmailMessage:
         message["Reply-To"] = row["reply_to"]
     message["Date"] = rfc2822_date(parse_stamp(row["created_at"]))
     message["Message-ID"] = row["message_id"]
-    message["Content-Language"] = row["lang"]
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(row["body_text"])
     message.add_alternative(row["body_html"], subtype="html")
+    # After the bodies: set_content() drops the Content-* headers it finds.
+    message["Content-Language"] = row["lang"]
     return message
 
 

@@ -55,22 +55,29 @@ class Outbox(Base):
             insert_messages(conn, messages, stamp(utcnow()))
 
     def claim_message(
-        self, sender: str, lease_seconds: int, now: datetime | None = None
+        self,
+        sender: str,
+        lease_seconds: int,
+        now: datetime | None = None,
+        due_by: datetime | None = None,
     ) -> dict[str, Any] | None:
         """Take the next due message for ``sender``; ``None`` when none is due.
 
-        Due means pending and past its ``next_attempt_at``, or claimed by a sender
-        whose lease ran out (it crashed: the message may have gone out already,
-        which is why its Message-ID never changes). Each claim counts an attempt.
+        Due means pending with its ``next_attempt_at`` reached by ``due_by``
+        (default ``now``), or claimed by a sender whose lease ran out (it crashed:
+        the message may have gone out already, which is why its Message-ID never
+        changes). The lease lasts ``lease_seconds`` from ``now``. Each claim
+        counts an attempt.
         """
-        now_text = stamp(now or utcnow())
-        until = stamp((now or utcnow()) + timedelta(seconds=lease_seconds))
+        now = now or utcnow()
+        now_text, due_text = stamp(now), stamp(due_by or now)
+        until = stamp(now + timedelta(seconds=lease_seconds))
         with self._write() as conn:
             row = conn.execute(
                 "SELECT id FROM outbox WHERE (status = ? AND next_attempt_at <= ?)"
                 " OR (status = ? AND claimed_until <= ?)"
                 " ORDER BY next_attempt_at, id LIMIT 1",
-                (PENDING, now_text, SENDING, now_text),
+                (PENDING, due_text, SENDING, now_text),
             ).fetchone()
             if row is None:
                 return None
