@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 from aiosmtpd.controller import Controller
 
-from ecitiz_kit import create_app
+from ecitiz_kit import create_app, lifecycle
 from ecitiz_kit.delivery import deliver_due, deliver_from_config, lease_seconds
 from ecitiz_kit.errors import ConfigurationError
 from ecitiz_kit.extension import state
@@ -212,11 +212,9 @@ def test_status_mail_carries_the_public_message_never_the_private_note(
     assert len(server.received) == 2
     _to, message = server.received[1]
     plain, html = parts(message)
-    assert (
-        message["Subject"]
-        == f"Demande {reference} : En cours d’examen".replace(" :", "\u00a0:")
-        or reference in message["Subject"]
-    )
+    in_review = lifecycle.status_name("in_review", "fr")
+    assert message["Subject"] == f"Demande {reference}\u00a0: {in_review}"
+    assert in_review in plain
     assert "Nous examinons votre dossier." in plain
     assert "Nous examinons votre dossier." in html
     for text in (plain, html, message.as_string()):
