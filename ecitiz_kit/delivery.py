@@ -212,7 +212,11 @@ def _deliver_one(
         transport.send(row, email_message(row, mail_from))
     except PermanentFailure as exc:
         error, retry_at = str(exc), None
-    except (smtplib.SMTPException, OSError) as exc:
+    except Exception as exc:
+        if not isinstance(exc, (smtplib.SMTPException, OSError)):
+            # Not the network's fault: keep the traceback, but still count the
+            # attempt, so a message that cannot be sent ends up failed.
+            log.exception("unexpected error sending message %s", row["id"])
         error = f"{type(exc).__name__}: {exc}"
         retry_at = None
         if row["attempts"] < max_attempts:
@@ -250,13 +254,18 @@ def transport_for(config: dict[str, Any], data_dir: Path) -> Transport:
         return SmtpTransport(
             config["ECITIZ_SMTP_HOST"],
             config["ECITIZ_SMTP_PORT"],
-            username=config["ECITIZ_SMTP_USERNAME"],
-            password=config["ECITIZ_SMTP_PASSWORD"],
+            # From the environment, a password of digits arrives as a number.
+            username=_text(config["ECITIZ_SMTP_USERNAME"]),
+            password=_text(config["ECITIZ_SMTP_PASSWORD"]),
             starttls=bool(config["ECITIZ_SMTP_STARTTLS"]),
             use_ssl=bool(config["ECITIZ_SMTP_SSL"]),
             timeout=config["ECITIZ_SMTP_TIMEOUT"],
         )
     return FileTransport(mail_folder(data_dir))
+
+
+def _text(value: Any) -> str | None:
+    return None if value is None else str(value)
 
 
 def mail_folder(data_dir: Path) -> Path:

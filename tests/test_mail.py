@@ -518,3 +518,24 @@ def test_deliver_due_respects_a_limit(app, store):
     )  # fmt: skip
     assert outcome.sent == 2
     assert store.outbox_counts() == {"sent": 2, "pending": 1}
+
+
+def test_an_unexpected_error_counts_as_an_attempt_and_ends_failed(app, client, store):
+    submit(client)
+
+    class Broken:
+        def send(self, row, message):
+            raise ValueError("cannot encode")
+
+        def close(self):
+            pass
+
+    def attempt():
+        return deliver_due(
+            store, Broken(), mail_from=None, max_attempts=2, base_delay=0,
+            lease_seconds=60,
+        )  # fmt: skip
+
+    assert attempt().retrying == 1
+    assert attempt().failed == 1
+    assert "ValueError" in outbox(store)[0]["last_error"]
