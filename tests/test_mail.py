@@ -539,3 +539,53 @@ def test_an_unexpected_error_counts_as_an_attempt_and_ends_failed(app, client, s
     assert attempt().retrying == 1
     assert attempt().failed == 1
     assert "ValueError" in outbox(store)[0]["last_error"]
+
+
+def test_two_send_mail_processes_never_send_the_same_message(
+    app, store, smtp, tmp_path
+):
+    import asyncio
+    import os
+    import subprocess
+    import sys
+
+    server = smtp()
+    slow_data = server.handle_DATA
+
+    async def handle_data(*args):
+        await asyncio.sleep(0.02)  # a real server's pace, so the senders overlap
+        return await slow_data(*args)
+
+    server.handle_DATA = handle_data
+    org = store.organisation(ORG)
+    rows = [
+        {
+            "message_id": f"<p{i}@acme.example>", "kind": "receipt",
+            "organisation_id": org["id"], "submission_id": None,
+            "recipient": f"person{i}@example.org", "reply_to": None, "lang": "fr",
+            "subject": f"Message {i}", "body_text": "t", "body_html": "<p>t</p>",
+        }
+        for i in range(30)
+    ]  # fmt: skip
+    store.queue_messages(rows)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("ECITIZ_")},
+        "FLASK_SECRET_KEY": SECRET,
+        "ECITIZ_DATA_DIR": str(state(app).data_dir),
+        "ECITIZ_SMTP_HOST": "127.0.0.1",
+        "ECITIZ_SMTP_PORT": str(server.port),
+        "ECITIZ_SMTP_STARTTLS": "false",
+        "ECITIZ_MAIL_FROM": "forms@acme.example",
+    }
+    command = [sys.executable, "-m", "flask", "--app", "ecitiz_kit:create_app()",
+               "ecitiz", "send-mail"]  # fmt: skip
+    processes = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=60)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    counts = [int(re.search(r"(\d+) sent", out).group(1)) for out in outputs]
+    assert sum(counts) == 30 and all(counts), counts  # both worked, none twice
+    ids = sorted(message["Message-ID"] for _to, message in server.received)
+    assert ids == sorted(r["message_id"] for r in rows)
