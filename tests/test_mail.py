@@ -553,7 +553,7 @@ def test_two_send_mail_processes_never_send_the_same_message(
     slow_data = server.handle_DATA
 
     async def handle_data(*args):
-        await asyncio.sleep(0.02)  # a real server's pace, so the senders overlap
+        await asyncio.sleep(0.05)  # a real server's pace, so the senders overlap
         return await slow_data(*args)
 
     server.handle_DATA = handle_data
