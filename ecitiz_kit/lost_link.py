@@ -65,7 +65,7 @@ def resend_link(
         title,
         submission,
         name=name,
-        email=email,
+        email=given or email,  # the address as the applicant wrote it
         tracking_url=tracking_url(submission, submission["lang"]),
     )
     store.record_lost_link_request(organisation["id"], [message] if matched else [])

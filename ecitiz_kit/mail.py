@@ -137,7 +137,7 @@ def new_request_message(
         organisation,
         submission,
         recipient=email,
-        reply_to=None,
+        reply_to_organisation=False,
         subject=gettext(
             "New request %(reference)s: %(form)s",
             lang,
@@ -244,7 +244,7 @@ def _message(
     recipient: str,
     subject: str,
     values: dict[str, Any],
-    reply_to: str | None | bool = True,
+    reply_to_organisation: bool = True,
 ) -> dict[str, Any]:
     lang = lang if lang in LANGUAGES else current_app.config["ECITIZ_DEFAULT_LANGUAGE"]
     context = {
@@ -263,7 +263,9 @@ def _message(
         "submission_id": submission["id"],
         "recipient": recipient,
         # Applicants reply to the organisation, not to a no-reply address.
-        "reply_to": organisation.get("contact_email") if reply_to is True else None,
+        "reply_to": (
+            organisation.get("contact_email") if reply_to_organisation else None
+        ),
         "lang": lang,
         "subject": subject,
         "body_text": env.get_template(f"ecitiz/mail/{kind}.txt").render(context),

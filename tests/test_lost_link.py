@@ -93,6 +93,7 @@ def test_the_link_sent_again_works_and_is_in_the_request_language(
     # Any case, surrounding spaces and a lower-case reference still match.
     ask(client, reference.lower(), "  CAMILLE@example.ORG ")
     [mail] = lost_mails(store)
+    assert mail["recipient"] == "Camille@example.org"  # as stored, not as typed
     assert reference in mail["subject"] and mail["lang"] == "fr"
     link = next(w for w in mail["body_text"].split() if "/ecitiz/s/" in w)
     page = client.get(urlsplit(link).path)
