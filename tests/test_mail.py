@@ -204,7 +204,7 @@ def test_status_mail_carries_the_public_message_never_the_private_note(
     reference = store._one("SELECT reference FROM submissions")["reference"]
     result = runner.invoke(
         args=["ecitiz", "set-status", reference, "in_review",
-              "--message", "Nous examinons votre dossier.",
+              "--message", "Nous examinons votre dossier. <b>Merci</b>",
               "--note", "Dossier suspect, vérifier le SIRET"],
     )  # fmt: skip
     assert result.exit_code == 0, result.output
@@ -216,7 +216,7 @@ def test_status_mail_carries_the_public_message_never_the_private_note(
     assert message["Subject"] == f"Demande {reference}\u00a0: {in_review}"
     assert in_review in plain
     assert "Nous examinons votre dossier." in plain
-    assert "Nous examinons votre dossier." in html
+    assert "Nous examinons votre dossier. &lt;b&gt;Merci&lt;/b&gt;" in html
     for text in (plain, html, message.as_string()):
         assert "suspect" not in text
     # Outside a request the link is built on ECITIZ_PUBLIC_URL.
@@ -589,3 +589,16 @@ def test_two_send_mail_processes_never_send_the_same_message(
     assert sum(counts) == 30 and all(counts), counts  # both worked, none twice
     ids = sorted(message["Message-ID"] for _to, message in server.received)
     assert ids == sorted(r["message_id"] for r in rows)
+
+
+def test_attestation_issued_on_submit_says_so_in_the_receipt(client, store):
+    from .conftest import attestation_answers
+
+    org = store.organisation(ORG)
+    store.enable_form(org["id"], "attestation", 1, None, 730, issue_on_submit=True)
+    response = post_form(client, attestation_answers(), "attestation")
+    assert response.status_code == 303
+    [receipt] = outbox(store, "receipt")
+    assert receipt["recipient"] == "zoe@example.org"
+    assert "Votre demande a été acceptée." in receipt["body_text"]
+    assert "Bonjour Zoé Nguyễn," in receipt["body_text"]
