@@ -60,7 +60,7 @@ def send_mail(loop: bool, interval: float, retry_failed: bool) -> None:
     outcome = one_pass()
     click.echo(f"Sending e-mails to {where}.")
     _report(outcome)
-    failed = kit.store.messages(FAILED)
+    failed = kit.store.outbox_messages(FAILED)
     if failed:
         click.echo(
             f"{len(failed)} message(s) could not be delivered and are no longer"

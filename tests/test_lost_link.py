@@ -45,7 +45,7 @@ def ask(client, reference, email, org=ORG, **kw):
 
 
 def lost_mails(store):
-    return [m for m in store.messages() if m["kind"] == "lost"]
+    return [m for m in store.outbox_messages() if m["kind"] == "lost"]
 
 
 def lost_requests(store):
@@ -66,7 +66,7 @@ def test_the_page_is_linked_from_the_form_receipt_and_tracking_pages(client, sto
 
 
 def receipt_mail_link(store):
-    text = store.messages()[0]["body_text"]
+    text = store.outbox_messages()[0]["body_text"]
     return next(word for word in text.split() if "/ecitiz/s/" in word)
 
 

@@ -103,7 +103,7 @@ def submit(client, **headers):
 
 
 def outbox(store, kind=None):
-    return [m for m in store.messages() if kind is None or m["kind"] == kind]
+    return [m for m in store.outbox_messages() if kind is None or m["kind"] == kind]
 
 
 def parts(message):
@@ -135,7 +135,7 @@ def test_receipt_mail_arrives_with_reference_and_a_working_tracking_link(
     reference = REFERENCE.search(message["Subject"]).group(0)
     assert message["Subject"] == f"Demande {reference} bien reçue"  # French default
     assert message["From"] == SENDER
-    assert message["Message-ID"] == store.messages()[0]["message_id"]
+    assert message["Message-ID"] == store.outbox_messages()[0]["message_id"]
     assert reference in plain and reference in html
     assert "Bonjour Camille Durand-Lefèvre," in plain
     # Nothing the applicant did not need: no IBAN, no other answer.
@@ -147,7 +147,7 @@ def test_receipt_mail_arrives_with_reference_and_a_working_tracking_link(
     page = client.get(urlsplit(link).path + "?" + urlsplit(link).query)
     assert page.status_code == 200
     assert reference in page.get_data(as_text=True)
-    assert store.messages()[0]["status"] == "sent"
+    assert store.outbox_messages()[0]["status"] == "sent"
 
 
 def test_english_submission_gets_its_receipt_in_english(app, client, store, smtp):
@@ -366,7 +366,7 @@ def test_concurrent_senders_never_send_the_same_message(app, store, smtp):
     assert sorted(ids) == sorted(r["message_id"] for r in rows)  # each exactly once
     assert sum(sent) == 40
     assert sum(1 for n in sent if n) >= 2  # the senders really shared the work
-    assert {m["status"] for m in store.messages()} == {"sent"}
+    assert {m["status"] for m in store.outbox_messages()} == {"sent"}
 
 
 def test_a_live_claim_is_never_taken_over_an_expired_one_keeps_its_message_id(

@@ -86,7 +86,7 @@ class Outbox(Base):
                 " attempts = attempts + 1 WHERE id = ?",
                 (SENDING, sender, until, row[0]),
             )
-        return self.message(row[0])
+        return self.outbox_message(row[0])
 
     def message_sent(self, message_id: int, sender: str) -> bool:
         """Record a delivery; False if ``sender`` no longer held the message."""
@@ -133,10 +133,10 @@ class Outbox(Base):
             )
         return cursor.rowcount
 
-    def message(self, message_id: int) -> dict[str, Any] | None:
+    def outbox_message(self, message_id: int) -> dict[str, Any] | None:
         return self._one("SELECT * FROM outbox WHERE id = ?", (message_id,))
 
-    def messages(self, status: str | None = None) -> list[dict[str, Any]]:
+    def outbox_messages(self, status: str | None = None) -> list[dict[str, Any]]:
         """Queued messages, oldest first, optionally only those in ``status``."""
         if status is None:
             return self._all("SELECT * FROM outbox ORDER BY id")
