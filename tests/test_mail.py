@@ -150,20 +150,27 @@ def test_receipt_mail_arrives_with_reference_and_a_working_tracking_link(
     assert store.outbox_messages()[0]["status"] == "sent"
 
 
-def test_english_submission_gets_its_receipt_in_english(app, client, store, smtp):
+def test_english_submission_gets_its_e_mails_in_english(
+    app, client, store, smtp, runner
+):
     server = smtp()
-    use_smtp(app, server.port)
+    use_smtp(app, server.port, ECITIZ_PUBLIC_URL="https://forms.acme.example")
     submit(client, **{"Accept-Language": "en"})
     deliver(app)
     [(_to, message)] = server.received
     plain, html = parts(message)
-    assert (
-        message["Subject"].startswith("Request ") and "received" in message["Subject"]
-    )
+    reference = REFERENCE.search(plain).group(0)
+    assert message["Subject"] == f"Request {reference} received"
     assert "Hello Camille Durand-Lefèvre," in plain
     assert '<html lang="en">' in html
     assert message["Content-Language"] == "en"
     assert "lang=en" in link_in(plain)
+    # A status change made from a command still reaches them in English.
+    runner.invoke(args=["ecitiz", "set-status", reference, "in_review"])
+    deliver(app)
+    _to, status = server.received[1]
+    assert status["Subject"] == f"Request {reference}: Being examined"
+    assert "has a new status: Being examined." in parts(status)[0]
 
 
 def test_receipt_is_queued_in_the_submission_transaction(client, store):
