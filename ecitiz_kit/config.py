@@ -138,6 +138,12 @@ SETTINGS: tuple[Setting, ...] = (
         "as long as the one before (at most a day).",
     ),
     Setting(
+        "ECITIZ_MAIL_KEEP_DAYS",
+        30,
+        "Days a sent e-mail stays in the outbox before `send-mail` deletes it "
+        "(messages given up on stay until sent or deleted by hand).",
+    ),
+    Setting(
         "ECITIZ_LOST_LINK_LIMIT",
         "5 per hour",
         "How often the lost-link page may be used per e-mail address, per "

@@ -282,7 +282,10 @@ def lease_seconds(config: dict[str, Any]) -> int:
 def deliver_from_config(
     store: Store, config: dict[str, Any], data_dir: Path, **options: Any
 ) -> Outcome:
-    """One delivery pass with the application's settings."""
+    """One delivery pass with the application's settings, after deleting the
+    messages sent more than ``ECITIZ_MAIL_KEEP_DAYS`` ago."""
+    clock = options.get("clock", utcnow)
+    store.purge_sent_messages(clock() - timedelta(days=config["ECITIZ_MAIL_KEEP_DAYS"]))
     return deliver_due(
         store,
         transport_for(config, data_dir),

@@ -206,6 +206,7 @@ def check_settings(config: dict[str, Any]) -> None:
         "ECITIZ_SMTP_TIMEOUT",
         "ECITIZ_MAIL_MAX_ATTEMPTS",
         "ECITIZ_MAIL_RETRY_DELAY",
+        "ECITIZ_MAIL_KEEP_DAYS",
     ):
         value = config[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 0:

@@ -609,3 +609,14 @@ def test_attestation_issued_on_submit_says_so_in_the_receipt(client, store):
     assert receipt["recipient"] == "zoe@example.org"
     assert "Votre demande a été acceptée." in receipt["body_text"]
     assert "Bonjour Zoé Nguyễn," in receipt["body_text"]
+
+
+def test_sent_messages_are_deleted_after_the_keeping_period(app, client, store):
+    submit(client)
+    assert deliver(app).sent == 1  # written as an .eml file
+    submit(client)
+    store.db.conn.execute("UPDATE outbox SET status = 'failed' WHERE id = 2")
+    deliver(app, clock=lambda: utcnow() + timedelta(days=29))
+    assert len(store.outbox_messages()) == 2
+    deliver(app, clock=lambda: utcnow() + timedelta(days=31))
+    assert [m["status"] for m in store.outbox_messages()] == ["failed"]  # kept

@@ -133,6 +133,16 @@ class Outbox(Base):
             )
         return cursor.rowcount
 
+    def purge_sent_messages(self, sent_before: datetime) -> int:
+        """Delete the messages sent before ``sent_before`` (they hold personal
+        data and a tracking link); return how many went."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "DELETE FROM outbox WHERE status = ? AND sent_at < ?",
+                (SENT, stamp(sent_before)),
+            )
+        return cursor.rowcount
+
     def outbox_message(self, message_id: int) -> dict[str, Any] | None:
         return self._one("SELECT * FROM outbox WHERE id = ?", (message_id,))
 
