@@ -2,13 +2,16 @@
 
 ``python -m demo_site`` serves it; ``flask --app demo_site ecitiz …`` runs the kit's
 commands against its data. Everything it needs is created on first start in
-``ECITIZ_DATA_DIR`` (default ``./instance``).
+``ECITIZ_DATA_DIR`` (default ``./instance``). The demo has no SMTP server: its
+e-mails are written as ``.eml`` files under ``<ECITIZ_DATA_DIR>/mail`` by a
+background sender that ``python -m demo_site`` starts.
 """
 
 from __future__ import annotations
 
 import os
 import secrets
+import threading
 from pathlib import Path
 
 from flask import Flask, abort, render_template
@@ -16,6 +19,7 @@ from flask import Flask, abort, render_template
 from ecitiz_kit import EcitizKit
 from ecitiz_kit.config import DEFAULTS
 from ecitiz_kit.definitions import load_catalog
+from ecitiz_kit.delivery import deliver_from_config, mail_folder, run_loop
 from ecitiz_kit.extension import state
 from ecitiz_kit.passwords import hash_password
 from ecitiz_kit.snippets import script_snippet, status_snippet
@@ -107,7 +111,34 @@ def seed(origins: tuple[str, ...], tracking_page: str) -> None:
     if store.staff_by_email(ADMIN_EMAIL) is None:
         password = secrets.token_urlsafe(12)
         store.create_staff(organisation["id"], ADMIN_EMAIL, hash_password(password))
+        # So a newcomer sees the staff e-mail too.
+        store.set_staff_notify(ADMIN_EMAIL, True)
         _write_private(kit.data_dir / "demo-admin.txt", f"{ADMIN_EMAIL}\n{password}\n")
+
+
+def deliver_mail_in_background(app: Flask, interval: float = 2.0) -> threading.Event:
+    """Run ``flask ecitiz send-mail --loop`` in a thread; set the event to stop it.
+
+    Returns at once; the messages appear as ``.eml`` files in :func:`mail_dir`.
+    """
+    stop = threading.Event()
+
+    def send() -> None:
+        with app.app_context():
+            kit = state(app)
+            run_loop(
+                lambda: deliver_from_config(kit.store, app.config, kit.data_dir),
+                interval,
+                stop,
+            )
+
+    threading.Thread(target=send, name="demo-send-mail", daemon=True).start()
+    return stop
+
+
+def mail_dir(app: Flask) -> Path:
+    """Where the demo's e-mails are written."""
+    return mail_folder(state(app).data_dir)
 
 
 def admin_login(app: Flask) -> tuple[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from . import ORG_SLUG, admin_login, create_app
+from . import ORG_SLUG, admin_login, create_app, deliver_mail_in_background, mail_dir
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -32,9 +32,12 @@ def main(argv: list[str] | None = None) -> None:
   Form pages served by the kit            {base}/kit/f/{ORG_SLUG}/aid-request
   Staff account                           {email} / {password}
   Data                                    {app.extensions["ecitiz"].data_dir}
+  E-mails (.eml files, sent every 2 s)    {mail_dir(app)}
+  Lost tracking link                      {base}/kit/lost/{ORG_SLUG}
 """,
         flush=True,
     )
+    deliver_mail_in_background(app)
     app.run(host=args.host, port=args.port, threaded=True)
 
 

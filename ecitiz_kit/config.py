@@ -94,6 +94,69 @@ SETTINGS: tuple[Setting, ...] = (
         5000,
         "Milliseconds a write waits for another writer before failing.",
     ),
+    Setting(
+        "ECITIZ_MAIL_FROM",
+        None,
+        "Sender address of the kit's e-mails, e.g. `Forms <forms@example.org>`; "
+        "required with `ECITIZ_SMTP_HOST` (`.eml` files say `no-reply@localhost`).",
+    ),
+    Setting(
+        "ECITIZ_SMTP_HOST",
+        None,
+        "SMTP server that delivers the kit's e-mails; without one, `send-mail` "
+        "writes them as `.eml` files under `<ECITIZ_DATA_DIR>/mail/`.",
+    ),
+    Setting("ECITIZ_SMTP_PORT", 587, "Port of the SMTP server."),
+    Setting(
+        "ECITIZ_SMTP_USERNAME", None, "User name to log in to the SMTP server, if any."
+    ),
+    Setting("ECITIZ_SMTP_PASSWORD", None, "Password for `ECITIZ_SMTP_USERNAME`."),
+    Setting(
+        "ECITIZ_SMTP_STARTTLS",
+        True,
+        "Upgrade the SMTP connection with STARTTLS (refuse to send without it).",
+    ),
+    Setting(
+        "ECITIZ_SMTP_SSL",
+        False,
+        "Connect to the SMTP server over TLS from the start (port 465); "
+        "set `ECITIZ_SMTP_STARTTLS` to false with it.",
+    ),
+    Setting(
+        "ECITIZ_SMTP_TIMEOUT", 30, "Seconds to wait for the SMTP server at each step."
+    ),
+    Setting(
+        "ECITIZ_MAIL_MAX_ATTEMPTS",
+        8,
+        "Attempts to deliver an e-mail before it is marked failed (and listed by "
+        "`send-mail`).",
+    ),
+    Setting(
+        "ECITIZ_MAIL_RETRY_DELAY",
+        60,
+        "Seconds before the first retry of an e-mail; each later retry waits twice "
+        "as long as the one before (at most a day).",
+    ),
+    Setting(
+        "ECITIZ_MAIL_KEEP_DAYS",
+        30,
+        "Days a sent e-mail stays in the outbox before `send-mail` deletes it "
+        "(messages given up on stay until sent or deleted by hand).",
+    ),
+    Setting(
+        "ECITIZ_LOST_LINK_LIMIT",
+        "5 per hour",
+        "How often the lost-link page may be used per e-mail address, per "
+        "reference and per client address (Flask-Limiter notation, e.g. "
+        '`"5 per hour; 20 per day"`); `null` for no limit.',
+    ),
+    Setting(
+        "ECITIZ_RATELIMIT_STORAGE_URI",
+        None,
+        "Where rate-limit counters live (`memory://`, `redis://…`, see "
+        "Flask-Limiter); defaults to `RATELIMIT_STORAGE_URI`, else memory (per "
+        "process).",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}

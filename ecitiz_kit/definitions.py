@@ -165,6 +165,27 @@ class FormDefinition:
         """Whether the form asks for uploads (it then needs multipart encoding)."""
         return any(f.type == "file" for f in self.fields)
 
+    def applicant_contact(self, answers: dict[str, Any]) -> tuple[str, str]:
+        """The applicant's name and e-mail address in ``answers`` ("" when absent).
+
+        The address is the answer to the first ``email`` field; the name joins the
+        fields whose ``autocomplete`` is ``given-name`` and ``family-name`` (or
+        ``name``).
+        """
+        email = next(
+            (str(answers.get(f.name) or "") for f in self.fields if f.type == "email"),
+            "",
+        )
+        parts: dict[str, str] = {}
+        for f in self.fields:
+            token = f.autocomplete.split()[-1] if f.autocomplete else ""
+            if token in ("given-name", "family-name", "name") and token not in parts:
+                parts[token] = str(answers.get(f.name) or "").strip()
+        name = " ".join(
+            part for key in ("given-name", "family-name") if (part := parts.get(key))
+        )
+        return name or parts.get("name", ""), email.strip()
+
 
 def resolve_date(spec: str, today: date | None = None) -> date:
     """Turn a date limit (``2024-01-31``, ``today``, ``today+30d``, ``today-120y``)

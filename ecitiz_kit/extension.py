@@ -12,6 +12,7 @@ from .attestations import Keyring
 from .config import DEFAULTS
 from .errors import ConfigurationError
 from .i18n import LANGUAGES
+from .mail import check_settings as check_mail_settings
 from .store import Store
 from .submissions import FormRegistry
 from .tokens import Tokens
@@ -62,6 +63,7 @@ class EcitizKit:
         for key, value in DEFAULTS.items():
             app.config.setdefault(key, value)
         _check_settings(app.config)
+        check_mail_settings(app.config)
 
         data_dir = Path(app.config["ECITIZ_DATA_DIR"]).resolve()
         data_dir.mkdir(parents=True, exist_ok=True)
@@ -81,7 +83,15 @@ class EcitizKit:
             Keyring.in_folder(store, data_dir / "keys"),
         )
 
-        from . import cli, public, tracking, verification, widget
+        from . import (  # noqa: F401 (importing registers routes and commands)
+            cli,
+            lost_link,
+            mail_commands,
+            public,
+            tracking,
+            verification,
+            widget,
+        )
 
         prefix = app.config["ECITIZ_URL_PREFIX"] or None
         app.register_blueprint(public.blueprint, url_prefix=prefix)

@@ -28,7 +28,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from . import __version__, documents, lifecycle
 from .assets import asset_dir
 from .attestations import attestation_document
-from .embedding import Embed, parse_embed, tracking_link
+from .embedding import Embed, parse_embed
 from .errors import ForeignOrigin, NonceUsed, UnknownObject
 from .extension import state
 from .i18n import format_datetime, gettext
@@ -45,6 +45,7 @@ from .submissions import (
     submit,
     summary,
     tracked,
+    tracking_url,
 )
 from .web import (
     content_security_policy,
@@ -337,15 +338,7 @@ def _to_receipt(submission_id: int, link_version: int | None = None) -> Response
 
 
 def _status_url(submission: dict[str, Any]) -> str:
-    token = (
-        state()
-        .tokens(current_app.config)
-        .status_link(submission["id"], submission["link_version"])
-    )
-    page = state().store.tracking_page(submission["organisation_id"])
-    if page is not None:
-        return tracking_link(page, token)
-    return external_url("ecitiz.status", token=token)
+    return tracking_url(submission) or ""
 
 
 def _when(stamp: str) -> str:

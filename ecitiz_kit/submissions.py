@@ -10,10 +10,13 @@ import hashlib
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from . import lifecycle, signing
+from flask import current_app
+
+from . import lifecycle, mail, signing
 from .attestations import Keyring, new_attestation
 from .definitions import FormDefinition, load_catalog, parse_definition
 from .documents import ReceiptDocument
@@ -136,7 +139,9 @@ def submit(
     """Store a valid submission with its files, first event and spent nonce.
 
     All or nothing: the files are written first as parts, moved into place inside
-    the database transaction, and removed if anything fails. Raises
+    the database transaction, and removed if anything fails; the receipt e-mail
+    (and the new-request e-mails of staff who asked for them) are queued in the
+    same transaction. Raises
     :class:`~ecitiz_kit.errors.NonceUsed` if the ticket was already spent. A form
     set to issue its document on submission is accepted at once, its attestation
     signed and stored in the same transaction.
@@ -174,6 +179,7 @@ def submit(
             status=lifecycle.ACCEPTED if document else lifecycle.SUBMITTED,
             document=document,
             before_commit=lambda: uploads.promote(staged),
+            messages=submission_messages(store, form, outcome.answers, lang),
         )
     except BaseException:
         uploads.discard(staged)
@@ -271,20 +277,38 @@ def change_status(
     """Move a request along its life cycle, recording who, when and why.
 
     Accepting a request whose form describes a document issues that document in
-    the same transaction; reopening an accepted one revokes it.
+    the same transaction; reopening an accepted one revokes it. Every change is
+    e-mailed to the applicant (with the public message, never the private note)
+    when the request has an e-mail address, queued in the same transaction.
     """
     from_status = submission["status"]
     if not lifecycle.can_move(from_status, to_status):
         raise ForbiddenTransition(from_status, to_status)
     document = None
-    if to_status == lifecycle.ACCEPTED:
-        row = store.enabled_form(submission["organisation_id"], submission["form_id"])
-        if row is not None:
-            definition, _compiled = registry.get(row)
+    messages = []
+    row = store.enabled_form(submission["organisation_id"], submission["form_id"])
+    if row is not None:
+        definition, _compiled = registry.get(row)
+        if to_status == lifecycle.ACCEPTED:
             document = new_attestation(
                 keyring, submission["organisation_id"], definition,
                 submission["answers"],
             )  # fmt: skip
+        name, email = definition.applicant_contact(submission["answers"])
+        organisation = store.organisation_by_id(submission["organisation_id"])
+        if email and organisation is not None:
+            messages.append(
+                mail.status_message(
+                    organisation,
+                    mail.form_title(row, definition, submission["lang"]),
+                    submission,
+                    to_status=to_status,
+                    public_message=public_message or None,
+                    name=name,
+                    email=email,
+                    tracking_url=tracking_url(submission, submission["lang"]),
+                )
+            )
     return store.change_status(
         submission["id"],
         expected=from_status,
@@ -294,6 +318,7 @@ def change_status(
         private_note=private_note or None,
         document=document,
         revoke_documents=from_status == lifecycle.ACCEPTED,
+        messages=messages,
     )
 
 
@@ -311,3 +336,44 @@ def receipt_document(
         tracking_url=tracking_url,
         lang=lang,
     )
+
+
+def tracking_url(submission: dict[str, Any], lang: str | None = None) -> str | None:
+    """The absolute tracking link of a submission (see :func:`mail.status_url`)."""
+    from .extension import state
+
+    kit = state()
+    page = kit.store.tracking_page(submission["organisation_id"])
+    return mail.status_url(kit.tokens(current_app.config), submission, lang, page)
+
+
+def submission_messages(
+    store: Store, form: PublicForm, answers: dict[str, Any], lang: str
+) -> Callable[[dict[str, Any]], list[dict[str, Any]]]:
+    """What to e-mail about a new submission, once it has its id and reference."""
+    name, email = form.definition.applicant_contact(answers)
+    staff = store.staff_to_notify(form.organisation["id"])
+    staff_lang = current_app.config["ECITIZ_DEFAULT_LANGUAGE"]
+
+    def compose(created: dict[str, Any]) -> list[dict[str, Any]]:
+        rows = []
+        if email:
+            rows.append(
+                mail.receipt_message(
+                    form.organisation,
+                    form.title(lang),
+                    created,
+                    name=name,
+                    email=email,
+                    tracking_url=tracking_url(created, lang),
+                )
+            )
+        for address in staff:
+            rows.append(
+                mail.new_request_message(
+                    form.organisation, form.title(staff_lang), created, email=address
+                )
+            )
+        return rows
+
+    return compose

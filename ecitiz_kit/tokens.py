@@ -17,6 +17,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 FORM_TICKET_SALT = "ecitiz.form-ticket.v1"
 RECEIPT_SALT = "ecitiz.receipt.v1"
 STATUS_LINK_SALT = "ecitiz.status-link.v1"
+LOST_LINK_TICKET_SALT = "ecitiz.lost-link-ticket.v1"
 
 
 class InvalidToken(Exception):
@@ -47,6 +48,7 @@ class Tokens:
     def __init__(self, keys: Sequence[str | bytes]) -> None:
         if not keys or not keys[-1]:
             raise ValueError("a secret key is needed to sign tokens")
+        self._keys = list(keys)
         self._tickets = URLSafeTimedSerializer(list(keys), salt=FORM_TICKET_SALT)
         self._receipts = URLSafeTimedSerializer(list(keys), salt=RECEIPT_SALT)
         self._status = URLSafeTimedSerializer(list(keys), salt=STATUS_LINK_SALT)
@@ -84,6 +86,20 @@ class Tokens:
 
     def read_status_link(self, token: str, max_age: int) -> SubmissionRef:
         return _read_ref(self._status, token, max_age)
+
+    def lost_link_ticket(self, organisation_id: int) -> str:
+        """The ticket of a blank "lost link" form of one organisation."""
+        serializer = URLSafeTimedSerializer(self._keys, salt=LOST_LINK_TICKET_SALT)
+        return serializer.dumps([organisation_id])
+
+    def read_lost_link_ticket(self, token: str, max_age: int) -> int:
+        """The organisation a "lost link" ticket was issued for."""
+        serializer = URLSafeTimedSerializer(self._keys, salt=LOST_LINK_TICKET_SALT)
+        try:
+            payload = serializer.loads(token, max_age=max_age)
+        except BadSignature as exc:
+            raise InvalidToken("bad or expired lost-link ticket") from exc
+        return _shape(payload, (int,))[0]
 
 
 def _read_ref(

@@ -476,6 +476,14 @@ def test_no_public_response_sets_a_cookie(client, app):
     seen.append(client.post("/ecitiz/t/acme", data={"link": "nope"}))
     seen.append(client.get("/ecitiz/widget/ecitiz.js"))
     seen.append(client.get(f"/ecitiz/widget/{__version__}/frame.js"))
+    lost = client.get(f"/ecitiz/lost/{ORG}")
+    seen.append(lost)
+    seen.append(
+        client.post(
+            f"/ecitiz/lost/{ORG}",
+            data={**hidden_inputs(lost.get_data(as_text=True)), "reference": "X-1"},
+        )
+    )
     public_rules = {
         r.endpoint
         for r in app.url_map.iter_rules()
@@ -505,6 +513,8 @@ def test_no_public_response_sets_a_cookie(client, app):
         "ecitiz_track.show",
         "ecitiz_widget.versioned",
         "ecitiz_widget.alias",
+        "ecitiz.lost_link",
+        "ecitiz.lost_link_post",
     }, "a new public route must be added to this walk"
     for response in seen:
         assert "Set-Cookie" not in response.headers, response.request.path

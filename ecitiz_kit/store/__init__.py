@@ -14,10 +14,11 @@ from .documents import Documents
 from .embedding import Embedding
 from .migrations import MIGRATIONS
 from .organisations import Organisations
+from .outbox import Outbox
 from .submissions import StaleStatus, Submissions
 
 __all__ = ["MIGRATIONS", "StaleStatus", "Store", "parse_stamp", "utcnow"]
 
 
-class Store(Organisations, Submissions, Documents, Embedding):
+class Store(Organisations, Submissions, Documents, Embedding, Outbox):
     """The kit's data in one SQLite file; one connection per thread."""

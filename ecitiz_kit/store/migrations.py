@@ -111,4 +111,38 @@ MIGRATIONS: tuple[str, ...] = (
         url TEXT NOT NULL
     );
     """,
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY,
+        message_id TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL,
+        organisation_id INTEGER REFERENCES organisations(id),
+        -- no foreign key: a purged request keeps the record of what was sent
+        submission_id INTEGER,
+        recipient TEXT NOT NULL,
+        reply_to TEXT,
+        lang TEXT NOT NULL,
+        subject TEXT NOT NULL,
+        body_text TEXT NOT NULL,
+        body_html TEXT NOT NULL,
+        -- pending, sending (claimed), sent or failed
+        status TEXT NOT NULL DEFAULT 'pending',
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        claimed_by TEXT,
+        claimed_until TEXT,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    );
+    CREATE INDEX outbox_due ON outbox (status, next_attempt_at);
+    CREATE INDEX outbox_by_submission ON outbox (submission_id);
+    CREATE TABLE lost_link_requests (
+        id INTEGER PRIMARY KEY,
+        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+        matched INTEGER NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    ALTER TABLE staff ADD COLUMN notify_new_requests INTEGER NOT NULL DEFAULT 0;
+    """,
 )

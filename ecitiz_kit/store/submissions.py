@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import NonceUsed
 from .base import Base, stamp, utcnow
 from .documents import insert_document
+from .outbox import insert_messages
 
 
 class StaleStatus(Exception):
@@ -36,10 +37,13 @@ class Submissions(Base):
         status: str,
         document: dict[str, Any] | None = None,
         before_commit: Callable[[], None] = lambda: None,
+        messages: Callable[[dict[str, Any]], Sequence[dict[str, Any]]] = lambda s: (),
     ) -> dict[str, Any]:
         """Store a submission, its attachments, its first event and its nonce at once.
 
-        ``document`` (an attestation issued on submission) is stored with them.
+        ``document`` (an attestation issued on submission) is stored with them, and
+        the e-mails ``messages`` composes from the new submission are queued in the
+        outbox in the same transaction.
 
         Raises :class:`NonceUsed` when the form ticket was already spent, and nothing
         is written. ``before_commit`` runs last inside the transaction: a failure
@@ -103,21 +107,23 @@ class Submissions(Base):
             )
             if document is not None:
                 insert_document(conn, submission_id, document, now)
+            # What was just written, without reading it back.
+            created = {
+                "id": submission_id,
+                "organisation_id": organisation_id,
+                "form_id": form_id,
+                "form_version": form_version,
+                "reference": reference,
+                "status": status,
+                "answers": answers,
+                "lang": lang,
+                "link_version": 1,
+                "created_at": now,
+                "updated_at": now,
+            }
+            insert_messages(conn, messages(created), now)
             before_commit()
-        # What was just written, without reading it back.
-        return {
-            "id": submission_id,
-            "organisation_id": organisation_id,
-            "form_id": form_id,
-            "form_version": form_version,
-            "reference": reference,
-            "status": status,
-            "answers": answers,
-            "lang": lang,
-            "link_version": 1,
-            "created_at": now,
-            "updated_at": now,
-        }
+        return created
 
     def change_status(
         self,
@@ -130,11 +136,13 @@ class Submissions(Base):
         private_note: str | None = None,
         document: dict[str, Any] | None = None,
         revoke_documents: bool = False,
+        messages: Sequence[dict[str, Any]] = (),
     ) -> dict[str, Any]:
         """Move a request to ``to_status`` and record the event (and any document).
 
         ``revoke_documents`` revokes what the request was issued before (it is
-        being reopened).
+        being reopened). ``messages`` (telling the applicant) are queued in the
+        outbox in the same transaction.
 
         Raises :class:`StaleStatus` when the request is no longer in ``expected``
         (someone else moved it first); then nothing is written.
@@ -170,6 +178,7 @@ class Submissions(Base):
                 )
             if document is not None:
                 insert_document(conn, submission_id, document, now)
+            insert_messages(conn, messages, now)
         return self.submission(submission_id)  # type: ignore[return-value]
 
     def submission_by_reference(self, reference: str) -> dict[str, Any] | None:

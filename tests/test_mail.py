@@ -1,0 +1,622 @@
+"""E-mails: queued with their event, delivered over a real SMTP server on loopback."""
+
+import re
+import socket
+import sqlite3
+import threading
+from datetime import timedelta
+from email import message_from_bytes, policy
+from urllib.parse import urlsplit
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from ecitiz_kit import create_app, lifecycle
+from ecitiz_kit.delivery import deliver_due, deliver_from_config, lease_seconds
+from ecitiz_kit.errors import ConfigurationError
+from ecitiz_kit.extension import state
+from ecitiz_kit.passwords import hash_password
+from ecitiz_kit.store import utcnow
+
+from .conftest import (
+    IBAN,
+    ORG,
+    REFERENCE,
+    SECRET,
+    aid_answers,
+    post_form,
+    uploaded_files,
+    with_file,
+)
+
+SENDER = "Formulaires ACME <forms@acme.example>"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Recorder:
+    """An SMTP handler keeping what it accepts; refuses the first ``refuse``."""
+
+    def __init__(self, refuse: int = 0) -> None:
+        self.refuse = refuse
+        self.refused = 0
+        self.received: list = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server, session, envelope):
+        with self.lock:
+            if self.refused < self.refuse:
+                self.refused += 1
+                return "451 4.3.0 Try again later"
+            self.received.append(
+                (
+                    envelope.rcpt_tos,
+                    message_from_bytes(envelope.content, policy=policy.default),
+                )
+            )
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    """A real SMTP server on 127.0.0.1, started for the test."""
+    started = []
+
+    def start(refuse: int = 0, port: int | None = None):
+        handler = Recorder(refuse)
+        controller = Controller(handler, hostname="127.0.0.1", port=port or free_port())
+        controller.start()
+        started.append(controller)
+        handler.port = controller.port
+        return handler
+
+    yield start
+    for controller in started:
+        controller.stop()
+
+
+def use_smtp(app, port: int, **extra) -> None:
+    app.config.update(
+        ECITIZ_SMTP_HOST="127.0.0.1",
+        ECITIZ_SMTP_PORT=port,
+        ECITIZ_SMTP_STARTTLS=False,
+        ECITIZ_MAIL_FROM=SENDER,
+        ECITIZ_SMTP_TIMEOUT=5,
+        **extra,
+    )
+
+
+def deliver(app, **options):
+    with app.app_context():
+        kit = state(app)
+        return deliver_from_config(kit.store, app.config, kit.data_dir, **options)
+
+
+def submit(client, **headers):
+    response = post_form(client, with_file(aid_answers()), headers=headers)
+    assert response.status_code == 303
+    return response
+
+
+def outbox(store, kind=None):
+    return [m for m in store.outbox_messages() if kind is None or m["kind"] == kind]
+
+
+def parts(message):
+    plain = message.get_body(("plain",)).get_content()
+    html = message.get_body(("html",)).get_content()
+    return plain, html
+
+
+def link_in(text):
+    return re.search(r"https?://\S+/s/[^\s?]+(?:\?lang=\w+)?", text).group(0)
+
+
+# -- receipt ---------------------------------------------------------------------------
+
+
+def test_receipt_mail_arrives_with_reference_and_a_working_tracking_link(
+    app, client, store, smtp
+):
+    server = smtp()
+    use_smtp(app, server.port)
+    submit(client)
+    outcome = deliver(app)
+    assert (outcome.sent, outcome.failed) == (1, 0)
+
+    [(recipients, message)] = server.received
+    assert recipients == ["camille@example.org"]
+    assert message.get_content_type() == "multipart/alternative"
+    plain, html = parts(message)
+    reference = REFERENCE.search(message["Subject"]).group(0)
+    assert message["Subject"] == f"Demande {reference} bien reçue"  # French default
+    assert message["From"] == SENDER
+    assert message["Message-ID"] == store.outbox_messages()[0]["message_id"]
+    assert reference in plain and reference in html
+    assert "Bonjour Camille Durand-Lefèvre," in plain
+    # Nothing the applicant did not need: no IBAN, no other answer.
+    for text in (plain, html, message.as_string()):
+        assert IBAN not in text and "Boulangerie Durand" not in text
+
+    link = link_in(plain)
+    assert link in html
+    page = client.get(urlsplit(link).path + "?" + urlsplit(link).query)
+    assert page.status_code == 200
+    assert reference in page.get_data(as_text=True)
+    assert store.outbox_messages()[0]["status"] == "sent"
+
+
+def test_english_submission_gets_its_e_mails_in_english(
+    app, client, store, smtp, runner
+):
+    server = smtp()
+    use_smtp(app, server.port, ECITIZ_PUBLIC_URL="https://forms.acme.example")
+    submit(client, **{"Accept-Language": "en"})
+    deliver(app)
+    [(_to, message)] = server.received
+    plain, html = parts(message)
+    reference = REFERENCE.search(plain).group(0)
+    assert message["Subject"] == f"Request {reference} received"
+    assert "Hello Camille Durand-Lefèvre," in plain
+    assert '<html lang="en">' in html
+    assert message["Content-Language"] == "en"
+    assert "lang=en" in link_in(plain)
+    # A status change made from a command still reaches them in English.
+    runner.invoke(args=["ecitiz", "set-status", reference, "in_review"])
+    deliver(app)
+    _to, status = server.received[1]
+    assert status["Subject"] == f"Request {reference}: Being examined"
+    assert "has a new status: Being examined." in parts(status)[0]
+
+
+def test_receipt_is_queued_in_the_submission_transaction(client, store):
+    submit(client)
+    [submission] = store._all("SELECT id, reference FROM submissions")
+    [row] = outbox(store)
+    assert row["kind"] == "receipt"
+    assert row["submission_id"] == submission["id"]
+    assert row["status"] == "pending"
+    assert submission["reference"] in row["subject"]
+
+
+def test_failure_writing_the_outbox_rolls_back_the_submission(
+    app, client, store, monkeypatch
+):
+    before = store.table_counts()
+
+    def broken(conn, messages, now):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    monkeypatch.setattr("ecitiz_kit.store.submissions.insert_messages", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = post_form(client, with_file(aid_answers()))
+    assert response.status_code == 500
+    assert store.table_counts() == before  # no submission, no event, no message
+    assert uploaded_files(app) == []  # and no orphan file
+
+
+# -- status changes --------------------------------------------------------------------
+
+
+def test_status_mail_carries_the_public_message_never_the_private_note(
+    app, client, store, smtp, runner
+):
+    server = smtp()
+    use_smtp(app, server.port, ECITIZ_PUBLIC_URL="https://forms.acme.example")
+    submit(client)
+    reference = store._one("SELECT reference FROM submissions")["reference"]
+    result = runner.invoke(
+        args=["ecitiz", "set-status", reference, "in_review",
+              "--message", "Nous examinons votre dossier. <b>Merci</b>",
+              "--note", "Dossier suspect, vérifier le SIRET"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    deliver(app)
+    assert len(server.received) == 2
+    _to, message = server.received[1]
+    plain, html = parts(message)
+    in_review = lifecycle.status_name("in_review", "fr")
+    assert message["Subject"] == f"Demande {reference}\u00a0: {in_review}"
+    assert in_review in plain
+    assert "Nous examinons votre dossier." in plain
+    assert "Nous examinons votre dossier. &lt;b&gt;Merci&lt;/b&gt;" in html
+    for text in (plain, html, message.as_string()):
+        assert "suspect" not in text
+    # Outside a request the link is built on ECITIZ_PUBLIC_URL.
+    link = link_in(plain)
+    assert link.startswith("https://forms.acme.example/ecitiz/s/")
+    assert client.get(urlsplit(link).path).status_code == 200
+
+
+def test_status_mail_outside_a_request_without_public_url_has_no_link(
+    client, store, runner
+):
+    submit(client)
+    reference = store._one("SELECT reference FROM submissions")["reference"]
+    result = runner.invoke(args=["ecitiz", "set-status", reference, "in_review"])
+    assert result.exit_code == 0, result.output
+    [status] = outbox(store, "status")
+    assert "/s/" not in status["body_text"]
+    assert reference in status["body_text"]
+
+
+def test_refused_status_change_queues_nothing(client, store, runner):
+    submit(client)
+    reference = store._one("SELECT reference FROM submissions")["reference"]
+    result = runner.invoke(args=["ecitiz", "set-status", reference, "accepted"])
+    assert result.exit_code == 1
+    assert [m["kind"] for m in outbox(store)] == ["receipt"]
+
+
+# -- retries ---------------------------------------------------------------------------
+
+
+def test_server_refusing_twice_gets_the_message_once_after_backoff(
+    app, client, store, smtp
+):
+    server = smtp(refuse=2)
+    use_smtp(app, server.port, ECITIZ_MAIL_RETRY_DELAY=60)
+    submit(client)
+    start = utcnow()
+
+    first = deliver(app, clock=lambda: start)
+    assert (first.sent, first.retrying) == (0, 1)
+    [row] = outbox(store)
+    assert (row["status"], row["attempts"]) == ("pending", 1)
+    assert "451" in row["last_error"]
+    # Not due again before its delay: nothing is attempted.
+    assert not deliver(app, clock=lambda: start + timedelta(seconds=59))
+    assert server.refused == 1
+
+    assert deliver(app, clock=lambda: start + timedelta(seconds=61)).retrying == 1
+    assert outbox(store)[0]["attempts"] == 2
+    # The second retry waits twice as long.
+    assert not deliver(app, clock=lambda: start + timedelta(seconds=61 + 119))
+    done = deliver(app, clock=lambda: start + timedelta(seconds=61 + 121))
+    assert done.sent == 1
+    assert len(server.received) == 1
+    assert (outbox(store)[0]["status"], outbox(store)[0]["attempts"]) == ("sent", 3)
+    # Sent is final: later passes send nothing more.
+    assert not deliver(app, clock=lambda: start + timedelta(days=30))
+    assert len(server.received) == 1
+
+
+def test_smtp_down_is_retried_not_lost(app, client, store, smtp):
+    port = free_port()  # nothing listens there yet
+    use_smtp(app, port, ECITIZ_MAIL_RETRY_DELAY=10)
+    submit(client)
+    start = utcnow()
+    assert deliver(app, clock=lambda: start).retrying == 1
+    [row] = outbox(store)
+    assert row["status"] == "pending" and "Connection" in row["last_error"]
+
+    server = smtp(port=port)  # the server comes back
+    assert deliver(app, clock=lambda: start + timedelta(seconds=11)).sent == 1
+    assert len(server.received) == 1
+
+
+def test_gives_up_after_max_attempts_and_send_mail_lists_it(app, client, store, runner):
+    use_smtp(app, free_port(), ECITIZ_MAIL_MAX_ATTEMPTS=3, ECITIZ_MAIL_RETRY_DELAY=0)
+    submit(client)
+    for _ in range(2):
+        assert deliver(app).retrying == 1
+    assert deliver(app).failed == 1
+    [row] = outbox(store)
+    assert (row["status"], row["attempts"]) == ("failed", 3)
+    assert not deliver(app)  # given up: no longer attempted
+
+    result = runner.invoke(args=["ecitiz", "send-mail"])
+    assert result.exit_code == 1
+    assert f"#{row['id']} receipt to camille@example.org" in result.output
+    assert "--retry-failed" in result.output
+
+    result = runner.invoke(args=["ecitiz", "send-mail", "--retry-failed"])
+    assert "1 failed message(s) queued again" in result.output
+    assert outbox(store)[0]["attempts"] == 1  # counted afresh, tried once more
+
+
+def test_refused_recipient_is_given_up_at_once(app, client, store, smtp):
+    server = smtp()
+
+    async def refuse_rcpt(server_, session, envelope, address, options):
+        return "550 5.1.1 No such user"
+
+    server.handle_RCPT = refuse_rcpt
+    use_smtp(app, server.port)
+    submit(client)
+    assert deliver(app).failed == 1
+    assert "refused" in outbox(store)[0]["last_error"]
+
+
+# -- never twice -----------------------------------------------------------------------
+
+
+def test_concurrent_senders_never_send_the_same_message(app, store, smtp):
+    server = smtp()
+    use_smtp(app, server.port)
+    org = store.organisation(ORG)
+    rows = [
+        {
+            "message_id": f"<m{i}@acme.example>",
+            "kind": "receipt",
+            "organisation_id": org["id"],
+            "submission_id": None,
+            "recipient": f"person{i}@example.org",
+            "reply_to": None,
+            "lang": "fr",
+            "subject": f"Message {i}",
+            "body_text": "texte",
+            "body_html": "<p>texte</p>",
+        }
+        for i in range(40)
+    ]
+    store.queue_messages(rows)
+    barrier = threading.Barrier(4)
+    sent = []
+
+    def sender():
+        with app.app_context():
+            barrier.wait()
+            sent.append(deliver(app).sent)
+            state(app).store.close()
+
+    threads = [threading.Thread(target=sender) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    ids = [message["Message-ID"] for _to, message in server.received]
+    assert sorted(ids) == sorted(r["message_id"] for r in rows)  # each exactly once
+    assert sum(sent) == 40
+    assert sum(1 for n in sent if n) >= 2  # the senders really shared the work
+    assert {m["status"] for m in store.outbox_messages()} == {"sent"}
+
+
+def test_a_live_claim_is_never_taken_over_an_expired_one_keeps_its_message_id(
+    app, client, store
+):
+    submit(client)
+    now = utcnow()
+    lease = lease_seconds(app.config)
+    claimed = store.claim_message("sender-a", lease, now)
+    assert claimed is not None
+    # While sender A holds it, nobody else can take it.
+    assert (
+        store.claim_message("sender-b", lease, now + timedelta(seconds=lease - 1))
+        is None
+    )
+    # A crashed after the server accepted it: the lease runs out and B resends
+    # it under the same Message-ID, so the copy can be recognised.
+    again = store.claim_message("sender-b", lease, now + timedelta(seconds=lease + 1))
+    assert again["message_id"] == claimed["message_id"]
+    assert again["attempts"] == 2
+    # A, waking up late, can no longer mark it: only the holder can.
+    assert not store.message_sent(claimed["id"], "sender-a")
+    assert store.message_sent(claimed["id"], "sender-b")
+
+
+# -- .eml fallback ---------------------------------------------------------------------
+
+
+def test_without_smtp_messages_become_eml_files_that_parse(app, client, store, runner):
+    submit(client)
+    result = runner.invoke(args=["ecitiz", "send-mail"])
+    assert result.exit_code == 0, result.output
+    assert "1 sent" in result.output and ".eml files" in result.output
+    folder = state(app).data_dir / "mail"
+    [path] = list(folder.iterdir())  # no temporary file left behind
+    assert path.suffix == ".eml"
+    message = message_from_bytes(path.read_bytes(), policy=policy.default)
+    assert message["To"] == "camille@example.org"
+    assert message["Message-ID"] == outbox(store)[0]["message_id"]
+    plain, html = parts(message)
+    assert REFERENCE.search(plain) and "/ecitiz/s/" in plain
+    assert outbox(store)[0]["status"] == "sent"
+    # A second run has nothing left to write.
+    runner.invoke(args=["ecitiz", "send-mail"])
+    assert list(folder.iterdir()) == [path]
+
+
+def test_send_mail_loop_stops_on_a_signal(app, client, store, monkeypatch):
+    import ecitiz_kit.mail_commands as commands
+
+    submit(client)
+    passes = []
+
+    def fake_loop(one_pass, interval, stop, report):
+        passes.append(one_pass())
+        report(passes[-1])
+
+    monkeypatch.setattr(commands, "run_loop", fake_loop)
+    monkeypatch.setattr(commands.signal, "signal", lambda *a: None)
+    result = app.test_cli_runner().invoke(
+        args=["ecitiz", "send-mail", "--loop", "--interval", "1"]
+    )
+    assert result.exit_code == 0, result.output
+    assert passes[0].sent == 1
+    assert "every 1 s" in result.output
+
+
+# -- staff -----------------------------------------------------------------------------
+
+
+def test_staff_who_opted_in_get_a_new_request_mail_without_applicant_data(
+    app, client, store, runner
+):
+    org = store.organisation(ORG)
+    store.create_staff(org["id"], "agent@acme.example", hash_password("x" * 16))
+    store.create_staff(org["id"], "other@acme.example", hash_password("x" * 16))
+    result = runner.invoke(
+        args=["ecitiz", "staff-notify", ORG, "agent@acme.example", "on"]
+    )
+    assert result.exit_code == 0, result.output
+    submit(client)
+    [staff_mail] = outbox(store, "new-request")
+    assert staff_mail["recipient"] == "agent@acme.example"
+    for text in (staff_mail["body_text"], staff_mail["body_html"]):
+        assert "Camille" not in text and "camille@example.org" not in text
+        assert IBAN not in text
+        assert REFERENCE.search(text)
+
+    runner.invoke(args=["ecitiz", "staff-notify", ORG, "agent@acme.example", "off"])
+    submit(client)
+    assert len(outbox(store, "new-request")) == 1
+
+
+def test_staff_notify_refuses_unknown_accounts_and_other_organisations(runner, store):
+    other = store.create_organisation("globex", "Globex")
+    store.create_staff(other["id"], "boss@globex.example", hash_password("x" * 16))
+    result = runner.invoke(args=["ecitiz", "staff-notify", ORG, "nobody@x.org", "on"])
+    assert result.exit_code == 1 and "no staff account" in result.output
+    result = runner.invoke(
+        args=["ecitiz", "staff-notify", ORG, "boss@globex.example", "on"]
+    )
+    assert result.exit_code == 1
+    assert store.staff_to_notify(other["id"]) == []
+
+
+# -- settings --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "settings,named",
+    [
+        ({"ECITIZ_SMTP_SSL": True}, "ECITIZ_SMTP_STARTTLS"),
+        ({"ECITIZ_SMTP_HOST": "smtp.example.org"}, "ECITIZ_MAIL_FROM"),
+        ({"ECITIZ_MAIL_FROM": "not an address"}, "ECITIZ_MAIL_FROM"),
+        ({"ECITIZ_MAIL_MAX_ATTEMPTS": 0}, "ECITIZ_MAIL_MAX_ATTEMPTS"),
+        ({"ECITIZ_SMTP_PORT": "25"}, "ECITIZ_SMTP_PORT"),
+        ({"ECITIZ_LOST_LINK_LIMIT": "often"}, "ECITIZ_LOST_LINK_LIMIT"),
+    ],
+)
+def test_bad_mail_settings_are_refused_with_their_name(tmp_path, settings, named):
+    with pytest.raises(ConfigurationError, match=named):
+        create_app({"SECRET_KEY": SECRET, "ECITIZ_DATA_DIR": str(tmp_path), **settings})
+
+
+def test_deliver_due_respects_a_limit(app, store):
+    org = store.organisation(ORG)
+    store.queue_messages(
+        [
+            {
+                "message_id": f"<l{i}@x>", "kind": "receipt",
+                "organisation_id": org["id"], "submission_id": None,
+                "recipient": "a@example.org", "reply_to": None, "lang": "fr",
+                "subject": "s", "body_text": "t", "body_html": "<p>t</p>",
+            }
+            for i in range(3)
+        ]
+    )  # fmt: skip
+
+    class Null:
+        def send(self, row, message):
+            pass
+
+        def close(self):
+            pass
+
+    outcome = deliver_due(
+        store, Null(), mail_from=None, max_attempts=3, base_delay=1,
+        lease_seconds=60, limit=2,
+    )  # fmt: skip
+    assert outcome.sent == 2
+    assert store.outbox_counts() == {"sent": 2, "pending": 1}
+
+
+def test_an_unexpected_error_counts_as_an_attempt_and_ends_failed(app, client, store):
+    submit(client)
+
+    class Broken:
+        def send(self, row, message):
+            raise ValueError("cannot encode")
+
+        def close(self):
+            pass
+
+    def attempt():
+        return deliver_due(
+            store, Broken(), mail_from=None, max_attempts=2, base_delay=0,
+            lease_seconds=60,
+        )  # fmt: skip
+
+    assert attempt().retrying == 1
+    assert attempt().failed == 1
+    assert "ValueError" in outbox(store)[0]["last_error"]
+
+
+def test_two_send_mail_processes_never_send_the_same_message(
+    app, store, smtp, tmp_path
+):
+    import asyncio
+    import os
+    import subprocess
+    import sys
+
+    server = smtp()
+    slow_data = server.handle_DATA
+
+    async def handle_data(*args):
+        await asyncio.sleep(0.05)  # a real server's pace, so the senders overlap
+        return await slow_data(*args)
+
+    server.handle_DATA = handle_data
+    org = store.organisation(ORG)
+    rows = [
+        {
+            "message_id": f"<p{i}@acme.example>", "kind": "receipt",
+            "organisation_id": org["id"], "submission_id": None,
+            "recipient": f"person{i}@example.org", "reply_to": None, "lang": "fr",
+            "subject": f"Message {i}", "body_text": "t", "body_html": "<p>t</p>",
+        }
+        for i in range(30)
+    ]  # fmt: skip
+    store.queue_messages(rows)
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("ECITIZ_")},
+        "FLASK_SECRET_KEY": SECRET,
+        "ECITIZ_DATA_DIR": str(state(app).data_dir),
+        "ECITIZ_SMTP_HOST": "127.0.0.1",
+        "ECITIZ_SMTP_PORT": str(server.port),
+        "ECITIZ_SMTP_STARTTLS": "false",
+        "ECITIZ_MAIL_FROM": "forms@acme.example",
+    }
+    command = [sys.executable, "-m", "flask", "--app", "ecitiz_kit:create_app()",
+               "ecitiz", "send-mail"]  # fmt: skip
+    processes = [
+        subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [p.communicate(timeout=60)[0] for p in processes]
+    assert [p.returncode for p in processes] == [0, 0], outputs
+    counts = [int(re.search(r"(\d+) sent", out).group(1)) for out in outputs]
+    assert sum(counts) == 30 and all(counts), counts  # both worked, none twice
+    ids = sorted(message["Message-ID"] for _to, message in server.received)
+    assert ids == sorted(r["message_id"] for r in rows)
+
+
+def test_attestation_issued_on_submit_says_so_in_the_receipt(client, store):
+    from .conftest import attestation_answers
+
+    org = store.organisation(ORG)
+    store.enable_form(org["id"], "attestation", 1, None, 730, issue_on_submit=True)
+    response = post_form(client, attestation_answers(), "attestation")
+    assert response.status_code == 303
+    [receipt] = outbox(store, "receipt")
+    assert receipt["recipient"] == "zoe@example.org"
+    assert "Votre demande a été acceptée." in receipt["body_text"]
+    assert "Bonjour Zoé Nguyễn," in receipt["body_text"]
+
+
+def test_sent_messages_are_deleted_after_the_keeping_period(app, client, store):
+    submit(client)
+    assert deliver(app).sent == 1  # written as an .eml file
+    submit(client)
+    store.db.conn.execute("UPDATE outbox SET status = 'failed' WHERE id = 2")
+    deliver(app, clock=lambda: utcnow() + timedelta(days=29))
+    assert len(store.outbox_messages()) == 2
+    deliver(app, clock=lambda: utcnow() + timedelta(days=31))
+    assert [m["status"] for m in store.outbox_messages()] == ["failed"]  # kept
