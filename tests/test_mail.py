@@ -620,3 +620,21 @@ def test_sent_messages_are_deleted_after_the_keeping_period(app, client, store):
     assert len(store.outbox_messages()) == 2
     deliver(app, clock=lambda: utcnow() + timedelta(days=31))
     assert [m["status"] for m in store.outbox_messages()] == ["failed"]  # kept
+
+
+def test_mailed_tracking_link_opens_the_organisations_own_tracking_page(
+    client, store, runner
+):
+    result = runner.invoke(
+        args=["ecitiz", "tracking-page", ORG, "https://www.acme.example/suivi"]
+    )
+    assert result.exit_code == 0, result.output
+    submit(client)
+    [message] = outbox(store, "receipt")
+    link = re.search(
+        r"https://www\.acme\.example/suivi#ecitiz=(\S+)", message["body_text"]
+    )
+    assert link, message["body_text"]
+    # The code in the link is the one the tracking page accepts.
+    page = client.get(f"/ecitiz/s/{link.group(1)}")
+    assert page.status_code == 200
