@@ -147,14 +147,15 @@ SETTINGS: tuple[Setting, ...] = (
         "ECITIZ_LOST_LINK_LIMIT",
         "5 per hour",
         "How often the lost-link page may be used per e-mail address, per "
-        "reference and per client address (Flask-Limiter notation, e.g. "
+        "reference and per client address (the notation of `limits` and "
+        "Flask-Limiter, e.g. "
         '`"5 per hour; 20 per day"`); `null` for no limit.',
     ),
     Setting(
         "ECITIZ_RATELIMIT_STORAGE_URI",
         None,
         "Where rate-limit counters live (`memory://`, `redis://…`, see "
-        "Flask-Limiter); defaults to `RATELIMIT_STORAGE_URI`, else memory (per "
+        "the `limits` documentation); defaults to `RATELIMIT_STORAGE_URI`, else memory (per "
         "process).",
     ),
 )

@@ -1,4 +1,4 @@
-"""Rate limits for the kit's own pages, on Flask-Limiter's storage and strategies.
+"""Rate limits for the kit's own pages, on ``limits`` (the engine of Flask-Limiter).
 
 The kit keeps its own limiter rather than a ``flask_limiter.Limiter`` on the
 application: that one would also apply a host application's ``RATELIMIT_DEFAULT``
