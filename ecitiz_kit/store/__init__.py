@@ -9,14 +9,23 @@ acknowledged write survives a power cut, and every write transaction starts with
 
 from __future__ import annotations
 
+from .amendments import Amendments, NotAmendable
 from .base import parse_stamp, utcnow
 from .documents import Documents
 from .migrations import MIGRATIONS
 from .organisations import Organisations
+from .staff import Staff
 from .submissions import StaleStatus, Submissions
 
-__all__ = ["MIGRATIONS", "StaleStatus", "Store", "parse_stamp", "utcnow"]
+__all__ = [
+    "MIGRATIONS",
+    "NotAmendable",
+    "StaleStatus",
+    "Store",
+    "parse_stamp",
+    "utcnow",
+]
 
 
-class Store(Organisations, Submissions, Documents):
+class Store(Organisations, Submissions, Documents, Staff, Amendments):
     """The kit's data in one SQLite file; one connection per thread."""
