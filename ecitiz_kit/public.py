@@ -175,16 +175,25 @@ def receipt(token: str) -> str:
 
 @blueprint.get("/s/<token>")
 def status(token: str) -> str:
+    return status_page(token)
+
+
+def status_page(token: str, notice: str | None = None) -> str:
+    """The tracking page; ``notice`` tells the applicant why they are back here."""
     found = _found("s", token)
     timeline = [
         {
             "when": _when(event["created_at"]),
-            "status": lifecycle.status_name(event["to_status"], g.ecitiz_lang),
+            "status": gettext("You changed your request")
+            if event.get("kind") == "amended"
+            else lifecycle.status_name(event["to_status"], g.ecitiz_lang),
             "message": event["public_message"],
         }
         for event in reversed(found.events)
     ]
     submission = found.submission
+    if notice is None and request.args.get("amended"):
+        notice = gettext("Your changes have been sent. Thank you.")
     return render_template(
         "ecitiz/status.html",
         form=found.form,
@@ -196,6 +205,8 @@ def status(token: str) -> str:
         timeline=timeline,
         attestation=found.attestation,
         token=token,
+        can_amend=state().store.amendable(submission["id"]),
+        notice=notice,
     )
 
 
@@ -332,3 +343,10 @@ def _when(stamp: str) -> str:
 
 def _decoy_reference(form: PublicForm) -> str:
     return new_reference(form.definition.reference_prefix)
+
+
+#: The request a receipt (``r``) or tracking (``s``) token points to.
+found_request = _found
+
+# Amending a request sent back for changes, on this blueprint.
+from . import public_amend  # noqa: E402, F401
