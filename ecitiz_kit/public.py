@@ -72,8 +72,10 @@ def public_headers(response: Response) -> Response:
     organisation_id = g.get("ecitiz_organisation_id")
     # Only pages that render need the list; a redirect is not framed.
     framable = organisation_id is not None and response.mimetype == "text/html"
+    # The kit's own origin may frame its forms too: the staff embed page
+    # shows a preview of each.
     response.headers["Content-Security-Policy"] = content_security_policy(
-        state().store.allowed_origins(organisation_id) if framable else []
+        [*state().store.allowed_origins(organisation_id), "'self'"] if framable else []
     )
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"

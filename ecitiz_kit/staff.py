@@ -240,15 +240,17 @@ def when(stamp: str) -> str:
     )
 
 
-def form_title(row: dict[str, Any] | None, form_id: str) -> str:
+def form_title(
+    row: dict[str, Any] | None, form_id: str, lang: str | None = None
+) -> str:
     """The title of an organisation's form (its id if it is no longer enabled)."""
     if row is None:
         return form_id
     if row["title_override"]:
         return row["title_override"]
     definition, _compiled = state().forms.get(row)
-    return text(definition.title, g.ecitiz_lang)
+    return text(definition.title, lang or g.ecitiz_lang)
 
 
 # The request pages register their views on this blueprint.
-from . import staff_list, staff_requests  # noqa: E402, F401
+from . import staff_embed, staff_list, staff_requests  # noqa: E402, F401
