@@ -377,3 +377,12 @@ def test_staff_pages_follow_the_language_asked_for(client, staff):
     assert "Sign in to the dashboard" in english
     by_browser = client.get(f"{STAFF}/login", headers={"Accept-Language": "en"})
     assert "Sign in to the dashboard" in by_browser.get_data(as_text=True)
+
+
+def test_signing_in_again_replaces_this_device_session(app, client, staff, store):
+    sign_in(client)
+    old = _cookie(client)
+    data = {"csrf_token": csrf_for(client), "email": STAFF_EMAIL, "password": PASSWORD}
+    assert client.post(f"{STAFF}/login", data=data).status_code == 303
+    assert store.session_count(staff["id"]) == 1
+    assert _replay(app, old).status_code == 303
