@@ -198,3 +198,36 @@ def test_attachment_download_is_a_download(browser, kit, world, store):
     with open(download.value.path(), "rb") as fp:
         assert fp.read() == PDF
     context.close()
+
+
+def test_amend_pages_pass_axe(browser, kit, world, axe, store, app):
+    """The applicant's side of a send-back: the tracking page offering changes,
+    the prefilled form, and the form with an error."""
+    from ecitiz_kit.extension import state
+
+    sid = world
+    store.change_status(sid, expected="submitted", to_status="in_review", actor="t")
+    store.change_status(
+        sid, expected="in_review", to_status="submitted", actor="t",
+        public_message="Le justificatif est illisible.",
+    )  # fmt: skip
+    with app.test_request_context():
+        token = state(app).tokens(app.config).status_link(sid, 1)
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    page.goto(kit.url + f"/ecitiz/s/{token}")
+    _no_violations(axe, page, "tracking page, sent back")
+    page.click("text=Modifier ma demande")
+    page.wait_for_url("**/amend**")
+    _no_violations(axe, page, "amend form")
+    page.fill("#f-siret", "123")
+    page.fill("#f-iban", "FR1420041010050500013M02606")
+    page.evaluate(
+        "document.querySelectorAll('[pattern]')"
+        ".forEach(e => e.removeAttribute('pattern'))"
+    )
+    page.click("button[type=submit]")
+    page.wait_for_selector(".ecitiz-error-summary")
+    _no_violations(axe, page, "amend form with an error")
+    assert context.cookies() == []
+    context.close()
