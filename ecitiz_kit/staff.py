@@ -165,10 +165,6 @@ def _login_page(form: LoginForm, refusal: str | None = None) -> str:
     return render_template("ecitiz/staff/login.html", form=form, refusal=refusal)
 
 
-class SignOutForm(StaffForm):
-    pass
-
-
 @blueprint.post("/logout")
 def logout() -> Response:
     sign_out()
