@@ -148,15 +148,20 @@ SETTINGS: tuple[Setting, ...] = (
         "5 per hour",
         "How often the lost-link page may be used per e-mail address, per "
         "reference and per client address (the notation of `limits` and "
-        "Flask-Limiter, e.g. "
-        '`"5 per hour; 20 per day"`); `null` for no limit.',
+        'Flask-Limiter, e.g. `"5 per hour; 20 per day"`); `null` for no limit.',
     ),
     Setting(
         "ECITIZ_RATELIMIT_STORAGE_URI",
         None,
-        "Where rate-limit counters live (`memory://`, `redis://…`, see "
-        "the `limits` documentation); defaults to `RATELIMIT_STORAGE_URI`, else memory (per "
-        "process).",
+        "Where rate-limit counters live (`memory://`, `redis://…`, see the "
+        "`limits` documentation); defaults to `RATELIMIT_STORAGE_URI`, else "
+        "memory (per process).",
+    ),
+    Setting(
+        "ECITIZ_STAFF_SESSION_LIFETIME",
+        12 * 3600,
+        "Seconds a staff sign-in lasts; after that the dashboard asks for the "
+        "password again.",
     ),
 )
 

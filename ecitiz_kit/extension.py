@@ -88,6 +88,7 @@ class EcitizKit:
             lost_link,
             mail_commands,
             public,
+            staff,
             tracking,
             verification,
             widget,
@@ -99,6 +100,7 @@ class EcitizKit:
         app.register_blueprint(widget.blueprint, url_prefix=prefix)
         app.register_blueprint(verification.blueprint, url_prefix=prefix)
         app.register_blueprint(verification.well_known)
+        app.register_blueprint(staff.blueprint, url_prefix=(prefix or "") + "/staff")
         app.cli.add_command(cli.group)
 
         # A request larger than any acceptable submission is refused before
@@ -144,6 +146,7 @@ def _check_settings(config: dict[str, Any]) -> None:
         "ECITIZ_MAX_FORM_SIZE",
         "ECITIZ_RETENTION_DAYS",
         "ECITIZ_SQLITE_BUSY_TIMEOUT",
+        "ECITIZ_STAFF_SESSION_LIFETIME",
     ):
         value = config[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:

@@ -18,6 +18,8 @@ FORM_TICKET_SALT = "ecitiz.form-ticket.v1"
 RECEIPT_SALT = "ecitiz.receipt.v1"
 STATUS_LINK_SALT = "ecitiz.status-link.v1"
 LOST_LINK_TICKET_SALT = "ecitiz.lost-link-ticket.v1"
+STAFF_COOKIE_SALT = "ecitiz.staff-cookie.v1"
+STAFF_CSRF_SALT = "ecitiz.staff-csrf.v1"
 
 
 class InvalidToken(Exception):
@@ -48,10 +50,12 @@ class Tokens:
     def __init__(self, keys: Sequence[str | bytes]) -> None:
         if not keys or not keys[-1]:
             raise ValueError("a secret key is needed to sign tokens")
-        self._keys = list(keys)
         self._tickets = URLSafeTimedSerializer(list(keys), salt=FORM_TICKET_SALT)
         self._receipts = URLSafeTimedSerializer(list(keys), salt=RECEIPT_SALT)
         self._status = URLSafeTimedSerializer(list(keys), salt=STATUS_LINK_SALT)
+        self._staff_cookie = URLSafeTimedSerializer(list(keys), salt=STAFF_COOKIE_SALT)
+        self._staff_csrf = URLSafeTimedSerializer(list(keys), salt=STAFF_CSRF_SALT)
+        self._lost_link = URLSafeTimedSerializer(list(keys), salt=LOST_LINK_TICKET_SALT)
 
     def form_ticket(self, organisation_id: int, form_id: str) -> str:
         """A single-use ticket for one blank form of one organisation."""
@@ -68,7 +72,12 @@ class Tokens:
             payload = self._tickets.loads(token, max_age=max_age)
             expired = False
         except SignatureExpired as exc:
-            payload, expired = exc.payload, True
+            # The exception carries the payload still encoded.
+            try:
+                payload = self._tickets.load_payload(exc.payload)
+            except BadSignature as bad:
+                raise InvalidToken("bad form ticket") from bad
+            expired = True
         except BadSignature as exc:
             raise InvalidToken("bad form ticket") from exc
         return Ticket(*_shape(payload, (int, str, str)), expired=expired)
@@ -89,17 +98,42 @@ class Tokens:
 
     def lost_link_ticket(self, organisation_id: int) -> str:
         """The ticket of a blank "lost link" form of one organisation."""
-        serializer = URLSafeTimedSerializer(self._keys, salt=LOST_LINK_TICKET_SALT)
-        return serializer.dumps([organisation_id])
+        return self._lost_link.dumps([organisation_id])
 
     def read_lost_link_ticket(self, token: str, max_age: int) -> int:
         """The organisation a "lost link" ticket was issued for."""
-        serializer = URLSafeTimedSerializer(self._keys, salt=LOST_LINK_TICKET_SALT)
         try:
-            payload = serializer.loads(token, max_age=max_age)
+            payload = self._lost_link.loads(token, max_age=max_age)
         except BadSignature as exc:
             raise InvalidToken("bad or expired lost-link ticket") from exc
         return _shape(payload, (int,))[0]
+
+    def staff_cookie(self, session_key: str, csrf_seed: str) -> str:
+        """The staff cookie: a session key (empty before sign-in) and the random
+        seed the page's CSRF tokens are bound to."""
+        return self._staff_cookie.dumps([session_key, csrf_seed])
+
+    def read_staff_cookie(self, token: str, max_age: int) -> tuple[str, str]:
+        try:
+            payload = self._staff_cookie.loads(token, max_age=max_age)
+        except BadSignature as exc:
+            raise InvalidToken("bad or expired staff cookie") from exc
+        session_key, csrf_seed = _shape(payload, (str, str))
+        return session_key, csrf_seed
+
+    def staff_csrf(self, csrf_seed: str) -> str:
+        """A CSRF token for a staff form, bound to the seed in that browser's cookie."""
+        return self._staff_csrf.dumps(csrf_seed)
+
+    def read_staff_csrf(self, token: str, max_age: int) -> str:
+        """The seed a staff CSRF token was made for."""
+        try:
+            payload = self._staff_csrf.loads(token, max_age=max_age)
+        except BadSignature as exc:
+            raise InvalidToken("bad or expired CSRF token") from exc
+        if not isinstance(payload, str):
+            raise InvalidToken("unexpected token payload")
+        return payload
 
 
 def _read_ref(

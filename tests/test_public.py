@@ -268,6 +268,7 @@ def test_expired_ticket_reshows_form_with_values_and_a_fresh_ticket(
     fresh = hidden_inputs(html)["ticket"]
     assert fresh and fresh != old_ticket
     assert 'class="ecitiz-notice"' in html
+    assert "resté ouvert longtemps" in html  # told why, not "could not check"
     _nothing_stored(store, app)
     assert post_form(client, with_file(aid_answers()), ticket=fresh).status_code == 303
 
@@ -466,6 +467,8 @@ def test_no_public_response_sets_a_cookie(client, app):
     seen.append(client.get(ok.headers["Location"].split("?")[0] + "/receipt.pdf"))
     seen.append(client.get(status_url + "/receipt.pdf"))
     seen.append(client.get(status_url + "/attestation.pdf"))
+    seen.append(client.get(status_url + "/amend"))
+    seen.append(client.post(status_url + "/amend", data={"ticket": "x"}))
     seen.append(client.get("/ecitiz/v"))
     seen.append(client.post("/ecitiz/v", data={"code": "1.AAAA.x"}))
     seen.append(client.post("/ecitiz/api/verify", json={"payload": "1.AAAA.x"}))
@@ -505,6 +508,8 @@ def test_no_public_response_sets_a_cookie(client, app):
         "ecitiz.status",
         "ecitiz.receipt_pdf",
         "ecitiz.attestation_pdf",
+        "ecitiz.amend_form",
+        "ecitiz.amend_submit",
         "ecitiz_verify.verify_page",
         "ecitiz_verify.verify_api",
         "ecitiz_verify.document_status",
