@@ -174,6 +174,7 @@ def submit(
             status=lifecycle.ACCEPTED if document else lifecycle.SUBMITTED,
             document=document,
             before_commit=lambda: uploads.promote(staged),
+            applicant=form.definition.applicant_contact(outcome.answers),
         )
     except BaseException:
         uploads.discard(staged)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .base import parse_stamp, utcnow
 from .documents import Documents
+from .listing import Listing
 from .migrations import MIGRATIONS
 from .organisations import Organisations
 from .submissions import StaleStatus, Submissions
@@ -18,5 +19,5 @@ from .submissions import StaleStatus, Submissions
 __all__ = ["MIGRATIONS", "StaleStatus", "Store", "parse_stamp", "utcnow"]
 
 
-class Store(Organisations, Submissions, Documents):
+class Store(Organisations, Submissions, Documents, Listing):
     """The kit's data in one SQLite file; one connection per thread."""

@@ -105,4 +105,41 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX documents_by_submission ON documents (submission_id);
     CREATE INDEX documents_by_key ON documents (kid, valid_to);
     """,
+    """
+    ALTER TABLE submissions ADD COLUMN applicant_name TEXT;
+    ALTER TABLE submissions ADD COLUMN applicant_email TEXT;
+    -- NULL until filled from the answers by the form's definition (at submit
+    -- time, or at start-up for rows written before these columns existed).
+    CREATE INDEX submissions_without_applicant ON submissions (id)
+        WHERE applicant_name IS NULL;
+    CREATE INDEX submissions_by_org_status_date
+        ON submissions (organisation_id, status, created_at DESC, id DESC);
+    CREATE INDEX submissions_by_org_form_date
+        ON submissions (organisation_id, form_id, created_at DESC, id DESC);
+    CREATE INDEX submissions_by_org_form_status_date
+        ON submissions (organisation_id, form_id, status, created_at DESC, id DESC);
+    CREATE VIRTUAL TABLE submission_search USING fts5 (
+        applicant_name, applicant_email,
+        content = 'submissions', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER submission_search_insert AFTER INSERT ON submissions BEGIN
+        INSERT INTO submission_search (rowid, applicant_name, applicant_email)
+        VALUES (new.id, new.applicant_name, new.applicant_email);
+    END;
+    CREATE TRIGGER submission_search_delete AFTER DELETE ON submissions BEGIN
+        INSERT INTO submission_search
+            (submission_search, rowid, applicant_name, applicant_email)
+        VALUES ('delete', old.id, old.applicant_name, old.applicant_email);
+    END;
+    CREATE TRIGGER submission_search_update
+    AFTER UPDATE OF applicant_name, applicant_email ON submissions BEGIN
+        INSERT INTO submission_search
+            (submission_search, rowid, applicant_name, applicant_email)
+        VALUES ('delete', old.id, old.applicant_name, old.applicant_email);
+        INSERT INTO submission_search (rowid, applicant_name, applicant_email)
+        VALUES (new.id, new.applicant_name, new.applicant_email);
+    END;
+    INSERT INTO submission_search (submission_search) VALUES ('rebuild');
+    """,
 )

@@ -36,10 +36,13 @@ class Submissions(Base):
         status: str,
         document: dict[str, Any] | None = None,
         before_commit: Callable[[], None] = lambda: None,
+        applicant: tuple[str, str] | None = None,
     ) -> dict[str, Any]:
         """Store a submission, its attachments, its first event and its nonce at once.
 
         ``document`` (an attestation issued on submission) is stored with them.
+        ``applicant`` is the applicant's ``(name, email)`` the staff search on;
+        left out, it is filled from the answers at the next start-up.
 
         Raises :class:`NonceUsed` when the form ticket was already spent, and nothing
         is written. ``before_commit`` runs last inside the transaction: a failure
@@ -58,8 +61,8 @@ class Submissions(Base):
                     cursor = conn.execute(
                         "INSERT INTO submissions (organisation_id, form_id,"
                         " form_version, reference, status, answers, lang, nonce,"
-                        " created_at, updated_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " created_at, updated_at, applicant_name, applicant_email)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             organisation_id,
                             form_id,
@@ -71,6 +74,7 @@ class Submissions(Base):
                             nonce,
                             now,
                             now,
+                            *(applicant or (None, None)),
                         ),
                     )
                     break
@@ -117,6 +121,8 @@ class Submissions(Base):
             "link_version": 1,
             "created_at": now,
             "updated_at": now,
+            "applicant_name": applicant[0] if applicant else None,
+            "applicant_email": applicant[1] if applicant else None,
         }
 
     def change_status(
