@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from babel.dates import format_date
+from babel.dates import format_date, format_skeleton
 from markupsafe import Markup, escape
 
 from . import lifecycle
@@ -47,7 +47,7 @@ def nice_ceiling(value: int) -> int:
 
 
 def short_day(day: Day, lang: str) -> str:
-    return format_date(day.day, "d MMM", locale=lang)
+    return format_skeleton("MMMd", day.day, locale=lang)
 
 
 def summary(days: Sequence[Day], lang: str) -> str:
