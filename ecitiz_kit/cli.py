@@ -177,6 +177,29 @@ def create_admin(org: str, email: str) -> None:
     click.echo(f"Created staff account {email} for {org!r}.")
 
 
+@group.command("reset-password")
+@click.argument("org")
+@click.argument("email")
+def reset_password(org: str, email: str) -> None:
+    """Set a new password for a staff account of ORG (read from standard input);
+    every session of that person ends."""
+    organisation = _organisation(org)
+    store = state().store
+    staff = store.staff_in(organisation["slug"], email)
+    if staff is None:
+        raise click.ClickException(f"no staff account {email} in {org!r}.")
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        password_hash = hash_password(password)
+    except WeakPassword as exc:
+        raise click.ClickException(str(exc)) from None
+    ended = store.set_password(staff["id"], password_hash)
+    click.echo(f"New password set for {staff['email']}; {ended} session(s) ended.")
+
+
 @group.command("list-forms")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts.")
 def list_forms(as_json: bool) -> None:

@@ -94,6 +94,12 @@ SETTINGS: tuple[Setting, ...] = (
         5000,
         "Milliseconds a write waits for another writer before failing.",
     ),
+    Setting(
+        "ECITIZ_STAFF_SESSION_LIFETIME",
+        12 * 3600,
+        "Seconds a staff sign-in lasts; after that the dashboard asks for the "
+        "password again.",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}

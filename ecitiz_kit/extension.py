@@ -84,12 +84,13 @@ class EcitizKit:
             Keyring.in_folder(store, data_dir / "keys"),
         )
 
-        from . import cli, public, verification
+        from . import cli, public, staff, verification
 
         prefix = app.config["ECITIZ_URL_PREFIX"] or None
         app.register_blueprint(public.blueprint, url_prefix=prefix)
         app.register_blueprint(verification.blueprint, url_prefix=prefix)
         app.register_blueprint(verification.well_known)
+        app.register_blueprint(staff.blueprint, url_prefix=(prefix or "") + "/staff")
         app.cli.add_command(cli.group)
 
         # A request larger than any acceptable submission is refused before
@@ -135,6 +136,7 @@ def _check_settings(config: dict[str, Any]) -> None:
         "ECITIZ_MAX_FORM_SIZE",
         "ECITIZ_RETENTION_DAYS",
         "ECITIZ_SQLITE_BUSY_TIMEOUT",
+        "ECITIZ_STAFF_SESSION_LIFETIME",
     ):
         value = config[key]
         if not isinstance(value, int) or isinstance(value, bool) or value < 1:

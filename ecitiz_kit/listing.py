@@ -33,6 +33,8 @@ from .store.base import stamp
 from .submissions import FormRegistry
 
 PAGE_SIZE = 50
+#: The query parameters the list's filters are read from.
+FILTER_KEYS = ("form", "status", "from", "to", "q")
 #: Longer searches are refused: no name or address needs more.
 SEARCH_MAX_LENGTH = 100
 CHART_DAYS = 30
@@ -50,6 +52,7 @@ class FilterError(EcitizError, BadRequest):
     def __init__(self, problems: dict[str, str]) -> None:
         super().__init__(" ".join(problems.values()))
         self.problems = problems
+        self.ecitiz_message = self.description  # what error pages show
 
 
 class BadCursor(EcitizError, BadRequest):
@@ -59,6 +62,7 @@ class BadCursor(EcitizError, BadRequest):
         super().__init__(
             gettext("This page link is damaged. Go back to the first page of the list.")
         )
+        self.ecitiz_message = self.description  # what error pages show
 
 
 @dataclass(frozen=True)

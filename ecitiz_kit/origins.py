@@ -14,7 +14,16 @@ _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 class BadOrigin(EcitizError, ValueError):
-    """An origin an organisation cannot allow; the message says why."""
+    """An origin an organisation cannot allow; the message says why.
+
+    ``reason`` names the problem for callers that explain it in another
+    language: ``wildcard``, ``invalid``, ``scheme``, ``credentials``, ``path``
+    or ``host``.
+    """
+
+    def __init__(self, message: str, reason: str = "invalid") -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
 def normalise_origin(url: str) -> str:
@@ -25,7 +34,9 @@ def normalise_origin(url: str) -> str:
     """
     raw = url.strip()
     if "*" in raw:
-        raise BadOrigin(f"{url!r}: wildcards are not allowed; list each site.")
+        raise BadOrigin(
+            f"{url!r}: wildcards are not allowed; list each site.", "wildcard"
+        )
     try:
         parts = urlsplit(raw)
         port = parts.port
@@ -34,18 +45,24 @@ def normalise_origin(url: str) -> str:
     if parts.scheme not in _DEFAULT_PORTS:
         raise BadOrigin(
             f"{url!r}: give the scheme too, http:// or https:// "
-            "(e.g. https://www.example.org)."
+            "(e.g. https://www.example.org).",
+            "scheme",
         )
     if parts.username or parts.password:
-        raise BadOrigin(f"{url!r}: an origin has no user name or password.")
+        raise BadOrigin(
+            f"{url!r}: an origin has no user name or password.", "credentials"
+        )
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise BadOrigin(
             f"{url!r}: an origin is only scheme, host and port, with no path; "
-            f"use {parts.scheme}://{parts.netloc}."
+            f"use {parts.scheme}://{parts.netloc}.",
+            "path",
         )
     host = (parts.hostname or "").lower()
     if not host or not _HOST.match(host):
-        raise BadOrigin(f"{url!r}: {host or 'the host'} is not a valid host name.")
+        raise BadOrigin(
+            f"{url!r}: {host or 'the host'} is not a valid host name.", "host"
+        )
     if port is None or port == _DEFAULT_PORTS[parts.scheme]:
         return f"{parts.scheme}://{host}"
     return f"{parts.scheme}://{host}:{port}"

@@ -72,8 +72,10 @@ def public_headers(response: Response) -> Response:
     organisation_id = g.get("ecitiz_organisation_id")
     # Only pages that render need the list; a redirect is not framed.
     framable = organisation_id is not None and response.mimetype == "text/html"
+    # The kit's own origin may frame its forms too: the staff embed page
+    # shows a preview of each.
     response.headers["Content-Security-Policy"] = content_security_policy(
-        state().store.allowed_origins(organisation_id) if framable else []
+        [*state().store.allowed_origins(organisation_id), "'self'"] if framable else []
     )
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -175,16 +177,25 @@ def receipt(token: str) -> str:
 
 @blueprint.get("/s/<token>")
 def status(token: str) -> str:
+    return status_page(token)
+
+
+def status_page(token: str, notice: str | None = None) -> str:
+    """The tracking page; ``notice`` tells the applicant why they are back here."""
     found = _found("s", token)
     timeline = [
         {
             "when": _when(event["created_at"]),
-            "status": lifecycle.status_name(event["to_status"], g.ecitiz_lang),
+            "status": gettext("You changed your request")
+            if event.get("kind") == "amended"
+            else lifecycle.status_name(event["to_status"], g.ecitiz_lang),
             "message": event["public_message"],
         }
         for event in reversed(found.events)
     ]
     submission = found.submission
+    if notice is None and request.args.get("amended"):
+        notice = gettext("Your changes have been sent. Thank you.")
     return render_template(
         "ecitiz/status.html",
         form=found.form,
@@ -196,6 +207,8 @@ def status(token: str) -> str:
         timeline=timeline,
         attestation=found.attestation,
         token=token,
+        can_amend=state().store.amendable(submission["id"]),
+        notice=notice,
     )
 
 
@@ -332,3 +345,10 @@ def _when(stamp: str) -> str:
 
 def _decoy_reference(form: PublicForm) -> str:
     return new_reference(form.definition.reference_prefix)
+
+
+#: The request a receipt (``r``) or tracking (``s``) token points to.
+found_request = _found
+
+# Amending a request sent back for changes, on this blueprint.
+from . import public_amend  # noqa: E402, F401

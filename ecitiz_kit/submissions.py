@@ -216,6 +216,29 @@ def tracked(store: Store, registry: FormRegistry, ref: SubmissionRef | None) -> 
     )
 
 
+def tracked_for_staff(
+    store: Store, registry: FormRegistry, organisation_id: int, submission_id: int
+) -> Tracked:
+    """A request as its organisation's staff see it, or :class:`UnknownObject`
+    (also for another organisation's request: staff cannot tell them apart)."""
+    submission = store.organisation_submission(organisation_id, submission_id)
+    if submission is None:
+        raise UnknownObject()
+    organisation = store.organisation_by_id(organisation_id)
+    row = store.enabled_form(organisation_id, submission["form_id"])
+    if organisation is None or row is None:
+        raise UnknownObject()
+    definition, compiled = registry.get(row)
+    in_force = [d for d in store.documents(submission["id"]) if not d["revoked_at"]]
+    return Tracked(
+        submission,
+        PublicForm(organisation, row, definition, compiled),
+        store.events(submission["id"]),
+        store.attachments(submission["id"]),
+        in_force[-1] if in_force else None,
+    )
+
+
 def read_ref(read: Any, token: str, max_age: int) -> SubmissionRef | None:
     """Read a receipt or status token, ``None`` for any kind of bad token."""
     try:

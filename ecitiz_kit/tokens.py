@@ -17,6 +17,8 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 FORM_TICKET_SALT = "ecitiz.form-ticket.v1"
 RECEIPT_SALT = "ecitiz.receipt.v1"
 STATUS_LINK_SALT = "ecitiz.status-link.v1"
+STAFF_COOKIE_SALT = "ecitiz.staff-cookie.v1"
+STAFF_CSRF_SALT = "ecitiz.staff-csrf.v1"
 
 
 class InvalidToken(Exception):
@@ -50,6 +52,8 @@ class Tokens:
         self._tickets = URLSafeTimedSerializer(list(keys), salt=FORM_TICKET_SALT)
         self._receipts = URLSafeTimedSerializer(list(keys), salt=RECEIPT_SALT)
         self._status = URLSafeTimedSerializer(list(keys), salt=STATUS_LINK_SALT)
+        self._staff_cookie = URLSafeTimedSerializer(list(keys), salt=STAFF_COOKIE_SALT)
+        self._staff_csrf = URLSafeTimedSerializer(list(keys), salt=STAFF_CSRF_SALT)
 
     def form_ticket(self, organisation_id: int, form_id: str) -> str:
         """A single-use ticket for one blank form of one organisation."""
@@ -84,6 +88,33 @@ class Tokens:
 
     def read_status_link(self, token: str, max_age: int) -> SubmissionRef:
         return _read_ref(self._status, token, max_age)
+
+    def staff_cookie(self, session_key: str, csrf_seed: str) -> str:
+        """The staff cookie: a session key (empty before sign-in) and the random
+        seed the page's CSRF tokens are bound to."""
+        return self._staff_cookie.dumps([session_key, csrf_seed])
+
+    def read_staff_cookie(self, token: str, max_age: int) -> tuple[str, str]:
+        try:
+            payload = self._staff_cookie.loads(token, max_age=max_age)
+        except BadSignature as exc:
+            raise InvalidToken("bad or expired staff cookie") from exc
+        session_key, csrf_seed = _shape(payload, (str, str))
+        return session_key, csrf_seed
+
+    def staff_csrf(self, csrf_seed: str) -> str:
+        """A CSRF token for a staff form, bound to the seed in that browser's cookie."""
+        return self._staff_csrf.dumps(csrf_seed)
+
+    def read_staff_csrf(self, token: str, max_age: int) -> str:
+        """The seed a staff CSRF token was made for."""
+        try:
+            payload = self._staff_csrf.loads(token, max_age=max_age)
+        except BadSignature as exc:
+            raise InvalidToken("bad or expired CSRF token") from exc
+        if not isinstance(payload, str):
+            raise InvalidToken("unexpected token payload")
+        return payload
 
 
 def _read_ref(

@@ -465,6 +465,8 @@ def test_no_public_response_sets_a_cookie(client, app):
     seen.append(client.get(ok.headers["Location"].split("?")[0] + "/receipt.pdf"))
     seen.append(client.get(status_url + "/receipt.pdf"))
     seen.append(client.get(status_url + "/attestation.pdf"))
+    seen.append(client.get(status_url + "/amend"))
+    seen.append(client.post(status_url + "/amend", data={"ticket": "x"}))
     seen.append(client.get("/ecitiz/v"))
     seen.append(client.post("/ecitiz/v", data={"code": "1.AAAA.x"}))
     seen.append(client.post("/ecitiz/api/verify", json={"payload": "1.AAAA.x"}))
@@ -483,6 +485,8 @@ def test_no_public_response_sets_a_cookie(client, app):
         "ecitiz.status",
         "ecitiz.receipt_pdf",
         "ecitiz.attestation_pdf",
+        "ecitiz.amend_form",
+        "ecitiz.amend_submit",
         "ecitiz_verify.verify_page",
         "ecitiz_verify.verify_api",
         "ecitiz_verify.document_status",

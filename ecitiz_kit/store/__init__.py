@@ -9,15 +9,24 @@ acknowledged write survives a power cut, and every write transaction starts with
 
 from __future__ import annotations
 
+from .amendments import Amendments, NotAmendable
 from .base import parse_stamp, utcnow
 from .documents import Documents
 from .listing import Listing
 from .migrations import MIGRATIONS
 from .organisations import Organisations
+from .staff import Staff
 from .submissions import StaleStatus, Submissions
 
-__all__ = ["MIGRATIONS", "StaleStatus", "Store", "parse_stamp", "utcnow"]
+__all__ = [
+    "MIGRATIONS",
+    "NotAmendable",
+    "StaleStatus",
+    "Store",
+    "parse_stamp",
+    "utcnow",
+]
 
 
-class Store(Organisations, Submissions, Documents, Listing):
+class Store(Organisations, Submissions, Documents, Staff, Amendments, Listing):
     """The kit's data in one SQLite file; one connection per thread."""

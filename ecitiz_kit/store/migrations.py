@@ -106,6 +106,44 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX documents_by_key ON documents (kid, valid_to);
     """,
     """
+    -- Staff sign-in: one row per signed-in device (the cookie holds the random
+    -- key, the table its hash), and recent failures for throttling.
+    CREATE TABLE staff_sessions (
+        key_hash TEXT PRIMARY KEY,
+        staff_id INTEGER NOT NULL REFERENCES staff(id),
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL
+    );
+    CREATE INDEX staff_sessions_by_staff ON staff_sessions (staff_id);
+    CREATE TABLE login_failures (
+        id INTEGER PRIMARY KEY,
+        account TEXT NOT NULL,
+        address TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX login_failures_by_account ON login_failures (account, created_at);
+    CREATE INDEX login_failures_by_address ON login_failures (address, created_at);
+    CREATE INDEX login_failures_by_date ON login_failures (created_at);
+    -- Requests sent back for changes: the answers each amendment replaced, and
+    -- the files it replaced (kept, marked with the last version that had them).
+    CREATE TABLE submission_versions (
+        id INTEGER PRIMARY KEY,
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        number INTEGER NOT NULL,
+        form_version INTEGER NOT NULL,
+        answers TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        replaced_at TEXT NOT NULL,
+        -- ids of the attachments these answers had (JSON list)
+        attachments TEXT NOT NULL,
+        -- the form ticket that replaced these answers: spent once
+        nonce TEXT NOT NULL UNIQUE,
+        UNIQUE (submission_id, number)
+    );
+    ALTER TABLE attachments ADD COLUMN replaced_in INTEGER;
+    ALTER TABLE events ADD COLUMN kind TEXT;
+    """,
+    """
     ALTER TABLE submissions ADD COLUMN applicant_name TEXT;
     ALTER TABLE submissions ADD COLUMN applicant_email TEXT;
     -- NULL until filled from the answers by the form's definition (at submit

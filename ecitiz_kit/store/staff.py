@@ -1,0 +1,145 @@
+"""Staff accounts, their signed-in sessions, sign-in failures, and the requests
+staff see — always through their organisation's id."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+from .base import Base, stamp, utcnow
+
+
+class Staff(Base):
+    # -- accounts and sessions --------------------------------------------------
+
+    def staff_in(self, organisation_slug: str, email: str) -> dict[str, Any] | None:
+        """The staff account ``email`` of the organisation ``organisation_slug``."""
+        return self._one(
+            "SELECT s.* FROM staff s JOIN organisations o ON o.id = s.organisation_id"
+            " WHERE o.slug = ? AND s.email = ?",
+            (organisation_slug, email),
+        )
+
+    def set_password(self, staff_id: int, password_hash: str) -> int:
+        """Replace a password and end every session of that person; return how many
+        sessions ended."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE staff SET password_hash = ?,"
+                " session_version = session_version + 1 WHERE id = ?",
+                (password_hash, staff_id),
+            )
+            cursor = conn.execute(
+                "DELETE FROM staff_sessions WHERE staff_id = ?", (staff_id,)
+            )
+        return cursor.rowcount
+
+    def start_session(self, key_hash: str, staff_id: int, expires_at: datetime) -> None:
+        now = utcnow()
+        with self._write() as conn:
+            # Expired rows go as new ones come, so the table stays small.
+            conn.execute(
+                "DELETE FROM staff_sessions WHERE expires_at < ?", (stamp(now),)
+            )
+            conn.execute(
+                "INSERT INTO staff_sessions (key_hash, staff_id, created_at,"
+                " expires_at) VALUES (?, ?, ?, ?)",
+                (key_hash, staff_id, stamp(now), stamp(expires_at)),
+            )
+
+    def end_session(self, key_hash: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM staff_sessions WHERE key_hash = ?", (key_hash,))
+
+    def session_staff(self, key_hash: str) -> dict[str, Any] | None:
+        """The staff member (with their organisation) a live session belongs to."""
+        return self._one(
+            "SELECT s.id, s.organisation_id, s.email, s.password_hash,"
+            " o.slug, o.name, x.expires_at"
+            " FROM staff_sessions x JOIN staff s ON s.id = x.staff_id"
+            " JOIN organisations o ON o.id = s.organisation_id"
+            " WHERE x.key_hash = ? AND x.expires_at > ?",
+            (key_hash, stamp(utcnow())),
+        )
+
+    def session_count(self, staff_id: int) -> int:
+        row = self._one(
+            "SELECT count(*) AS n FROM staff_sessions WHERE staff_id = ?", (staff_id,)
+        )
+        return row["n"] if row else 0
+
+    # -- sign-in failures -------------------------------------------------------
+
+    def recent_failures(self, account: str, address: str, window: int) -> int:
+        """Failures within ``window`` seconds, for the account or the address,
+        whichever has more."""
+        since = stamp(utcnow() - timedelta(seconds=window))
+        by_account = self.db.execute(
+            "SELECT count(*) FROM login_failures WHERE account = ? AND created_at > ?",
+            (account, since),
+        ).fetchone()[0]
+        by_address = self.db.execute(
+            "SELECT count(*) FROM login_failures WHERE address = ? AND created_at > ?",
+            (address, since),
+        ).fetchone()[0]
+        return max(by_account, by_address)
+
+    def record_failure(self, account: str, address: str, keep: int) -> None:
+        """Note a failed sign-in; failures older than ``keep`` seconds are dropped."""
+        now = utcnow()
+        with self._write() as conn:
+            conn.execute(
+                "DELETE FROM login_failures WHERE created_at < ?",
+                (stamp(now - timedelta(seconds=keep)),),
+            )
+            conn.execute(
+                "INSERT INTO login_failures (account, address, created_at)"
+                " VALUES (?, ?, ?)",
+                (account, address, stamp(now)),
+            )
+
+    def clear_failures(self, account: str) -> None:
+        with self._write() as conn:
+            conn.execute("DELETE FROM login_failures WHERE account = ?", (account,))
+
+    # -- what staff see, always within their organisation ---------------------
+
+    def latest_submissions(
+        self, organisation_id: int, limit: int = 50
+    ) -> list[dict[str, Any]]:
+        return self._all(
+            "SELECT id, reference, form_id, status, created_at FROM submissions"
+            " WHERE organisation_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
+            (organisation_id, limit),
+        )
+
+    def organisation_submission(
+        self, organisation_id: int, submission_id: int
+    ) -> dict[str, Any] | None:
+        """A request of this organisation (None for another organisation's)."""
+        row = self._one(
+            "SELECT * FROM submissions WHERE id = ? AND organisation_id = ?",
+            (submission_id, organisation_id),
+        )
+        if row is not None:
+            row["answers"] = json.loads(row["answers"])
+        return row
+
+    def organisation_attachment(
+        self, organisation_id: int, submission_id: int, attachment_id: int
+    ) -> dict[str, Any] | None:
+        return self._one(
+            "SELECT a.* FROM attachments a JOIN submissions s ON s.id = a.submission_id"
+            " WHERE a.id = ? AND a.submission_id = ? AND s.organisation_id = ?",
+            (attachment_id, submission_id, organisation_id),
+        )
+
+    def remove_allowed_origin(self, organisation_id: int, origin: str) -> bool:
+        """Stop ``origin`` embedding the organisation's forms; False if it could not."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "DELETE FROM allowed_origins WHERE organisation_id = ? AND origin = ?",
+                (organisation_id, origin),
+            )
+        return cursor.rowcount == 1
