@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import re
 import statistics
 import sys
 import tempfile
@@ -33,12 +34,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ecitiz_kit import exports, listing  # noqa: E402
+from ecitiz_kit import create_app, exports, listing  # noqa: E402
 from ecitiz_kit.definitions import load_catalog  # noqa: E402
+from ecitiz_kit.extension import state  # noqa: E402
+from ecitiz_kit.passwords import hash_password  # noqa: E402
 from ecitiz_kit.store import Store  # noqa: E402
 from ecitiz_kit.store.base import stamp  # noqa: E402
 
 TIMEZONE = "Europe/Paris"
+PASSWORD = "bench password long enough"
 FORMS = ("aid-request", "attestation")
 ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 FIRST = """Camille Zoé Maël Anaïs Jérôme Hélène Louis Inès Hugo Léa Nathan Chloé Lucas
@@ -99,10 +103,11 @@ def _answers(form_id: str, first: str, last: str, email: str, rng: random.Random
     }
 
 
-def populate(path: Path, rows: int, seed: int = 1) -> tuple[Store, list[int]]:
-    """A database of ``rows`` requests over the last 365 days; the org ids."""
+def populate(folder: Path, rows: int, seed: int = 1) -> tuple[Store, list[int]]:
+    """A data folder whose database holds ``rows`` requests over the last 365
+    days; the store and the organisations' ids."""
     rng = random.Random(seed)
-    store = Store(path)
+    store = Store(folder / "ecitiz.sqlite3")
     store.migrate()
     orgs = []
     for slug in ("acme", "globex"):
@@ -253,6 +258,41 @@ def measure(store: Store, org: int, rounds: int) -> dict[str, float]:
     }
 
 
+def http_pages(folder: Path, rounds: int) -> dict[str, float]:
+    """Server time of whole list pages (sign-in checked, template rendered)
+    through the Flask test client, as an agent of the first organisation."""
+    app = create_app(
+        {"TESTING": True, "SECRET_KEY": "bench-" * 8, "ECITIZ_DATA_DIR": str(folder)}
+    )
+    with app.app_context():
+        store = state(app).store
+        store.create_staff(1, "agent@acme.example", hash_password(PASSWORD))
+    client = app.test_client()
+    page = client.get("/ecitiz/staff/login").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    signed = client.post(
+        "/ecitiz/staff/login",
+        data={"csrf_token": token, "email": "agent@acme.example", "password": PASSWORD},
+    )
+    assert signed.status_code == 303, signed.status_code
+    since = (date.today() - timedelta(days=60)).isoformat()
+
+    def get(path: str) -> Callable[[], None]:
+        def run() -> None:
+            response = client.get(path)
+            assert response.status_code == 200, (path, response.status_code)
+
+        return run
+
+    return {
+        "GET first page": median_ms(get("/ecitiz/staff/"), rounds),
+        "GET filtered page (status + 60 days)": median_ms(
+            get(f"/ecitiz/staff/?status=submitted&from={since}"), rounds
+        ),
+        "GET search by name": median_ms(get("/ecitiz/staff/?q=durand"), rounds),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=200_000)
@@ -262,8 +302,8 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory() as folder:
         start = time.perf_counter()
-        small, small_orgs = populate(Path(folder) / "small.sqlite3", args.baseline)
-        big, orgs = populate(Path(folder) / "big.sqlite3", args.rows)
+        small, small_orgs = populate(Path(folder) / "small", args.baseline)
+        big, orgs = populate(Path(folder) / "big", args.rows)
         print(
             f"filled {args.rows:,} + {args.baseline:,} rows in "
             f"{time.perf_counter() - start:.0f} s"
@@ -285,6 +325,15 @@ def main() -> int:
         print(
             f"\nfirst page, all three, at {args.baseline:,} rows: {base:.2f} ms; "
             f"at {args.rows:,}: {first:.2f} ms (ratio {first / base:.2f}x)"
+        )
+
+        pages = http_pages(Path(folder) / "big", args.rounds)
+        base_http = http_pages(Path(folder) / "small", args.rounds)["GET first page"]
+        for label, value in pages.items():
+            print(f"{label:<{width}}  {value:9.2f}")
+        print(
+            f"GET first page at {args.baseline:,} rows: {base_http:.2f} ms "
+            f"(ratio {pages['GET first page'] / base_http:.2f}x)\n"
         )
 
         for name, store, which in (("small", small, small_orgs[0]), ("big", big, org)):

@@ -36,6 +36,8 @@ from .i18n import gettext, text
 #: First characters that make a spreadsheet read a cell as a formula.
 DANGEROUS_STARTS = frozenset(("=", "+", "-", "@", "\t", "\r"))
 BOM = "\ufeff"
+#: Rows written into each piece of text sent.
+ROWS_PER_CHUNK = 200
 _NUMBERS = ("money", "number", "percentage_drop")
 
 
@@ -133,7 +135,7 @@ def csv_chunks(
     forms: Mapping[str, tuple[FormDefinition, str]],
     lang: str,
     timezone: str,
-    rows_per_chunk: int = 200,
+    rows_per_chunk: int | None = None,
 ) -> Iterator[str]:
     """The export of ``rows`` as CSV text, a few hundred rows per chunk.
 
@@ -141,6 +143,7 @@ def csv_chunks(
     can be sent before any row is read; ``rows`` is consumed as chunks are asked
     for.
     """
+    rows_per_chunk = rows_per_chunk or ROWS_PER_CHUNK
     layout = Layout(forms, lang)
     zone = ZoneInfo(timezone)
     buffer = io.StringIO()

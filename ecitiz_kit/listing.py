@@ -15,7 +15,6 @@ import functools
 import json
 import re
 import unicodedata
-from bisect import bisect_right
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -289,30 +288,17 @@ def daily_counts(
 ) -> list[Day]:
     """Requests per day and status over the last ``days`` days (today included),
     oldest first; days are those of ``timezone``."""
-    zone = ZoneInfo(timezone)
-    today = today or datetime.now(zone).date()
+    today = today or datetime.now(ZoneInfo(timezone)).date()
     first = today - timedelta(days=days - 1)
     result = [Day(first + timedelta(days=n)) for n in range(days)]
-    starts = [day_start(d.day, timezone) for d in result]
-    # The store counts per UTC hour; a zone whose offset is not whole hours
-    # (India, Nepal) needs minutes to cut its days at the right moment.
-    by_minute = any(start[14:16] != "00" for start in starts)
-    width = 16 if by_minute else 13
-    bounds = [start[:width] for start in starts]
-    found = store.hourly_counts(
-        organisation_id,
-        since=starts[0],
-        statuses=lifecycle.STATUSES,
-        form_id=form_id,
-        by_minute=by_minute,
+    # Each day is cut at midnight in the time zone, whatever its offset that day.
+    bounds = [day_start(d.day, timezone) for d in result]
+    bounds.append(day_start(today + timedelta(days=1), timezone))
+    found = store.counts_between(
+        organisation_id, bounds=bounds, statuses=lifecycle.STATUSES, form_id=form_id
     )
-    for period, status, count in found:
-        # Periods and day starts are UTC text of the same width: the day a
-        # period falls in is the last one starting at or before it.
-        index = bisect_right(bounds, period) - 1
-        if index >= 0:
-            counts = result[index].counts
-            counts[status] = counts.get(status, 0) + count
+    for index, status, count in found:
+        result[index].counts[status] = count
     return result
 
 

@@ -409,7 +409,7 @@ def test_every_list_query_reads_an_index_never_the_whole_table(store, org, filte
             ), (sql, plan)
         assert any(
             "USING INDEX" in line or "USING COVERING INDEX" in line
-            or "INTEGER PRIMARY KEY" in line for line in plan
+            or "PRIMARY KEY" in line for line in plan
         ), (sql, plan)  # fmt: skip
         if filters.search:
             continue
@@ -417,9 +417,11 @@ def test_every_list_query_reads_an_index_never_the_whole_table(store, org, filte
         assert not any("FOR ORDER BY" in line for line in plan), (sql, plan)
         # And the index narrows the rows down by every filter: none is checked
         # row by row over the whole organisation.
-        (search,) = [line for line in plan if line.startswith("SEARCH s ")]
+        (search,) = [line for line in plan if line.startswith("SEARCH s")]
         if filters.form_id:
             assert "form_id=?" in search, (sql, search)
+        if search.startswith("SEARCH submission_tallies"):
+            continue  # a handful of rows per organisation
         if filters.status:
             assert "status=?" in search, (sql, search)
         if filters.date_from or filters.date_to:
@@ -516,3 +518,26 @@ def test_changing_the_applicant_columns_keeps_the_search_in_step(store, org):
     assert listing.request_page(store, org, Filters(search="bonnet"), TZ).rows == []
     found = listing.request_page(store, org, Filters(search="fontaine"), TZ).rows
     assert ids(found) == [row["id"]]
+
+
+def test_counts_kept_by_the_store_match_the_requests_after_every_change(store, org):
+    made = [
+        add_request(store, org, at(f"2026-11-{n + 1:02d} 10:00"),
+                    form_id=FORMS[n % 2])
+        for n in range(9)
+    ]  # fmt: skip
+    for row in made[:5]:
+        store.change_status(row["id"], expected="submitted", to_status="in_review",
+                            actor="agent")  # fmt: skip
+    store.change_status(made[0]["id"], expected="in_review", to_status="accepted",
+                        actor="agent")  # fmt: skip
+    for form_id in (None, *FORMS):
+        kept = listing.status_counts(store, org, Filters(form_id=form_id), TZ)
+        # With a date the store counts the rows themselves.
+        counted = listing.status_counts(
+            store, org, Filters(form_id=form_id, date_from=date(2000, 1, 1)), TZ
+        )
+        assert kept == counted
+    assert listing.status_counts(store, org, Filters(), TZ) == {
+        "submitted": 4, "in_review": 4, "accepted": 1, "rejected": 0, "closed": 0
+    }  # fmt: skip

@@ -35,10 +35,14 @@ from typing import Any
 
 from .base import Base
 
-#: Characters a reference can contain; a search made only of them may be one.
-_REFERENCE_CHARS = re.compile(r"[A-Z0-9-]{2,40}")
+#: A search made only of the characters of a reference, with a hyphen or a
+#: digit in it (``AID-7K3F``, ``7K3F``), may be one; a plain word is a name.
+_REFERENCE = re.compile(r"(?=.*[-0-9])[A-Z0-9-]{2,40}")
 #: A search chunk with no letter or digit matches no word: it is dropped.
 _WORD = re.compile(r"[^\W_]")
+
+#: Rows an export reads at a time.
+EXPORT_BATCH = 500
 
 _PAGE_COLUMNS = (
     "s.id, s.reference, s.form_id, s.status, s.applicant_name, s.applicant_email,"
@@ -138,15 +142,17 @@ class Listing(Base):
         return rows
 
     def iter_requests(
-        self, organisation_id: int, *, batch_size: int = 500, **filters: Any
+        self, organisation_id: int, *, batch_size: int | None = None, **filters: Any
     ) -> Iterator[dict[str, Any]]:
         """Every request matching ``filters``, newest first, with its answers.
 
-        Read in keyset batches of ``batch_size`` rows, each a short query of its
+        Read in keyset batches of ``batch_size`` rows (:data:`EXPORT_BATCH`), each
+        a short query of its
         own: memory stays flat however many rows there are, and no read stays
         open on this thread's connection between two batches (the consumer may
         use the store in between).
         """
+        batch_size = batch_size or EXPORT_BATCH
         cursor = None
         while True:
             rows = self.request_page(
@@ -162,36 +168,64 @@ class Listing(Base):
             cursor = (rows[-1]["created_at"], rows[-1]["id"])
 
     def status_counts(self, organisation_id: int, **filters: Any) -> dict[str, int]:
-        """How many requests match ``filters``, per status (absent: none)."""
+        """How many requests match ``filters``, per status (absent: none).
+
+        Without dates or search the answer is read from the tallies the triggers
+        keep (a few rows); otherwise the matching index range is counted.
+        """
+        if not (filters.get("since") or filters.get("until") or filters.get("search")):
+            return self._tallies(
+                organisation_id, filters.get("form_id"), filters.get("status")
+            )
         selection, params = self._select(organisation_id, **filters)
         rows = self.db.conn.execute(
             f"SELECT s.status, count(*) {selection} GROUP BY s.status", params
         )
         return dict(rows.fetchall())
 
-    def hourly_counts(
+    def _tallies(
+        self, organisation_id: int, form_id: str | None, status: str | None
+    ) -> dict[str, int]:
+        sql = "SELECT status, sum(n) FROM submission_tallies WHERE organisation_id = ?"
+        params: list[Any] = [organisation_id]
+        if form_id is not None:
+            sql += " AND form_id = ?"
+            params.append(form_id)
+        if status is not None:
+            sql += " AND status = ?"
+            params.append(status)
+        rows = self.db.conn.execute(sql + " GROUP BY status", params).fetchall()
+        return {status: n for status, n in rows if n}
+
+    def counts_between(
         self,
         organisation_id: int,
         *,
-        since: str,
+        bounds: Sequence[str],
         statuses: Sequence[str],
         form_id: str | None = None,
-        by_minute: bool = False,
-    ) -> list[tuple[str, str, int]]:
-        """Requests created since ``since``, per UTC hour and status.
+    ) -> list[tuple[int, str, int]]:
+        """Requests per period and status: ``(i, status, count)`` for the requests
+        created from ``bounds[i]`` (included) to ``bounds[i + 1]`` (excluded).
 
-        Hours (``2026-11-29T14``, or minutes ``2026-11-29T14:30`` with
-        ``by_minute``) rather than days, so that the caller can group them into
-        days of any time zone. Naming the ``statuses`` lets the query read one
-        covering index range per status.
+        The caller cuts the periods (days of any time zone); each is one range
+        of a covering index per status.
         """
+        periods = ", ".join("(?, ?, ?)" for _ in bounds[1:])
         selection, params = self._select(
-            organisation_id, form_id=form_id, since=since, statuses=statuses
+            organisation_id, form_id=form_id, statuses=statuses
         )
+        # Only placeholders and the shared clause are formatted into the SQL.
         rows = self.db.conn.execute(
-            "SELECT substr(s.created_at, 1, ?) AS period, s.status, count(*)"
-            f" {selection} GROUP BY period, s.status",
-            [16 if by_minute else 13, *params],
+            f"WITH periods (i, low, high) AS (VALUES {periods})"  # noqa: S608
+            f" SELECT p.i, s.status, count(*) FROM periods p CROSS JOIN"
+            f" {selection.removeprefix('FROM ')}"
+            " AND s.created_at >= p.low AND s.created_at < p.high"
+            " GROUP BY p.i, s.status",
+            [
+                *(v for i in range(len(bounds) - 1) for v in (i, *bounds[i : i + 2])),
+                *params,
+            ],
         )
         return rows.fetchall()
 
@@ -222,7 +256,7 @@ def _search_ids(search: str) -> tuple[str, list[Any]]:
     address have its words."""
     parts, params = [], []
     reference = search.strip().upper()
-    if _REFERENCE_CHARS.fullmatch(reference):
+    if _REFERENCE.fullmatch(reference):
         # '~' sorts after every character a reference may hold.
         parts.append(
             "SELECT id FROM submissions WHERE reference >= ? AND reference < ?"

@@ -179,5 +179,34 @@ MIGRATIONS: tuple[str, ...] = (
         VALUES (new.id, new.applicant_name, new.applicant_email);
     END;
     INSERT INTO submission_search (submission_search) VALUES ('rebuild');
+    -- Requests per organisation, form and status, kept by triggers in the same
+    -- transaction as every change: the list's counts without reading each row.
+    CREATE TABLE submission_tallies (
+        organisation_id INTEGER NOT NULL,
+        form_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (organisation_id, form_id, status)
+    ) WITHOUT ROWID;
+    INSERT INTO submission_tallies (organisation_id, form_id, status, n)
+        SELECT organisation_id, form_id, status, count(*) FROM submissions
+        GROUP BY organisation_id, form_id, status;
+    CREATE TRIGGER submission_tallies_insert AFTER INSERT ON submissions BEGIN
+        INSERT INTO submission_tallies (organisation_id, form_id, status, n)
+        VALUES (new.organisation_id, new.form_id, new.status, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER submission_tallies_delete AFTER DELETE ON submissions BEGIN
+        UPDATE submission_tallies SET n = n - 1 WHERE organisation_id =
+            old.organisation_id AND form_id = old.form_id AND status = old.status;
+    END;
+    CREATE TRIGGER submission_tallies_update
+    AFTER UPDATE OF organisation_id, form_id, status ON submissions BEGIN
+        UPDATE submission_tallies SET n = n - 1 WHERE organisation_id =
+            old.organisation_id AND form_id = old.form_id AND status = old.status;
+        INSERT INTO submission_tallies (organisation_id, form_id, status, n)
+        VALUES (new.organisation_id, new.form_id, new.status, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
     """,
 )
