@@ -134,8 +134,11 @@ def daily_chart(days: Sequence[Day], lang: str) -> Markup:
         parts.append("</g>")
         # A date under the last bar (today) and every seventh one before it.
         if (len(days) - 1 - index) % 7 == 0:
+            # The last date ends with its bar, so that it stays inside the image.
+            last = index == len(days) - 1
+            anchor, at = ("end", x + bar) if last else ("middle", x + bar / 2)
             parts.append(
-                f'<text x="{x + bar / 2:.1f}" y="{HEIGHT - 6}" text-anchor="middle"'
+                f'<text x="{at:.1f}" y="{HEIGHT - 6}" text-anchor="{anchor}"'
                 f' font-size="11" fill="{TEXT_COLOUR}">{escape(label)}</text>'
             )
     parts.append("</svg>")
