@@ -30,6 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     follow my request                     {base}/suivi
   Check an attestation                    {base}/kit/v
   Form pages served by the kit            {base}/kit/f/{ORG_SLUG}/aid-request
+  Staff dashboard                         {base}/kit/staff/
   Staff account                           {email} / {password}
   Data                                    {app.extensions["ecitiz"].data_dir}
 """,

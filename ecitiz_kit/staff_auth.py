@@ -153,6 +153,8 @@ def load_session() -> None:
 def sign_in(staff: dict[str, Any]) -> None:
     """Start a new session for ``staff`` on this device (new key, new seed)."""
     cookie = _cookie()
+    if cookie.session_key:  # the session this device had ends: no fixation
+        state().store.end_session(key_hash(cookie.session_key))
     session_key = secrets.token_urlsafe(32)
     expires = utcnow() + timedelta(seconds=_lifetime())
     state().store.start_session(key_hash(session_key), staff["id"], expires)

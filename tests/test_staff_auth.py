@@ -377,3 +377,32 @@ def test_staff_pages_follow_the_language_asked_for(client, staff):
     assert "Sign in to the dashboard" in english
     by_browser = client.get(f"{STAFF}/login", headers={"Accept-Language": "en"})
     assert "Sign in to the dashboard" in by_browser.get_data(as_text=True)
+
+
+def test_signing_in_again_replaces_this_device_session(app, client, staff, store):
+    sign_in(client)
+    old = _cookie(client)
+    data = {"csrf_token": csrf_for(client), "email": STAFF_EMAIL, "password": PASSWORD}
+    assert client.post(f"{STAFF}/login", data=data).status_code == 303
+    assert store.session_count(staff["id"]) == 1
+    assert _replay(app, old).status_code == 303
+
+
+def test_password_change_attempts_are_throttled_too(client, staff, monkeypatch):
+    sign_in(client)
+    calls = []
+    monkeypatch.setattr(
+        staff_auth, "verify_password", lambda h, p: calls.append(p) or False
+    )
+    for n in range(11):
+        response = client.post(
+            f"{STAFF}/password",
+            data={
+                "csrf_token": csrf_for(client, f"{STAFF}/password"),
+                "current": f"guess number {n}",
+                "new": "a long new password",
+                "confirm": "a long new password",
+            },
+        )
+    assert response.status_code == 429
+    assert len(calls) == 10

@@ -275,3 +275,40 @@ def test_accepting_an_attestation_issues_the_pdf_staff_can_download(
     response = staff_client.get(url)
     assert response.status_code == 200 and response.data.startswith(b"%PDF")
     assert "Attestation (PDF)" in _detail(staff_client, sid)
+
+
+@pytest.mark.parametrize("from_status", lifecycle.STATUSES)
+@pytest.mark.parametrize("to_status", lifecycle.STATUSES)
+def test_every_move_is_allowed_or_refused_as_the_life_cycle_says(
+    staff_client, store, request_id, from_status, to_status
+):
+    with store.db.conn:
+        store.db.conn.execute(
+            "UPDATE submissions SET status = ? WHERE id = ?", (from_status, request_id)
+        )
+    before = store.table_counts()
+    response = _move(staff_client, request_id, to_status, message="Un message.")
+    if lifecycle.can_move(from_status, to_status):
+        assert response.status_code == 303
+        assert store.submission(request_id)["status"] == to_status
+        event = store.events(request_id)[-1]
+        assert (event["from_status"], event["to_status"]) == (from_status, to_status)
+    else:
+        assert response.status_code == 409
+        assert store.submission(request_id)["status"] == from_status
+        assert store.table_counts() == before
+
+
+def test_reopening_an_accepted_attestation_revokes_it(staff_client, client, store):
+    from .conftest import attestation_answers, post_form
+
+    assert post_form(client, attestation_answers(), "attestation").status_code == 303
+    [row] = store.db.query("SELECT id FROM submissions WHERE form_id = 'attestation'")
+    sid = row["id"]
+    _move(staff_client, sid, "in_review")
+    _move(staff_client, sid, "accepted", message="OK")
+    assert _move(staff_client, sid, "in_review", message="Erreur").status_code == 303
+    [document] = store.documents(sid)
+    assert document["revoked_at"] is not None
+    response = staff_client.get(f"{STAFF}/requests/{sid}/attestation.pdf")
+    assert response.status_code == 404

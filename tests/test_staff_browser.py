@@ -1,0 +1,233 @@
+"""The dashboard in a real browser: axe-core finds no WCAG 2 A/AA violation on any
+staff page, and the main tasks work with the keyboard alone."""
+
+import json
+
+import pytest
+
+from .conftest import PDF, aid_answers, post_form, with_file
+from .staff_helpers import PASSWORD, STAFF, STAFF_EMAIL, add_staff
+
+pytestmark = pytest.mark.browser
+
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}}
+
+
+@pytest.fixture
+def axe():
+    from axe_playwright_python.sync_playwright import Axe
+
+    return Axe()
+
+
+@pytest.fixture
+def world(app, client, store):
+    """A staff account and one request with a file."""
+    add_staff(app)
+    assert post_form(client, with_file(aid_answers())).status_code == 303
+    [row] = store.db.query("SELECT id FROM submissions")
+    return row["id"]
+
+
+def _no_violations(axe, page, what):
+    results = axe.run(page, options=WCAG)
+    violations = results.response["violations"]
+    assert not violations, f"{what}: " + json.dumps(
+        [
+            {"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]}
+            for v in violations
+        ],
+        indent=1,
+    )
+    # axe really ran its WCAG rules on the page.
+    assert results.response["passes"] or results.response["inapplicable"]
+
+
+def test_axe_reports_what_it_should(browser, axe):
+    """The checker itself works offline here: an unlabelled field is a violation."""
+    page = browser.new_page()
+    page.set_content(
+        '<!doctype html><html lang="en"><title>t</title><main>'
+        '<input type="text"></main></html>'
+    )
+    results = axe.run(page, options=WCAG)
+    assert "label" in {v["id"] for v in results.response["violations"]}
+    page.close()
+
+
+def _sign_in(page, base):
+    page.goto(base + f"{STAFF}/login")
+    page.fill("#f-email", STAFF_EMAIL)
+    page.fill("#f-password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{STAFF}/")
+
+
+def test_every_staff_page_passes_axe(browser, kit, world, axe, store):
+    context = browser.new_context()
+    page = context.new_page()
+    base = kit.url
+    page.goto(base + f"{STAFF}/login")
+    _no_violations(axe, page, "login")
+    page.fill("#f-email", STAFF_EMAIL)
+    page.fill("#f-password", "wrong password here")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".ecitiz-error-summary")
+    _no_violations(axe, page, "login refused")
+    _sign_in(page, base)
+    _no_violations(axe, page, "list")
+
+    sid = world
+    page.goto(base + f"{STAFF}/requests/{sid}")
+    _no_violations(axe, page, "detail")
+    # An error state: a public message that is too long.
+    page.fill("#f-public_message-in_review", "x" * 2001)
+    page.evaluate(
+        "document.querySelectorAll('textarea')"
+        ".forEach(t => t.removeAttribute('maxlength'))"
+    )
+    page.fill("#f-public_message-in_review", "x" * 2001)
+    page.click("#f-public_message-in_review >> xpath=ancestor::form//button")
+    page.wait_for_selector("[aria-invalid=true]")
+    _no_violations(axe, page, "detail with an error")
+
+    # Send back, amend through the store, then the version page.
+    store.change_status(sid, expected="submitted", to_status="in_review", actor="t")
+    store.change_status(
+        sid, expected="in_review", to_status="submitted", actor="t",
+        public_message="Précisez.",
+    )  # fmt: skip
+    answers = store.submission(sid)["answers"] | {"town": "Lyon"}
+    store.amend_submission(
+        sid, answers=answers, form_version=1, nonce="browser-nonce",
+        attachments=[], replaced_fields=[],
+    )  # fmt: skip
+    page.goto(base + f"{STAFF}/requests/{sid}")
+    _no_violations(axe, page, "detail with history")
+    page.goto(base + f"{STAFF}/requests/{sid}/versions/1")
+    _no_violations(axe, page, "earlier version")
+
+    page.goto(base + f"{STAFF}/embed")
+    page.wait_for_load_state("load")
+    _no_violations(axe, page, "embed")
+    page.fill("#f-origin", "www.example.org")
+    page.click("form[action$='/embed/origins'] button")
+    page.wait_for_selector("[aria-invalid=true]")
+    _no_violations(axe, page, "embed with a refused address")
+
+    page.goto(base + f"{STAFF}/password")
+    _no_violations(axe, page, "password")
+    page.goto(base + f"{STAFF}/requests/99999")
+    _no_violations(axe, page, "not found")
+    page.goto(base + f"{STAFF}/?lang=en")
+    _no_violations(axe, page, "list in English")
+    context.close()
+
+
+def _focused(page):
+    return page.evaluate(
+        "(() => { const e = document.activeElement;"
+        " return [e.tagName, e.id, e.getAttribute('href'), e.textContent.trim()]; })()"
+    )
+
+
+def _tab_to(page, predicate, limit=60):
+    for _ in range(limit):
+        page.keyboard.press("Tab")
+        if predicate(_focused(page)):
+            return
+    raise AssertionError(f"never reached by Tab; last focus {_focused(page)}")
+
+
+def test_sign_in_and_start_a_review_with_the_keyboard_alone(browser, kit, world, store):
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    page.goto(kit.url + f"{STAFF}/login")
+    page.keyboard.press("Tab")
+    assert _focused(page)[2] == "#main"  # the skip link comes first
+    page.keyboard.press("Enter")
+    _tab_to(page, lambda f: f[1] == "f-email")
+    page.keyboard.type(STAFF_EMAIL)
+    page.keyboard.press("Tab")
+    assert _focused(page)[1] == "f-password"
+    page.keyboard.type(PASSWORD)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{STAFF}/")
+
+    reference = store.submission(world)["reference"]
+    _tab_to(page, lambda f: f[3] == reference)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/requests/{world}")
+
+    _tab_to(page, lambda f: f[1] == "f-public_message-in_review")
+    page.keyboard.type("Nous examinons votre demande.")
+    _tab_to(page, lambda f: f[0] == "BUTTON")
+    assert _focused(page)[3] == "Commencer l’instruction"
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".ecitiz-notice")
+    assert store.submission(world)["status"] == "in_review"
+    assert store.events(world)[-1]["public_message"] == "Nous examinons votre demande."
+
+    # Signing out is reachable too.
+    _tab_to(page, lambda f: f[3] == "Se déconnecter")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{STAFF}/login")
+    context.close()
+
+
+def test_staff_pages_cannot_be_framed(browser, kit, world):
+    page = browser.new_page()
+    page.set_content(
+        f'<iframe src="{kit.url}{STAFF}/login" title="x"></iframe>', wait_until="load"
+    )
+    page.wait_for_timeout(300)
+    assert len(page.frames) == 2
+    assert all(frame.locator("#f-password").count() == 0 for frame in page.frames)
+    page.close()
+
+
+def test_attachment_download_is_a_download(browser, kit, world, store):
+    context = browser.new_context(accept_downloads=True)
+    page = context.new_page()
+    _sign_in(page, kit.url)
+    [attachment] = store.attachments(world)
+    page.goto(kit.url + f"{STAFF}/requests/{world}")
+    with page.expect_download() as download:
+        page.click(f"a[href$='/files/{attachment['id']}']")
+    assert download.value.suggested_filename == "justificatif.pdf"
+    with open(download.value.path(), "rb") as fp:
+        assert fp.read() == PDF
+    context.close()
+
+
+def test_amend_pages_pass_axe(browser, kit, world, axe, store, app):
+    """The applicant's side of a send-back: the tracking page offering changes,
+    the prefilled form, and the form with an error."""
+    from ecitiz_kit.extension import state
+
+    sid = world
+    store.change_status(sid, expected="submitted", to_status="in_review", actor="t")
+    store.change_status(
+        sid, expected="in_review", to_status="submitted", actor="t",
+        public_message="Le justificatif est illisible.",
+    )  # fmt: skip
+    with app.test_request_context():
+        token = state(app).tokens(app.config).status_link(sid, 1)
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    page.goto(kit.url + f"/ecitiz/s/{token}")
+    _no_violations(axe, page, "tracking page, sent back")
+    page.click("text=Modifier ma demande")
+    page.wait_for_url("**/amend**")
+    _no_violations(axe, page, "amend form")
+    page.fill("#f-siret", "123")
+    page.fill("#f-iban", "FR1420041010050500013M02606")
+    page.evaluate(
+        "document.querySelectorAll('[pattern]')"
+        ".forEach(e => e.removeAttribute('pattern'))"
+    )
+    page.click("button[type=submit]")
+    page.wait_for_selector(".ecitiz-error-summary")
+    _no_violations(axe, page, "amend form with an error")
+    assert context.cookies() == []
+    context.close()
