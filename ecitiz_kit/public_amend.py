@@ -59,6 +59,12 @@ def amend_submit(token: str) -> Any:
     )
     if ticket.spent_by is not None:  # a replayed ticket changes nothing
         return _to_status(token)
+    if ticket.problem == "expired":
+        notice = gettext(
+            "The form stayed open a long time, so for your security it must be sent"
+            " again. Your answers are kept below: check them and send the form."
+        )
+        return _render(found, token, values, notice=notice), 400
     if ticket.problem is not None:
         notice = gettext(
             "We could not check that this form was sent from this page. Your answers"

@@ -17,6 +17,7 @@ from flask import (
     Response,
     current_app,
     g,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -27,7 +28,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import InputRequired, Length
 
 from .extension import state
-from .i18n import format_datetime, gettext, text
+from .i18n import LANGUAGES, format_datetime, gettext, text
 from .passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from .staff_auth import (
     FAILURE_WINDOW,
@@ -62,6 +63,15 @@ blueprint.before_request(set_page_language)
 blueprint.before_request(load_session)
 blueprint.before_request(check_csrf)
 blueprint.context_processor(template_helpers)
+
+
+@blueprint.url_defaults
+def keep_language(endpoint: str, values: dict[str, Any]) -> None:
+    """A language chosen with ``?lang=`` stays while staff move between pages."""
+    if "lang" in values or not has_request_context():
+        return
+    if request.args.get("lang") in LANGUAGES:
+        values["lang"] = request.args["lang"]
 
 
 @blueprint.context_processor
@@ -153,10 +163,6 @@ def login() -> Any:
 def _login_page(form: LoginForm, refusal: str | None = None) -> str:
     form.password.data = ""
     return render_template("ecitiz/staff/login.html", form=form, refusal=refusal)
-
-
-class SignOutForm(StaffForm):
-    pass
 
 
 @blueprint.post("/logout")

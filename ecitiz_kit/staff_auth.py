@@ -190,7 +190,12 @@ def save_cookie(response: Response) -> Response:
 
 
 def _cookie_path() -> str:
-    return url_for("ecitiz_staff.request_list").rstrip("/") or "/"
+    return _path("ecitiz_staff.request_list").rstrip("/") or "/"
+
+
+def _path(endpoint: str) -> str:
+    """The path of a staff page, without the ``?lang=`` pages may carry."""
+    return url_for(endpoint, lang=None).split("?")[0]
 
 
 # -- CSRF ----------------------------------------------------------------------
@@ -288,13 +293,13 @@ def staff_required(view: F) -> F:
 def safe_next(target: str | None) -> str:
     """Where to go after signing in: a dashboard page, never another site."""
     home = url_for("ecitiz_staff.request_list")
-    prefix = home.rstrip("/")
+    prefix = _path("ecitiz_staff.request_list").rstrip("/")
     if (
         target
         and target.startswith(prefix + "/")
         and not target.startswith("//")
         and "\\" not in target
-        and not target.startswith(url_for("ecitiz_staff.login"))
+        and not target.startswith(_path("ecitiz_staff.login"))
     ):
         return target
     return home

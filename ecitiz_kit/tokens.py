@@ -70,7 +70,12 @@ class Tokens:
             payload = self._tickets.loads(token, max_age=max_age)
             expired = False
         except SignatureExpired as exc:
-            payload, expired = exc.payload, True
+            # The exception carries the payload still encoded.
+            try:
+                payload = self._tickets.load_payload(exc.payload)
+            except BadSignature as bad:
+                raise InvalidToken("bad form ticket") from bad
+            expired = True
         except BadSignature as exc:
             raise InvalidToken("bad form ticket") from exc
         return Ticket(*_shape(payload, (int, str, str)), expired=expired)

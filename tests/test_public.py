@@ -267,6 +267,7 @@ def test_expired_ticket_reshows_form_with_values_and_a_fresh_ticket(
     fresh = hidden_inputs(html)["ticket"]
     assert fresh and fresh != old_ticket
     assert 'class="ecitiz-notice"' in html
+    assert "resté ouvert longtemps" in html  # told why, not "could not check"
     _nothing_stored(store, app)
     assert post_form(client, with_file(aid_answers()), ticket=fresh).status_code == 303
 

@@ -233,3 +233,23 @@ def test_unknown_tracking_token_cannot_amend(client, store):
 def test_unknown_version_is_404(staff_client, tracked):
     sid, _path = tracked
     assert staff_client.get(f"{STAFF}/requests/{sid}/versions/1").status_code == 404
+
+
+def test_expired_ticket_keeps_the_answers_and_changes_nothing(
+    staff_client, client, store, tracked, monkeypatch
+):
+    import time
+
+    sid, status_path = tracked
+    _send_back(staff_client, sid)
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() - 5 * 3600)
+    ticket = ticket_for(client)
+    monkeypatch.setattr(time, "time", real)
+    before = store.table_counts()
+    response = _amend(client, status_path, aid_answers(town="Nice"), ticket=ticket)
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "resté ouvert longtemps" in html
+    assert 'value="Nice"' in html
+    assert store.table_counts() == before

@@ -14,6 +14,7 @@ from .staff_helpers import (
     STAFF_EMAIL,
     add_staff,
     csrf_for,
+    csrf_from,
     password_hash,
     sign_in,
 )
@@ -406,3 +407,25 @@ def test_password_change_attempts_are_throttled_too(client, staff, monkeypatch):
         )
     assert response.status_code == 429
     assert len(calls) == 10
+
+
+def test_a_chosen_language_stays_from_page_to_page(client, staff):
+    response = sign_in(client)
+    page = client.get(f"{STAFF}/?lang=en").get_data(as_text=True)
+    assert f'href="{STAFF}/password?lang=en"' in page
+    assert "Change my password" in client.get(f"{STAFF}/password?lang=en").get_data(
+        as_text=True
+    )
+    assert response.headers["Location"] == f"{STAFF}/"
+    # The cookie's path never carries the language.
+    assert client.get_cookie("ecitiz_staff", path="/ecitiz/staff") is not None
+
+
+def test_signing_in_in_english_keeps_the_cookie_path_and_language(client, staff):
+    page = client.get(f"{STAFF}/login?lang=en").get_data(as_text=True)
+    assert f'action="{STAFF}/login?lang=en"' in page
+    data = {"csrf_token": csrf_from(page), "email": STAFF_EMAIL, "password": PASSWORD}
+    response = client.post(f"{STAFF}/login?lang=en", data=data)
+    assert response.headers["Location"] == f"{STAFF}/?lang=en"
+    [cookie] = _set_cookie_headers(response)
+    assert "Path=/ecitiz/staff;" in cookie or cookie.endswith("Path=/ecitiz/staff")

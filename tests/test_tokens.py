@@ -32,6 +32,34 @@ def test_form_ticket_round_trip_and_unique_nonces():
     assert a.nonce != b.nonce and len(a.nonce) >= 20
 
 
+def test_expired_form_ticket_comes_back_marked_expired(monkeypatch):
+    import time
+
+    tokens = Tokens(["k" * 32])
+    real = time.time
+    monkeypatch.setattr(time, "time", lambda: real() - 3600)
+    token = tokens.form_ticket(7, "aid-request")
+    monkeypatch.setattr(time, "time", real)
+    ticket = tokens.read_form_ticket(token, max_age=60)
+    assert (ticket.organisation_id, ticket.form_id, ticket.expired) == (
+        7,
+        "aid-request",
+        True,
+    )
+
+
+def test_staff_cookie_and_csrf_tokens_round_trip_and_stay_apart():
+    tokens = Tokens(["k" * 32])
+    cookie = tokens.staff_cookie("session-key", "seed")
+    assert tokens.read_staff_cookie(cookie, max_age=60) == ("session-key", "seed")
+    csrf = tokens.staff_csrf("seed")
+    assert tokens.read_staff_csrf(csrf, max_age=60) == "seed"
+    with pytest.raises(InvalidToken):
+        tokens.read_staff_csrf(cookie, max_age=60)
+    with pytest.raises(InvalidToken):
+        tokens.read_staff_cookie(csrf, max_age=60)
+
+
 def test_tampered_token_is_refused():
     tokens = Tokens(["k" * 32])
     token = tokens.status_link(1, 1)
