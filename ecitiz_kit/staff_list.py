@@ -38,9 +38,9 @@ def _forms(organisation_id: int) -> dict[str, dict[str, Any]]:
 
 
 def _list_url(filters: Filters, **extra: str | None) -> str:
-    """The list (or export) with ``filters`` and the page language kept."""
+    """The list (or export) with ``filters`` (the blueprint keeps the language)."""
     endpoint = extra.pop("endpoint", None) or "ecitiz_staff.request_list"
-    return url_for(endpoint, **filters.query(), **extra, lang=request.args.get("lang"))
+    return url_for(endpoint, **filters.query(), **extra)
 
 
 @blueprint.get("/")
