@@ -1,4 +1,4 @@
-"""The staff request list: filtered pages, counts, requests per hour, export rows.
+"""The staff request list: filtered pages, counts, requests per day, export rows.
 
 Every query is scoped to one organisation and served by an index (the tests check
 each plan with ``EXPLAIN QUERY PLAN``):
@@ -8,8 +8,11 @@ each plan with ``EXPLAIN QUERY PLAN``):
   ``(organisation_id[, form_id][, status], created_at DESC, id DESC)`` give each
   combination of the form and status filters its rows already in order, the date
   range being a range of the same index;
-- counts per status and requests per hour are read from the same indexes, which
-  cover them (no table row is visited);
+- counts per status without dates or search come from ``submission_tallies``, a
+  row per organisation, form and status that triggers keep in the transaction of
+  every change; with dates they are counted from the same indexes, which cover
+  them (no table row is visited), as are the requests per day of the chart, one
+  index range per day and status;
 - search matches a reference by prefix (its unique index) and the applicant's name
   and e-mail address by words through the FTS5 table ``submission_search``.
 
