@@ -33,8 +33,6 @@ FIELD_TYPES: tuple[str, ...] = (
     "checkbox", "consent", "file", "siret", "siren", "iban", "bic", "postal_code",
 )  # fmt: skip
 FILE_TYPES: tuple[str, ...] = ("application/pdf", "image/jpeg", "image/png")
-#: The autocomplete tokens of the fields that make up the applicant's name.
-NAME_TOKENS = (["given-name"], ["family-name"], ["name"])
 RELATIVE_DATE = re.compile(r"today(?:([+-])([0-9]{1,5})([dy]))?")
 
 # The keys a field may have, shared by the checks and the canonical JSON.
@@ -162,27 +160,31 @@ class FormDefinition:
                 return candidate
         raise KeyError(name)
 
-    def applicant_contact(self, answers: Mapping[str, Any]) -> tuple[str, str]:
-        """The applicant's name and e-mail address in ``answers`` (``""`` when absent).
-
-        The name joins the answers to the fields whose ``autocomplete`` is
-        ``given-name``, ``family-name`` or ``name``, in form order; the address is
-        the answer to the first ``email`` field.
-        """
-        names = (
-            str(answers.get(f.name) or "").strip()
-            for f in self.fields
-            # "section-… given-name" or "billing name" name the same thing.
-            if (f.autocomplete or "").split()[-1:] in NAME_TOKENS
-        )
-        email = next((f for f in self.fields if f.type == "email"), None)
-        address = str(answers.get(email.name) or "").strip() if email else ""
-        return " ".join(n for n in names if n), address
-
     @property
     def has_files(self) -> bool:
         """Whether the form asks for uploads (it then needs multipart encoding)."""
         return any(f.type == "file" for f in self.fields)
+
+    def applicant_contact(self, answers: dict[str, Any]) -> tuple[str, str]:
+        """The applicant's name and e-mail address in ``answers`` ("" when absent).
+
+        The address is the answer to the first ``email`` field; the name joins the
+        fields whose ``autocomplete`` is ``given-name`` and ``family-name`` (or
+        ``name``).
+        """
+        email = next(
+            (str(answers.get(f.name) or "") for f in self.fields if f.type == "email"),
+            "",
+        )
+        parts: dict[str, str] = {}
+        for f in self.fields:
+            token = f.autocomplete.split()[-1] if f.autocomplete else ""
+            if token in ("given-name", "family-name", "name") and token not in parts:
+                parts[token] = str(answers.get(f.name) or "").strip()
+        name = " ".join(
+            part for key in ("given-name", "family-name") if (part := parts.get(key))
+        )
+        return name or parts.get("name", ""), email.strip()
 
 
 def resolve_date(spec: str, today: date | None = None) -> date:
