@@ -132,7 +132,7 @@ def test_filters_search_and_export_link_keep_each_other(agent, requests_made):
     expected = [
         r["reference"]
         for r in requests_made
-        if r["status"] == "submitted" and "Moreau" in r["applicant_name"]
+        if r["status"] == "submitted" and "Moreau" in r["answers"]["last_name"]
     ]
     assert rows_of(html) == expected and expected
     export = links(html)["Export these requests (CSV)"]

@@ -121,8 +121,6 @@ class Submissions(Base):
             "link_version": 1,
             "created_at": now,
             "updated_at": now,
-            "applicant_name": applicant[0] if applicant else None,
-            "applicant_email": applicant[1] if applicant else None,
         }
 
     def change_status(
