@@ -72,13 +72,10 @@ def request_list() -> Any:
             ),
             400,
         )
+    older, newer = request.args.get("older"), request.args.get("newer")
+    cursor = older or newer
     page = listing.request_page(
-        store,
-        organisation_id,
-        filters,
-        timezone,
-        older=request.args.get("older") or None,
-        newer=request.args.get("newer") or None,
+        store, organisation_id, filters, timezone, older=older, newer=newer
     )
     counts = listing.status_counts(store, organisation_id, filters, timezone)
     days = listing.daily_counts(
@@ -118,7 +115,8 @@ def request_list() -> Any:
         ],
         colours=charts.COLOURS,
         page_size=listing.PAGE_SIZE,
-        first_page=_list_url(filters) if page.newer else None,
+        # Any page reached by a link, even an empty one, leads back to the top.
+        first_page=_list_url(filters) if page.newer or cursor else None,
         newer_page=_list_url(filters, newer=page.newer) if page.newer else None,
         older_page=_list_url(filters, older=page.older) if page.older else None,
         export_url=_list_url(filters, endpoint="ecitiz_staff.export_csv"),

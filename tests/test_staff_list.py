@@ -243,3 +243,14 @@ def test_list_and_export_need_a_signed_in_agent(client, requests_made):
         response = client.get(STAFF + path)
         assert response.status_code in (302, 303)
         assert "/staff/login" in response.headers["Location"]
+
+
+def test_an_empty_page_reached_by_a_link_leads_back_to_the_newest(agent, requests_made):
+    oldest = requests_made[-1]
+    from ecitiz_kit.listing import encode_cursor
+
+    html = agent.get(f"{STAFF}/?older={encode_cursor(oldest)}&lang=en").get_data(
+        as_text=True
+    )
+    assert rows_of(html) == [] and "There is no request on this page." in html
+    assert links(html)["Newest requests"].startswith(f"{STAFF}/")
