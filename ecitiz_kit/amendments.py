@@ -108,6 +108,7 @@ def amend(
             attachments=attachments,
             replaced_fields=replaced_fields,
             before_commit=lambda: uploads.promote(staged),
+            applicant=form.definition.applicant_contact(outcome.answers),
         )
     except BaseException:
         uploads.discard(staged)

@@ -12,6 +12,7 @@ from .attestations import Keyring
 from .config import DEFAULTS
 from .errors import ConfigurationError
 from .i18n import LANGUAGES
+from .listing import definition_lookup, fill_applicants
 from .mail import check_settings as check_mail_settings
 from .store import Store
 from .submissions import FormRegistry
@@ -74,12 +75,14 @@ class EcitizKit:
         store.migrate()
         uploads = UploadArea(data_dir / "uploads")
         uploads.recover(store.attachment_exists, min_age=RECOVERY_GRACE_SECONDS)
+        forms = FormRegistry()
+        fill_applicants(store, definition_lookup(store, forms))
         store.close()
         app.extensions["ecitiz"] = KitState(
             data_dir,
             store,
             uploads,
-            FormRegistry(),
+            forms,
             Keyring.in_folder(store, data_dir / "keys"),
         )
 

@@ -146,6 +146,7 @@ def submit(
     set to issue its document on submission is accepted at once, its attestation
     signed and stored in the same transaction.
     """
+    applicant = form.definition.applicant_contact(outcome.answers)
     document = None
     if form.row["issue_on_submit"]:
         document = new_attestation(
@@ -179,7 +180,8 @@ def submit(
             status=lifecycle.ACCEPTED if document else lifecycle.SUBMITTED,
             document=document,
             before_commit=lambda: uploads.promote(staged),
-            messages=submission_messages(store, form, outcome.answers, lang),
+            applicant=applicant,
+            messages=submission_messages(store, form, applicant, lang),
         )
     except BaseException:
         uploads.discard(staged)
@@ -371,10 +373,13 @@ def tracking_url(submission: dict[str, Any], lang: str | None = None) -> str | N
 
 
 def submission_messages(
-    store: Store, form: PublicForm, answers: dict[str, Any], lang: str
+    store: Store, form: PublicForm, applicant: tuple[str, str], lang: str
 ) -> Callable[[dict[str, Any]], list[dict[str, Any]]]:
-    """What to e-mail about a new submission, once it has its id and reference."""
-    name, email = form.definition.applicant_contact(answers)
+    """What to e-mail about a new submission, once it has its id and reference.
+
+    ``applicant`` is the applicant's ``(name, email)`` from their answers.
+    """
+    name, email = applicant
     staff = store.staff_to_notify(form.organisation["id"])
     staff_lang = current_app.config["ECITIZ_DEFAULT_LANGUAGE"]
 

@@ -2,6 +2,8 @@
 always get 404, and nothing changes. Each staff route that takes an object is a
 row of ROUTES; a new route gets a new row."""
 
+import re
+
 import pytest
 
 from ecitiz_kit.definitions import load_catalog
@@ -148,3 +150,26 @@ def test_embed_page_shows_only_the_organisation_forms_and_origins(app, world):
     page = _signed_in(app, B_EMAIL).get(f"{STAFF}/embed").get_data(as_text=True)
     assert "/f/bravo/aid-request" in page
     assert "/f/acme/" not in page and ALLOWED not in page
+
+
+def test_list_search_counts_and_export_hold_only_the_organisation_requests(app, world):
+    with app.app_context():
+        store = state(app).store
+        a_ref = store.submission(world["sid"])["reference"]
+        b_ref = store.submission(world["b_sid"])["reference"]
+    bravo = _signed_in(app, B_EMAIL)
+    # Both applicants are called Camille Durand-Lefèvre: B sees only its own.
+    for query in ("", "?q=durand", f"?q={a_ref}", "?q=AID-", "?status=submitted"):
+        page = bravo.get(f"{STAFF}/{query}&lang=en".replace("/&", "/?"))
+        # What is shown, past the filters typed and without the links keeping them.
+        shown = page.get_data(as_text=True).split("</form>", 2)[-1]
+        shown = re.sub(r'href="[^"]*"', "", shown)
+        assert page.status_code == 200 and a_ref not in shown, query
+    assert "1 request matches" in bravo.get(f"{STAFF}/?lang=en").get_data(as_text=True)
+    assert "0 requests match" in bravo.get(f"{STAFF}/?q={a_ref}&lang=en").get_data(
+        as_text=True
+    )
+    export = bravo.get(f"{STAFF}/requests.csv").get_data(as_text=True)
+    assert b_ref in export and a_ref not in export and "ATT-" not in export
+    # A's form filter is B's too, but a form B does not have is refused.
+    assert bravo.get(f"{STAFF}/requests.csv?form=attestation").status_code == 400

@@ -13,6 +13,7 @@ from .amendments import Amendments, NotAmendable
 from .base import parse_stamp, utcnow
 from .documents import Documents
 from .embedding import Embedding
+from .listing import Listing
 from .migrations import MIGRATIONS
 from .organisations import Organisations
 from .outbox import Outbox
@@ -30,6 +31,13 @@ __all__ = [
 
 
 class Store(
-    Organisations, Submissions, Documents, Embedding, Outbox, Staff, Amendments
+    Organisations,
+    Submissions,
+    Documents,
+    Embedding,
+    Outbox,
+    Staff,
+    Amendments,
+    Listing,
 ):
     """The kit's data in one SQLite file; one connection per thread."""

@@ -45,14 +45,16 @@ class Amendments(Base):
         attachments: Sequence[dict[str, Any]],
         replaced_fields: Sequence[str],
         before_commit: Callable[[], None] = lambda: None,
+        applicant: tuple[str, str] | None = None,
     ) -> int:
         """Store new answers of a sent-back request, keeping the previous ones.
 
         The previous answers become a numbered version with the ids of their files;
         files of ``replaced_fields`` are marked replaced (kept, not deleted); the
         new files are added; an ``amended`` event is written. Returns the number of
-        the version kept. Raises :class:`NotAmendable` or :class:`NonceUsed`, and
-        then nothing is written.
+        the version kept. ``applicant`` is the ``(name, email)`` the new answers
+        give (left out, it is filled from them at the next start-up). Raises
+        :class:`NotAmendable` or :class:`NonceUsed`, and then nothing is written.
         """
         now = stamp(utcnow())
         with self._write() as conn:
@@ -122,12 +124,13 @@ class Amendments(Base):
                     ),
                 )
             conn.execute(
-                "UPDATE submissions SET answers = ?, form_version = ?, updated_at = ?"
-                " WHERE id = ?",
+                "UPDATE submissions SET answers = ?, form_version = ?, updated_at = ?,"
+                " applicant_name = ?, applicant_email = ? WHERE id = ?",
                 (
                     json.dumps(answers, ensure_ascii=False, separators=(",", ":")),
                     form_version,
                     now,
+                    *(applicant or (None, None)),
                     submission_id,
                 ),
             )

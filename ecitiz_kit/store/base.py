@@ -29,6 +29,21 @@ def parse_stamp(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
+def statements(script: str) -> Iterator[str]:
+    """The statements of a migration script, one by one.
+
+    A trigger's body holds semicolons of its own, so the script is cut only where
+    SQLite agrees that a statement is complete.
+    """
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
+
+
 class Base:
     """One SQLite file, one connection per thread, explicit write transactions."""
 
@@ -87,9 +102,8 @@ class Base:
         with self._write() as conn:
             version = conn.execute("PRAGMA user_version").fetchone()[0]
             for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in script.split(";"):
-                    if statement.strip():
-                        conn.execute(statement)
+                for statement in statements(script):
+                    conn.execute(statement)
                 conn.execute(f"PRAGMA user_version = {number}")
         return len(MIGRATIONS)
 

@@ -183,4 +183,70 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE attachments ADD COLUMN replaced_in INTEGER;
     ALTER TABLE events ADD COLUMN kind TEXT;
     """,
+    """
+    ALTER TABLE submissions ADD COLUMN applicant_name TEXT;
+    ALTER TABLE submissions ADD COLUMN applicant_email TEXT;
+    -- NULL until filled from the answers by the form's definition (at submit
+    -- time, or at start-up for rows written before these columns existed).
+    CREATE INDEX submissions_without_applicant ON submissions (id)
+        WHERE applicant_name IS NULL;
+    CREATE INDEX submissions_by_org_status_date
+        ON submissions (organisation_id, status, created_at DESC, id DESC);
+    CREATE INDEX submissions_by_org_form_date
+        ON submissions (organisation_id, form_id, created_at DESC, id DESC);
+    CREATE INDEX submissions_by_org_form_status_date
+        ON submissions (organisation_id, form_id, status, created_at DESC, id DESC);
+    CREATE VIRTUAL TABLE submission_search USING fts5 (
+        applicant_name, applicant_email,
+        content = 'submissions', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER submission_search_insert AFTER INSERT ON submissions BEGIN
+        INSERT INTO submission_search (rowid, applicant_name, applicant_email)
+        VALUES (new.id, new.applicant_name, new.applicant_email);
+    END;
+    CREATE TRIGGER submission_search_delete AFTER DELETE ON submissions BEGIN
+        INSERT INTO submission_search
+            (submission_search, rowid, applicant_name, applicant_email)
+        VALUES ('delete', old.id, old.applicant_name, old.applicant_email);
+    END;
+    CREATE TRIGGER submission_search_update
+    AFTER UPDATE OF applicant_name, applicant_email ON submissions BEGIN
+        INSERT INTO submission_search
+            (submission_search, rowid, applicant_name, applicant_email)
+        VALUES ('delete', old.id, old.applicant_name, old.applicant_email);
+        INSERT INTO submission_search (rowid, applicant_name, applicant_email)
+        VALUES (new.id, new.applicant_name, new.applicant_email);
+    END;
+    INSERT INTO submission_search (submission_search) VALUES ('rebuild');
+    -- Requests per organisation, form and status, kept by triggers in the same
+    -- transaction as every change: the list's counts without reading each row.
+    CREATE TABLE submission_tallies (
+        organisation_id INTEGER NOT NULL,
+        form_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        n INTEGER NOT NULL,
+        PRIMARY KEY (organisation_id, form_id, status)
+    ) WITHOUT ROWID;
+    INSERT INTO submission_tallies (organisation_id, form_id, status, n)
+        SELECT organisation_id, form_id, status, count(*) FROM submissions
+        GROUP BY organisation_id, form_id, status;
+    CREATE TRIGGER submission_tallies_insert AFTER INSERT ON submissions BEGIN
+        INSERT INTO submission_tallies (organisation_id, form_id, status, n)
+        VALUES (new.organisation_id, new.form_id, new.status, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+    CREATE TRIGGER submission_tallies_delete AFTER DELETE ON submissions BEGIN
+        UPDATE submission_tallies SET n = n - 1 WHERE organisation_id =
+            old.organisation_id AND form_id = old.form_id AND status = old.status;
+    END;
+    CREATE TRIGGER submission_tallies_update
+    AFTER UPDATE OF organisation_id, form_id, status ON submissions BEGIN
+        UPDATE submission_tallies SET n = n - 1 WHERE organisation_id =
+            old.organisation_id AND form_id = old.form_id AND status = old.status;
+        INSERT INTO submission_tallies (organisation_id, form_id, status, n)
+        VALUES (new.organisation_id, new.form_id, new.status, 1)
+        ON CONFLICT DO UPDATE SET n = n + 1;
+    END;
+    """,
 )

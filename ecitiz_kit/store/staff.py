@@ -105,15 +105,6 @@ class Staff(Base):
 
     # -- what staff see, always within their organisation ---------------------
 
-    def latest_submissions(
-        self, organisation_id: int, limit: int = 50
-    ) -> list[dict[str, Any]]:
-        return self._all(
-            "SELECT id, reference, form_id, status, created_at FROM submissions"
-            " WHERE organisation_id = ? ORDER BY created_at DESC, id DESC LIMIT ?",
-            (organisation_id, limit),
-        )
-
     def organisation_submission(
         self, organisation_id: int, submission_id: int
     ) -> dict[str, Any] | None:

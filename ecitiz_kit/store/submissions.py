@@ -37,13 +37,16 @@ class Submissions(Base):
         status: str,
         document: dict[str, Any] | None = None,
         before_commit: Callable[[], None] = lambda: None,
+        applicant: tuple[str, str] | None = None,
         messages: Callable[[dict[str, Any]], Sequence[dict[str, Any]]] = lambda s: (),
     ) -> dict[str, Any]:
         """Store a submission, its attachments, its first event and its nonce at once.
 
         ``document`` (an attestation issued on submission) is stored with them, and
         the e-mails ``messages`` composes from the new submission are queued in the
-        outbox in the same transaction.
+        outbox in the same transaction. ``applicant`` is the applicant's
+        ``(name, email)`` the staff search on; left out, it is filled from the
+        answers at the next start-up.
 
         Raises :class:`NonceUsed` when the form ticket was already spent, and nothing
         is written. ``before_commit`` runs last inside the transaction: a failure
@@ -62,8 +65,8 @@ class Submissions(Base):
                     cursor = conn.execute(
                         "INSERT INTO submissions (organisation_id, form_id,"
                         " form_version, reference, status, answers, lang, nonce,"
-                        " created_at, updated_at)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " created_at, updated_at, applicant_name, applicant_email)"
+                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             organisation_id,
                             form_id,
@@ -75,6 +78,7 @@ class Submissions(Base):
                             nonce,
                             now,
                             now,
+                            *(applicant or (None, None)),
                         ),
                     )
                     break

@@ -1,0 +1,276 @@
+"""The staff request list: filtered pages, counts, requests per day, export rows.
+
+Every query is scoped to one organisation and served by an index (the tests check
+each plan with ``EXPLAIN QUERY PLAN``):
+
+- a page is read newest first by keyset, ``(created_at, id)`` below (or above) the
+  cursor, never by ``OFFSET``: page 2,000 costs what page 1 costs. The indexes
+  ``(organisation_id[, form_id][, status], created_at DESC, id DESC)`` give each
+  combination of the form and status filters its rows already in order, the date
+  range being a range of the same index;
+- counts per status without dates or search come from ``submission_tallies``, a
+  row per organisation, form and status that triggers keep in the transaction of
+  every change; with dates they are counted from the same indexes, which cover
+  them (no table row is visited), as are the requests per day of the chart, one
+  index range per day and status;
+- search matches a reference by prefix (its unique index) and the applicant's name
+  and e-mail address by words through the FTS5 table ``submission_search``.
+
+Why FTS5 for names: the name and e-mail address live inside the ``answers`` JSON,
+under field names each definition chooses, so they are copied at submit time into
+the columns ``applicant_name`` and ``applicant_email`` (filled by the definition's
+``applicant_contact``; rows older than the columns are filled at start-up). A plain
+index on those columns would only find a name by its first letters ("Camille" but
+not "Durand" in "Camille Durand-Lefèvre") and only in the case and accents typed.
+The external-content FTS5 table indexes every word of both columns, folded to lower
+case without accents, and triggers keep it in step with the columns whoever
+changes them. Each word the staff member types must start a word of the name or
+address, so ``durand camille``, ``lefevre`` and ``camille@example.org`` all find
+that applicant. A search result is sorted after matching; it is small unless the
+search is one very common word.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from typing import Any
+
+from .base import Base
+
+#: A search made only of the characters of a reference, with a hyphen or a
+#: digit in it (``AID-7K3F``, ``7K3F``), may be one; a plain word is a name.
+_REFERENCE = re.compile(r"(?=.*[-0-9])[A-Z0-9-]{2,40}")
+#: A search chunk with no letter or digit matches no word: it is dropped.
+_WORD = re.compile(r"[^\W_]")
+
+#: Rows an export reads at a time.
+EXPORT_BATCH = 500
+
+_PAGE_COLUMNS = (
+    "s.id, s.reference, s.form_id, s.status, s.applicant_name, s.applicant_email,"
+    " s.created_at, s.updated_at"
+)
+
+
+def match_expression(search: str) -> str | None:
+    """The FTS5 query for a staff search: every chunk must start a run of words.
+
+    Each whitespace-separated chunk becomes a quoted phrase (quotes doubled), so
+    FTS5 operators typed by the user (``OR``, ``NEAR``, ``*``, ``:``, parentheses)
+    are searched as text, never run.
+    """
+    phrases = [
+        '"' + chunk.replace('"', '""') + '"*'
+        for chunk in search.split()
+        if _WORD.search(chunk)
+    ]
+    return " AND ".join(phrases) or None
+
+
+class Listing(Base):
+    def _select(
+        self,
+        organisation_id: int,
+        *,
+        form_id: str | None = None,
+        status: str | None = None,
+        since: str | None = None,
+        until: str | None = None,
+        search: str = "",
+        statuses: Sequence[str] = (),
+    ) -> tuple[str, list[Any]]:
+        """``FROM … WHERE …`` shared by pages, counts and export, with parameters.
+
+        ``since`` (included) and ``until`` (excluded) are stored timestamps;
+        ``statuses`` limits the rows to those (so that counts read one index range
+        per status instead of every row of the organisation).
+        """
+        source = "submissions s"
+        params: list[Any] = []
+        if search.strip():
+            # The few requests the search finds drive the query (CROSS JOIN fixes
+            # the order): checking every row of the organisation against them
+            # would cost as much as the whole list.
+            found, params = _search_ids(search)
+            source = f"({found}) AS found CROSS JOIN submissions s ON s.id = found.id"
+        clauses = ["s.organisation_id = ?"]
+        params.append(organisation_id)
+        if form_id is not None:
+            clauses.append("s.form_id = ?")
+            params.append(form_id)
+        if status is not None:
+            clauses.append("s.status = ?")
+            params.append(status)
+        if statuses:
+            clauses.append(f"s.status IN ({', '.join('?' * len(statuses))})")
+            params.extend(statuses)
+        if since is not None:
+            clauses.append("s.created_at >= ?")
+            params.append(since)
+        if until is not None:
+            clauses.append("s.created_at < ?")
+            params.append(until)
+        return f"FROM {source} WHERE {' AND '.join(clauses)}", params
+
+    def request_page(
+        self,
+        organisation_id: int,
+        *,
+        limit: int,
+        cursor: tuple[str, int] | None = None,
+        newer: bool = False,
+        answers: bool = False,
+        **filters: Any,
+    ) -> list[dict[str, Any]]:
+        """Up to ``limit`` requests matching ``filters``, newest first.
+
+        With a ``cursor`` ``(created_at, id)``, the requests just older than it, or
+        with ``newer`` the ones just newer (still returned newest first).
+        ``answers`` adds the ``answers`` JSON text and the language to each row.
+        """
+        selection, params = self._select(organisation_id, **filters)
+        if cursor is not None:
+            selection += f" AND (s.created_at, s.id) {'>' if newer else '<'} (?, ?)"
+            params.extend(cursor)
+        order = "ASC" if newer else "DESC"
+        columns = _PAGE_COLUMNS + (", s.answers, s.lang" if answers else "")
+        rows = self._all(
+            f"SELECT {columns} {selection}"
+            f" ORDER BY s.created_at {order}, s.id {order} LIMIT ?",
+            [*params, limit],
+        )
+        if newer:
+            rows.reverse()
+        return rows
+
+    def iter_requests(
+        self, organisation_id: int, *, batch_size: int | None = None, **filters: Any
+    ) -> Iterator[dict[str, Any]]:
+        """Every request matching ``filters``, newest first, with its answers.
+
+        Read in keyset batches of ``batch_size`` rows (:data:`EXPORT_BATCH`), each
+        a short query of its
+        own: memory stays flat however many rows there are, and no read stays
+        open on this thread's connection between two batches (the consumer may
+        use the store in between).
+        """
+        batch_size = batch_size or EXPORT_BATCH
+        cursor = None
+        while True:
+            rows = self.request_page(
+                organisation_id,
+                limit=batch_size,
+                cursor=cursor,
+                answers=True,
+                **filters,
+            )
+            yield from rows
+            if len(rows) < batch_size:
+                return
+            cursor = (rows[-1]["created_at"], rows[-1]["id"])
+
+    def status_counts(self, organisation_id: int, **filters: Any) -> dict[str, int]:
+        """How many requests match ``filters``, per status (absent: none).
+
+        Without dates or search the answer is read from the tallies the triggers
+        keep (a few rows); otherwise the matching index range is counted.
+        """
+        if not (filters.get("since") or filters.get("until") or filters.get("search")):
+            return self._tallies(
+                organisation_id, filters.get("form_id"), filters.get("status")
+            )
+        selection, params = self._select(organisation_id, **filters)
+        rows = self.db.conn.execute(
+            f"SELECT s.status, count(*) {selection} GROUP BY s.status", params
+        )
+        return dict(rows.fetchall())
+
+    def _tallies(
+        self, organisation_id: int, form_id: str | None, status: str | None
+    ) -> dict[str, int]:
+        sql = "SELECT status, sum(n) FROM submission_tallies WHERE organisation_id = ?"
+        params: list[Any] = [organisation_id]
+        if form_id is not None:
+            sql += " AND form_id = ?"
+            params.append(form_id)
+        if status is not None:
+            sql += " AND status = ?"
+            params.append(status)
+        rows = self.db.conn.execute(sql + " GROUP BY status", params).fetchall()
+        return {status: n for status, n in rows if n}
+
+    def counts_between(
+        self,
+        organisation_id: int,
+        *,
+        bounds: Sequence[str],
+        statuses: Sequence[str],
+        form_id: str | None = None,
+    ) -> list[tuple[int, str, int]]:
+        """Requests per period and status: ``(i, status, count)`` for the requests
+        created from ``bounds[i]`` (included) to ``bounds[i + 1]`` (excluded).
+
+        The caller cuts the periods (days of any time zone); each is one range
+        of a covering index per status.
+        """
+        periods = ", ".join("(?, ?, ?)" for _ in bounds[1:])
+        selection, params = self._select(
+            organisation_id, form_id=form_id, statuses=statuses
+        )
+        # Only placeholders and the shared clause are formatted into the SQL.
+        rows = self.db.conn.execute(
+            f"WITH periods (i, low, high) AS (VALUES {periods})"  # noqa: S608
+            f" SELECT p.i, s.status, count(*) FROM periods p CROSS JOIN"
+            f" {selection.removeprefix('FROM ')}"
+            " AND s.created_at >= p.low AND s.created_at < p.high"
+            " GROUP BY p.i, s.status",
+            [
+                *(v for i in range(len(bounds) - 1) for v in (i, *bounds[i : i + 2])),
+                *params,
+            ],
+        )
+        return rows.fetchall()
+
+    # -- applicant columns ---------------------------------------------------
+
+    def submissions_without_applicant(self, limit: int) -> list[dict[str, Any]]:
+        """Requests whose applicant columns are not filled yet (written before
+        they existed), oldest first."""
+        return self._all(
+            "SELECT id, organisation_id, form_id, answers FROM submissions"
+            " WHERE applicant_name IS NULL ORDER BY id LIMIT ?",
+            (limit,),
+        )
+
+    def set_applicants(self, values: Iterable[tuple[int, str, str]]) -> None:
+        """Record ``(submission id, name, email)`` for each request, at once."""
+        with self._write() as conn:
+            conn.executemany(
+                "UPDATE submissions SET applicant_name = ?, applicant_email = ?"
+                " WHERE id = ?",
+                [(name, email, submission_id) for submission_id, name, email in values],
+            )
+
+
+def _search_ids(search: str) -> tuple[str, list[Any]]:
+    """A query for the ids of the requests a staff search finds, and its
+    parameters: references starting with it, applicants whose name or e-mail
+    address have its words."""
+    parts, params = [], []
+    reference = search.strip().upper()
+    if _REFERENCE.fullmatch(reference):
+        # '~' sorts after every character a reference may hold.
+        parts.append(
+            "SELECT id FROM submissions WHERE reference >= ? AND reference < ?"
+        )
+        params += [reference, reference + "~"]
+    expression = match_expression(search)
+    if expression is not None:
+        parts.append(
+            "SELECT rowid AS id FROM submission_search WHERE submission_search MATCH ?"
+        )
+        params.append(expression)
+    if not parts:
+        return "SELECT NULL AS id WHERE 0", []
+    return " UNION ".join(parts), params
