@@ -84,32 +84,14 @@ def amend(
     :class:`~ecitiz_kit.store.NotAmendable` when the request is no longer waiting
     for changes, :class:`~ecitiz_kit.errors.NonceUsed` for a spent form ticket.
     """
-    staged: list[str] = []
-    attachments = []
-    try:
-        for upload in outcome.uploads:
-            stored_name, digest = uploads.stage(upload.data)
-            staged.append(stored_name)
-            attachments.append(
-                {
-                    "field": upload.field,
-                    "stored_name": stored_name,
-                    "filename": upload.filename,
-                    "content_type": upload.content_type,
-                    "size": upload.size,
-                    "sha256": digest,
-                }
-            )
+    with uploads.staging(outcome.uploads) as staged:
         return store.amend_submission(
             submission_id,
             answers=outcome.answers,
             form_version=form.definition.version,
             nonce=nonce,
-            attachments=attachments,
+            attachments=staged.attachments,
             replaced_fields=replaced_fields,
-            before_commit=lambda: uploads.promote(staged),
+            before_commit=staged.promote,
             applicant=form.definition.applicant_contact(outcome.answers),
         )
-    except BaseException:
-        uploads.discard(staged)
-        raise

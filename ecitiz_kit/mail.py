@@ -13,7 +13,6 @@ another answer, never an IBAN. Staff e-mails hold no applicant data at all.
 from __future__ import annotations
 
 import functools
-from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_date
 from email.utils import make_msgid, parseaddr
@@ -24,10 +23,10 @@ from flask import current_app, has_request_context, url_for
 from . import lifecycle
 from .embedding import tracking_link
 from .errors import ConfigurationError
-from .i18n import LANGUAGES, format_datetime, gettext, text
+from .i18n import LANGUAGES, gettext, text
 from .store import parse_stamp
 from .throttle import parse_limits
-from .web import external_url
+from .web import external_url, when
 
 #: The sender of ``.eml`` files when ``ECITIZ_MAIL_FROM`` is not set.
 FALLBACK_SENDER = "no-reply@localhost"
@@ -86,7 +85,7 @@ def receipt_message(
         values={
             "name": name,
             "form_title": form_title,
-            "received_at": _when(submission["created_at"], lang),
+            "received_at": when(submission["created_at"], lang),
             "tracking_url": tracking_url,
             "accepted": submission["status"] == lifecycle.ACCEPTED,
         },
@@ -154,7 +153,7 @@ def new_request_message(
         ),
         values={
             "form_title": form_title,
-            "received_at": _when(submission["created_at"], lang),
+            "received_at": when(submission["created_at"], lang),
         },
     )
 
@@ -285,11 +284,6 @@ def _message(
 def _sender_domain() -> str:
     sender = current_app.config["ECITIZ_MAIL_FROM"] or FALLBACK_SENDER
     return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
-
-
-def _when(stamp: str, lang: str) -> str:
-    moment: datetime = parse_stamp(stamp)
-    return format_datetime(moment, lang, current_app.config["ECITIZ_TIMEZONE"])
 
 
 def form_title(row: dict[str, Any], definition: Any, lang: str) -> str:

@@ -25,15 +25,12 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from . import __version__, documents, lifecycle
+from . import __version__, downloads, lifecycle
 from .assets import asset_dir
-from .attestations import attestation_document
 from .embedding import Embed, parse_embed
-from .errors import ForeignOrigin, NonceUsed, UnknownObject
+from .errors import ForeignOrigin, NonceUsed
 from .extension import state
-from .i18n import format_datetime, gettext
-from .signing import format_serial
-from .store import parse_stamp
+from .i18n import gettext
 from .submissions import (
     PublicForm,
     Tracked,
@@ -41,7 +38,6 @@ from .submissions import (
     find_form,
     new_reference,
     read_ref,
-    receipt_document,
     submit,
     summary,
     tracked,
@@ -49,10 +45,10 @@ from .submissions import (
 )
 from .web import (
     content_security_policy,
-    external_url,
     is_cross_site_post,
     set_page_language,
     template_helpers,
+    when,
 )
 
 log = logging.getLogger(__name__)
@@ -170,7 +166,7 @@ def receipt(token: str) -> str:
         "ecitiz/receipt.html",
         form=found.form,
         submission=submission,
-        received_at=_when(submission["created_at"]),
+        received_at=when(submission["created_at"]),
         sections=summary(found.form.definition, submission["answers"], g.ecitiz_lang),
         status_url=_status_url(submission),
         attestation=found.attestation,
@@ -194,7 +190,7 @@ def render_status(
     """The tracking page of a request its applicant proved they may see."""
     timeline = [
         {
-            "when": _when(event["created_at"]),
+            "when": when(event["created_at"]),
             "status": gettext("You changed your request")
             if event.get("kind") == "amended"
             else lifecycle.status_name(event["to_status"], g.ecitiz_lang),
@@ -225,34 +221,13 @@ def render_status(
 @blueprint.get("/<any(r, s):kind>/<token>/receipt.pdf")
 def receipt_pdf(kind: str, token: str) -> Response:
     """The acknowledgement of receipt, from the receipt or the tracking page."""
-    found = _found(kind, token)
-    submission = found.submission
-    document = receipt_document(
-        found,
-        g.ecitiz_lang,
-        received_at=_when(submission["created_at"]),
-        tracking_url=_status_url(submission),
-    )
-    return _pdf(documents.receipt_pdf(document), submission["reference"])
+    return downloads.receipt(_found(kind, token))
 
 
 @blueprint.get("/<any(r, s):kind>/<token>/attestation.pdf")
 def attestation_pdf(kind: str, token: str) -> Response:
     """The signed attestation of an accepted request (404 until there is one)."""
-    found = _found(kind, token)
-    if found.attestation is None:
-        raise UnknownObject()
-    document = attestation_document(
-        found,
-        found.attestation,
-        g.ecitiz_lang,
-        issued_at=_when(found.attestation["issued_at"]),
-        verify_url=external_url("ecitiz_verify.verify_page")
-        + "#"
-        + found.attestation["payload"],
-    )
-    serial = format_serial(found.attestation["serial"])
-    return _pdf(documents.attestation_pdf(document), f"attestation-{serial}")
+    return downloads.attestation(_found(kind, token))
 
 
 @blueprint.errorhandler(HTTPException)
@@ -292,12 +267,6 @@ def _found(kind: str, token: str) -> Tracked:
     )
     _allow_framing(found.form)
     return found
-
-
-def _pdf(data: bytes, name: str) -> Response:
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
-    return response
 
 
 def _allow_framing(form: PublicForm) -> None:
@@ -354,12 +323,6 @@ def _to_receipt(submission_id: int, link_version: int | None = None) -> Response
 
 def _status_url(submission: dict[str, Any]) -> str:
     return tracking_url(submission) or ""
-
-
-def _when(stamp: str) -> str:
-    return format_datetime(
-        parse_stamp(stamp), g.ecitiz_lang, current_app.config["ECITIZ_TIMEZONE"]
-    )
 
 
 def _decoy_reference(form: PublicForm) -> str:

@@ -15,7 +15,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    current_app,
     g,
     has_request_context,
     redirect,
@@ -28,7 +27,7 @@ from wtforms import EmailField, PasswordField
 from wtforms.validators import InputRequired, Length
 
 from .extension import state
-from .i18n import LANGUAGES, format_datetime, gettext, text
+from .i18n import LANGUAGES, gettext, text
 from .passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from .staff_auth import (
     FAILURE_WINDOW,
@@ -45,7 +44,6 @@ from .staff_auth import (
     sign_out,
     staff_required,
 )
-from .store import parse_stamp
 from .web import set_page_language, template_helpers
 
 log = logging.getLogger(__name__)
@@ -237,13 +235,6 @@ def _password_page(form: PasswordForm, refusal: str | None = None) -> str:
 
 
 # -- helpers the staff pages share ----------------------------------------------
-
-
-def when(stamp: str) -> str:
-    """A stored timestamp as the staff member reads it."""
-    return format_datetime(
-        parse_stamp(stamp), g.ecitiz_lang, current_app.config["ECITIZ_TIMEZONE"]
-    )
 
 
 def form_title(

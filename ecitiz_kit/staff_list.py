@@ -28,8 +28,9 @@ from . import charts, exports, lifecycle, listing
 from .extension import state
 from .i18n import format_date, gettext
 from .listing import FilterError, Filters
-from .staff import blueprint, form_title, when
+from .staff import blueprint, form_title
 from .staff_auth import staff_required
+from .web import when
 
 
 def _forms(organisation_id: int) -> dict[str, dict[str, Any]]:

@@ -10,7 +10,6 @@ from typing import Any
 
 from flask import (
     Response,
-    current_app,
     g,
     redirect,
     render_template,
@@ -22,23 +21,20 @@ from werkzeug.exceptions import Conflict
 from wtforms import HiddenField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
-from . import documents, lifecycle
-from .attestations import attestation_document
+from . import downloads, lifecycle
 from .errors import ForbiddenTransition, UnknownObject
 from .extension import state
 from .i18n import gettext
-from .signing import format_serial
-from .staff import blueprint, when
+from .staff import blueprint
 from .staff_auth import StaffForm, refusal, staff_required
 from .store import StaleStatus
 from .submissions import (
     Tracked,
     change_status,
-    receipt_document,
     summary,
     tracked_for_staff,
 )
-from .web import external_url
+from .web import when
 
 MESSAGE_MAX_LENGTH = 2000
 #: Downloads of uploaded files are never rendered by the browser, even if a file
@@ -236,45 +232,13 @@ def attachment(submission_id: int, attachment_id: int) -> Response:
 @blueprint.get("/requests/<int:submission_id>/receipt.pdf")
 @staff_required
 def receipt_pdf(submission_id: int) -> Response:
-    found = _found(submission_id)
-    submission = found.submission
-    token = (
-        state()
-        .tokens(current_app.config)
-        .status_link(submission["id"], submission["link_version"])
-    )
-    document = receipt_document(
-        found,
-        g.ecitiz_lang,
-        received_at=when(submission["created_at"]),
-        tracking_url=external_url("ecitiz.status", token=token),
-    )
-    return _pdf(documents.receipt_pdf(document), submission["reference"])
+    return downloads.receipt(_found(submission_id))
 
 
 @blueprint.get("/requests/<int:submission_id>/attestation.pdf")
 @staff_required
 def attestation_pdf(submission_id: int) -> Response:
-    found = _found(submission_id)
-    if found.attestation is None:
-        raise UnknownObject()
-    document = attestation_document(
-        found,
-        found.attestation,
-        g.ecitiz_lang,
-        issued_at=when(found.attestation["issued_at"]),
-        verify_url=external_url("ecitiz_verify.verify_page")
-        + "#"
-        + found.attestation["payload"],
-    )
-    serial = format_serial(found.attestation["serial"])
-    return _pdf(documents.attestation_pdf(document), f"attestation-{serial}")
-
-
-def _pdf(data: bytes, name: str) -> Response:
-    response = Response(data, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
-    return response
+    return downloads.attestation(_found(submission_id))
 
 
 # -- earlier versions --------------------------------------------------------------

@@ -152,22 +152,7 @@ def submit(
         document = new_attestation(
             keyring, form.organisation["id"], form.definition, outcome.answers
         )
-    staged: list[str] = []
-    attachments = []
-    try:
-        for upload in outcome.uploads:
-            stored_name, digest = uploads.stage(upload.data)
-            staged.append(stored_name)
-            attachments.append(
-                {
-                    "field": upload.field,
-                    "stored_name": stored_name,
-                    "filename": upload.filename,
-                    "content_type": upload.content_type,
-                    "size": upload.size,
-                    "sha256": digest,
-                }
-            )
+    with uploads.staging(outcome.uploads) as staged:
         return store.create_submission(
             organisation_id=form.organisation["id"],
             form_id=form.row["form_id"],
@@ -175,17 +160,14 @@ def submit(
             answers=outcome.answers,
             lang=lang,
             nonce=nonce,
-            attachments=attachments,
+            attachments=staged.attachments,
             make_reference=lambda: new_reference(form.definition.reference_prefix),
             status=lifecycle.ACCEPTED if document else lifecycle.SUBMITTED,
             document=document,
-            before_commit=lambda: uploads.promote(staged),
+            before_commit=staged.promote,
             applicant=applicant,
             messages=submission_messages(store, form, applicant, lang),
         )
-    except BaseException:
-        uploads.discard(staged)
-        raise
 
 
 @dataclass(frozen=True)

@@ -13,10 +13,35 @@ import hashlib
 import os
 import secrets
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, Protocol
 
 PART = ".part"
+
+
+class Upload(Protocol):
+    """What :meth:`UploadArea.staging` needs of an uploaded file."""
+
+    field: str
+    filename: str
+    content_type: str
+    size: int
+    data: bytes
+
+
+class Staged:
+    """Files staged for one submission: the rows to store and how to promote them."""
+
+    def __init__(self, area: UploadArea) -> None:
+        self._area = area
+        self.names: list[str] = []
+        self.attachments: list[dict[str, Any]] = []
+
+    def promote(self) -> None:
+        """Move the files into place; call it inside the database transaction."""
+        self._area.promote(self.names)
 
 
 class UploadArea:
@@ -58,6 +83,33 @@ class UploadArea:
             folders.add(target.parent)
         for folder in folders:
             _fsync_dir(folder)
+
+    @contextmanager
+    def staging(self, files: Iterable[Upload]) -> Iterator[Staged]:
+        """Stage ``files`` for one submission; if the block fails, remove them all.
+
+        The block stores the submission with ``staged.attachments`` and runs
+        ``staged.promote`` just before its commit.
+        """
+        staged = Staged(self)
+        try:
+            for upload in files:
+                stored_name, digest = self.stage(upload.data)
+                staged.names.append(stored_name)
+                staged.attachments.append(
+                    {
+                        "field": upload.field,
+                        "stored_name": stored_name,
+                        "filename": upload.filename,
+                        "content_type": upload.content_type,
+                        "size": upload.size,
+                        "sha256": digest,
+                    }
+                )
+            yield staged
+        except BaseException:
+            self.discard(staged.names)
+            raise
 
     def discard(self, names: Iterable[str]) -> None:
         """Remove staged or promoted files of a submission that was not stored."""

@@ -10,7 +10,8 @@ from flask import current_app, g, request, url_for
 from . import __version__
 from .embedding import Embed
 from .fields import html_attributes
-from .i18n import choose_language, gettext, ngettext, text
+from .i18n import choose_language, format_datetime, gettext, ngettext, text
+from .store import parse_stamp
 
 
 def set_page_language() -> None:
@@ -19,6 +20,16 @@ def set_page_language() -> None:
         request.args.get("lang"),
         request.accept_languages,
         current_app.config["ECITIZ_DEFAULT_LANGUAGE"],
+    )
+
+
+def when(stamp: str, lang: str | None = None) -> str:
+    """A stored timestamp in the kit's time zone, in ``lang`` (by default the
+    language of the page being rendered)."""
+    return format_datetime(
+        parse_stamp(stamp),
+        lang or g.ecitiz_lang,
+        current_app.config["ECITIZ_TIMEZONE"],
     )
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from ..errors import NonceUsed
 from .base import Base, stamp, utcnow
+from .submissions import insert_attachments
 
 AMENDED = "amended"  # the ``kind`` of the event an amendment writes
 
@@ -107,22 +108,7 @@ class Amendments(Base):
                     " AND field = ? AND replaced_in IS NULL",
                     (number, submission_id, field),
                 )
-            for item in attachments:
-                conn.execute(
-                    "INSERT INTO attachments (submission_id, field, stored_name,"
-                    " filename, content_type, size, sha256, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        submission_id,
-                        item["field"],
-                        item["stored_name"],
-                        item["filename"],
-                        item["content_type"],
-                        item["size"],
-                        item["sha256"],
-                        now,
-                    ),
-                )
+            insert_attachments(conn, submission_id, attachments, now)
             conn.execute(
                 "UPDATE submissions SET answers = ?, form_version = ?, updated_at = ?,"
                 " applicant_name = ?, applicant_email = ? WHERE id = ?",

@@ -13,6 +13,32 @@ from .documents import insert_document
 from .outbox import insert_messages
 
 
+def insert_attachments(
+    conn: sqlite3.Connection,
+    submission_id: int,
+    attachments: Sequence[dict[str, Any]],
+    now: str,
+) -> None:
+    """Record a submission's stored files (inside the caller's transaction)."""
+    conn.executemany(
+        "INSERT INTO attachments (submission_id, field, stored_name, filename,"
+        " content_type, size, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (
+                submission_id,
+                item["field"],
+                item["stored_name"],
+                item["filename"],
+                item["content_type"],
+                item["size"],
+                item["sha256"],
+                now,
+            )
+            for item in attachments
+        ],
+    )
+
+
 class StaleStatus(Exception):
     """A request changed status since it was read; nothing was written."""
 
@@ -88,22 +114,7 @@ class Submissions(Base):
             else:  # pragma: no cover - 2**40 references make this unreachable
                 raise RuntimeError("could not draw an unused reference")
             submission_id = cursor.lastrowid
-            for item in attachments:
-                conn.execute(
-                    "INSERT INTO attachments (submission_id, field, stored_name,"
-                    " filename, content_type, size, sha256, created_at)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        submission_id,
-                        item["field"],
-                        item["stored_name"],
-                        item["filename"],
-                        item["content_type"],
-                        item["size"],
-                        item["sha256"],
-                        now,
-                    ),
-                )
+            insert_attachments(conn, submission_id, attachments, now)
             conn.execute(
                 "INSERT INTO events (submission_id, created_at, actor, from_status,"
                 " to_status) VALUES (?, ?, 'applicant', NULL, ?)",

@@ -1,0 +1,50 @@
+"""The PDFs of a request, as downloads: its receipt and its attestation.
+
+The applicant's pages and the staff pages give the same documents.
+"""
+
+from __future__ import annotations
+
+from flask import Response, g
+
+from . import documents
+from .attestations import attestation_document
+from .errors import UnknownObject
+from .signing import format_serial
+from .submissions import Tracked, receipt_document, tracking_url
+from .web import external_url, when
+
+
+def receipt(found: Tracked) -> Response:
+    """The acknowledgement of receipt, with the applicant's tracking link."""
+    submission = found.submission
+    document = receipt_document(
+        found,
+        g.ecitiz_lang,
+        received_at=when(submission["created_at"]),
+        tracking_url=tracking_url(submission) or "",
+    )
+    return _pdf(documents.receipt_pdf(document), submission["reference"])
+
+
+def attestation(found: Tracked) -> Response:
+    """The signed attestation of an accepted request (404 until there is one)."""
+    if found.attestation is None:
+        raise UnknownObject()
+    document = attestation_document(
+        found,
+        found.attestation,
+        g.ecitiz_lang,
+        issued_at=when(found.attestation["issued_at"]),
+        verify_url=external_url("ecitiz_verify.verify_page")
+        + "#"
+        + found.attestation["payload"],
+    )
+    serial = format_serial(found.attestation["serial"])
+    return _pdf(documents.attestation_pdf(document), f"attestation-{serial}")
+
+
+def _pdf(data: bytes, name: str) -> Response:
+    response = Response(data, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.pdf"'
+    return response
