@@ -309,8 +309,18 @@ def html_attributes(field: Field) -> dict[str, str | int | bool]:
     return attributes
 
 
-def display_value(field: Field | Computed, value: Any, lang: str | None = None) -> str:
-    """How a stored answer reads in a summary, in ``lang`` (the page's language)."""
+def display_value(
+    field: Field | Computed,
+    value: Any,
+    lang: str | None = None,
+    *,
+    unmasked: bool = False,
+) -> str:
+    """How a stored answer reads in a summary, in ``lang`` (the page's language).
+
+    Fields marked ``mask`` show only their last four characters, unless
+    ``unmasked`` (for the organisation's staff, who need the whole value).
+    """
     lang = lang or current_language()
     if value is None or value == "" or value == []:
         return ""
@@ -332,13 +342,14 @@ def display_value(field: Field | Computed, value: Any, lang: str | None = None) 
     if kind == "file":
         return ", ".join(value)
     shown = str(value)
-    if field.mask:
+    masked = field.mask and not unmasked
+    if masked:
         shown = _MASK * (len(shown) - 4) + shown[-4:]
     if kind in _GROUPS:
         return _group(shown, _GROUPS[kind])
-    if kind == "iban" or field.mask:
+    if kind == "iban" or masked:
         # Masked values are grouped from the end so the visible tail stays whole.
-        return _group(shown, (4,) * ((len(shown) + 3) // 4), from_end=field.mask)
+        return _group(shown, (4,) * ((len(shown) + 3) // 4), from_end=masked)
     return shown
 
 

@@ -120,7 +120,9 @@ def _detail(found: Tracked, failed: TransitionForm | None = None) -> str:
         form_title=found.form.title(lang),
         status_name=lifecycle.status_name(status, lang),
         received=when(submission["created_at"]),
-        sections=summary(found.form.definition, submission["answers"], lang),
+        sections=summary(
+            found.form.definition, submission["answers"], lang, unmasked=True
+        ),
         files=[a for a in found.attachments if a.get("replaced_in") is None],
         transitions=forms,
         timeline=timeline,
@@ -258,6 +260,8 @@ def request_version(submission_id: int, number: int) -> str:
         version=version,
         sent=when(version["created_at"]),
         replaced=when(version["replaced_at"]),
-        sections=summary(found.form.definition, version["answers"], g.ecitiz_lang),
+        sections=summary(
+            found.form.definition, version["answers"], g.ecitiz_lang, unmasked=True
+        ),
         nav="requests",
     )

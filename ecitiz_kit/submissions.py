@@ -237,12 +237,16 @@ def read_ref(read: Any, token: str, max_age: int) -> SubmissionRef | None:
 
 
 def summary(
-    definition: FormDefinition, answers: dict[str, Any], lang: str
+    definition: FormDefinition,
+    answers: dict[str, Any],
+    lang: str,
+    *,
+    unmasked: bool = False,
 ) -> list[dict[str, Any]]:
     """What the applicant sent, section by section, as labels and display values.
 
-    Sensitive values (an IBAN) come out masked; server-computed values follow the
-    field they are computed from.
+    Sensitive values (an IBAN) come out masked unless ``unmasked`` (the staff's
+    pages); server-computed values follow the field they are computed from.
     """
     computed_after = {c.to_field: c for c in definition.computed}
     sections = []
@@ -254,7 +258,7 @@ def summary(
                 items.append(
                     {
                         "label": text(field.label, lang),
-                        "value": display_value(field, value, lang),
+                        "value": display_value(field, value, lang, unmasked=unmasked),
                     }
                 )
             extra = computed_after.get(field.name)

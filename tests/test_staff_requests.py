@@ -64,7 +64,8 @@ def test_detail_shows_answers_by_section_with_labels(staff_client, request_id):
     assert "<h3>Votre entreprise</h3>" in html or "Votre entreprise" in html
     assert "Boulangerie Durand" in html
     assert "732 829 320 00074" in html  # displayed as people read it
-    assert "•" in html and "FR14" not in html  # the IBAN stays masked
+    # Staff pay the aid: they see the whole IBAN, grouped as it is printed.
+    assert "FR14 2004 1010 0505 0001 3M02 606" in html and "•" not in html
     assert "justificatif.pdf" in html
     # Only what the life cycle allows from "submitted".
     assert "Commencer l’instruction" in html and "Classer sans suite" in html
