@@ -210,3 +210,15 @@ def test_form_page_is_french_by_default_and_english_on_request(client):
     english = client.get(form_url() + "?lang=en").get_data(as_text=True)
     assert "Envoyer ma demande" in french and "Send my request" not in french
     assert "Send my request" in english and "Envoyer ma demande" not in english
+
+
+def test_no_message_is_translated_twice():
+    # Babel keeps one of two entries for the same message id without a word, so
+    # a duplicate would silently override the French text chosen for it.
+    text = PO_FILE.read_text(encoding="utf-8")
+    ids = [
+        "".join(re.findall(r'"(.*)"', block))
+        for block in re.findall(r'^msgid ((?:".*"\n)+)', text, flags=re.M)
+    ]
+    assert len(ids) > 100  # the file was read
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
