@@ -70,14 +70,15 @@ def authenticate(
     Unknown accounts are throttled and answered exactly like known ones.
     """
     account = email.strip().lower()
-    if store.recent_failures(account, address, FAILURE_WINDOW) >= MAX_FAILURES:
+    # The attempt is written down as a failure before the password is checked,
+    # so that attempts made in parallel are all counted against the limit.
+    if not store.begin_attempt(account, address, FAILURE_WINDOW, MAX_FAILURES):
         raise Throttled()
     staff = store.staff_by_email(account)
     ok = verify_password(staff["password_hash"] if staff else _decoy_hash(), password)
     if staff is not None and ok:
         store.clear_failures(account)
         return staff
-    store.record_failure(account, address, FAILURE_WINDOW)
     return None
 
 

@@ -1,6 +1,8 @@
 """Staff sign-in: cookies, sessions ended on the server, throttling, CSRF, headers."""
 
 import re
+import threading
+import time
 
 import pytest
 
@@ -139,7 +141,49 @@ def test_success_clears_the_account_failures(client, staff, store):
     for _ in range(9):
         sign_in(client, password="wrong password!")
     assert sign_in(client).status_code == 303
-    assert store.recent_failures(STAFF_EMAIL, "x", 900) == 0
+    left = store.db.execute(
+        "SELECT count(*) FROM login_failures WHERE account = ?", (STAFF_EMAIL,)
+    ).fetchone()[0]
+    assert left == 0
+
+
+def test_parallel_attempts_cannot_pass_the_limit(app, staff, monkeypatch):
+    # Each attempt is counted before its password check: attempts racing each
+    # other still get ten password checks between them, no more.
+    checked = []
+
+    def slow_wrong(hash_, password):
+        checked.append(password)
+        time.sleep(0.05)
+        return False
+
+    monkeypatch.setattr(staff_auth, "verify_password", slow_wrong)
+    clients = [app.test_client() for _ in range(20)]
+    pages = [c.get(f"{STAFF}/login").get_data(as_text=True) for c in clients]
+    answers = []
+
+    def attempt(client, page):
+        answers.append(
+            client.post(
+                f"{STAFF}/login",
+                data={
+                    "csrf_token": csrf_from(page),
+                    "email": STAFF_EMAIL,
+                    "password": "wrong password!",
+                },
+            ).status_code
+        )
+
+    threads = [
+        threading.Thread(target=attempt, args=pair)
+        for pair in zip(clients, pages, strict=True)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(answers) == [401] * 10 + [429] * 10
+    assert len(checked) == 10
 
 
 # -- cookies -------------------------------------------------------------------

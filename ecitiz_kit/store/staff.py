@@ -71,33 +71,34 @@ class Staff(Base):
 
     # -- sign-in failures -------------------------------------------------------
 
-    def recent_failures(self, account: str, address: str, window: int) -> int:
-        """Failures within ``window`` seconds, for the account or the address,
-        whichever has more."""
-        since = stamp(utcnow() - timedelta(seconds=window))
-        by_account = self.db.execute(
-            "SELECT count(*) FROM login_failures WHERE account = ? AND created_at > ?",
-            (account, since),
-        ).fetchone()[0]
-        by_address = self.db.execute(
-            "SELECT count(*) FROM login_failures WHERE address = ? AND created_at > ?",
-            (address, since),
-        ).fetchone()[0]
-        return max(by_account, by_address)
+    def begin_attempt(
+        self, account: str, address: str, window: int, limit: int
+    ) -> bool:
+        """Count a sign-in attempt as a failure until it succeeds, unless ``limit``
+        failures within ``window`` seconds (for the account or the address) already
+        refuse it: then False, and nothing is written.
 
-    def record_failure(self, account: str, address: str, keep: int) -> None:
-        """Note a failed sign-in; failures older than ``keep`` seconds are dropped."""
+        Counting and writing happen in one write transaction, so parallel attempts
+        cannot all read the count before any of them adds to it.
+        """
         now = utcnow()
+        since = stamp(now - timedelta(seconds=window))
         with self._write() as conn:
-            conn.execute(
-                "DELETE FROM login_failures WHERE created_at < ?",
-                (stamp(now - timedelta(seconds=keep)),),
-            )
+            conn.execute("DELETE FROM login_failures WHERE created_at <= ?", (since,))
+            by_account = conn.execute(
+                "SELECT count(*) FROM login_failures WHERE account = ?", (account,)
+            ).fetchone()[0]
+            by_address = conn.execute(
+                "SELECT count(*) FROM login_failures WHERE address = ?", (address,)
+            ).fetchone()[0]
+            if max(by_account, by_address) >= limit:
+                return False
             conn.execute(
                 "INSERT INTO login_failures (account, address, created_at)"
                 " VALUES (?, ?, ?)",
                 (account, address, stamp(now)),
             )
+        return True
 
     def clear_failures(self, account: str) -> None:
         with self._write() as conn:
