@@ -182,3 +182,19 @@ def test_tracking_page_refusals_explain_themselves(runner, store, args, why):
     assert result.exit_code == 1
     assert why in result.output
     assert store.tracking_page(store.organisation(ORG)["id"]) is None
+
+
+def test_tracking_links_leave_a_site_that_may_no_longer_embed(runner, client, store):
+    result = runner.invoke(
+        args=["ecitiz", "tracking-page", ORG, "https://www.acme.example/suivi"]
+    )
+    assert result.exit_code == 0, result.output
+    organisation_id = store.organisation(ORG)["id"]
+    assert store.tracking_page(organisation_id) == f"{ALLOWED}/suivi"
+    assert store.remove_allowed_origin(organisation_id, ALLOWED)
+    # The site is gone from the list: links must not send codes to it any more.
+    assert store.tracking_page(organisation_id) is None
+    response = post_form(client, with_file(aid_answers()))
+    receipt = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "acme.example/suivi" not in receipt
+    assert "/ecitiz/s/" in receipt

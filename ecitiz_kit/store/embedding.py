@@ -24,8 +24,17 @@ class Embedding(Base):
                 )
 
     def tracking_page(self, organisation_id: int) -> str | None:
+        """The organisation's own tracking page, while its site may embed the kit.
+
+        A page whose site was removed from the allowed origins is ignored (tracking
+        links go back to the kit's page): that site may no longer show the status,
+        and its new owner must never receive tracking codes.
+        """
         row = self._one(
-            "SELECT url FROM tracking_pages WHERE organisation_id = ?",
+            "SELECT t.url FROM tracking_pages t JOIN allowed_origins a"
+            " ON a.organisation_id = t.organisation_id"
+            " AND substr(t.url, 1, length(a.origin) + 1) = a.origin || '/'"
+            " WHERE t.organisation_id = ?",
             (organisation_id,),
         )
         return row["url"] if row else None
