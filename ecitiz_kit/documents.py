@@ -56,7 +56,7 @@ class ReceiptDocument:
     reference: str
     received_at: str
     sections: list[dict]
-    tracking_url: str
+    tracking_url: str | None  # None: a copy without the applicant's private link
     lang: str
 
 
@@ -91,7 +91,8 @@ def receipt_pdf(doc: ReceiptDocument) -> bytes:
     header_w = qr_x - left - 6
 
     # Header on the left, the tracking QR code on the right.
-    _draw_qr(pdf, doc.tracking_url, qr_x, top)
+    if doc.tracking_url:
+        _draw_qr(pdf, doc.tracking_url, qr_x, top)
     pdf.set_xy(left, top)
     _text(pdf, doc.organisation, size=10, style="B", width=header_w)
     pdf.ln(2)
@@ -114,9 +115,10 @@ def receipt_pdf(doc: ReceiptDocument) -> bytes:
     for section in doc.sections:
         _section(pdf, str(section.get("title", "")), section.get("items") or ())
 
-    pdf.ln(4)
-    _text(pdf, gettext("Follow your request", lang), size=11, style="B")
-    _mono(pdf, doc.tracking_url, size=9)
+    if doc.tracking_url:
+        pdf.ln(4)
+        _text(pdf, gettext("Follow your request", lang), size=11, style="B")
+        _mono(pdf, doc.tracking_url, size=9)
     return output_pdf(pdf)
 
 

@@ -15,14 +15,16 @@ from .submissions import Tracked, receipt_document, tracking_url
 from .web import external_url, when
 
 
-def receipt(found: Tracked) -> Response:
-    """The acknowledgement of receipt, with the applicant's tracking link."""
+def receipt(found: Tracked, *, for_applicant: bool = True) -> Response:
+    """The acknowledgement of receipt; the applicant's copy carries their private
+    tracking link, the staff's copy does not (it would let staff act as the
+    applicant)."""
     submission = found.submission
     document = receipt_document(
         found,
         g.ecitiz_lang,
         received_at=when(submission["created_at"]),
-        tracking_url=tracking_url(submission) or "",
+        tracking_url=tracking_url(submission) if for_applicant else None,
     )
     return _pdf(documents.receipt_pdf(document), submission["reference"])
 

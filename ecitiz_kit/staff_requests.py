@@ -234,7 +234,7 @@ def attachment(submission_id: int, attachment_id: int) -> Response:
 @blueprint.get("/requests/<int:submission_id>/receipt.pdf")
 @staff_required
 def receipt_pdf(submission_id: int) -> Response:
-    return downloads.receipt(_found(submission_id))
+    return downloads.receipt(_found(submission_id), for_applicant=False)
 
 
 @blueprint.get("/requests/<int:submission_id>/attestation.pdf")

@@ -334,7 +334,7 @@ def change_status(
 
 
 def receipt_document(
-    found: Tracked, lang: str, *, received_at: str, tracking_url: str
+    found: Tracked, lang: str, *, received_at: str, tracking_url: str | None
 ) -> ReceiptDocument:
     """What the PDF acknowledgement of receipt shows (values masked as on screen)."""
     submission = found.submission

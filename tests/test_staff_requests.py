@@ -1,13 +1,14 @@
 """A request as staff handle it: answers, files, PDFs, status changes, refusals."""
 
 import re
+from urllib.parse import urlsplit
 
 import pytest
 
 from ecitiz_kit import lifecycle
 from ecitiz_kit.extension import state
 
-from .conftest import PDF
+from .conftest import PDF, aid_answers, post_form, with_file
 from .staff_helpers import (
     STAFF,
     add_staff,
@@ -15,6 +16,7 @@ from .staff_helpers import (
     sign_in,
     submit_request,
 )
+from .test_documents import pdf_text
 
 
 @pytest.fixture
@@ -259,6 +261,19 @@ def test_receipt_pdf_downloads(staff_client, store, request_id):
     assert response.headers["Content-Disposition"] == (
         f'attachment; filename="{reference}.pdf"'
     )
+    # The staff's copy never holds the applicant's private tracking link, which
+    # would let staff amend the request in the applicant's name.
+    text = pdf_text(response.data)
+    assert reference in text
+    assert "/s/" not in text and "Suivre votre demande" not in text
+
+
+def test_applicants_receipt_pdf_keeps_its_tracking_link(client):
+    response = post_form(client, with_file(aid_answers()))
+    receipt_path = urlsplit(response.headers["Location"]).path
+    pdf = client.get(f"{receipt_path}/receipt.pdf")
+    assert pdf.status_code == 200
+    assert "/ecitiz/s/" in pdf_text(pdf.data).replace("\n", "")
 
 
 def test_accepting_an_attestation_issues_the_pdf_staff_can_download(
