@@ -32,8 +32,8 @@ from .web import kit_base_url
 
 group = AppGroup("ecitiz", help="Manage ecitiz-kit organisations, forms and staff.")
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]\Z")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 

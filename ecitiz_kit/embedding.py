@@ -30,10 +30,10 @@ MAX_RADIUS = 24
 #: WCAG AA for normal text: white on the primary colour (buttons) must stay legible.
 MIN_CONTRAST = 4.5
 
-_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
-_RADIUS = re.compile(r"^[0-9]{1,2}$")
-_FRAME_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
-_TOKEN = re.compile(r"^[A-Za-z0-9_.-]{10,400}$")
+_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}\Z")
+_RADIUS = re.compile(r"^[0-9]{1,2}\Z")
+_FRAME_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}\Z")
+_TOKEN = re.compile(r"^[A-Za-z0-9_.-]{10,400}\Z")
 #: Query parameters the loader adds, carried from page to page inside the frame.
 EMBED_PARAMETERS = ("origin", "embed", "primary", "radius", "font")
 
@@ -142,7 +142,10 @@ def status_token(pasted: str) -> str | None:
     a host page's ``…#ecitiz=TOKEN`` link, or the bare token."""
     text = pasted.strip()
     if "://" in text:
-        parts = urlsplit(text)
+        try:
+            parts = urlsplit(text)
+        except ValueError:  # e.g. an unclosed "[" where a host should be
+            return None
         found = re.search(r"(?:^|&)ecitiz=([^&]+)", parts.fragment)
         if found:
             text = unquote(found.group(1))

@@ -29,8 +29,8 @@ from .web import is_cross_site_post
 
 MAX_REFERENCE = 40
 MAX_EMAIL = 254
-REFERENCE = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$")
-EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+REFERENCE = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*\Z")
+EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+\Z")
 
 
 def resend_link(

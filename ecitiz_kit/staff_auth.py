@@ -297,6 +297,7 @@ def safe_next(target: str | None) -> str:
     prefix = _path("ecitiz_staff.request_list").rstrip("/")
     if (
         target
+        and target.isprintable()  # no line break to split the Location header
         and target.startswith(prefix + "/")
         and not target.startswith("//")
         and "\\" not in target

@@ -41,6 +41,9 @@ MESSAGE_MAX_LENGTH = 2000
 #: slipped past the content checks.
 ATTACHMENT_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
 
+#: Ids in addresses: larger numbers than SQLite stores are simply not found (404).
+ROW_ID = "int(max=9223372036854775807)"
+
 
 class TransitionForm(StaffForm):
     to_status = HiddenField(validators=[InputRequired()])
@@ -74,7 +77,7 @@ def _found(submission_id: int) -> Tracked:
     )
 
 
-@blueprint.get("/requests/<int:submission_id>")
+@blueprint.get(f"/requests/<{ROW_ID}:submission_id>")
 @staff_required
 def request_detail(submission_id: int) -> str:
     return _detail(_found(submission_id))
@@ -136,7 +139,7 @@ def _detail(found: Tracked, failed: TransitionForm | None = None) -> str:
     )
 
 
-@blueprint.post("/requests/<int:submission_id>/status")
+@blueprint.post(f"/requests/<{ROW_ID}:submission_id>/status")
 @staff_required
 def change_request_status(submission_id: int) -> Any:
     """Move a request along its life cycle, with a public message and a note."""
@@ -206,7 +209,7 @@ def _forbidden(from_status: str, to_status: str) -> Exception:
 # -- files and documents -----------------------------------------------------------
 
 
-@blueprint.get("/requests/<int:submission_id>/files/<int:attachment_id>")
+@blueprint.get(f"/requests/<{ROW_ID}:submission_id>/files/<{ROW_ID}:attachment_id>")
 @staff_required
 def attachment(submission_id: int, attachment_id: int) -> Response:
     """An uploaded file, always as a download, never rendered."""
@@ -231,13 +234,13 @@ def attachment(submission_id: int, attachment_id: int) -> Response:
     return response
 
 
-@blueprint.get("/requests/<int:submission_id>/receipt.pdf")
+@blueprint.get(f"/requests/<{ROW_ID}:submission_id>/receipt.pdf")
 @staff_required
 def receipt_pdf(submission_id: int) -> Response:
     return downloads.receipt(_found(submission_id), for_applicant=False)
 
 
-@blueprint.get("/requests/<int:submission_id>/attestation.pdf")
+@blueprint.get(f"/requests/<{ROW_ID}:submission_id>/attestation.pdf")
 @staff_required
 def attestation_pdf(submission_id: int) -> Response:
     return downloads.attestation(_found(submission_id))
@@ -246,7 +249,7 @@ def attestation_pdf(submission_id: int) -> Response:
 # -- earlier versions --------------------------------------------------------------
 
 
-@blueprint.get("/requests/<int:submission_id>/versions/<int:number>")
+@blueprint.get(f"/requests/<{ROW_ID}:submission_id>/versions/<{ROW_ID}:number>")
 @staff_required
 def request_version(submission_id: int, number: int) -> str:
     """The answers a request had before the applicant changed them."""

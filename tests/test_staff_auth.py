@@ -55,7 +55,12 @@ def test_sign_in_goes_back_to_the_page_asked_for_but_never_elsewhere(client, sta
     ok = client.post(f"{STAFF}/login?next={STAFF}/password", data=data)
     assert ok.headers["Location"] == f"{STAFF}/password"
     client.post(f"{STAFF}/logout", data={"csrf_token": csrf_for(client)})
-    for target in ("https://evil.example/", "//evil.example/x", "/elsewhere"):
+    for target in (
+        "https://evil.example/",
+        "//evil.example/x",
+        "/elsewhere",
+        f"{STAFF}/\r\nX-Injected: yes",
+    ):
         token = csrf_for(client, f"{STAFF}/login")
         response = client.post(
             f"{STAFF}/login", query_string={"next": target},

@@ -228,6 +228,20 @@ def test_unknown_request_is_404(staff_client, store):
     assert store.table_counts() == before
 
 
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/requests/18446744073709551616",
+        "/requests/18446744073709551616/receipt.pdf",
+        "/requests/18446744073709551616/attestation.pdf",
+        "/requests/1/files/18446744073709551616",
+        "/requests/1/versions/18446744073709551616",
+    ],
+)
+def test_ids_too_large_to_exist_are_404(staff_client, path):
+    assert staff_client.get(STAFF + path).status_code == 404
+
+
 # -- files and documents -----------------------------------------------------------
 
 

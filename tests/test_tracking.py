@@ -85,8 +85,17 @@ def _refused(client, pasted):
         lambda token: "https://www.acme.example/ecitiz/r/" + token,
         lambda token: "<script>alert(1)</script>",
         lambda token: "a" * 5000,
+        lambda token: "http://[",
     ],
-    ids=["forged", "random", "empty", "receipt-path", "markup", "huge"],
+    ids=[
+        "forged",
+        "random",
+        "empty",
+        "receipt-path",
+        "markup",
+        "huge",
+        "broken-url",
+    ],
 )
 def test_bad_links_all_get_the_same_answer(client, tracking_link, tamper):
     link, reference = tracking_link

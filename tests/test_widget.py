@@ -268,6 +268,9 @@ def test_theme_applies_through_a_nonced_style(client):
         "radius=1e1",
         "font=Comic%20Sans",
         "font=serif;}body{display:none",
+        "primary=%23fff%0A",  # a line break after a valid-looking value
+        "radius=12%0A",
+        "embed=ecitiz-1%0A&origin=https://www.acme.example",
     ],
 )
 def test_invalid_theme_values_are_ignored(client, query):
