@@ -162,6 +162,19 @@ def test_replayed_ticket_changes_nothing(staff_client, client, store, tracked):
     assert store.submission(sid)["answers"]["town"] == "Lyon"
 
 
+def test_ticket_spent_on_an_amendment_cannot_make_a_new_request(
+    staff_client, client, store, tracked
+):
+    sid, status_path = tracked
+    _send_back(staff_client, sid)
+    ticket = ticket_for(client)
+    assert _amend(client, status_path, aid_answers(), ticket=ticket).status_code == 303
+    before = store.table_counts()
+    replay = post_form(client, with_file(aid_answers()), ticket=ticket)
+    assert replay.status_code == 303  # to the receipt of the request it amended
+    assert store.table_counts() == before
+
+
 def test_ticket_spent_on_a_new_request_cannot_amend(
     staff_client, client, store, tracked
 ):

@@ -9,7 +9,7 @@ from typing import Any
 
 from ..errors import NonceUsed
 from .base import Base, stamp, utcnow
-from .submissions import insert_attachments
+from .submissions import SPENT_NONCE, insert_attachments
 
 AMENDED = "amended"  # the ``kind`` of the event an amendment writes
 
@@ -61,11 +61,7 @@ class Amendments(Base):
         with self._write() as conn:
             if not _amendable(conn, submission_id):
                 raise NotAmendable(submission_id)
-            used = conn.execute(
-                "SELECT 1 FROM submission_versions WHERE nonce = ? UNION ALL"
-                " SELECT 1 FROM submissions WHERE nonce = ?",
-                (nonce, nonce),
-            ).fetchone()
+            used = conn.execute(SPENT_NONCE, (nonce, nonce)).fetchone()
             if used:
                 raise NonceUsed(submission_id)
             old = conn.execute(

@@ -12,6 +12,13 @@ from .base import Base, stamp, utcnow
 from .documents import insert_document
 from .outbox import insert_messages
 
+#: The submission a nonce was spent on: a ticket is used once, for a new request or
+#: for an amendment.
+SPENT_NONCE = (
+    "SELECT id FROM submissions WHERE nonce = ?"
+    " UNION ALL SELECT submission_id FROM submission_versions WHERE nonce = ?"
+)
+
 
 def insert_attachments(
     conn: sqlite3.Connection,
@@ -45,8 +52,9 @@ class StaleStatus(Exception):
 
 class Submissions(Base):
     def submission_for_nonce(self, nonce: str) -> int | None:
-        """The submission a form ticket's nonce was spent on, if it was."""
-        row = self._one("SELECT id FROM submissions WHERE nonce = ?", (nonce,))
+        """The submission a form ticket's nonce was spent on (by submitting it or
+        by amending it), if it was."""
+        row = self._one(SPENT_NONCE, (nonce, nonce))
         return row["id"] if row else None
 
     def create_submission(
@@ -80,9 +88,7 @@ class Submissions(Base):
         """
         now = stamp(utcnow())
         with self._write() as conn:
-            used = conn.execute(
-                "SELECT id FROM submissions WHERE nonce = ?", (nonce,)
-            ).fetchone()
+            used = conn.execute(SPENT_NONCE, (nonce, nonce)).fetchone()
             if used:
                 raise NonceUsed(used[0])
             payload = json.dumps(answers, ensure_ascii=False, separators=(",", ":"))
