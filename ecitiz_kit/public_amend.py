@@ -93,12 +93,24 @@ def amend_submit(token: str) -> Any:
     except NotAmendable:  # re-examined meanwhile
         return _closed(token)
     return redirect(
-        url_for("ecitiz.status", token=token, lang=g.ecitiz_lang, amended=1), 303
+        url_for(
+            "ecitiz.status",
+            token=token,
+            lang=g.ecitiz_lang,
+            amended=1,
+            **g.ecitiz_embed.args,
+        ),
+        303,
     )
 
 
 def _to_status(token: str) -> Response:
-    return redirect(url_for("ecitiz.status", token=token, lang=g.ecitiz_lang), 303)
+    return redirect(
+        url_for(
+            "ecitiz.status", token=token, lang=g.ecitiz_lang, **g.ecitiz_embed.args
+        ),
+        303,
+    )
 
 
 def _closed(token: str) -> tuple[str, int]:
@@ -142,7 +154,12 @@ def _render(
         ticket=kit.tokens(current_app.config).form_ticket(
             form.organisation["id"], form.row["form_id"]
         ),
-        action=url_for("ecitiz.amend_submit", token=token, lang=g.ecitiz_lang),
+        action=url_for(
+            "ecitiz.amend_submit",
+            token=token,
+            lang=g.ecitiz_lang,
+            **g.ecitiz_embed.args,
+        ),
         honeypot=HONEYPOT,
         kept_files=kept,
         html_attributes=attributes,

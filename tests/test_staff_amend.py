@@ -1,12 +1,14 @@
 """Send back for changes: the applicant amends through the tracking link, the old
 answers stay in the history, staff see both."""
 
+import html
 import io
 import re
 
 import pytest
 
 from .conftest import (
+    ALLOWED,
     IBAN,
     PDF,
     aid_answers,
@@ -266,3 +268,24 @@ def test_expired_ticket_keeps_the_answers_and_changes_nothing(
     assert "resté ouvert longtemps" in html
     assert 'value="Nice"' in html
     assert store.table_counts() == before
+
+
+def test_amending_inside_an_embedded_frame_keeps_the_embedding(
+    staff_client, client, store, tracked
+):
+    # Inside a host page the frame must keep resizing and its theme: the links
+    # and the form of the amendment carry the embedding parameters along.
+    sid, status_path = tracked
+    _send_back(staff_client, sid)
+    embedded = f"origin={ALLOWED}&embed=ecitiz-1"
+    status = client.get(f"{status_path}?{embedded}").get_data(as_text=True)
+    link = re.search(r'href="([^"]*/amend[^"]*)"', status).group(1)
+    assert embedded in html.unescape(link)
+    page = client.get(html.unescape(link)).get_data(as_text=True)
+    assert f'data-ecitiz-origin="{ALLOWED}"' in page
+    action = html.unescape(re.search(r'<form[^>]*action="([^"]+)"', page).group(1))
+    assert embedded in action
+    answers = {"ticket": hidden_inputs(page)["ticket"], **aid_answers(town="Lyon")}
+    response = client.post(action, data=answers, content_type="multipart/form-data")
+    assert response.status_code == 303
+    assert embedded in response.headers["Location"]
