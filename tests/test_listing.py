@@ -565,3 +565,16 @@ def _search_matches_the_columns(store):
         "INSERT INTO submission_search (submission_search, rank)"
         " VALUES ('integrity-check', 1)"
     )
+
+
+def test_reference_search_reads_only_the_organisations_references(store, org):
+    add_request(store, org, at("2026-11-02 10:00"))
+    plans = _plans(
+        store,
+        lambda: listing.request_page(store, org, Filters(search="AID-"), TZ, size=5),
+    )
+    reference_parts = [
+        line for plan in plans.values() for line in plan if "reference" in line
+    ]
+    assert reference_parts, plans
+    assert all("submissions_by_org_reference" in line for line in reference_parts)

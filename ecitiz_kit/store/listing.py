@@ -92,7 +92,7 @@ class Listing(Base):
             # The few requests the search finds drive the query (CROSS JOIN fixes
             # the order): checking every row of the organisation against them
             # would cost as much as the whole list.
-            found, params = _search_ids(search)
+            found, params = _search_ids(search, organisation_id)
             source = f"({found}) AS found CROSS JOIN submissions s ON s.id = found.id"
         clauses = ["s.organisation_id = ?"]
         params.append(organisation_id)
@@ -253,18 +253,19 @@ class Listing(Base):
             )
 
 
-def _search_ids(search: str) -> tuple[str, list[Any]]:
+def _search_ids(search: str, organisation_id: int) -> tuple[str, list[Any]]:
     """A query for the ids of the requests a staff search finds, and its
-    parameters: references starting with it, applicants whose name or e-mail
-    address have its words."""
+    parameters: the organisation's references starting with it, applicants whose
+    name or e-mail address have its words."""
     parts, params = [], []
     reference = search.strip().upper()
     if _REFERENCE.fullmatch(reference):
         # '~' sorts after every character a reference may hold.
         parts.append(
-            "SELECT id FROM submissions WHERE reference >= ? AND reference < ?"
+            "SELECT id FROM submissions WHERE organisation_id = ?"
+            " AND reference >= ? AND reference < ?"
         )
-        params += [reference, reference + "~"]
+        params += [organisation_id, reference, reference + "~"]
     expression = match_expression(search)
     if expression is not None:
         parts.append(

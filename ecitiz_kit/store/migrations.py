@@ -249,4 +249,10 @@ MIGRATIONS: tuple[str, ...] = (
         ON CONFLICT DO UPDATE SET n = n + 1;
     END;
     """,
+    """
+    -- A reference search reads one organisation's references, however many
+    -- the others hold.
+    CREATE INDEX submissions_by_org_reference
+        ON submissions (organisation_id, reference);
+    """,
 )
