@@ -47,6 +47,19 @@ def _organisation(slug: str) -> dict:
     return organisation
 
 
+def _new_password_hash() -> str:
+    """Read a password (prompted twice on a terminal, else one line of standard
+    input) and hash it; a weak one stops the command with the reason."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        return hash_password(password)
+    except WeakPassword as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @group.command("init-db")
 def init_db() -> None:
     """Create or upgrade the database."""
@@ -192,14 +205,7 @@ def create_admin(org: str, email: str) -> None:
     store = state().store
     if store.staff_by_email(email) is not None:
         raise click.ClickException(f"a staff account for {email} already exists.")
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
-    try:
-        password_hash = hash_password(password)
-    except WeakPassword as exc:
-        raise click.ClickException(str(exc)) from None
+    password_hash = _new_password_hash()
     store.create_staff(organisation["id"], email, password_hash)
     click.echo(f"Created staff account {email} for {org!r}.")
 
@@ -215,14 +221,7 @@ def reset_password(org: str, email: str) -> None:
     staff = store.staff_in(organisation["slug"], email)
     if staff is None:
         raise click.ClickException(f"no staff account {email} in {org!r}.")
-    if sys.stdin.isatty():
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    else:
-        password = sys.stdin.readline().rstrip("\r\n")
-    try:
-        password_hash = hash_password(password)
-    except WeakPassword as exc:
-        raise click.ClickException(str(exc)) from None
+    password_hash = _new_password_hash()
     ended = store.set_password(staff["id"], password_hash)
     click.echo(f"New password set for {staff['email']}; {ended} session(s) ended.")
 

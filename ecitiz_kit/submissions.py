@@ -190,19 +190,7 @@ def tracked(store: Store, registry: FormRegistry, ref: SubmissionRef | None) -> 
     submission = store.submission(ref.submission_id) if ref else None
     if submission is None or submission["link_version"] != ref.link_version:
         raise UnknownObject()
-    organisation = store.organisation_by_id(submission["organisation_id"])
-    row = store.enabled_form(submission["organisation_id"], submission["form_id"])
-    if organisation is None or row is None:
-        raise UnknownObject()
-    definition, compiled = registry.get(row)
-    in_force = [d for d in store.documents(submission["id"]) if not d["revoked_at"]]
-    return Tracked(
-        submission,
-        PublicForm(organisation, row, definition, compiled),
-        store.events(submission["id"]),
-        store.attachments(submission["id"]),
-        in_force[-1] if in_force else None,
-    )
+    return _with_details(store, registry, submission)
 
 
 def tracked_for_staff(
@@ -213,8 +201,15 @@ def tracked_for_staff(
     submission = store.organisation_submission(organisation_id, submission_id)
     if submission is None:
         raise UnknownObject()
-    organisation = store.organisation_by_id(organisation_id)
-    row = store.enabled_form(organisation_id, submission["form_id"])
+    return _with_details(store, registry, submission)
+
+
+def _with_details(
+    store: Store, registry: FormRegistry, submission: dict[str, Any]
+) -> Tracked:
+    """A stored submission with its form, events, files and attestation in force."""
+    organisation = store.organisation_by_id(submission["organisation_id"])
+    row = store.enabled_form(submission["organisation_id"], submission["form_id"])
     if organisation is None or row is None:
         raise UnknownObject()
     definition, compiled = registry.get(row)
