@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import re
@@ -194,9 +195,10 @@ def _missing(what: str) -> None:
     pytest.skip(what)
 
 
-@pytest.fixture
-def browser():
-    """Debian's headless Chromium driven by Playwright."""
+@contextlib.contextmanager
+def launch_chromium(*extra_args: str):
+    """Debian's headless Chromium driven by Playwright, or a skip (a failure in CI)
+    saying what is missing."""
     if not os.path.exists(CHROMIUM):
         _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
     try:
@@ -204,9 +206,20 @@ def browser():
     except ImportError:
         _missing("playwright is not installed (pip install -e '.[test]')")
     with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
+        browser = p.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args]
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def browser():
+    """Debian's headless Chromium driven by Playwright."""
+    with launch_chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
@@ -215,3 +228,14 @@ def kit(app):
     server = LiveServer(app, "127.0.0.1")
     yield server
     server.stop()
+
+
+@pytest.fixture
+def staff_client(app):
+    """A test client signed in as the organisation's staff member."""
+    from .staff_helpers import add_staff, sign_in
+
+    add_staff(app)
+    client = app.test_client()
+    assert sign_in(client).status_code == 303
+    return client

@@ -18,17 +18,9 @@ from .conftest import (
     uploaded_files,
     with_file,
 )
-from .staff_helpers import STAFF, add_staff, csrf_for, sign_in, status_url_in
+from .staff_helpers import STAFF, csrf_for, status_url_in
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
-
-
-@pytest.fixture
-def staff_client(app):
-    add_staff(app)
-    client = app.test_client()
-    assert sign_in(client).status_code == 303
-    return client
 
 
 @pytest.fixture

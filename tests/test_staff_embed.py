@@ -8,15 +8,7 @@ from ecitiz_kit import __version__
 from ecitiz_kit.widget import integrity
 
 from .conftest import ALLOWED, ORG, form_url
-from .staff_helpers import STAFF, add_staff, csrf_for, sign_in
-
-
-@pytest.fixture
-def staff_client(app):
-    add_staff(app)
-    client = app.test_client()
-    assert sign_in(client).status_code == 303
-    return client
+from .staff_helpers import STAFF, csrf_for
 
 
 def _origins(store):

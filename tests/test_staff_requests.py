@@ -11,20 +11,10 @@ from ecitiz_kit.extension import state
 from .conftest import PDF, aid_answers, post_form, with_file
 from .staff_helpers import (
     STAFF,
-    add_staff,
     csrf_for,
-    sign_in,
     submit_request,
 )
 from .test_documents import pdf_text
-
-
-@pytest.fixture
-def staff_client(app):
-    add_staff(app)
-    client = app.test_client()
-    assert sign_in(client).status_code == 303
-    return client
 
 
 @pytest.fixture

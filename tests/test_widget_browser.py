@@ -13,14 +13,12 @@ import pytest
 from ecitiz_kit.snippets import script_snippet, status_snippet
 
 from .conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     ORG,
     PDF,
     REFERENCE,
     LiveServer,
-    _missing,
     aid_answers,
+    launch_chromium,
 )
 
 pytestmark = pytest.mark.browser
@@ -52,20 +50,8 @@ def host_site(pages, headers=()):
 
 @pytest.fixture
 def chromium():
-    import os
-
-    if not os.path.exists(CHROMIUM):
-        _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        _missing("playwright is not installed (pip install -e '.[test]')")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, BLOCK_THIRD_PARTY_COOKIES]
-        )
+    with launch_chromium(BLOCK_THIRD_PARTY_COOKIES) as browser:
         yield browser
-        browser.close()
 
 
 @pytest.fixture
