@@ -1,4 +1,4 @@
-"""PDF generation rate of ``ecitiz_kit.documents`` against a core-font baseline.
+"""PDF generation rate of ``ecitiz_kit.documents.layout`` against a core-font baseline.
 
 Run by hand, not in CI::
 
@@ -33,7 +33,7 @@ from fpdf import FPDF, XPos, YPos
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from ecitiz_kit.documents import (  # noqa: E402
+from ecitiz_kit.documents.layout import (
     AttestationDocument,
     ReceiptDocument,
     attestation_pdf,

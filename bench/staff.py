@@ -16,9 +16,9 @@ import tempfile
 import time
 
 from ecitiz_kit import create_app
-from ecitiz_kit.definitions import load_catalog
-from ecitiz_kit.extension import state
+from ecitiz_kit.forms.definitions import load_catalog
 from ecitiz_kit.passwords import hash_password
+from ecitiz_kit.state import state
 
 PASSWORD = "correct horse battery staple"
 

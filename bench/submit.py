@@ -40,8 +40,8 @@ sys.path.insert(0, str(BENCH_DIR))
 import bare_app  # noqa: E402
 
 from ecitiz_kit import create_app  # noqa: E402
-from ecitiz_kit.definitions import load_catalog  # noqa: E402
-from ecitiz_kit.extension import state  # noqa: E402
+from ecitiz_kit.forms.definitions import load_catalog  # noqa: E402
+from ecitiz_kit.state import state  # noqa: E402
 from ecitiz_kit.store import Store  # noqa: E402
 from ecitiz_kit.tokens import Tokens  # noqa: E402
 

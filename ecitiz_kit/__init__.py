@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
-
-from .app import create_app  # noqa: E402
-from .errors import (  # noqa: E402
+from ._version import __version__
+from .app import create_app
+from .errors import (
     ConfigurationError,
     DefinitionError,
     EcitizError,
     ForeignOrigin,
     UnknownObject,
 )
-from .extension import EcitizKit  # noqa: E402
+from .extension import EcitizKit
 
 __all__ = [
     "ConfigurationError",

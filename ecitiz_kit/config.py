@@ -9,9 +9,13 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
+from email.utils import parseaddr
 from typing import Any
 
+from limits import parse_many
+
 from .errors import ConfigurationError
+from .i18n import LANGUAGES
 
 
 @dataclass(frozen=True)
@@ -169,6 +173,30 @@ DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
 
 #: Secret keys that must never reach production.
 WEAK_SECRET_KEYS = frozenset({"", "dev", "changeme", "change-me", "secret", "test"})
+MIN_SECRET_KEY_LENGTH = 16
+
+#: Settings counted in seconds, bytes, files or days: 1 or more.
+POSITIVE = (
+    "ECITIZ_FORM_TICKET_MAX_AGE",
+    "ECITIZ_RECEIPT_MAX_AGE",
+    "ECITIZ_STATUS_LINK_MAX_AGE",
+    "ECITIZ_MAX_FILE_SIZE",
+    "ECITIZ_MAX_FILES",
+    "ECITIZ_MAX_FORM_SIZE",
+    "ECITIZ_RETENTION_DAYS",
+    "ECITIZ_SQLITE_BUSY_TIMEOUT",
+    "ECITIZ_STAFF_SESSION_LIFETIME",
+)
+#: Mail settings where 0 means something (no timeout, no delay, keep nothing).
+NOT_NEGATIVE = (
+    "ECITIZ_SMTP_PORT",
+    "ECITIZ_SMTP_TIMEOUT",
+    "ECITIZ_MAIL_MAX_ATTEMPTS",
+    "ECITIZ_MAIL_RETRY_DELAY",
+    "ECITIZ_MAIL_KEEP_DAYS",
+)
+#: Flask's default ``MAX_FORM_MEMORY_SIZE``, which the kit tightens.
+FLASK_FORM_MEMORY_SIZE = 500_000
 
 
 def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
@@ -193,3 +221,102 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
         except ValueError:
             found[key] = raw
     return found
+
+
+def check_settings(config: Mapping[str, Any]) -> None:
+    """Refuse settings the kit cannot run with; the message names the key and
+    what to set instead."""
+    prefix = config["ECITIZ_URL_PREFIX"] or ""
+    if prefix and (not prefix.startswith("/") or prefix.endswith("/")):
+        raise ConfigurationError(
+            f"ECITIZ_URL_PREFIX must start with '/' and not end with one "
+            f"(got {prefix!r}); use '' to serve the kit at the site root."
+        )
+    if config["ECITIZ_DEFAULT_LANGUAGE"] not in LANGUAGES:
+        raise ConfigurationError(
+            f"ECITIZ_DEFAULT_LANGUAGE must be one of {', '.join(LANGUAGES)} "
+            f"(got {config['ECITIZ_DEFAULT_LANGUAGE']!r})."
+        )
+    for key in POSITIVE:
+        value = config[key]
+        if not _is_int(value) or value < 1:
+            raise ConfigurationError(
+                f"{key} must be a positive integer (got {value!r})."
+            )
+    public_url = config["ECITIZ_PUBLIC_URL"]
+    if public_url is not None and not str(public_url).startswith(
+        ("http://", "https://")
+    ):
+        raise ConfigurationError(
+            f"ECITIZ_PUBLIC_URL must be an absolute http(s) URL (got {public_url!r})."
+        )
+    _check_mail_settings(config)
+    limits = config["ECITIZ_LOST_LINK_LIMIT"]
+    try:
+        parse_many(limits) if limits else None
+    except (ValueError, TypeError) as exc:
+        raise ConfigurationError(
+            f"ECITIZ_LOST_LINK_LIMIT: {limits!r} is not a rate limit such as "
+            f"'5 per hour' ({exc})."
+        ) from None
+
+
+def check_secret_key(config: Mapping[str, Any]) -> None:
+    """Refuse to serve in production without a real secret key."""
+    key = config.get("SECRET_KEY")
+    if (
+        not key
+        or str(key).strip().lower() in WEAK_SECRET_KEYS
+        or len(key) < MIN_SECRET_KEY_LENGTH
+    ):
+        raise ConfigurationError(
+            "SECRET_KEY is missing or too weak, so tokens could be forged. Set "
+            "FLASK_SECRET_KEY to a long random value before starting, for example "
+            "the output of: python -c 'import secrets; print(secrets.token_hex(32))'"
+        )
+
+
+def request_size_limits(config: Mapping[str, Any]) -> dict[str, int]:
+    """Flask's request size limits the kit sets, where the host app left them.
+
+    A request larger than any acceptable submission is refused before it is read
+    (413); the host app's own limit wins where it set one.
+    """
+    found = {}
+    if config.get("MAX_CONTENT_LENGTH") is None:
+        found["MAX_CONTENT_LENGTH"] = config["ECITIZ_MAX_FORM_SIZE"] + config[
+            "ECITIZ_MAX_FILES"
+        ] * (config["ECITIZ_MAX_FILE_SIZE"] + 1024)
+    if config.get("MAX_FORM_MEMORY_SIZE") == FLASK_FORM_MEMORY_SIZE:
+        found["MAX_FORM_MEMORY_SIZE"] = config["ECITIZ_MAX_FORM_SIZE"]
+    return found
+
+
+def _check_mail_settings(config: Mapping[str, Any]) -> None:
+    for key in NOT_NEGATIVE:
+        value = config[key]
+        if not _is_int(value) or value < 0:
+            raise ConfigurationError(
+                f"{key} must be a whole number of 0 or more (got {value!r})."
+            )
+    if config["ECITIZ_MAIL_MAX_ATTEMPTS"] < 1:
+        raise ConfigurationError("ECITIZ_MAIL_MAX_ATTEMPTS must be at least 1.")
+    if config["ECITIZ_SMTP_SSL"] and config["ECITIZ_SMTP_STARTTLS"]:
+        raise ConfigurationError(
+            "ECITIZ_SMTP_SSL and ECITIZ_SMTP_STARTTLS are both on: choose one (SSL "
+            "for port 465, STARTTLS for port 587)."
+        )
+    sender = config["ECITIZ_MAIL_FROM"]
+    if sender is not None and "@" not in parseaddr(str(sender))[1]:
+        raise ConfigurationError(
+            f"ECITIZ_MAIL_FROM must be an e-mail address (got {sender!r})."
+        )
+    if config["ECITIZ_SMTP_HOST"] and not sender:
+        raise ConfigurationError(
+            "ECITIZ_SMTP_HOST is set but ECITIZ_MAIL_FROM is not: set the address "
+            "the kit's e-mails come from."
+        )
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)

@@ -39,3 +39,7 @@ class ForbiddenTransition(EcitizError, Conflict):
     def __init__(self, from_status: str, to_status: str) -> None:
         super().__init__(f"a request cannot go from {from_status} to {to_status}")
         self.from_status, self.to_status = from_status, to_status
+
+
+class MessageRequired(EcitizError, ValueError):
+    """Sending a request back for changes needs a message saying what to change."""

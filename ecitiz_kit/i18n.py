@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import functools
 import io
+from contextvars import ContextVar
 from datetime import date, datetime
 from importlib import resources
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
@@ -19,10 +21,12 @@ from babel.dates import get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
-from flask import g, has_request_context
 
 LANGUAGES: tuple[str, ...] = ("fr", "en")
 FALLBACK_LANGUAGE = "fr"
+
+#: The language of the page being rendered; the web layer sets it per request.
+_page_language: ContextVar[str | None] = ContextVar("ecitiz_lang", default=None)
 
 
 @functools.cache
@@ -41,10 +45,19 @@ def catalog(lang: str) -> NullTranslations:
 
 
 def current_language() -> str:
-    """The language of the page being rendered (the default outside a request)."""
-    if has_request_context():
-        return g.get("ecitiz_lang", FALLBACK_LANGUAGE)
-    return FALLBACK_LANGUAGE
+    """The language of the page being rendered (the fallback outside one)."""
+    return _page_language.get() or FALLBACK_LANGUAGE
+
+
+def use_language(lang: str | None) -> None:
+    """Render in ``lang`` from now on in this context (``None``: the fallback)."""
+    _page_language.set(lang)
+
+
+def today(timezone: str) -> date:
+    """Today's date in ``timezone``: validity dates and day counts are calendar
+    dates where the kit's organisations are."""
+    return datetime.now(ZoneInfo(timezone)).date()
 
 
 def choose_language(

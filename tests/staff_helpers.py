@@ -5,8 +5,8 @@ from __future__ import annotations
 import functools
 import re
 
-from ecitiz_kit.extension import state
 from ecitiz_kit.passwords import hash_password
+from ecitiz_kit.state import state
 
 from .conftest import aid_answers, hidden_inputs, post_form, with_file
 

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from ecitiz_kit.definitions import (
+from ecitiz_kit.forms.definitions import (
     FIELD_TYPES,
     DefinitionError,
     FormDefinition,
@@ -312,9 +312,9 @@ def test_the_documented_example_loads_and_every_type_is_documented():
 
 
 ATTESTATION = json.loads(
-    (Path(__file__).parent.parent / "ecitiz_kit/catalog/attestation.json").read_text(
-        encoding="utf-8"
-    )
+    (
+        Path(__file__).parent.parent / "ecitiz_kit/forms/catalog/attestation.json"
+    ).read_text(encoding="utf-8")
 )
 
 

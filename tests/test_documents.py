@@ -15,8 +15,9 @@ from datetime import date
 import pytest
 from pypdf import PdfReader
 
-from ecitiz_kit import documents, pdf_fonts
-from ecitiz_kit.documents import (
+from ecitiz_kit.documents import fonts as pdf_fonts
+from ecitiz_kit.documents import layout as documents
+from ecitiz_kit.documents.layout import (
     AttestationDocument,
     ReceiptDocument,
     attestation_pdf,

@@ -3,9 +3,10 @@ import io
 
 import pytest
 
-from ecitiz_kit import exports, lifecycle
-from ecitiz_kit.definitions import load_catalog, parse_definition
-from ecitiz_kit.listing import Filters
+from ecitiz_kit import lifecycle
+from ecitiz_kit.domain import exports
+from ecitiz_kit.domain.request_list import Filters
+from ecitiz_kit.forms.definitions import load_catalog, parse_definition
 
 from .conftest import IBAN, ORG
 from .listing_helpers import TZ, add_request, at

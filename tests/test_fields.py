@@ -8,19 +8,18 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
-from flask import Flask, g
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from ecitiz_kit.definitions import load_catalog, load_definition
-from ecitiz_kit.fields import (
+from ecitiz_kit.forms.definitions import load_catalog, load_definition
+from ecitiz_kit.forms.fields import (
     Outcome,
     compile_form,
     display_value,
     html_attributes,
     value_check,
 )
-from ecitiz_kit.i18n import gettext
-from ecitiz_kit.validators import utf16_length
+from ecitiz_kit.forms.validators import utf16_length
+from ecitiz_kit.i18n import gettext, use_language
 
 DATA = Path(__file__).parent / "data" / "definitions"
 PDF = (
@@ -233,19 +232,20 @@ def test_custom_form_with_optional_fields_and_not_more_than_rule():
 
 
 def test_messages_follow_the_page_language():
-    app = Flask(__name__)
     english = (
         "Enter the 14-digit SIRET number of your establishment, e.g. 732 829 320 00074."
     )
-    with app.test_request_context():
-        g.ecitiz_lang = "en"
+    try:
+        use_language("en")
         outcome = validate("aid-request", aid_answers(siret="123"), pdfs("a.pdf"))
         assert outcome.errors == {"siret": english}
-        g.ecitiz_lang = "fr"
+        use_language("fr")
         outcome = validate("aid-request", aid_answers(siret="123"), pdfs("a.pdf"))
         assert outcome.errors == {"siret": gettext(english, lang="fr")}
         assert "SIRET" in outcome.errors["siret"]
         assert outcome.errors["siret"] != english
+    finally:
+        use_language(None)
 
 
 def test_compiled_form_is_built_once_per_definition():

@@ -6,10 +6,10 @@ from datetime import date
 import pytest
 from werkzeug.exceptions import BadRequest
 
-from ecitiz_kit import listing
-from ecitiz_kit.definitions import load_catalog, parse_definition
-from ecitiz_kit.extension import state
-from ecitiz_kit.listing import BadCursor, FilterError, Filters
+from ecitiz_kit.domain import request_list as listing
+from ecitiz_kit.domain.request_list import BadCursor, FilterError, Filters
+from ecitiz_kit.forms.definitions import load_catalog, parse_definition
+from ecitiz_kit.state import state
 from ecitiz_kit.store import Store
 from ecitiz_kit.store.listing import match_expression
 

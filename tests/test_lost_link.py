@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from ecitiz_kit.extension import state
+from ecitiz_kit.state import state
 
 from .conftest import (
     ORG,

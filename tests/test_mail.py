@@ -12,10 +12,10 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from ecitiz_kit import create_app, lifecycle
-from ecitiz_kit.delivery import deliver_due, deliver_from_config, lease_seconds
 from ecitiz_kit.errors import ConfigurationError
-from ecitiz_kit.extension import state
+from ecitiz_kit.mail.delivery import deliver_due, deliver_from_config, lease_seconds
 from ecitiz_kit.passwords import hash_password
+from ecitiz_kit.state import state
 from ecitiz_kit.store import utcnow
 
 from .conftest import (
@@ -422,7 +422,7 @@ def test_without_smtp_messages_become_eml_files_that_parse(app, client, store, r
 
 
 def test_send_mail_loop_stops_on_a_signal(app, client, store, monkeypatch):
-    import ecitiz_kit.mail_commands as commands
+    import ecitiz_kit.cli.mail as commands
 
     submit(client)
     passes = []

@@ -8,7 +8,7 @@ from html.parser import HTMLParser
 import pytest
 
 from ecitiz_kit import __version__
-from ecitiz_kit.extension import state
+from ecitiz_kit.state import state
 
 from .conftest import (
     ALLOWED,

@@ -8,8 +8,8 @@ from datetime import date, datetime
 import pytest
 import segno
 
-from ecitiz_kit import signing
-from ecitiz_kit.signing import (
+from ecitiz_kit.documents import signing
+from ecitiz_kit.documents.signing import (
     ALPHABET,
     MAX_NAME_BYTES,
     Claims,

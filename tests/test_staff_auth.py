@@ -6,8 +6,9 @@ import time
 
 import pytest
 
-from ecitiz_kit import create_app, staff_auth
-from ecitiz_kit.extension import state
+from ecitiz_kit import create_app
+from ecitiz_kit.staff import auth as staff_auth
+from ecitiz_kit.state import state
 
 from .conftest import SECRET
 from .staff_helpers import (

@@ -203,7 +203,7 @@ def test_attachment_download_is_a_download(browser, kit, world, store):
 def test_amend_pages_pass_axe(browser, kit, world, axe, store, app):
     """The applicant's side of a send-back: the tracking page offering changes,
     the prefilled form, and the form with an error."""
-    from ecitiz_kit.extension import state
+    from ecitiz_kit.state import state
 
     sid = world
     store.change_status(sid, expected="submitted", to_status="in_review", actor="t")

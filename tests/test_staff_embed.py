@@ -5,7 +5,7 @@ import html as htmlmod
 import pytest
 
 from ecitiz_kit import __version__
-from ecitiz_kit.widget import integrity
+from ecitiz_kit.web.scripts import integrity
 
 from .conftest import ALLOWED, ORG, form_url
 from .staff_helpers import STAFF, csrf_for

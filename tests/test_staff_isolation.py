@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from ecitiz_kit.definitions import load_catalog
-from ecitiz_kit.extension import state
+from ecitiz_kit.forms.definitions import load_catalog
+from ecitiz_kit.state import state
 
 from .conftest import (
     ALLOWED,

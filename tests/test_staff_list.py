@@ -7,8 +7,8 @@ from html.parser import HTMLParser
 
 import pytest
 
-from ecitiz_kit import exports
-from ecitiz_kit.extension import state
+from ecitiz_kit.domain import exports
+from ecitiz_kit.state import state
 
 from .conftest import ORG
 from .listing_helpers import add_request
@@ -119,7 +119,7 @@ def test_list_shows_counts_chart_and_table_alternative(agent, requests_made):
 def _days_ago(days):
     from zoneinfo import ZoneInfo
 
-    from ecitiz_kit.listing import day_start
+    from ecitiz_kit.domain.request_list import day_start
 
     today = datetime.now(ZoneInfo("Europe/Paris")).date()
     return day_start(today - timedelta(days=days), "Europe/Paris")
@@ -247,7 +247,7 @@ def test_list_and_export_need_a_signed_in_agent(client, requests_made):
 
 def test_an_empty_page_reached_by_a_link_leads_back_to_the_newest(agent, requests_made):
     oldest = requests_made[-1]
-    from ecitiz_kit.listing import encode_cursor
+    from ecitiz_kit.domain.request_list import encode_cursor
 
     html = agent.get(f"{STAFF}/?older={encode_cursor(oldest)}&lang=en").get_data(
         as_text=True

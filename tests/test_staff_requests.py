@@ -6,7 +6,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from ecitiz_kit import lifecycle
-from ecitiz_kit.extension import state
+from ecitiz_kit.state import state
 
 from .conftest import PDF, aid_answers, post_form, with_file
 from .staff_helpers import (
@@ -150,7 +150,7 @@ def test_stale_status_caught_by_the_store_changes_nothing(
     staff_client, store, request_id, monkeypatch
 ):
     """The store's own check holds when two staff click at the same moment."""
-    from ecitiz_kit import staff_requests
+    from ecitiz_kit.staff import request_page as staff_requests
 
     real = staff_requests.change_status
 

@@ -4,8 +4,8 @@ import re
 
 import pytest
 
-from ecitiz_kit.embedding import status_token
-from ecitiz_kit.extension import state
+from ecitiz_kit.state import state
+from ecitiz_kit.web.embedding import status_token
 
 from .conftest import ALLOWED, ORG, aid_answers, post_form, with_file
 

@@ -1,7 +1,7 @@
 import os
 import time
 
-from ecitiz_kit.uploads import UploadArea
+from ecitiz_kit.store.uploads import UploadArea
 
 
 def test_staged_file_is_private_and_promoted(tmp_path):

@@ -6,7 +6,7 @@ import pytest
 from werkzeug.datastructures import FileStorage
 from wtforms.validators import StopValidation, ValidationError
 
-from ecitiz_kit.validators import (
+from ecitiz_kit.forms.validators import (
     BicCheck,
     DateCheck,
     EmailCheck,

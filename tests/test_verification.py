@@ -9,8 +9,9 @@ from datetime import date, datetime, timedelta
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from ecitiz_kit import signing, verification
-from ecitiz_kit.extension import state
+from ecitiz_kit.documents import signing
+from ecitiz_kit.public import verify_page as verification
+from ecitiz_kit.state import state
 
 from .conftest import ORG, attestation_answers, post_form
 

@@ -18,7 +18,7 @@ SCRIPT = textwrap.dedent(
     import sys, pathlib
     import ecitiz_kit
     from ecitiz_kit import create_app
-    from ecitiz_kit.extension import state
+    from ecitiz_kit.state import state
 
     here = pathlib.Path(ecitiz_kit.__file__).resolve()
     assert pathlib.Path(sys.prefix).resolve() in here.parents, here
@@ -34,9 +34,9 @@ SCRIPT = textwrap.dedent(
     loader = client.get(f"/ecitiz/widget/{ecitiz_kit.__version__}/ecitiz.js")
     frame = client.get(f"/ecitiz/widget/{ecitiz_kit.__version__}/frame.js")
     widgets = pathlib.Path(ecitiz_kit.__file__).resolve().parent / "widgets"
-    from ecitiz_kit.snippets import script_snippet
+    from ecitiz_kit.web.snippets import script_snippet
     snippet = script_snippet("acme", "aid-request", "Aide", "https://k.example")
-    from ecitiz_kit.documents import ReceiptDocument, receipt_pdf
+    from ecitiz_kit.documents.layout import ReceiptDocument, receipt_pdf
     pdf = receipt_pdf(ReceiptDocument("ACME", "Aide", "AID-2345-6789", "1 déc.",
                                       [], "https://x.example/s/t", "fr"))
     print(page.status_code, css.status_code, b"<form" in page.data,

@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 
 from ecitiz_kit import __version__
-from ecitiz_kit.embedding import contrast_with_white, parse_embed, parse_theme
+from ecitiz_kit.colours import contrast_ratio
+from ecitiz_kit.web.embedding import parse_embed, parse_theme
 
 from .conftest import ALLOWED, ORG, aid_answers, form_url, post_form, with_file
 
@@ -285,8 +286,8 @@ def test_theme_parsing_keeps_the_valid_values_only():
     assert (theme.primary, theme.radius, theme.font) == (None, None, "mono")
     theme = parse_theme({"primary": "#1D4ED8", "radius": "0"})
     assert (theme.primary, theme.radius) == ("#1d4ed8", 0)
-    assert round(contrast_with_white("#000"), 1) == 21.0
-    assert round(contrast_with_white("#fff"), 1) == 1.0
+    assert round(contrast_ratio("#000"), 1) == 21.0
+    assert round(contrast_ratio("#fff"), 1) == 1.0
 
 
 # -- prefill -----------------------------------------------------------------------
@@ -295,7 +296,7 @@ def test_theme_parsing_keeps_the_valid_values_only():
 def test_only_fields_marked_prefillable_accept_prefill(client, app):
     html = _body(client.get(form_url()))
     marked = set(re.findall(r'name="([a-z_]+)" data-ecitiz-prefill', html))
-    from ecitiz_kit.definitions import load_catalog
+    from ecitiz_kit.forms.definitions import load_catalog
 
     expected = {f.name for f in load_catalog("aid-request").fields if f.prefill}
     assert marked == expected

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from ecitiz_kit.snippets import script_snippet, status_snippet
+from ecitiz_kit.web.snippets import script_snippet, status_snippet
 
 from .conftest import (
     ORG,

@@ -1,0 +1,9 @@
+"""The ``flask ecitiz`` command group, the same in any application that mounts
+the kit."""
+
+from __future__ import annotations
+
+from . import mail
+from .commands import group
+
+__all__ = ["group", "mail"]

@@ -1,0 +1,348 @@
+"""The staff request list: filters read from a query string, pages, counts, days.
+
+Functions here take plain values (a mapping of query parameters, the store, a time
+zone name) and know nothing of the HTTP request. Bad input raises
+:class:`FilterError` or :class:`BadCursor`, both ``400 Bad Request`` with a message
+for people; nothing here can turn garbage into a server error or into a page that
+is not the one asked for.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import re
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from werkzeug.exceptions import BadRequest
+
+from .. import lifecycle
+from ..errors import EcitizError
+from ..forms.definitions import FormDefinition, catalog_ids, load_catalog
+from ..forms.registry import FormRegistry
+from ..i18n import gettext
+from ..store import Store
+from ..store.base import stamp
+
+PAGE_SIZE = 50
+#: The query parameters the list's filters are read from.
+FILTER_KEYS = ("form", "status", "from", "to", "q")
+#: Longer searches are refused: no name or address needs more.
+SEARCH_MAX_LENGTH = 100
+CHART_DAYS = 30
+
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_STAMP = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{6}Z")
+_ID = re.compile(r"[1-9][0-9]{0,18}")
+# Dates outside these years are typing mistakes (and keep date arithmetic safe).
+_FIRST_YEAR, _LAST_YEAR = 1900, 2999
+
+
+class FilterError(EcitizError, BadRequest):
+    """Some filters are wrong; ``problems`` maps each parameter to what to fix."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__(" ".join(problems.values()))
+        self.problems = problems
+        self.ecitiz_message = self.description  # what error pages show
+
+
+class BadCursor(EcitizError, BadRequest):
+    """A page link's position was altered or cut short."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            gettext("This page link is damaged. Go back to the first page of the list.")
+        )
+        self.ecitiz_message = self.description  # what error pages show
+
+
+@dataclass(frozen=True)
+class Filters:
+    """What the staff member asked to see; ``None`` and ``""`` mean everything."""
+
+    form_id: str | None = None
+    status: str | None = None
+    date_from: date | None = None
+    date_to: date | None = None  # included
+    search: str = ""
+
+    def query(self) -> dict[str, str]:
+        """The filters as query parameters (to build links that keep them)."""
+        values = {
+            "form": self.form_id or "",
+            "status": self.status or "",
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "q": self.search,
+        }
+        return {key: value for key, value in values.items() if value}
+
+    def for_store(self, timezone: str) -> dict[str, Any]:
+        """The filters as the store takes them; dates are whole days in
+        ``timezone``."""
+        return {
+            "form_id": self.form_id,
+            "status": self.status,
+            "since": day_start(self.date_from, timezone) if self.date_from else None,
+            "until": (
+                day_start(self.date_to + timedelta(days=1), timezone)
+                if self.date_to
+                else None
+            ),
+            "search": self.search,
+        }
+
+
+def day_start(day: date, timezone: str) -> str:
+    """The stored timestamp of midnight starting ``day`` in ``timezone``."""
+    return stamp(datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)))
+
+
+def parse_filters(args: Mapping[str, str], form_ids: Sequence[str]) -> Filters:
+    """Read and check the list filters in query parameters ``args``.
+
+    ``form_ids`` are the organisation's forms. Unknown parameters are ignored;
+    every wrong one is reported at once in a :class:`FilterError`.
+    """
+    problems: dict[str, str] = {}
+    form_id = args.get("form", "").strip() or None
+    if form_id is not None and form_id not in form_ids:
+        problems["form"] = gettext("Choose a form from the list.")
+    status = args.get("status", "").strip() or None
+    if status is not None and status not in lifecycle.STATUSES:
+        problems["status"] = gettext("Choose a status from the list.")
+    dates: dict[str, date | None] = {}
+    for key in ("from", "to"):
+        dates[key] = None
+        raw = args.get(key, "").strip()
+        if raw:
+            dates[key] = _parse_date(raw)
+            if dates[key] is None:
+                problems[key] = gettext(
+                    "Enter a date as year-month-day, for example %(example)s.",
+                    example=date.today().isoformat(),
+                )
+    if dates["from"] and dates["to"] and dates["from"] > dates["to"]:
+        problems["to"] = gettext("The end date must not be before the start date.")
+    search = " ".join(_printable(args.get("q", "")).split())
+    if len(search) > SEARCH_MAX_LENGTH:
+        problems["q"] = gettext(
+            "The search is too long: %(max)s characters at most.",
+            max=SEARCH_MAX_LENGTH,
+        )
+    if problems:
+        raise FilterError(problems)
+    return Filters(form_id, status, dates["from"], dates["to"], search)
+
+
+def _parse_date(raw: str) -> date | None:
+    if not _ISO_DATE.fullmatch(raw):
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError:
+        return None
+    return day if _FIRST_YEAR <= day.year <= _LAST_YEAR else None
+
+
+def _printable(raw: str) -> str:
+    # Control characters (NUL, escapes) are never part of a name: they become
+    # spaces rather than reaching the search.
+    return "".join(" " if unicodedata.category(c)[0] == "C" else c for c in raw)
+
+
+# -- cursors -----------------------------------------------------------------------
+
+
+def encode_cursor(row: Mapping[str, Any]) -> str:
+    """The position just after ``row`` in the list, for a page link."""
+    raw = f"{row['created_at']}~{row['id']}".encode("ascii")
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def decode_cursor(text: str) -> tuple[str, int]:
+    """The ``(created_at, id)`` a page link carries; :class:`BadCursor` if it was
+    altered in any way that does not name a position."""
+    try:
+        raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
+    except (binascii.Error, UnicodeError, ValueError):
+        raise BadCursor() from None
+    created_at, _sep, number = raw.partition("~")
+    if not (_STAMP.fullmatch(created_at) and _ID.fullmatch(number)):
+        raise BadCursor()
+    try:
+        datetime.strptime(created_at, "%Y-%m-%dT%H:%M:%S.%fZ")
+    except ValueError:
+        raise BadCursor() from None
+    if int(number) >= 2**63:
+        raise BadCursor()
+    return created_at, int(number)
+
+
+# -- pages and counts ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    """One page of the list, newest first, with the links to its neighbours.
+
+    ``older`` and ``newer`` are cursors (``None`` when there is nothing there).
+    """
+
+    rows: list[dict[str, Any]]
+    older: str | None = None
+    newer: str | None = None
+
+
+def request_page(
+    store: Store,
+    organisation_id: int,
+    filters: Filters,
+    timezone: str,
+    *,
+    older: str | None = None,
+    newer: str | None = None,
+    size: int = PAGE_SIZE,
+) -> Page:
+    """The page after cursor ``older`` (older requests), before cursor ``newer``
+    (newer ones), or the first page."""
+    if older and newer:
+        raise BadCursor()
+    selection = filters.for_store(timezone)
+    position = decode_cursor(older or newer) if (older or newer) else None
+    backwards = bool(newer)
+    rows = store.request_page(
+        organisation_id,
+        limit=size + 1,
+        cursor=position,
+        newer=backwards,
+        **selection,
+    )
+    more = len(rows) > size
+    if backwards:
+        rows = rows[1:] if more else rows  # the extra row is the newest
+    else:
+        rows = rows[:size]
+    if not rows:
+        return Page([])
+
+    def beyond(row: dict[str, Any], newer: bool) -> bool:
+        found = store.request_page(
+            organisation_id,
+            limit=1,
+            cursor=(row["created_at"], row["id"]),
+            newer=newer,
+            **selection,
+        )
+        return bool(found)
+
+    has_older = more if not backwards else beyond(rows[-1], False)
+    has_newer = more if backwards else position is not None and beyond(rows[0], True)
+    return Page(
+        rows,
+        older=encode_cursor(rows[-1]) if has_older else None,
+        newer=encode_cursor(rows[0]) if has_newer else None,
+    )
+
+
+def status_counts(
+    store: Store, organisation_id: int, filters: Filters, timezone: str
+) -> dict[str, int]:
+    """Requests matching ``filters`` but for the status one, per status."""
+    selection = filters.for_store(timezone)
+    selection["status"] = None
+    found = store.status_counts(
+        organisation_id, statuses=lifecycle.STATUSES, **selection
+    )
+    return {status: found.get(status, 0) for status in lifecycle.STATUSES}
+
+
+@dataclass(frozen=True)
+class Day:
+    """Requests created on one day, per status."""
+
+    day: date
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+
+def daily_counts(
+    store: Store,
+    organisation_id: int,
+    timezone: str,
+    *,
+    form_id: str | None = None,
+    today: date | None = None,
+    days: int = CHART_DAYS,
+) -> list[Day]:
+    """Requests per day and status over the last ``days`` days (today included),
+    oldest first; days are those of ``timezone``."""
+    today = today or datetime.now(ZoneInfo(timezone)).date()
+    first = today - timedelta(days=days - 1)
+    result = [Day(first + timedelta(days=n)) for n in range(days)]
+    # Each day is cut at midnight in the time zone, whatever its offset that day.
+    bounds = [day_start(d.day, timezone) for d in result]
+    bounds.append(day_start(today + timedelta(days=1), timezone))
+    found = store.counts_between(
+        organisation_id, bounds=bounds, statuses=lifecycle.STATUSES, form_id=form_id
+    )
+    for index, status, count in found:
+        result[index].counts[status] = count
+    return result
+
+
+# -- applicant columns ---------------------------------------------------------------
+
+
+def definition_lookup(
+    store: Store, registry: FormRegistry
+) -> Callable[[int, str], FormDefinition | None]:
+    """``(organisation_id, form_id) -> definition`` for the forms in the store
+    (ready-made ones even once disabled), ``None`` for a form that is gone."""
+
+    def lookup(organisation_id: int, form_id: str) -> FormDefinition | None:
+        row = store.enabled_form(organisation_id, form_id)
+        if row is not None:
+            return registry.get(row)[0]
+        return load_catalog(form_id) if form_id in catalog_ids() else None
+
+    return functools.cache(lookup)
+
+
+def fill_applicants(
+    store: Store,
+    definition_for: Callable[[int, str], FormDefinition | None],
+    batch_size: int = 500,
+) -> int:
+    """Fill the applicant name and e-mail of requests stored before the store kept
+    them, from their answers and form definition; return how many were filled.
+
+    ``definition_for(organisation_id, form_id)`` gives the definition (``None``
+    when the form is gone: the request then gets empty values, found by
+    reference only).
+    """
+    filled = 0
+    while rows := store.submissions_without_applicant(batch_size):
+        values = []
+        for row in rows:
+            definition = definition_for(row["organisation_id"], row["form_id"])
+            contact = (
+                definition.applicant_contact(json.loads(row["answers"]))
+                if definition
+                else ("", "")
+            )
+            values.append((row["id"], *contact))
+        store.set_applicants(values)
+        filled += len(values)
+    return filled

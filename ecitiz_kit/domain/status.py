@@ -1,0 +1,71 @@
+"""Moving a request along its life cycle, as staff (or a command) decide."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .. import lifecycle
+from ..documents.attestations import Keyring, new_attestation
+from ..errors import ForbiddenTransition, MessageRequired
+from ..forms.registry import FormRegistry, form_title
+from ..store import Store
+from .notices import Notices
+
+
+def change_status(
+    store: Store,
+    registry: FormRegistry,
+    keyring: Keyring,
+    submission: dict[str, Any],
+    to_status: str,
+    *,
+    actor: str,
+    public_message: str | None = None,
+    private_note: str | None = None,
+    notices: Notices,
+) -> dict[str, Any]:
+    """Move a request along its life cycle, recording who, when and why.
+
+    Accepting a request whose form describes a document issues that document in
+    the same transaction; reopening an accepted one revokes it. Every change is
+    e-mailed to the applicant (with the public message, never the private note)
+    when the request has an e-mail address, queued in the same transaction.
+    Raises :class:`ForbiddenTransition`, and :class:`MessageRequired` when a
+    request is sent back without saying what to change.
+    """
+    from_status = submission["status"]
+    if not lifecycle.can_move(from_status, to_status):
+        raise ForbiddenTransition(from_status, to_status)
+    if to_status == lifecycle.SUBMITTED and not (public_message or "").strip():
+        raise MessageRequired("say what the applicant should change")
+    document = None
+    messages: list[dict[str, Any]] = []
+    row = store.enabled_form(submission["organisation_id"], submission["form_id"])
+    if row is not None:
+        definition, _compiled = registry.get(row)
+        if to_status == lifecycle.ACCEPTED:
+            document = new_attestation(
+                keyring, submission["organisation_id"], definition,
+                submission["answers"],
+            )  # fmt: skip
+        organisation = store.organisation_by_id(submission["organisation_id"])
+        if organisation is not None:
+            messages = notices.status_change(
+                organisation,
+                form_title(row, definition, submission["lang"]),
+                submission,
+                definition.applicant_contact(submission["answers"]),
+                to_status=to_status,
+                public_message=public_message or None,
+            )
+    return store.change_status(
+        submission["id"],
+        expected=from_status,
+        to_status=to_status,
+        actor=actor,
+        public_message=public_message or None,
+        private_note=private_note or None,
+        document=document,
+        revoke_documents=from_status == lifecycle.ACCEPTED,
+        messages=messages,
+    )

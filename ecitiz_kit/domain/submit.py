@@ -1,0 +1,115 @@
+"""A new request: its form ticket checked, then stored with everything it brings.
+
+Functions here take plain values and the kit's state; they know nothing of the
+HTTP request, so they can be tested and reused without one.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from .. import lifecycle
+from ..documents import signing
+from ..documents.attestations import Keyring, new_attestation
+from ..forms.fields import Outcome
+from ..forms.registry import PublicForm
+from ..store import Store
+from ..store.uploads import UploadArea
+from ..tokens import InvalidToken, Tokens
+from .notices import Notices
+
+#: No 0/O, no 1/I: a reference read over the phone cannot be misheard (the same
+#: letters as document serials).
+REFERENCE_ALPHABET = signing.ALPHABET
+
+
+def new_reference(prefix: str) -> str:
+    """A short random reference such as ``AID-7K3F-9Q2M`` (40 random bits)."""
+    # 32 letters: each 5 bits of one random draw pick one, without bias.
+    bits = int.from_bytes(secrets.token_bytes(5), "big")
+    chars = "".join(REFERENCE_ALPHABET[(bits >> (5 * i)) & 31] for i in range(8))
+    return f"{prefix}-{chars[:4]}-{chars[4:]}"
+
+
+@dataclass(frozen=True)
+class TicketCheck:
+    """What a posted form ticket allows.
+
+    ``problem`` is ``None``, ``"invalid"`` (missing, forged, or for another form)
+    or ``"expired"``; ``spent_by`` is the submission a spent ticket produced.
+    """
+
+    nonce: str
+    problem: str | None = None
+    spent_by: int | None = None
+
+
+def check_ticket(
+    tokens: Tokens, store: Store, form: PublicForm, token: str, max_age: int
+) -> TicketCheck:
+    """Check a posted form ticket: genuine, for this form, unspent and fresh."""
+    try:
+        ticket = tokens.read_form_ticket(token, max_age)
+    except InvalidToken:
+        return TicketCheck("", "invalid")
+    if (ticket.organisation_id, ticket.form_id) != (
+        form.organisation["id"],
+        form.row["form_id"],
+    ):
+        return TicketCheck("", "invalid")
+    # A spent ticket leads to its receipt even once expired: a late double
+    # submit still shows the applicant what they sent.
+    spent_by = store.submission_for_nonce(ticket.nonce)
+    if spent_by is not None:
+        return TicketCheck(ticket.nonce, spent_by=spent_by)
+    return TicketCheck(ticket.nonce, "expired" if ticket.expired else None)
+
+
+def submit(
+    store: Store,
+    uploads: UploadArea,
+    form: PublicForm,
+    outcome: Outcome,
+    *,
+    nonce: str,
+    lang: str,
+    keyring: Keyring,
+    notices: Notices,
+) -> dict[str, Any]:
+    """Store a valid submission with its files, first event and spent nonce.
+
+    All or nothing: the files are written first as parts, moved into place inside
+    the database transaction, and removed if anything fails; the receipt e-mail
+    (and the new-request e-mails of staff who asked for them) are queued in the
+    same transaction. Raises
+    :class:`~ecitiz_kit.errors.NonceUsed` if the ticket was already spent. A form
+    set to issue its document on submission is accepted at once, its attestation
+    signed and stored in the same transaction.
+    """
+    applicant = form.definition.applicant_contact(outcome.answers)
+    staff = store.staff_to_notify(form.organisation["id"])
+    document = None
+    if form.row["issue_on_submit"]:
+        document = new_attestation(
+            keyring, form.organisation["id"], form.definition, outcome.answers
+        )
+    with uploads.staging(outcome.uploads) as staged:
+        return store.create_submission(
+            organisation_id=form.organisation["id"],
+            form_id=form.row["form_id"],
+            form_version=form.definition.version,
+            answers=outcome.answers,
+            lang=lang,
+            nonce=nonce,
+            attachments=staged.attachments,
+            make_reference=lambda: new_reference(form.definition.reference_prefix),
+            status=lifecycle.ACCEPTED if document else lifecycle.SUBMITTED,
+            document=document,
+            before_commit=staged.promote,
+            applicant=applicant,
+            messages=lambda created: notices.new_submission(
+                form, created, applicant, staff
+            ),
+        )

@@ -1,0 +1,505 @@
+"""WTForms validators for the kit's field types.
+
+Each check reads the text submitted for one field and either refuses it with a message
+that says how to fix it, or replaces ``field.data`` with the clean value (compact
+identifiers, ``date``, ``Decimal``, ``int``, :class:`Upload` list). ``pattern`` and
+``maxlength`` are also put on the HTML control; the server tests them first, with the
+same regular expressions, so whatever the server accepts the browser accepts too.
+Patterns avoid ``\\d`` and ``\\s``, whose meaning differs between Python and
+JavaScript.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import filetype
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
+from stdnum import bic, iban
+from stdnum.exceptions import ValidationError as NumberError
+from stdnum.fr import siren, siret
+from wtforms.validators import StopValidation, ValidationError
+
+from ..i18n import current_language, gettext, ngettext
+from .definitions import resolve_date
+
+_SEPARATOR = "[ \u00a0\u202f]"  # thousands separators people type or paste
+_FILE_NAMES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
+MAX_FILENAME = 120
+
+
+def utf16_length(value: str) -> int:
+    """Length as the browser counts it for ``maxlength`` (UTF-16 code units)."""
+    return len(value.encode("utf-16-le")) // 2
+
+
+def _is_empty(data: Any) -> bool:
+    return data is None or data is False or data == [] or str(data).strip() == ""
+
+
+class Required:
+    """Refuse an empty answer (or an unticked box) with the field's own advice."""
+
+    field_flags = {"required": True}
+
+    def __init__(self, message: Callable[[], str]) -> None:
+        self.message = message
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if _is_empty(field.data):
+            raise StopValidation(self.message())
+
+
+class Skip:
+    """Accept an empty answer to an optional question and check nothing more."""
+
+    field_flags = {"optional": True}
+
+    def __call__(self, form: Any, field: Any) -> None:
+        if _is_empty(field.data):
+            field.errors[:] = []
+            raise StopValidation()
+
+
+class ValueCheck:
+    """Base of the checks that parse a text answer into a clean value."""
+
+    pattern: str | None = None
+    maxlength: int | None = None
+
+    def __call__(self, form: Any, field: Any) -> None:
+        raw = self.prepare(field.data) if isinstance(field.data, str) else None
+        if raw is None:
+            raise StopValidation(self.message())
+        length = utf16_length(raw)
+        if self.maxlength is not None and length > self.maxlength:
+            raise StopValidation(too_long(self.maxlength, length))
+        if self.pattern is not None and not re.fullmatch(self.pattern, raw):
+            raise StopValidation(self.message())
+        field.data = self.clean(raw.strip(" "))
+
+    def prepare(self, raw: str) -> str:
+        return raw
+
+    def message(self) -> str:
+        """What to enter, with an example (also the message for a missing answer)."""
+        return gettext("Fill in this field.")
+
+    def clean(self, value: str) -> Any:
+        return value
+
+
+def too_long(maxlength: int, length: int) -> str:
+    return gettext(
+        "This is too long: shorten it to %(max)s characters at most "
+        "(it has %(length)s).",
+        max=maxlength,
+        length=length,
+    )
+
+
+class TextCheck(ValueCheck):
+    """Free text of bounded length, without invisible control characters."""
+
+    def __init__(self, max_length: int, min_length: int | None, multiline: bool):
+        self.maxlength = max_length
+        self.min_length = min_length or 0
+        self.allowed = "\n\t" if multiline else "\t"
+
+    def prepare(self, raw: str) -> str:
+        # Browsers count a line break as one character but send it as CR LF.
+        return raw.replace("\r\n", "\n").replace("\r", "\n")
+
+    def clean(self, value: str) -> str:
+        value = unicodedata.normalize("NFC", value.strip())
+        if any(
+            unicodedata.category(c) == "Cc" and c not in self.allowed for c in value
+        ):
+            raise ValidationError(
+                gettext("Remove the invisible control characters from this text.")
+            )
+        if utf16_length(value) < self.min_length:
+            raise ValidationError(
+                gettext(
+                    "This is too short: write at least %(min)s characters.",
+                    min=self.min_length,
+                )
+            )
+        return value
+
+
+_EMAIL = "[^ @]+@[^ @.]+(?:[.][^ @.]+)+"
+MAX_EMAIL = 254
+
+
+def is_email_address(value: str) -> bool:
+    """Whether ``value`` is an e-mail address as the forms accept one (the
+    command line and the lost-link page check addresses the same way)."""
+    return (
+        utf16_length(value) <= MAX_EMAIL
+        and re.fullmatch(_EMAIL, value) is not None
+        and _plain_address(value)
+    )
+
+
+def _plain_address(value: str) -> bool:
+    local = value.partition("@")[0]
+    return len(local) <= 64 and not any(
+        c.isspace() or unicodedata.category(c)[0] == "C" for c in value
+    )
+
+
+class EmailCheck(ValueCheck):
+    """An e-mail address: one @, a dotted domain, no spaces, 254 characters."""
+
+    pattern = f" *{_EMAIL} *"
+    maxlength = MAX_EMAIL
+
+    def message(self) -> str:
+        return gettext("Enter an e-mail address like name@example.fr.")
+
+    def clean(self, value: str) -> str:
+        if not _plain_address(value):
+            raise ValidationError(self.message())
+        local, _, domain = value.partition("@")
+        return f"{local}@{domain.lower()}"
+
+
+class TelCheck(ValueCheck):
+    """A French or international phone number, stored as ``+`` and digits."""
+
+    pattern = " *[+]?[0-9](?:[ .\\-]?[0-9]){9,14} *"
+    maxlength = 40
+
+    def message(self) -> str:
+        return gettext(
+            "Enter a phone number of 10 to 15 digits, e.g. 06 12 34 56 78 "
+            "or +33 6 12 34 56 78."
+        )
+
+    def clean(self, value: str) -> str:
+        return re.sub("[^+0-9]", "", value)
+
+
+class PostalCodeCheck(ValueCheck):
+    """A French postal code: 5 digits starting with a real department."""
+
+    pattern = " *(?:0[1-9]|[1-8][0-9]|9[0-578])[0-9]{3} *"
+    maxlength = 10
+
+    def message(self) -> str:
+        return gettext("Enter a French postal code of 5 digits, e.g. 75001.")
+
+
+class NumberCodeCheck(ValueCheck):
+    """An identifier checked by python-stdnum, stored in its compact form."""
+
+    def __init__(self, module: Any, pattern: str, maxlength: int) -> None:
+        self.module = module
+        self.pattern = pattern
+        self.maxlength = maxlength
+
+    def clean(self, value: str) -> str:
+        try:
+            return str(self.module.validate(value))
+        except NumberError:
+            raise ValidationError(self.wrong()) from None
+
+    def wrong(self) -> str:
+        return self.message()
+
+
+class SiretCheck(NumberCodeCheck):
+    """A SIRET (establishment) number; La Poste's exception comes with stdnum."""
+
+    def __init__(self) -> None:
+        super().__init__(siret, " *[0-9](?: ?[0-9]){13} *", 32)
+
+    def message(self) -> str:
+        return gettext(
+            "Enter the 14-digit SIRET number of your establishment, "
+            "e.g. 732 829 320 00074."
+        )
+
+    def wrong(self) -> str:
+        return gettext(
+            "This SIRET number is not valid: check the 14 digits against your "
+            "Kbis extract or your INSEE registration notice (avis de situation)."
+        )
+
+
+class SirenCheck(NumberCodeCheck):
+    """A SIREN (company) number."""
+
+    def __init__(self) -> None:
+        super().__init__(siren, " *[0-9](?: ?[0-9]){8} *", 24)
+
+    def message(self) -> str:
+        return gettext(
+            "Enter the 9-digit SIREN number of the company, e.g. 732 829 320."
+        )
+
+    def wrong(self) -> str:
+        return gettext(
+            "This SIREN number is not valid: check the 9 digits against your "
+            "Kbis extract or your INSEE registration notice (avis de situation)."
+        )
+
+
+class IbanCheck(NumberCodeCheck):
+    """An IBAN of any country, stored compact and in capitals."""
+
+    def __init__(self) -> None:
+        super().__init__(iban, " *[A-Za-z]{2}[0-9]{2}(?: ?[A-Za-z0-9]){11,30} *", 70)
+
+    def message(self) -> str:
+        return gettext(
+            "Enter the IBAN shown on your bank details (RIB), "
+            "e.g. FR76 3000 6000 0112 3456 7890 189."
+        )
+
+    def wrong(self) -> str:
+        return gettext(
+            "This IBAN is not valid: copy it again from your bank details (RIB)."
+        )
+
+
+class BicCheck(NumberCodeCheck):
+    """A BIC (SWIFT code): 8 or 11 characters."""
+
+    def __init__(self) -> None:
+        super().__init__(bic, " *[A-Za-z]{6}[A-Za-z0-9]{2}(?:[A-Za-z0-9]{3})? *", 20)
+
+    def message(self) -> str:
+        return gettext(
+            "Enter the BIC (SWIFT code) of your bank: 8 or 11 letters and digits, "
+            "e.g. BNPAFRPP."
+        )
+
+
+class NumberCheck(ValueCheck):
+    """A whole number within limits; spaces between digits are allowed."""
+
+    def __init__(self, low: int, high: int) -> None:
+        self.low, self.high = low, high
+        sign = "-?" if low < 0 else ""
+        self.pattern = f" *{sign}[0-9](?:{_SEPARATOR}?[0-9])* *"
+        digits = len(str(max(abs(low), abs(high))))
+        self.maxlength = 2 * digits + 4
+
+    def message(self) -> str:
+        return gettext(
+            "Enter a whole number between %(min)s and %(max)s, e.g. 12.",
+            min=format_decimal(self.low, locale=current_language()),
+            max=format_decimal(self.high, locale=current_language()),
+        )
+
+    def clean(self, value: str) -> int:
+        number = int(re.sub(_SEPARATOR, "", value))
+        if not self.low <= number <= self.high:
+            raise ValidationError(self.message())
+        return number
+
+
+class MoneyCheck(ValueCheck):
+    """An amount in euros with at most 2 decimals, stored as a ``Decimal``."""
+
+    def __init__(self, low: Decimal, high: Decimal) -> None:
+        self.low, self.high = low, high
+        self.pattern = (
+            f" *[0-9]{{1,3}}(?:{_SEPARATOR}?[0-9]{{3}})*(?:[.,][0-9]{{1,2}})?"
+            f"{_SEPARATOR}*(?:€|EUR)? *"
+        )
+        digits = len(str(int(high)))
+        self.maxlength = digits + (digits - 1) // 3 + 12
+
+    def message(self) -> str:
+        return gettext(
+            "Enter an amount in euros with at most 2 decimals, e.g. 1 234,50."
+        )
+
+    def clean(self, value: str) -> Decimal:
+        number = re.sub(f"{_SEPARATOR}|€|EUR", "", value).replace(",", ".")
+        amount = Decimal(number).quantize(Decimal("0.01"))
+        if not self.low <= amount <= self.high:
+            lang = current_language()
+            raise ValidationError(
+                gettext(
+                    "Enter an amount between %(min)s and %(max)s.",
+                    min=format_currency(self.low, "EUR", locale=lang),
+                    max=format_currency(self.high, "EUR", locale=lang),
+                )
+            )
+        return amount
+
+
+class DateCheck(ValueCheck):
+    """A date typed as ``YYYY-MM-DD`` (``<input type=date>``) or ``DD/MM/YYYY``."""
+
+    pattern = " *(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4}) *"
+    maxlength = 20
+
+    def __init__(self, low: str, high: str) -> None:
+        self.low, self.high = low, high  # limits such as "today-120y", read per call
+
+    def message(self) -> str:
+        return gettext("Enter a date as day/month/year, e.g. 31/12/2024.")
+
+    def clean(self, value: str) -> date:
+        try:
+            if "/" in value:
+                day, month, year = (int(part) for part in value.split("/"))
+                answer = date(year, month, day)
+            else:
+                answer = date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(
+                gettext("This date does not exist: check the day and the month.")
+            ) from None
+        low, high = resolve_date(self.low), resolve_date(self.high)
+        lang = current_language()
+        if answer < low:
+            raise ValidationError(
+                gettext(
+                    "Enter a date on or after %(date)s.",
+                    date=format_date(low, "medium", locale=lang),
+                )
+            )
+        if answer > high:
+            raise ValidationError(
+                gettext(
+                    "Enter a date on or before %(date)s.",
+                    date=format_date(high, "medium", locale=lang),
+                )
+            )
+        return answer
+
+
+class ChoiceCheck(ValueCheck):
+    """One of the values the definition offers."""
+
+    def __init__(self, values: Sequence[str]) -> None:
+        self.values = frozenset(values)
+
+    def message(self) -> str:
+        return gettext("Choose one of the options.")
+
+    def clean(self, value: str) -> str:
+        if value not in self.values:
+            raise ValidationError(self.message())
+        return value
+
+
+def tick_message() -> str:
+    """The message of a box that must be ticked."""
+    return gettext("Tick this box to continue.")
+
+
+@dataclass
+class Upload:
+    """A checked uploaded file, ready to store."""
+
+    field: str
+    filename: str  # display name only: no path, no control characters, never empty
+    content_type: str  # detected from the bytes, never from the name or the browser
+    size: int
+    data: bytes
+
+
+def clean_filename(name: str | None) -> str:
+    """A file name safe to display: last path part, no control or format
+    characters, at most 120 characters, ``document`` when nothing is left."""
+    name = unicodedata.normalize("NFC", name or "")
+    name = re.split(r"[/\\]", name)[-1]
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C")
+    name = name.strip(" .")
+    if len(name) > MAX_FILENAME:
+        stem, dot, extension = name.rpartition(".")
+        if dot and 0 < len(extension) <= 10:
+            keep = MAX_FILENAME - len(extension) - 1
+            name = f"{stem[:keep].rstrip(' .')}.{extension}"
+        else:
+            name = name[:MAX_FILENAME].rstrip(" .")
+    return name or "document"
+
+
+class FileCheck:
+    """Uploaded files: how many, how big, and their real type (magic bytes).
+
+    The form carries the global caps as ``upload_caps`` (size, count); the smaller
+    of the cap and the definition's limit applies.
+    """
+
+    def __init__(
+        self, accept: Sequence[str], max_size: int, min_files: int, max_files: int
+    ) -> None:
+        self.accept = tuple(accept)
+        self.max_size, self.min_files, self.max_files = max_size, min_files, max_files
+
+    def __call__(self, form: Any, field: Any) -> None:
+        cap_size, cap_files = getattr(
+            form, "upload_caps", (self.max_size, self.max_files)
+        )
+        max_size, max_files = (
+            min(self.max_size, cap_size),
+            min(self.max_files, cap_files),
+        )
+        # Browsers send an empty part with an empty name for an unused file input.
+        parts = [p for p in field.data or [] if getattr(p, "filename", None)]
+        if len(parts) < self.min_files:
+            raise StopValidation(
+                ngettext("Add a file.", "Add at least %(num)s files.", self.min_files)
+            )
+        if len(parts) > max_files:
+            raise StopValidation(
+                ngettext(
+                    "Send only one file.", "Send %(num)s files at most.", max_files
+                )
+            )
+        field.data = [self.check(field.name, part, max_size) for part in parts]
+
+    def check(self, name: str, part: Any, max_size: int) -> Upload:
+        filename = clean_filename(part.filename)
+        data = part.stream.read(max_size + 1)
+        if len(data) > max_size:
+            raise StopValidation(
+                gettext(
+                    "The file “%(name)s” is too big: send a file of %(size)s at most.",
+                    name=filename,
+                    size=_size(max_size),
+                )
+            )
+        if not data:
+            raise StopValidation(
+                gettext("The file “%(name)s” is empty: choose it again.", name=filename)
+            )
+        kind = filetype.guess(data)
+        if kind is None or kind.mime not in self.accept:
+            types = ", ".join(_FILE_NAMES[mime] for mime in self.accept)
+            raise StopValidation(
+                gettext(
+                    "The file “%(name)s” is not really in an accepted format "
+                    "(%(types)s), whatever its name says: send a file in one of "
+                    "these formats.",
+                    name=filename,
+                    types=types,
+                )
+            )
+        return Upload(name, filename, kind.mime, len(data), data)
+
+
+def _size(size: int) -> str:
+    lang = current_language()
+    if size >= 1024 * 1024:
+        value = format_decimal(round(size / (1024 * 1024), 1), locale=lang)
+        return gettext("%(value)s MB", value=value)
+    return gettext(
+        "%(value)s KB", value=format_decimal(max(1, size // 1024), locale=lang)
+    )

@@ -1,0 +1,246 @@
+"""What the kit e-mails, composed in the reader's language, ready for the outbox.
+
+Each ``*_message`` function returns one outbox row (a plain dict, see
+:data:`ecitiz_kit.store.outbox.MESSAGE_KEYS`); the caller hands it to the store
+with the event that causes it, so both are written in one transaction. Bodies come
+from the overridable templates ``ecitiz/mail/<kind>.txt`` and ``.html``.
+
+An applicant's e-mail holds only what they typed themselves (their name), the
+organisation, the form, the reference and their private tracking link: never
+another answer, never an IBAN. Staff e-mails hold no applicant data at all.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime as rfc2822_date
+from email.utils import make_msgid, parseaddr
+from typing import Any
+
+from .. import lifecycle
+from ..i18n import LANGUAGES, format_datetime, gettext
+from ..store import parse_stamp
+
+#: The sender of ``.eml`` files when ``ECITIZ_MAIL_FROM`` is not set.
+FALLBACK_SENDER = "no-reply@localhost"
+
+RECEIPT, STATUS, NEW_REQUEST, LOST_LINK = "receipt", "status", "new-request", "lost"
+
+#: Renders a template (``ecitiz/mail/<kind>.txt`` or ``.html``) with a context.
+Render = Callable[[str, dict[str, Any]], str]
+
+
+@dataclass(frozen=True)
+class Composer:
+    """What composing an e-mail needs from the application: its templates (which
+    a host may override) and the settings that shape every message."""
+
+    render: Render
+    default_language: str
+    timezone: str
+    sender: str | None = None
+
+    def when(self, stamp: str, lang: str) -> str:
+        """A stored timestamp in the kit's time zone, in words of ``lang``."""
+        return format_datetime(parse_stamp(stamp), lang, self.timezone)
+
+    @property
+    def sender_domain(self) -> str:
+        sender = self.sender or FALLBACK_SENDER
+        return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+
+
+def receipt_message(
+    composer: Composer,
+    organisation: dict[str, Any],
+    form_title: str,
+    submission: dict[str, Any],
+    *,
+    name: str,
+    email: str,
+    tracking_url: str | None,
+) -> dict[str, Any]:
+    """The applicant's acknowledgement: reference and tracking link."""
+    lang = submission["lang"]
+    return _message(
+        composer,
+        RECEIPT,
+        lang,
+        organisation,
+        submission,
+        recipient=email,
+        subject=gettext(
+            "Request %(reference)s received", lang, reference=submission["reference"]
+        ),
+        values={
+            "name": name,
+            "form_title": form_title,
+            "received_at": composer.when(submission["created_at"], lang),
+            "tracking_url": tracking_url,
+            "accepted": submission["status"] == lifecycle.ACCEPTED,
+        },
+    )
+
+
+def status_message(
+    composer: Composer,
+    organisation: dict[str, Any],
+    form_title: str,
+    submission: dict[str, Any],
+    *,
+    to_status: str,
+    public_message: str | None,
+    name: str,
+    email: str,
+    tracking_url: str | None,
+) -> dict[str, Any]:
+    """Tell the applicant their request changed status (with the public message)."""
+    lang = submission["lang"]
+    status_name = lifecycle.status_name(to_status, lang)
+    return _message(
+        composer,
+        STATUS,
+        lang,
+        organisation,
+        submission,
+        recipient=email,
+        subject=gettext(
+            "Request %(reference)s: %(status)s",
+            lang,
+            reference=submission["reference"],
+            status=status_name,
+        ),
+        values={
+            "name": name,
+            "form_title": form_title,
+            "status_name": status_name,
+            "status_explanation": lifecycle.status_explanation(to_status, lang),
+            "public_message": public_message,
+            "tracking_url": tracking_url,
+        },
+    )
+
+
+def new_request_message(
+    composer: Composer,
+    organisation: dict[str, Any],
+    form_title: str,
+    submission: dict[str, Any],
+    *,
+    email: str,
+) -> dict[str, Any]:
+    """Tell a staff member who opted in that a request arrived (no applicant data)."""
+    lang = composer.default_language
+    return _message(
+        composer,
+        NEW_REQUEST,
+        lang,
+        organisation,
+        submission,
+        recipient=email,
+        reply_to_organisation=False,
+        subject=gettext(
+            "New request %(reference)s: %(form)s",
+            lang,
+            reference=submission["reference"],
+            form=form_title,
+        ),
+        values={
+            "form_title": form_title,
+            "received_at": composer.when(submission["created_at"], lang),
+        },
+    )
+
+
+def lost_link_message(
+    composer: Composer,
+    organisation: dict[str, Any],
+    form_title: str,
+    submission: dict[str, Any],
+    *,
+    name: str,
+    email: str,
+    tracking_url: str | None,
+) -> dict[str, Any]:
+    """Send the tracking link again to the address the request gave."""
+    lang = submission["lang"]
+    return _message(
+        composer,
+        LOST_LINK,
+        lang,
+        organisation,
+        submission,
+        recipient=email,
+        subject=gettext(
+            "Your link to follow request %(reference)s",
+            lang,
+            reference=submission["reference"],
+        ),
+        values={"name": name, "form_title": form_title, "tracking_url": tracking_url},
+    )
+
+
+def email_message(row: dict[str, Any], sender: str | None) -> EmailMessage:
+    """The MIME message of an outbox row: plain text and HTML alternatives.
+
+    Headers come from the row only, so every attempt sends the same message with
+    the same Message-ID.
+    """
+    message = EmailMessage()
+    message["Subject"] = row["subject"]
+    message["From"] = sender or FALLBACK_SENDER
+    message["To"] = row["recipient"]
+    if row["reply_to"]:
+        message["Reply-To"] = row["reply_to"]
+    message["Date"] = rfc2822_date(parse_stamp(row["created_at"]))
+    message["Message-ID"] = row["message_id"]
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(row["body_text"])
+    message.add_alternative(row["body_html"], subtype="html")
+    # After the bodies: set_content() drops the Content-* headers it finds.
+    message["Content-Language"] = row["lang"]
+    return message
+
+
+# -- helpers ---------------------------------------------------------------------
+
+
+def _message(
+    composer: Composer,
+    kind: str,
+    lang: str,
+    organisation: dict[str, Any],
+    submission: dict[str, Any],
+    *,
+    recipient: str,
+    subject: str,
+    values: dict[str, Any],
+    reply_to_organisation: bool = True,
+) -> dict[str, Any]:
+    lang = lang if lang in LANGUAGES else composer.default_language
+    context = {
+        **values,
+        "_": functools.partial(gettext, lang=lang),
+        "lang": lang,
+        "organisation": organisation["name"],
+        "reference": submission["reference"],
+        "subject": subject,
+    }
+    return {
+        "message_id": make_msgid(domain=composer.sender_domain),
+        "kind": kind,
+        "organisation_id": organisation["id"],
+        "submission_id": submission["id"],
+        "recipient": recipient,
+        # Applicants reply to the organisation, not to a no-reply address.
+        "reply_to": (
+            organisation.get("contact_email") if reply_to_organisation else None
+        ),
+        "lang": lang,
+        "subject": subject,
+        "body_text": composer.render(f"ecitiz/mail/{kind}.txt", context),
+        "body_html": composer.render(f"ecitiz/mail/{kind}.html", context),
+    }

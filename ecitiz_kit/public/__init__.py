@@ -1,0 +1,18 @@
+"""The pages applicants and verifiers see: forms, receipts, tracking, lost links,
+amendments, attestation checks, and the embed scripts."""
+
+from __future__ import annotations
+
+from . import amend_page, lost_link_page, pages, tracking_page, verify_page, widget
+
+#: Registered under the kit's URL prefix, in this order.
+blueprints = (
+    pages.blueprint,  # with amend_page's and lost_link_page's views
+    tracking_page.blueprint,
+    widget.blueprint,
+    verify_page.blueprint,
+)
+#: Registered at the site root, where verifiers look for the public keys.
+well_known = verify_page.well_known
+
+__all__ = ["amend_page", "blueprints", "lost_link_page", "well_known"]

@@ -1,0 +1,322 @@
+"""The public blueprint: form, receipt and tracking pages (thin views).
+
+Nothing here sets or reads a cookie: these pages live in a cross-site iframe,
+where browsers withhold or partition cookies. A signed, single-use form ticket
+replaces the session-bound CSRF token.
+"""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_from_directory,
+    url_for,
+)
+from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from .. import lifecycle
+from .._version import __version__
+from ..assets import asset_dir
+from ..domain.lookup import Tracked, read_ref, summary, tracked
+from ..domain.submit import TicketCheck, check_ticket, new_reference, submit
+from ..errors import ForeignOrigin, NonceUsed
+from ..forms.registry import PublicForm, find_form
+from ..i18n import gettext
+from ..state import state
+from ..web import csp, downloads
+from ..web.embedding import Embed, parse_embed
+from ..web.origins import is_cross_site_post
+from ..web.pages import (
+    error_pages,
+    forget_page_language,
+    links,
+    notices,
+    set_page_language,
+    template_helpers,
+    when,
+)
+
+blueprint = Blueprint("ecitiz", __name__, template_folder="../templates")
+
+HONEYPOT = "website"
+STATIC_MAX_AGE = 365 * 24 * 3600
+
+
+blueprint.before_request(set_page_language)
+blueprint.teardown_request(forget_page_language)
+blueprint.context_processor(template_helpers)
+http_error, server_error = error_pages("ecitiz/error.html")
+blueprint.register_error_handler(HTTPException, http_error)
+blueprint.register_error_handler(InternalServerError, server_error)
+
+
+@blueprint.after_request
+def public_headers(response: Response) -> Response:
+    if request.endpoint == "ecitiz.asset":
+        return response
+    organisation_id = g.get("ecitiz_organisation_id")
+    # Only pages that render need the list; a redirect is not framed.
+    framable = organisation_id is not None and response.mimetype == "text/html"
+    # The kit's own origin may frame its forms too: the staff embed page
+    # shows a preview of each.
+    response.headers["Content-Security-Policy"] = csp.public(
+        [*state().store.allowed_origins(organisation_id), "'self'"] if framable else [],
+        g.get("ecitiz_style_nonce"),
+    )
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    response.headers.pop("X-Frame-Options", None)
+    response.vary.add("Accept-Language")
+    return response
+
+
+@blueprint.get("/assets/<version>/<path:filename>")
+def asset(version: str, filename: str) -> Response:
+    """The kit's CSS, fonts and images; versioned URLs, so cached for a year."""
+    response = send_from_directory(asset_dir("static"), filename)
+    if version == __version__:
+        response.cache_control.public = True
+        response.cache_control.max_age = STATIC_MAX_AGE
+        response.cache_control.immutable = True
+    return response
+
+
+@blueprint.get("/f/<org>/<form_id>")
+def form_page(org: str, form_id: str) -> str:
+    form = _public_form(org, form_id)
+    return _render_form(form)
+
+
+@blueprint.post("/f/<org>/<form_id>")
+def submit_form(org: str, form_id: str) -> Any:
+    if is_cross_site_post():
+        raise ForeignOrigin()
+    form = _public_form(org, form_id)
+    kit = state()
+    values = request.form
+    if values.get(HONEYPOT):
+        # Looks like success to a robot; stores nothing.
+        return render_template(
+            "ecitiz/received.html", form=form, reference=_decoy_reference(form)
+        )
+    ticket = posted_ticket(form)
+    if ticket.spent_by is not None:
+        return _to_receipt(ticket.spent_by)
+    if ticket.problem is not None:
+        return _render_form(form, values, notice=ticket_notice(ticket.problem)), 400
+
+    outcome = form.compiled.validate(
+        values,
+        request.files,
+        max_file_size=current_app.config["ECITIZ_MAX_FILE_SIZE"],
+        max_files=current_app.config["ECITIZ_MAX_FILES"],
+    )
+    if not outcome.ok:
+        return _render_form(form, values, errors=outcome.errors), 422
+    try:
+        submission = submit(
+            kit.store,
+            kit.uploads,
+            form,
+            outcome,
+            nonce=ticket.nonce,
+            lang=g.ecitiz_lang,
+            keyring=kit.keyring,
+            notices=notices(),
+        )
+    except NonceUsed as used:  # the same ticket won a race in another request
+        return _to_receipt(used.submission_id)
+    return _to_receipt(submission["id"], submission["link_version"])
+
+
+@blueprint.get("/r/<token>")
+def receipt(token: str) -> str:
+    found = found_request("r", token)
+    submission = found.submission
+    return render_template(
+        "ecitiz/receipt.html",
+        form=found.form,
+        submission=submission,
+        received_at=when(submission["created_at"]),
+        sections=summary(found.form.definition, submission["answers"], g.ecitiz_lang),
+        status_url=_status_url(submission),
+        attestation=found.attestation,
+        token=token,
+    )
+
+
+@blueprint.get("/s/<token>")
+def status(token: str) -> str:
+    return status_page(token)
+
+
+def status_page(token: str, notice: str | None = None) -> str:
+    """The tracking page; ``notice`` tells the applicant why they are back here."""
+    return render_status(found_request("s", token), token, notice=notice)
+
+
+def render_status(
+    found: Tracked, token: str, notice: str | None = None, **context: Any
+) -> str:
+    """The tracking page of a request its applicant proved they may see."""
+    timeline = [
+        {
+            "when": when(event["created_at"]),
+            "status": gettext("You changed your request")
+            if event.get("kind") == "amended"
+            else lifecycle.status_name(event["to_status"], g.ecitiz_lang),
+            "message": event["public_message"],
+        }
+        for event in reversed(found.events)
+    ]
+    submission = found.submission
+    if notice is None and request.args.get("amended"):
+        notice = gettext("Your changes have been sent. Thank you.")
+    return render_template(
+        "ecitiz/status.html",
+        form=found.form,
+        submission=submission,
+        status_name=lifecycle.status_name(submission["status"], g.ecitiz_lang),
+        status_explanation=lifecycle.status_explanation(
+            submission["status"], g.ecitiz_lang
+        ),
+        timeline=timeline,
+        attestation=found.attestation,
+        token=token,
+        can_amend=state().store.amendable(submission["id"]),
+        notice=notice,
+        **context,
+    )
+
+
+@blueprint.get("/<any(r, s):kind>/<token>/receipt.pdf")
+def receipt_pdf(kind: str, token: str) -> Response:
+    """The acknowledgement of receipt, from the receipt or the tracking page."""
+    return downloads.receipt(found_request(kind, token))
+
+
+@blueprint.get("/<any(r, s):kind>/<token>/attestation.pdf")
+def attestation_pdf(kind: str, token: str) -> Response:
+    """The signed attestation of an accepted request (404 until there is one)."""
+    return downloads.attestation(found_request(kind, token))
+
+
+# -- helpers ---------------------------------------------------------------------
+
+
+def posted_ticket(form: PublicForm) -> TicketCheck:
+    """The form ticket posted with ``form``, checked."""
+    kit = state()
+    return check_ticket(
+        kit.tokens(current_app.config),
+        kit.store,
+        form,
+        request.form.get("ticket", ""),
+        current_app.config["ECITIZ_FORM_TICKET_MAX_AGE"],
+    )
+
+
+def ticket_notice(problem: str) -> str:
+    """Why a form came back unsent, for a ticket ``problem`` (expired or not ours)."""
+    if problem == "expired":
+        return gettext(
+            "The form stayed open a long time, so for your security it must be sent"
+            " again. Your answers are kept below: check them and send the form."
+        )
+    return gettext(
+        "We could not check that this form was sent from this page. Your answers"
+        " are kept below: check them and send the form again."
+    )
+
+
+def _public_form(org: str, form_id: str) -> PublicForm:
+    kit = state()
+    form = find_form(kit.store, kit.forms, org, form_id)
+    _allow_framing(form)
+    return form
+
+
+def found_request(kind: str, token: str) -> Tracked:
+    """The request a receipt (``r``) or tracking (``s``) token points to."""
+    kit = state()
+    tokens = kit.tokens(current_app.config)
+    read, max_age = {
+        "r": (tokens.read_receipt, "ECITIZ_RECEIPT_MAX_AGE"),
+        "s": (tokens.read_status_link, "ECITIZ_STATUS_LINK_MAX_AGE"),
+    }[kind]
+    found = tracked(
+        kit.store, kit.forms, read_ref(read, token, current_app.config[max_age])
+    )
+    _allow_framing(found.form)
+    return found
+
+
+def _allow_framing(form: PublicForm) -> None:
+    """Let the organisation's sites frame this response (see public_headers)."""
+    allow_framing(form.organisation["id"])
+
+
+def allow_framing(organisation_id: int) -> None:
+    """Let an organisation's sites frame this response, and read how it is
+    embedded: messages go only to an origin the organisation allowed."""
+    g.ecitiz_organisation_id = organisation_id
+    embed = parse_embed(request.args, state().store.allowed_origins(organisation_id))
+    g.ecitiz_embed = embed
+    if embed.theme:
+        g.ecitiz_style_nonce = secrets.token_urlsafe(16)
+
+
+def _render_form(
+    form: PublicForm,
+    values: MultiDict | None = None,
+    errors: dict[str, str] | None = None,
+    notice: str | None = None,
+) -> str:
+    tokens = state().tokens(current_app.config)
+    return render_template(
+        "ecitiz/form.html",
+        form=form,
+        definition=form.definition,
+        values=values if values is not None else MultiDict(),
+        errors=errors or {},
+        notice=notice,
+        ticket=tokens.form_ticket(form.organisation["id"], form.row["form_id"]),
+        action=url_for(
+            "ecitiz.submit_form",
+            org=form.organisation["slug"],
+            form_id=form.row["form_id"],
+            lang=g.ecitiz_lang,
+            **g.ecitiz_embed.args,
+        ),
+        honeypot=HONEYPOT,
+    )
+
+
+def _to_receipt(submission_id: int, link_version: int | None = None) -> Response:
+    if link_version is None:
+        submission = state().store.submission(submission_id)
+        link_version = submission["link_version"] if submission else 0
+    token = state().tokens(current_app.config).receipt(submission_id, link_version)
+    embed = g.get("ecitiz_embed") or Embed()
+    return redirect(
+        url_for("ecitiz.receipt", token=token, lang=g.ecitiz_lang, **embed.args), 303
+    )
+
+
+def _status_url(submission: dict[str, Any]) -> str:
+    return links().status(submission) or ""
+
+
+def _decoy_reference(form: PublicForm) -> str:
+    return new_reference(form.definition.reference_prefix)

@@ -1,0 +1,8 @@
+"""The staff dashboard: one blueprint, its pages in one module each."""
+
+from __future__ import annotations
+
+from . import account, embed_page, list_page, request_page
+from .blueprint import blueprint
+
+__all__ = ["account", "blueprint", "embed_page", "list_page", "request_page"]

@@ -1,0 +1,152 @@
+"""Signing in and out, and changing one's password.
+
+The session, CSRF and throttling machinery lives in :mod:`.auth`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, g, redirect, render_template, request, url_for
+from wtforms import EmailField, PasswordField
+from wtforms.validators import InputRequired, Length
+
+from ..i18n import gettext
+from ..passwords import MAX_LENGTH, MIN_LENGTH, hash_password
+from ..state import state
+from .auth import (
+    FAILURE_WINDOW,
+    MAX_FAILURES,
+    StaffForm,
+    Throttled,
+    authenticate,
+    safe_next,
+    sign_in,
+    sign_out,
+    staff_required,
+)
+from .blueprint import blueprint
+
+# -- signing in and out ------------------------------------------------------------
+
+
+class LoginForm(StaffForm):
+    email = EmailField(validators=[InputRequired(), Length(max=254)])
+    password = PasswordField(validators=[InputRequired(), Length(max=MAX_LENGTH)])
+
+    def problems(self) -> dict[str, str]:
+        return {
+            "email": gettext("Enter your e-mail address."),
+            "password": gettext("Enter your password."),
+        }
+
+
+@blueprint.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    if g.ecitiz_staff is not None and request.method == "GET":
+        return redirect(safe_next(request.args.get("next")), 303)
+    form = LoginForm()
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return _login_page(form), status
+    try:
+        staff = authenticate(
+            state().store,
+            form.email.data or "",
+            form.password.data or "",
+            request.remote_addr or "unknown",
+        )
+    except Throttled:
+        return _throttled(lambda refusal: _login_page(form, refusal))
+    if staff is None:
+        refusal = gettext(
+            "Wrong e-mail address or password. After %(count)s failed attempts,"
+            " signing in is blocked for %(minutes)s minutes.",
+            count=MAX_FAILURES,
+            minutes=FAILURE_WINDOW // 60,
+        )
+        return _login_page(form, refusal), 401
+    sign_in(staff)
+    return redirect(safe_next(request.args.get("next")), 303)
+
+
+def _login_page(form: LoginForm, refusal: str | None = None) -> str:
+    form.password.data = ""
+    return render_template("ecitiz/staff/login.html", form=form, refusal=refusal)
+
+
+@blueprint.post("/logout")
+def logout() -> Response:
+    sign_out()
+    return redirect(url_for("ecitiz_staff.login"), 303)
+
+
+# -- password ------------------------------------------------------------------
+
+
+class PasswordForm(StaffForm):
+    current = PasswordField(validators=[InputRequired(), Length(max=MAX_LENGTH)])
+    new = PasswordField(
+        validators=[InputRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)]
+    )
+    confirm = PasswordField(validators=[InputRequired(), Length(max=MAX_LENGTH)])
+
+    def problems(self) -> dict[str, str]:
+        return {
+            "current": gettext("Enter your current password."),
+            "new": gettext(
+                "Choose a password of %(min)s to %(max)s characters.",
+                min=MIN_LENGTH,
+                max=MAX_LENGTH,
+            ),
+            "confirm": gettext("Type the new password again, exactly the same."),
+        }
+
+
+@blueprint.route("/password", methods=["GET", "POST"])
+@staff_required
+def password() -> Any:
+    """Change one's password: every other session of that person ends."""
+    form = PasswordForm()
+    if not form.validate_on_submit():
+        status = 422 if form.is_submitted() else 200
+        return _password_page(form), status
+    if form.new.data != form.confirm.data:
+        form.confirm.errors = [gettext("The two new passwords differ.")]
+        return _password_page(form), 422
+    store = state().store
+    try:
+        staff = authenticate(
+            store,
+            g.ecitiz_staff["email"],
+            form.current.data or "",
+            request.remote_addr or "unknown",
+        )
+    except Throttled:
+        return _throttled(lambda refusal: _password_page(form, refusal))
+    if staff is None:
+        form.current.errors = [gettext("This is not your current password.")]
+        return _password_page(form), 422
+    store.set_password(staff["id"], hash_password(form.new.data or ""))
+    sign_in(staff)  # this device stays signed in, with a new session
+    return render_template("ecitiz/staff/password.html", form=None, changed=True)
+
+
+def _password_page(form: PasswordForm, refusal: str | None = None) -> str:
+    form.current.data = form.new.data = form.confirm.data = ""
+    return render_template(
+        "ecitiz/staff/password.html", form=form, changed=False, refusal=refusal
+    )
+
+
+def _throttled(page: Callable[[str], str]) -> Response:
+    """The page again, saying how long to wait before the next attempt."""
+    refusal = gettext(
+        "Too many failed attempts to sign in: wait %(minutes)s minutes, then try"
+        " again.",
+        minutes=FAILURE_WINDOW // 60,
+    )
+    response = Response(page(refusal), 429)
+    response.headers["Retry-After"] = str(FAILURE_WINDOW)
+    return response

@@ -1,0 +1,178 @@
+"""The request list of the signed-in person's organisation, and its CSV export.
+
+Thin views: the filters are read by :func:`ecitiz_kit.listing.parse_filters`, the
+pages, counts and days come from :mod:`ecitiz_kit.listing`, the chart from
+:mod:`ecitiz_kit.charts` and the file from :mod:`ecitiz_kit.exports`. Everything
+is scoped to ``g.ecitiz_staff["organisation_id"]``: no query of this module can
+reach another organisation's requests.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import (
+    Response,
+    current_app,
+    g,
+    render_template,
+    request,
+    stream_with_context,
+    url_for,
+)
+
+from .. import lifecycle
+from ..domain import charts, exports
+from ..domain import request_list as listing
+from ..domain.request_list import FilterError, Filters
+from ..i18n import format_date, gettext
+from ..state import state
+from ..web.pages import today, when
+from .auth import staff_required
+from .blueprint import blueprint
+
+
+def _title(row: dict[str, Any] | None, form_id: str) -> str:
+    return state().forms.title(row, form_id, g.ecitiz_lang)
+
+
+def _forms(organisation_id: int) -> dict[str, dict[str, Any]]:
+    """The organisation's forms: id -> stored row."""
+    return {row["form_id"]: row for row in state().store.enabled_forms(organisation_id)}
+
+
+def _list_url(filters: Filters, **extra: str | None) -> str:
+    """The list (or export) with ``filters`` (the blueprint keeps the language)."""
+    endpoint = extra.pop("endpoint", None) or "ecitiz_staff.request_list"
+    return url_for(endpoint, **filters.query(), **extra)
+
+
+@blueprint.get("/")
+@staff_required
+def request_list() -> Any:
+    """The organisation's requests, newest first, filtered, by pages of 50."""
+    store = state().store
+    organisation_id = g.ecitiz_staff["organisation_id"]
+    forms = _forms(organisation_id)
+    timezone = current_app.config["ECITIZ_TIMEZONE"]
+    choices = {
+        "forms": [(f, _title(row, f)) for f, row in forms.items()],
+        "statuses": [
+            (s, lifecycle.status_name(s, g.ecitiz_lang)) for s in lifecycle.STATUSES
+        ],
+    }
+    try:
+        filters = listing.parse_filters(request.args, list(forms))
+    except FilterError as error:
+        # The form comes back with what was typed and what to fix; no rows are
+        # shown for filters that mean nothing.
+        values = {key: request.args.get(key, "").strip() for key in listing.FILTER_KEYS}
+        return (
+            render_template(
+                "ecitiz/staff/list.html",
+                values=values,
+                problems=error.problems,
+                **choices,
+            ),
+            400,
+        )
+    older, newer = request.args.get("older"), request.args.get("newer")
+    cursor = older or newer
+    page = listing.request_page(
+        store, organisation_id, filters, timezone, older=older, newer=newer
+    )
+    counts = listing.status_counts(store, organisation_id, filters, timezone)
+    days = listing.daily_counts(
+        store, organisation_id, timezone, form_id=filters.form_id
+    )
+    rows = [
+        {
+            **row,
+            "received": when(row["created_at"]),
+            "status_name": lifecycle.status_name(row["status"], g.ecitiz_lang),
+            "form_title": _title(forms.get(row["form_id"]), row["form_id"]),
+        }
+        for row in page.rows
+    ]
+    status_links = [
+        (status, name, counts[status], _list_url(_with_status(filters, status)))
+        for status, name in choices["statuses"]
+    ]
+    return render_template(
+        "ecitiz/staff/list.html",
+        values=filters.query(),
+        problems={},
+        filters=filters,
+        rows=rows,
+        total=counts[filters.status] if filters.status else sum(counts.values()),
+        all_link=(sum(counts.values()), _list_url(_with_status(filters, None))),
+        status_links=status_links,
+        chart=charts.daily_chart(days, g.ecitiz_lang),
+        chart_caption=_chart_caption(len(days), filters.form_id, forms),
+        chart_rows=[
+            {
+                "label": format_date(day.day, g.ecitiz_lang),
+                "counts": [day.counts.get(s, 0) for s in lifecycle.STATUSES],
+                "total": day.total,
+            }
+            for day in reversed(days)
+        ],
+        colours=charts.COLOURS,
+        page_size=listing.PAGE_SIZE,
+        # Any page reached by a link, even an empty one, leads back to the top.
+        first_page=_list_url(filters) if page.newer or cursor else None,
+        newer_page=_list_url(filters, newer=page.newer) if page.newer else None,
+        older_page=_list_url(filters, older=page.older) if page.older else None,
+        export_url=_list_url(filters, endpoint="ecitiz_staff.export_csv"),
+        **choices,
+    )
+
+
+def _chart_caption(days: int, form_id: str | None, forms: dict[str, Any]) -> str:
+    if form_id:
+        return gettext(
+            "Requests received per day over the last %(days)s days, by status:"
+            " “%(form)s” only.",
+            days=days,
+            form=_title(forms[form_id], form_id),
+        )
+    return gettext(
+        "Requests received per day over the last %(days)s days, by status.", days=days
+    )
+
+
+def _with_status(filters: Filters, status: str | None) -> Filters:
+    return Filters(
+        filters.form_id, status, filters.date_from, filters.date_to, filters.search
+    )
+
+
+@blueprint.get("/requests.csv")
+@staff_required
+def export_csv() -> Response:
+    """Every request matching the list's filters, as a CSV file, streamed.
+
+    Bad filters are refused (400) before anything is sent. The rows are read in
+    batches while the file is being sent, so memory does not grow with them.
+    """
+    store = state().store
+    organisation_id = g.ecitiz_staff["organisation_id"]
+    forms = _forms(organisation_id)
+    filters = listing.parse_filters(request.args, list(forms))
+    timezone = current_app.config["ECITIZ_TIMEZONE"]
+    lang = g.ecitiz_lang
+    wanted = [filters.form_id] if filters.form_id else list(forms)
+    layout = {}
+    for form_id in wanted:
+        definition, _compiled = state().forms.get(forms[form_id])
+        layout[form_id] = (definition, _title(forms[form_id], form_id))
+    rows = store.iter_requests(organisation_id, **filters.for_store(timezone))
+    slug = re.sub(r"[^A-Za-z0-9_-]", "-", g.ecitiz_staff["slug"])
+    filename = f"{slug}-requests-{today().isoformat()}.csv"
+    response = Response(
+        stream_with_context(exports.csv_chunks(rows, layout, lang, timezone)),
+        mimetype="text/csv",
+    )
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response

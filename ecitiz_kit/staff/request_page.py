@@ -1,0 +1,266 @@
+"""One request as staff see it: answers, files, documents, timeline, status changes.
+
+Every view finds the request through the signed-in person's organisation: another
+organisation's id answers 404, exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Response,
+    g,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from werkzeug.exceptions import Conflict
+from wtforms import HiddenField, TextAreaField
+from wtforms.validators import InputRequired, Length
+
+from .. import lifecycle
+from ..domain.lookup import Tracked, summary, tracked_for_staff
+from ..domain.status import change_status
+from ..errors import ForbiddenTransition, MessageRequired, UnknownObject
+from ..i18n import gettext
+from ..state import state
+from ..store import StaleStatus
+from ..web import downloads
+from ..web.pages import notices, when
+from .auth import StaffForm, refusal, staff_required
+from .blueprint import blueprint
+
+MESSAGE_MAX_LENGTH = 2000
+#: Downloads of uploaded files are never rendered by the browser, even if a file
+#: slipped past the content checks.
+ATTACHMENT_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
+
+#: Ids in addresses: larger numbers than SQLite stores are simply not found (404).
+ROW_ID = "int(max=9223372036854775807)"
+
+
+class TransitionForm(StaffForm):
+    to_status = HiddenField(validators=[InputRequired()])
+    expected = HiddenField(validators=[InputRequired()])
+    public_message = TextAreaField(validators=[Length(max=MESSAGE_MAX_LENGTH)])
+    private_note = TextAreaField(validators=[Length(max=MESSAGE_MAX_LENGTH)])
+
+    def problems(self) -> dict[str, str]:
+        too_long = gettext("Write at most %(max)s characters.", max=MESSAGE_MAX_LENGTH)
+        return {"public_message": too_long, "private_note": too_long}
+
+
+def action_name(from_status: str, to_status: str) -> str:
+    """What the button moving a request from one status to another says."""
+    if to_status == lifecycle.IN_REVIEW:
+        if from_status == lifecycle.SUBMITTED:
+            return gettext("Start the review")
+        return gettext("Reopen the request")
+    return {
+        lifecycle.ACCEPTED: gettext("Accept"),
+        lifecycle.REJECTED: gettext("Refuse"),
+        lifecycle.CLOSED: gettext("Close without a decision"),
+        lifecycle.SUBMITTED: gettext("Send back for changes"),
+    }[to_status]
+
+
+def _found(submission_id: int) -> Tracked:
+    kit = state()
+    return tracked_for_staff(
+        kit.store, kit.forms, g.ecitiz_staff["organisation_id"], submission_id
+    )
+
+
+@blueprint.get(f"/requests/<{ROW_ID}:submission_id>")
+@staff_required
+def request_detail(submission_id: int) -> str:
+    return _detail(_found(submission_id))
+
+
+def _detail(found: Tracked, failed: TransitionForm | None = None) -> str:
+    submission = found.submission
+    lang = g.ecitiz_lang
+    status = submission["status"]
+    forms = []
+    for to_status in lifecycle.TRANSITIONS.get(status, ()):
+        if failed is not None and failed.to_status.data == to_status:
+            form = failed
+        else:
+            form = TransitionForm(formdata=None, to_status=to_status, expected=status)
+        forms.append(
+            {
+                "to_status": to_status,
+                "action": action_name(status, to_status),
+                "form": form,
+                "message_required": to_status == lifecycle.SUBMITTED,
+            }
+        )
+    timeline = [
+        {
+            "when": when(event["created_at"]),
+            "actor": event["actor"],
+            "amended": event.get("kind") == "amended",
+            "from": lifecycle.status_name(event["from_status"], lang)
+            if event["from_status"]
+            else None,
+            "to": lifecycle.status_name(event["to_status"], lang),
+            "public_message": event["public_message"],
+            "private_note": event["private_note"],
+        }
+        for event in reversed(found.events)
+    ]
+    store = state().store
+    return render_template(
+        "ecitiz/staff/detail.html",
+        found=found,
+        submission=submission,
+        form_title=found.form.title(lang),
+        status_name=lifecycle.status_name(status, lang),
+        received=when(submission["created_at"]),
+        sections=summary(
+            found.form.definition, submission["answers"], lang, unmasked=True
+        ),
+        files=[a for a in found.attachments if a.get("replaced_in") is None],
+        transitions=forms,
+        timeline=timeline,
+        versions=[
+            {**version, "replaced": when(version["replaced_at"])}
+            for version in store.versions(submission["id"])
+        ],
+        amendable=store.amendable(submission["id"]),
+        changed=request.args.get("changed"),
+        nav="requests",
+    )
+
+
+@blueprint.post(f"/requests/<{ROW_ID}:submission_id>/status")
+@staff_required
+def change_request_status(submission_id: int) -> Any:
+    """Move a request along its life cycle, with a public message and a note."""
+    found = _found(submission_id)
+    submission = found.submission
+    form = TransitionForm()
+    to_status = form.to_status.data or ""
+    if to_status not in lifecycle.STATUSES:
+        raise refusal(UnknownObject, gettext("There is no such status for a request."))
+    if not form.validate_on_submit():
+        return _detail(found, form), 422
+    if form.expected.data != submission["status"]:
+        raise _stale(submission["status"])
+    kit = state()
+    try:
+        change_status(
+            kit.store, kit.forms, kit.keyring, submission, to_status,
+            actor=g.ecitiz_staff["email"],
+            public_message=(form.public_message.data or "").strip(),
+            private_note=(form.private_note.data or "").strip(),
+            notices=notices(),
+        )  # fmt: skip
+    except ForbiddenTransition:
+        raise _forbidden(submission["status"], to_status) from None
+    except MessageRequired:
+        form.public_message.errors = [
+            gettext("Tell the applicant what to change: they will read this message.")
+        ]
+        return _detail(found, form), 422
+    except StaleStatus:
+        current = kit.store.submission(submission_id)
+        raise _stale(current["status"] if current else submission["status"]) from None
+    return redirect(
+        url_for(
+            "ecitiz_staff.request_detail",
+            submission_id=submission_id,
+            changed=to_status,
+        ),
+        303,
+    )
+
+
+def _stale(now: str) -> Exception:
+    return refusal(
+        Conflict,
+        gettext(
+            "Someone changed this request while you were reading it: it is now"
+            " “%(status)s”. Nothing was changed; look at it again before deciding.",
+            status=lifecycle.status_name(now, g.ecitiz_lang),
+        ),
+    )
+
+
+def _forbidden(from_status: str, to_status: str) -> Exception:
+    return refusal(
+        Conflict,
+        gettext(
+            "A request that is “%(current)s” cannot become “%(wanted)s”. Nothing"
+            " was changed.",
+            current=lifecycle.status_name(from_status, g.ecitiz_lang),
+            wanted=lifecycle.status_name(to_status, g.ecitiz_lang),
+        ),
+    )
+
+
+# -- files and documents -----------------------------------------------------------
+
+
+@blueprint.get(f"/requests/<{ROW_ID}:submission_id>/files/<{ROW_ID}:attachment_id>")
+@staff_required
+def attachment(submission_id: int, attachment_id: int) -> Response:
+    """An uploaded file, always as a download, never rendered."""
+    kit = state()
+    row = kit.store.organisation_attachment(
+        g.ecitiz_staff["organisation_id"], submission_id, attachment_id
+    )
+    if row is None:
+        raise UnknownObject()
+    path = kit.uploads.path(row["stored_name"])
+    if not path.is_file():
+        raise UnknownObject()
+    response = send_file(
+        path,
+        mimetype=row["content_type"],
+        as_attachment=True,
+        download_name=row["filename"],
+        max_age=0,
+        etag=False,
+    )
+    response.headers["Content-Security-Policy"] = ATTACHMENT_CSP
+    return response
+
+
+@blueprint.get(f"/requests/<{ROW_ID}:submission_id>/receipt.pdf")
+@staff_required
+def receipt_pdf(submission_id: int) -> Response:
+    return downloads.receipt(_found(submission_id), for_applicant=False)
+
+
+@blueprint.get(f"/requests/<{ROW_ID}:submission_id>/attestation.pdf")
+@staff_required
+def attestation_pdf(submission_id: int) -> Response:
+    return downloads.attestation(_found(submission_id))
+
+
+# -- earlier versions --------------------------------------------------------------
+
+
+@blueprint.get(f"/requests/<{ROW_ID}:submission_id>/versions/<{ROW_ID}:number>")
+@staff_required
+def request_version(submission_id: int, number: int) -> str:
+    """The answers a request had before the applicant changed them."""
+    found = _found(submission_id)
+    version = state().store.version(found.submission["id"], number)
+    if version is None:
+        raise UnknownObject()
+    return render_template(
+        "ecitiz/staff/version.html",
+        submission=found.submission,
+        version=version,
+        sent=when(version["created_at"]),
+        replaced=when(version["replaced_at"]),
+        sections=summary(
+            found.form.definition, version["answers"], g.ecitiz_lang, unmasked=True
+        ),
+        nav="requests",
+    )

@@ -1,0 +1,119 @@
+"""The kit's state per application: built once, kept in ``app.extensions``.
+
+Everything below this layer receives the state, or the plain values it holds,
+as arguments; only this module and the layers above it look it up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+
+from .documents.attestations import Keyring
+from .domain.request_list import definition_lookup, fill_applicants
+from .errors import ConfigurationError
+from .forms.registry import FormRegistry
+from .store import Store
+from .store.uploads import UploadArea
+from .throttle import Throttle
+from .tokens import Tokens
+
+#: A part file younger than this may belong to a submission still in progress in
+#: another worker; recovery leaves it alone.
+RECOVERY_GRACE_SECONDS = 3600
+
+
+@dataclass
+class KitState:
+    """What the kit keeps per application, in ``app.extensions["ecitiz"]``."""
+
+    data_dir: Path
+    store: Store
+    uploads: UploadArea
+    forms: FormRegistry
+    keyring: Keyring
+    _tokens: tuple[tuple[Any, ...], Tokens] | None = None
+    _throttle: Throttle | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def tokens(self, config: Mapping[str, Any]) -> Tokens:
+        """The token signer for the current keys (rebuilt when keys change)."""
+        keys = (*(config.get("SECRET_KEY_FALLBACKS") or ()), config.get("SECRET_KEY"))
+        if self._tokens is None or self._tokens[0] != keys:
+            if not keys[-1]:
+                raise ConfigurationError(
+                    "SECRET_KEY is not set: the kit needs it to sign form tickets "
+                    "and tracking links."
+                )
+            self._tokens = (keys, Tokens(keys))
+        return self._tokens[1]
+
+    def throttle(self, config: Mapping[str, Any]) -> Throttle:
+        """The rate limiter of the kit's public pages, built on first use (after
+        the application has its final settings)."""
+        if self._throttle is None:
+            with self._lock:
+                if self._throttle is None:
+                    self._throttle = Throttle(
+                        _lost_link_limits(config), _ratelimit_storage(config)
+                    )
+        return self._throttle
+
+
+def open_state(config: Mapping[str, Any]) -> KitState:
+    """Open the data folder and the database (migrated) that ``config`` names."""
+    data_dir = Path(config["ECITIZ_DATA_DIR"]).resolve()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    store = Store(
+        data_dir / "ecitiz.sqlite3",
+        busy_timeout_ms=config["ECITIZ_SQLITE_BUSY_TIMEOUT"],
+    )
+    store.migrate()
+    return KitState(
+        data_dir,
+        store,
+        UploadArea(data_dir / "uploads"),
+        FormRegistry(),
+        Keyring.in_folder(store, data_dir / "keys"),
+    )
+
+
+def start(kit: KitState) -> None:
+    """Work done once at start-up: finish what a crash left half done.
+
+    Upload parts that no request holds are removed, and requests stored before
+    the list could search applicants get their searchable columns.
+    """
+    kit.uploads.recover(kit.store.attachment_exists, min_age=RECOVERY_GRACE_SECONDS)
+    fill_applicants(kit.store, definition_lookup(kit.store, kit.forms))
+    kit.store.close()
+
+
+def state(app: Flask | None = None) -> KitState:
+    """The kit's state for ``app`` (the current app by default)."""
+    app = app or current_app
+    try:
+        return app.extensions["ecitiz"]
+    except KeyError:
+        raise ConfigurationError(
+            "ecitiz-kit is not set up on this application: call EcitizKit(app)."
+        ) from None
+
+
+def _lost_link_limits(config: Mapping[str, Any]) -> str | None:
+    if not config.get("RATELIMIT_ENABLED", True):
+        return None
+    return config["ECITIZ_LOST_LINK_LIMIT"]
+
+
+def _ratelimit_storage(config: Mapping[str, Any]) -> str:
+    return (
+        config["ECITIZ_RATELIMIT_STORAGE_URI"]
+        or config.get("RATELIMIT_STORAGE_URI")
+        or "memory://"
+    )

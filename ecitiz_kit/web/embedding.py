@@ -1,0 +1,168 @@
+"""What an embedding page may ask of a framed page: its origin, a frame id, a theme.
+
+The loader passes these in the frame's query string. Nothing here is trusted: the
+origin is used only when the organisation allowed it, and theme values only when
+they match a strict form, so a page can restyle a form a little but never inject
+CSS, and never receive messages meant for another site.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+from markupsafe import Markup
+
+from ..colours import contrast_ratio
+from ..errors import EcitizError
+from .origins import BadOrigin, normalise_origin
+
+#: Font families an embedding page may choose, by name; nothing else reaches CSS.
+FONTS: dict[str, str] = {
+    "system": 'system-ui, -apple-system, "Segoe UI", Roboto, Arial, sans-serif',
+    "sans": '"Helvetica Neue", Helvetica, Arial, "Liberation Sans", sans-serif',
+    "serif": 'Georgia, Cambria, "Times New Roman", Times, serif',
+    "rounded": 'ui-rounded, "SF Pro Rounded", "Nunito", "Varela Round", sans-serif',
+    "mono": 'ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace',
+}
+MAX_RADIUS = 24
+#: WCAG AA for normal text: white on the primary colour (buttons) must stay legible.
+MIN_CONTRAST = 4.5
+
+_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}\Z")
+_RADIUS = re.compile(r"^[0-9]{1,2}\Z")
+_FRAME_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}\Z")
+_TOKEN = re.compile(r"^[A-Za-z0-9_.-]{10,400}\Z")
+
+
+class BadTrackingPage(EcitizError, ValueError):
+    """A tracking page address the kit cannot use; the message says why."""
+
+
+@dataclass(frozen=True)
+class Theme:
+    """Validated theme values; each is ``None`` when absent or refused."""
+
+    primary: str | None = None
+    radius: int | None = None
+    font: str | None = None
+
+    def __bool__(self) -> bool:
+        return any(v is not None for v in (self.primary, self.radius, self.font))
+
+    def css(self) -> Markup:
+        """The custom properties ``static/ecitiz.css`` reads, for a ``<style>``."""
+        rules = []
+        if self.primary:
+            rules.append(f"--ecitiz-primary:{self.primary}")
+        if self.radius is not None:
+            rules.append(f"--ecitiz-radius:{self.radius}px")
+        if self.font:
+            rules.append(f"--ecitiz-font:{FONTS[self.font]}")
+        # Every value is checked against a fixed pattern or list above.
+        return Markup(":root{" + ";".join(rules) + "}")  # noqa: S704
+
+
+@dataclass(frozen=True)
+class Embed:
+    """How the current page is embedded; ``origin`` is ``None`` unless allowed."""
+
+    origin: str | None = None
+    frame_id: str | None = None
+    theme: Theme = field(default_factory=Theme)
+    #: The query parameters to keep on links and forms inside the frame.
+    args: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def messaging(self) -> bool:
+        return self.origin is not None and self.frame_id is not None
+
+
+def parse_theme(args: Mapping[str, str]) -> Theme:
+    """The theme asked for in ``args``, each invalid value dropped."""
+    primary = args.get("primary") or ""
+    if not _COLOUR.match(primary) or contrast_ratio(primary) < MIN_CONTRAST:
+        primary = None
+    radius = args.get("radius") or ""
+    radius_px = int(radius) if _RADIUS.match(radius) else None
+    if radius_px is not None and radius_px > MAX_RADIUS:
+        radius_px = None
+    font = args.get("font")
+    return Theme(
+        primary.lower() if primary else None,
+        radius_px,
+        font if font in FONTS else None,
+    )
+
+
+def parse_embed(args: Mapping[str, str], allowed: Collection[str]) -> Embed:
+    """Read the loader's parameters; ``allowed`` are the organisation's origins."""
+    origin = None
+    raw = args.get("origin") or ""
+    try:
+        candidate = normalise_origin(raw) if raw else None
+    except BadOrigin:
+        candidate = None
+    if candidate is not None and candidate in allowed:
+        origin = candidate
+    frame_id = args.get("embed") or ""
+    theme = parse_theme(args)
+    kept = {}
+    if origin is not None and _FRAME_ID.match(frame_id):
+        kept = {"origin": origin, "embed": frame_id}
+    else:
+        frame_id = ""
+    if theme.primary:
+        kept["primary"] = theme.primary
+    if theme.radius is not None:
+        kept["radius"] = str(theme.radius)
+    if theme.font:
+        kept["font"] = theme.font
+    return Embed(origin, frame_id or None, theme, kept)
+
+
+def status_token(pasted: str) -> str | None:
+    """The tracking token in what an applicant pasted: the whole tracking link,
+    a host page's ``…#ecitiz=TOKEN`` link, or the bare token."""
+    text = pasted.strip()
+    if "://" in text:
+        try:
+            parts = urlsplit(text)
+        except ValueError:  # e.g. an unclosed "[" where a host should be
+            return None
+        found = re.search(r"(?:^|&)ecitiz=([^&]+)", parts.fragment)
+        if found:
+            text = unquote(found.group(1))
+        else:
+            segments = parts.path.rstrip("/").split("/")
+            if len(segments) < 2 or segments[-2] != "s":
+                return None
+            text = segments[-1]
+    return text if _TOKEN.match(text) else None
+
+
+def check_tracking_page(url: str, allowed: Collection[str]) -> str:
+    """The normal form of a tracking page address, or :class:`BadTrackingPage`.
+
+    It must be an absolute http(s) address without a fragment (the kit adds
+    ``#ecitiz=TOKEN``), on a site the organisation allowed to embed it.
+    """
+    raw = url.strip()
+    parts = urlsplit(raw)
+    if parts.fragment or raw.endswith("#"):
+        raise BadTrackingPage(
+            f"{url!r}: leave out the '#' part; the kit adds the tracking code there."
+        )
+    try:
+        origin = normalise_origin(f"{parts.scheme}://{parts.netloc}")
+    except BadOrigin as exc:
+        raise BadTrackingPage(str(exc)) from None
+    if origin not in allowed:
+        raise BadTrackingPage(
+            f"{url!r}: {origin} may not embed this organisation's pages; allow it"
+            " first with allow-origin."
+        )
+    path = parts.path or "/"
+    return origin + path + (f"?{parts.query}" if parts.query else "")

@@ -1,0 +1,81 @@
+"""The HTML an organisation pastes into its own website to show a form.
+
+``base_url`` is the kit's address as applicants reach it, URL prefix included
+(e.g. ``https://forms.example.org/ecitiz``); :func:`.urls.kit_base_url` gives it
+inside a request. These functions need no request, so a page or a command can call them.
+"""
+
+from __future__ import annotations
+
+from markupsafe import Markup, escape
+
+from ..i18n import gettext
+from .scripts import integrity
+from .urls import form_page, loader, tracking_page
+
+#: Tall enough for the ready-made forms on a phone; the embed script (when used)
+#: resizes the frame to fit instead.
+FRAME_HEIGHT = 1600
+
+
+def loader_tag(base_url: str) -> Markup:
+    """The ``<script>`` tag of the loader, with its integrity hash."""
+    return Markup(
+        '<script async src="{src}" integrity="{sri}" crossorigin="anonymous"></script>'
+    ).format(src=loader(base_url), sri=integrity())
+
+
+def script_snippet(
+    org_slug: str, form_id: str, title: str, base_url: str, lang: str | None = None
+) -> Markup:
+    """A placeholder with a fallback link, and the loader that frames the form."""
+    link_text = gettext("Open the form “%(title)s”", lang, title=title)
+    lang_attribute = Markup(' data-lang="{}"').format(lang) if lang else ""
+    return Markup(
+        '<div data-ecitiz-form="{org}/{form}" data-title="{title}"{lang}>'
+        '<a href="{url}">{link}</a></div>\n{script}'
+    ).format(
+        org=org_slug,
+        form=form_id,
+        title=title,
+        lang=lang_attribute,
+        url=form_page(org_slug, form_id, base_url, lang),
+        link=escape(link_text),
+        script=loader_tag(base_url),
+    )
+
+
+def status_snippet(
+    org_slug: str, base_url: str, title: str | None = None, lang: str | None = None
+) -> Markup:
+    """The status mode: applicants follow their request inside the host page."""
+    title = title or gettext("Follow my request", lang)
+    link_text = gettext("Follow my request on its own page", lang)
+    lang_attribute = Markup(' data-lang="{}"').format(lang) if lang else ""
+    return Markup(
+        '<div data-ecitiz-status="{org}" data-title="{title}"{lang}>'
+        '<a href="{url}">{link}</a></div>\n{script}'
+    ).format(
+        org=org_slug,
+        title=title,
+        lang=lang_attribute,
+        url=tracking_page(org_slug, base_url, lang),
+        link=escape(link_text),
+        script=loader_tag(base_url),
+    )
+
+
+def iframe_snippet(
+    org_slug: str, form_id: str, title: str, base_url: str, lang: str | None = None
+) -> Markup:
+    """A plain framed form (for site builders that strip scripts), plus a link
+    to open it on its own page."""
+    url = form_page(org_slug, form_id, base_url, lang)
+    link_text = gettext(
+        "Form not showing? Open “%(title)s” in a new page", lang, title=title
+    )
+    return Markup(
+        '<iframe src="{url}" title="{title}" loading="lazy" '
+        'style="width:100%;height:{height}px;border:0"></iframe>\n'
+        '<p><a href="{url}" target="_blank" rel="noopener">{link}</a></p>'
+    ).format(url=url, title=title, height=FRAME_HEIGHT, link=escape(link_text))
