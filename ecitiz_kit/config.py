@@ -23,6 +23,16 @@ class Setting:
     name: str
     default: Any
     meaning: str
+    #: ``"seconds"`` or ``"bytes"``: the README shows the default in larger units.
+    unit: str | None = None
+
+    def default_text(self) -> str:
+        """The default as the README's table shows it."""
+        if self.default is None:
+            return "none"
+        shown = f"`{json.dumps(self.default)}`"
+        gloss = _gloss(self.default, self.unit)
+        return f"{shown} ({gloss})" if gloss else shown
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -56,21 +66,25 @@ SETTINGS: tuple[Setting, ...] = (
         4 * 3600,
         "Seconds a form ticket stays valid; after that the form is shown again, "
         "values kept, with a fresh ticket.",
+        unit="seconds",
     ),
     Setting(
         "ECITIZ_RECEIPT_MAX_AGE",
         24 * 3600,
         "Seconds the receipt page URL stays valid (the tracking link lasts longer).",
+        unit="seconds",
     ),
     Setting(
         "ECITIZ_STATUS_LINK_MAX_AGE",
         400 * 24 * 3600,
         "Seconds a tracking link stays valid.",
+        unit="seconds",
     ),
     Setting(
         "ECITIZ_MAX_FILE_SIZE",
         10 * 1024 * 1024,
         "Largest accepted upload in bytes, whatever a form definition says.",
+        unit="bytes",
     ),
     Setting(
         "ECITIZ_MAX_FILES",
@@ -81,6 +95,7 @@ SETTINGS: tuple[Setting, ...] = (
         "ECITIZ_MAX_FORM_SIZE",
         512 * 1024,
         "Largest accepted size in bytes of the non-file part of a submission.",
+        unit="bytes",
     ),
     Setting(
         "ECITIZ_RETENTION_DAYS",
@@ -127,7 +142,10 @@ SETTINGS: tuple[Setting, ...] = (
         "set `ECITIZ_SMTP_STARTTLS` to false with it.",
     ),
     Setting(
-        "ECITIZ_SMTP_TIMEOUT", 30, "Seconds to wait for the SMTP server at each step."
+        "ECITIZ_SMTP_TIMEOUT",
+        30,
+        "Seconds to wait for the SMTP server at each step.",
+        unit="seconds",
     ),
     Setting(
         "ECITIZ_MAIL_MAX_ATTEMPTS",
@@ -140,6 +158,7 @@ SETTINGS: tuple[Setting, ...] = (
         60,
         "Seconds before the first retry of an e-mail; each later retry waits twice "
         "as long as the one before (at most a day).",
+        unit="seconds",
     ),
     Setting(
         "ECITIZ_MAIL_KEEP_DAYS",
@@ -166,6 +185,7 @@ SETTINGS: tuple[Setting, ...] = (
         12 * 3600,
         "Seconds a staff sign-in lasts; after that the dashboard asks for the "
         "password again.",
+        unit="seconds",
     ),
 )
 
@@ -221,6 +241,29 @@ def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
         except ValueError:
             found[key] = raw
     return found
+
+
+def markdown_table() -> str:
+    """The README's configuration table (regenerate with ``cog -r README.md``)."""
+    lines = ["| key | default | meaning |", "|---|---|---|"]
+    lines += [f"| `{s.name}` | {s.default_text()} | {s.meaning} |" for s in SETTINGS]
+    return "\n".join(lines) + "\n"
+
+
+def _gloss(value: Any, unit: str | None) -> str | None:
+    """``14400`` seconds as "4 hours", ``10485760`` bytes as "10 MiB"."""
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        return None
+    if unit == "seconds" and value % 3600 == 0:
+        if value % 86400 == 0:
+            days = value // 86400
+            return f"{days} day" + ("s" if days > 1 else "")
+        return f"{value // 3600} hour" + ("s" if value > 3600 else "")
+    if unit == "bytes":
+        for size, name in ((2**20, "MiB"), (2**10, "KiB")):
+            if value % size == 0:
+                return f"{value // size} {name}"
+    return None
 
 
 def check_settings(config: Mapping[str, Any]) -> None:

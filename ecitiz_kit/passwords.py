@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .errors import EcitizError
+
 METHOD = "scrypt:65536:8:1"
 MIN_LENGTH = 12
 MAX_LENGTH = 1024
 
 
-class WeakPassword(ValueError):
+class WeakPassword(EcitizError, ValueError):
     """A password the kit refuses; the message says what to change."""
 
 

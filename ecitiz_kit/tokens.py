@@ -14,6 +14,8 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from .errors import EcitizError
+
 FORM_TICKET_SALT = "ecitiz.form-ticket.v1"
 RECEIPT_SALT = "ecitiz.receipt.v1"
 STATUS_LINK_SALT = "ecitiz.status-link.v1"
@@ -22,7 +24,7 @@ STAFF_COOKIE_SALT = "ecitiz.staff-cookie.v1"
 STAFF_CSRF_SALT = "ecitiz.staff-csrf.v1"
 
 
-class InvalidToken(Exception):
+class InvalidToken(EcitizError):
     """A token is tampered with, malformed, signed with an unknown key or expired."""
 
 

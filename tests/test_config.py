@@ -2,6 +2,7 @@ import re
 from pathlib import Path
 
 import pytest
+from cogapp import Cog
 
 from ecitiz_kit import ConfigurationError, create_app
 from ecitiz_kit.config import SETTINGS
@@ -12,6 +13,23 @@ README = Path(__file__).resolve().parent.parent / "README.md"
 def test_every_setting_is_documented_in_the_readme():
     documented = set(re.findall(r"^\| `(ECITIZ_[A-Z_]+)` \|", README.read_text(), re.M))
     assert documented == {s.name for s in SETTINGS}
+
+
+def test_readme_table_is_the_one_generated_from_the_settings(tmp_path):
+    # cog --check fails on any difference: a default or a meaning, not only a key.
+    assert Cog().main(["cog", "--check", str(README)]) == 0
+    drifted = tmp_path / "README.md"
+    drifted.write_text(README.read_text().replace("(4 hours)", "(5 hours)", 1))
+    assert Cog().main(["cog", "--check", str(drifted)]) != 0
+
+
+def test_readme_table_rows_come_from_settings():
+    for setting in SETTINGS:
+        row = f"| `{setting.name}` | {setting.default_text()} | {setting.meaning} |"
+        assert row in README.read_text()
+    assert next(
+        s for s in SETTINGS if s.name == "ECITIZ_MAX_FILE_SIZE"
+    ).default_text() == ("`10485760` (10 MiB)")
 
 
 def test_standalone_refuses_to_start_without_secret_key(tmp_path, monkeypatch):

@@ -6,11 +6,11 @@ import pytest
 from werkzeug.datastructures import FileStorage
 from wtforms.validators import StopValidation, ValidationError
 
+from ecitiz_kit.forms.files import FileCheck, clean_filename
 from ecitiz_kit.forms.validators import (
     BicCheck,
     DateCheck,
     EmailCheck,
-    FileCheck,
     IbanCheck,
     MoneyCheck,
     NumberCheck,
@@ -19,7 +19,6 @@ from ecitiz_kit.forms.validators import (
     SiretCheck,
     TelCheck,
     TextCheck,
-    clean_filename,
 )
 
 PDF = (

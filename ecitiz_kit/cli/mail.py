@@ -9,7 +9,7 @@ from typing import Any
 import click
 from flask import current_app
 
-from ..mail.delivery import Outcome, deliver_from_config, mail_folder, run_loop
+from ..mail.delivery import PassReport, deliver_from_config, mail_folder, run_loop
 from ..state import state
 from ..store.outbox import FAILED
 from .commands import group
@@ -46,7 +46,7 @@ def send_mail(loop: bool, interval: float, retry_failed: bool) -> None:
         else f".eml files in {mail_folder(kit.data_dir)}"
     )
 
-    def one_pass() -> Outcome:
+    def one_pass() -> PassReport:
         return deliver_from_config(kit.store, config, kit.data_dir)
 
     if loop:
@@ -92,7 +92,7 @@ def staff_notify(org: str, email: str, setting: str) -> None:
         click.echo(f"{email} will no longer get e-mails about new requests.")
 
 
-def _report(outcome: Outcome) -> None:
+def _report(outcome: PassReport) -> None:
     click.echo(
         f"{outcome.sent} sent, {outcome.retrying} to retry later,"
         f" {outcome.failed} given up."

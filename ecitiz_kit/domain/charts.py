@@ -50,7 +50,7 @@ def short_day(day: Day, lang: str) -> str:
     return format_skeleton("MMMd", day.day, locale=lang)
 
 
-def summary(days: Sequence[Day], lang: str) -> str:
+def description(days: Sequence[Day], lang: str) -> str:
     """One or two sentences saying what the chart shows (its ``<desc>``)."""
     first, last = (format_date(d.day, "long", locale=lang) for d in (days[0], days[-1]))
     total = sum(d.total for d in days)
@@ -96,7 +96,7 @@ def daily_chart(days: Sequence[Day], lang: str) -> Markup:
         f' viewBox="0 0 {WIDTH} {HEIGHT}" width="100%"'
         f' aria-labelledby="{TITLE_ID} {DESC_ID}" focusable="false">',
         f'<title id="{TITLE_ID}">{escape(title)}</title>',
-        f'<desc id="{DESC_ID}">{escape(summary(days, lang))}</desc>',
+        f'<desc id="{DESC_ID}">{escape(description(days, lang))}</desc>',
     ]
     # Grid lines and their values: zero, half way (when whole) and the top.
     for value in sorted({0, top // 2 if top % 2 == 0 else 0, top}):

@@ -28,6 +28,7 @@ from ..errors import EcitizError
 from ..forms.definitions import FormDefinition, catalog_ids, load_catalog
 from ..forms.registry import FormRegistry
 from ..i18n import gettext
+from ..i18n import today as today_in
 from ..store import Store
 from ..store.base import stamp
 
@@ -288,7 +289,7 @@ def daily_counts(
 ) -> list[Day]:
     """Requests per day and status over the last ``days`` days (today included),
     oldest first; days are those of ``timezone``."""
-    today = today or datetime.now(ZoneInfo(timezone)).date()
+    today = today or today_in(timezone)
     first = today - timedelta(days=days - 1)
     result = [Day(first + timedelta(days=n)) for n in range(days)]
     # Each day is cut at midnight in the time zone, whatever its offset that day.

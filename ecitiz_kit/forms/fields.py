@@ -30,12 +30,12 @@ from wtforms.fields import (
 
 from ..i18n import current_language, gettext, ngettext, text
 from .definitions import Computed, Field, FormDefinition, resolve_date
+from .files import FileCheck, Upload
 from .validators import (
     BicCheck,
     ChoiceCheck,
     DateCheck,
     EmailCheck,
-    FileCheck,
     IbanCheck,
     MoneyCheck,
     NumberCheck,
@@ -46,7 +46,6 @@ from .validators import (
     Skip,
     TelCheck,
     TextCheck,
-    Upload,
     ValueCheck,
     tick_message,
 )

@@ -26,6 +26,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any, Protocol
 
+from ..errors import EcitizError
 from ..store import Store, utcnow
 from .messages import email_message
 
@@ -41,7 +42,7 @@ class Transport(Protocol):
     def close(self) -> None: ...
 
 
-class PermanentFailure(Exception):
+class PermanentFailure(EcitizError):
     """The server refused the message for good (no retry can help)."""
 
 
@@ -132,7 +133,7 @@ class FileTransport:
 
 
 @dataclass
-class Outcome:
+class PassReport:
     """What one delivery pass did."""
 
     sent: int = 0
@@ -168,10 +169,10 @@ def deliver_due(
     sender: str | None = None,
     clock: Callable[[], datetime] = utcnow,
     limit: int | None = None,
-) -> Outcome:
+) -> PassReport:
     """Send every message due now (at most ``limit``), one claim at a time."""
     sender = sender or new_sender_id()
-    outcome = Outcome()
+    outcome = PassReport()
     # Only what is due when the pass starts: a message that fails now is not
     # retried within the same pass, however short its delay.
     started = clock()
@@ -202,7 +203,7 @@ def _deliver_one(
     row: dict[str, Any],
     sender: str,
     mail_from: str | None,
-    outcome: Outcome,
+    outcome: PassReport,
     *,
     max_attempts: int,
     base_delay: int,
@@ -281,7 +282,7 @@ def lease_seconds(config: dict[str, Any]) -> int:
 
 def deliver_from_config(
     store: Store, config: dict[str, Any], data_dir: Path, **options: Any
-) -> Outcome:
+) -> PassReport:
     """One delivery pass with the application's settings, after deleting the
     messages sent more than ``ECITIZ_MAIL_KEEP_DAYS`` ago."""
     clock = options.get("clock", utcnow)
@@ -298,10 +299,10 @@ def deliver_from_config(
 
 
 def run_loop(
-    one_pass: Callable[[], Outcome],
+    one_pass: Callable[[], PassReport],
     interval: float,
     stop: threading.Event,
-    report: Callable[[Outcome], None] = lambda outcome: None,
+    report: Callable[[PassReport], None] = lambda outcome: None,
 ) -> None:
     """Run delivery passes every ``interval`` seconds until ``stop`` is set.
 

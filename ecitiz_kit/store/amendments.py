@@ -7,14 +7,14 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..errors import NonceUsed
+from ..errors import EcitizError, NonceUsed
 from .base import Base, stamp, utcnow
 from .submissions import SPENT_NONCE, insert_attachments
 
 AMENDED = "amended"  # the ``kind`` of the event an amendment writes
 
 
-class NotAmendable(Exception):
+class NotAmendable(EcitizError):
     """The request is not (or no longer) waiting for the applicant's changes."""
 
 

@@ -7,7 +7,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from ..errors import NonceUsed
+from ..errors import EcitizError, NonceUsed
 from .base import Base, stamp, utcnow
 from .documents import insert_document
 from .outbox import insert_messages
@@ -46,7 +46,7 @@ def insert_attachments(
     )
 
 
-class StaleStatus(Exception):
+class StaleStatus(EcitizError):
     """A request changed status since it was read; nothing was written."""
 
 
