@@ -16,7 +16,7 @@ import tempfile
 import time
 
 from ecitiz_kit import create_app
-from ecitiz_kit.forms.definitions import load_catalog
+from ecitiz_kit.forms.loading import load_catalog
 from ecitiz_kit.passwords import hash_password
 from ecitiz_kit.state import state
 

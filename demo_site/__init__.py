@@ -18,12 +18,12 @@ from flask import Flask, abort, render_template
 
 from ecitiz_kit import EcitizKit
 from ecitiz_kit.config import DEFAULTS
-from ecitiz_kit.forms.definitions import load_catalog
+from ecitiz_kit.forms.loading import load_catalog
 from ecitiz_kit.mail.delivery import deliver_from_config, mail_folder, run_loop
 from ecitiz_kit.passwords import hash_password
 from ecitiz_kit.state import state
-from ecitiz_kit.web.pages import kit_base_url
 from ecitiz_kit.web.snippets import script_snippet, status_snippet
+from ecitiz_kit.web.urls import kit_base_url
 
 ORG_SLUG = "val-fleuri"
 ORG_NAME = "Val-Fleuri Entreprendre"

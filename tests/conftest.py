@@ -11,7 +11,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from ecitiz_kit import create_app
-from ecitiz_kit.forms.definitions import load_catalog
+from ecitiz_kit.forms.loading import load_catalog
 from ecitiz_kit.state import state
 
 SECRET = "a-test-secret-key-that-is-long-enough"

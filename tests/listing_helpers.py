@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from unittest import mock
 
 from ecitiz_kit.domain.submit import new_reference
-from ecitiz_kit.forms.definitions import load_catalog
+from ecitiz_kit.forms.loading import load_catalog
 
 TZ = "Europe/Paris"
 _nonces = itertools.count(1)

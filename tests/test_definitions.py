@@ -5,10 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from ecitiz_kit.forms.definitions import (
-    FIELD_TYPES,
-    DefinitionError,
-    FormDefinition,
+from ecitiz_kit.errors import DefinitionError
+from ecitiz_kit.forms.definitions import FIELD_TYPES, FormDefinition
+from ecitiz_kit.forms.loading import (
     catalog_ids,
     definition_to_json,
     load_catalog,

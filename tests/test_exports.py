@@ -6,7 +6,7 @@ import pytest
 from ecitiz_kit import lifecycle
 from ecitiz_kit.domain import exports
 from ecitiz_kit.domain.request_list import Filters
-from ecitiz_kit.forms.definitions import load_catalog, parse_definition
+from ecitiz_kit.forms.loading import load_catalog, parse_definition
 
 from .conftest import IBAN, ORG
 from .listing_helpers import TZ, add_request, at

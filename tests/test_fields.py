@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from werkzeug.datastructures import FileStorage, MultiDict
 
-from ecitiz_kit.forms.definitions import load_catalog, load_definition
 from ecitiz_kit.forms.fields import (
     Outcome,
     compile_form,
@@ -18,6 +17,7 @@ from ecitiz_kit.forms.fields import (
     html_attributes,
     value_check,
 )
+from ecitiz_kit.forms.loading import load_catalog, load_definition
 from ecitiz_kit.forms.validators import utf16_length
 from ecitiz_kit.i18n import gettext, use_language
 

@@ -4,8 +4,10 @@ import os
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import grimp
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,3 +54,42 @@ def test_an_upward_import_breaks_a_contract(tmp_path, module, upward_import, con
     assert result.returncode == 1, result.stdout + result.stderr
     broken = [line for line in result.stdout.splitlines() if "BROKEN" in line]
     assert any(contract in line for line in broken), result.stdout
+
+
+def _modules():
+    package = ROOT / "ecitiz_kit"
+    for path in sorted(package.rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        yield ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def test_no_module_imports_itself_back_through_others():
+    # A cycle "works" only while imports happen in one order; there is none.
+    graph = grimp.build_graph("ecitiz_kit")
+    cycles = [
+        (importer, imported)
+        for importer in sorted(graph.modules)
+        for imported in graph.find_modules_directly_imported_by(importer)
+        if graph.chain_exists(imported=importer, importer=imported)
+    ]
+    assert cycles == []
+
+
+@pytest.mark.slow
+def test_every_module_imports_first_in_a_fresh_interpreter():
+    modules = list(_modules())
+
+    def first(name: str) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            [sys.executable, "-c", f"import {name}"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        results = dict(zip(modules, pool.map(first, modules), strict=True))
+    failed = {name: r.stderr[-500:] for name, r in results.items() if r.returncode}
+    assert not failed, failed
+    assert len(modules) > 50

@@ -8,7 +8,7 @@ from werkzeug.exceptions import BadRequest
 
 from ecitiz_kit.domain import request_list as listing
 from ecitiz_kit.domain.request_list import BadCursor, FilterError, Filters
-from ecitiz_kit.forms.definitions import load_catalog, parse_definition
+from ecitiz_kit.forms.loading import load_catalog, parse_definition
 from ecitiz_kit.state import state
 from ecitiz_kit.store import Store
 from ecitiz_kit.store.listing import match_expression

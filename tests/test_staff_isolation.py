@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from ecitiz_kit.forms.definitions import load_catalog
+from ecitiz_kit.forms.loading import load_catalog
 from ecitiz_kit.state import state
 
 from .conftest import (

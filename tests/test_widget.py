@@ -296,7 +296,7 @@ def test_theme_parsing_keeps_the_valid_values_only():
 def test_only_fields_marked_prefillable_accept_prefill(client, app):
     html = _body(client.get(form_url()))
     marked = set(re.findall(r'name="([a-z_]+)" data-ecitiz-prefill', html))
-    from ecitiz_kit.forms.definitions import load_catalog
+    from ecitiz_kit.forms.loading import load_catalog
 
     expected = {f.name for f in load_catalog("aid-request").fields if f.prefill}
     assert marked == expected

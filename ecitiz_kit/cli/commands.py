@@ -22,7 +22,7 @@ from ..errors import (
     MessageRequired,
     UnknownObject,
 )
-from ..forms.definitions import (
+from ..forms.loading import (
     catalog_ids,
     definition_to_json,
     load_catalog,

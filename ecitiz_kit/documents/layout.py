@@ -5,7 +5,7 @@ Callers format dates and times, mask sensitive values and sign the payload; this
 module lays them out, translates its own static texts and draws the QR code.
 
 Text uses a bundled subset of DejaVu Sans (``static/fonts``, see
-:mod:`ecitiz_kit.pdf_fonts`), because the PDF core fonts cannot write ``’ œ € —``
+:mod:`.fonts`), because the PDF core fonts cannot write ``’ œ € —``
 or Vietnamese names.
 """
 

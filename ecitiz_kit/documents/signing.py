@@ -237,15 +237,6 @@ def public_key_bytes(key: Ed25519PrivateKey) -> bytes:
     )
 
 
-def private_key_bytes(key: Ed25519PrivateKey) -> bytes:
-    """The 32 raw bytes of the private key."""
-    return key.private_bytes(
-        serialization.Encoding.Raw,
-        serialization.PrivateFormat.Raw,
-        serialization.NoEncryption(),
-    )
-
-
 def encode_b64url(data: bytes) -> str:
     """``data`` in base64url without padding (public keys, names, signatures)."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")

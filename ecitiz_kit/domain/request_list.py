@@ -25,7 +25,8 @@ from werkzeug.exceptions import BadRequest
 
 from .. import lifecycle
 from ..errors import EcitizError
-from ..forms.definitions import FormDefinition, catalog_ids, load_catalog
+from ..forms.definitions import FormDefinition
+from ..forms.loading import catalog_ids, load_catalog
 from ..forms.registry import FormRegistry
 from ..i18n import gettext
 from ..i18n import today as today_in

@@ -3,7 +3,7 @@
 A definition is data written by people, often by hand, so every key is checked and
 every mistake is reported with the file, the place and the fix. :class:`Checker` holds
 the rules, with the tables only it needs: allowed keys, limits, name patterns and the
-HTML autocomplete tokens. The objects it builds live in :mod:`ecitiz_kit.definitions`.
+HTML autocomplete tokens. The objects it builds live in :mod:`.definitions`.
 """
 
 from __future__ import annotations

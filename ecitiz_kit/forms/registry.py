@@ -11,8 +11,9 @@ from typing import Any
 from ..errors import UnknownObject
 from ..i18n import text
 from ..store import Store
-from .definitions import FormDefinition, load_catalog, parse_definition
+from .definitions import FormDefinition
 from .fields import CompiledForm, compile_form
+from .loading import load_catalog, parse_definition
 
 
 def form_title(

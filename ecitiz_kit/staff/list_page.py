@@ -1,10 +1,10 @@
 """The request list of the signed-in person's organisation, and its CSV export.
 
-Thin views: the filters are read by :func:`ecitiz_kit.listing.parse_filters`, the
-pages, counts and days come from :mod:`ecitiz_kit.listing`, the chart from
-:mod:`ecitiz_kit.charts` and the file from :mod:`ecitiz_kit.exports`. Everything
-is scoped to ``g.ecitiz_staff["organisation_id"]``: no query of this module can
-reach another organisation's requests.
+Thin views: the filters, pages, counts and days come from
+:mod:`~ecitiz_kit.domain.request_list`, the chart from :mod:`~ecitiz_kit.domain.charts`
+and the file from :mod:`~ecitiz_kit.domain.exports`. Everything is scoped to
+``g.ecitiz_staff["organisation_id"]``: no query of this module can reach another
+organisation's requests.
 """
 
 from __future__ import annotations
