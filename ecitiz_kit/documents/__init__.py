@@ -1,0 +1,1 @@
+"""Attestations and receipts: Ed25519 signing and keys, PDF layout, fonts."""

@@ -1,0 +1,1 @@
+"""E-mail: messages composed for the outbox, and their delivery."""
