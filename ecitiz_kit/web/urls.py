@@ -16,6 +16,8 @@ from flask import current_app, has_request_context, request, url_for
 
 from .._version import __version__
 from ..documents.signing import verify_url
+from ..store import Store
+from ..tokens import Tokens
 
 
 def origin_of(url: str) -> str:
@@ -65,7 +67,7 @@ def tracking_link(page: str, token: str) -> str:
 class Links:
     """The links the domain puts in e-mails and documents, for one application."""
 
-    def __init__(self, tokens: Any, store: Any) -> None:
+    def __init__(self, tokens: Tokens, store: Store) -> None:
         self._tokens, self._store = tokens, store
 
     def status(self, submission: dict[str, Any], lang: str | None = None) -> str | None:
