@@ -37,7 +37,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from ecitiz_kit import create_app  # noqa: E402
 from ecitiz_kit.domain import exports  # noqa: E402
 from ecitiz_kit.domain import request_list as listing
-from ecitiz_kit.forms.definitions import load_catalog  # noqa: E402
+from ecitiz_kit.forms.loading import load_catalog  # noqa: E402
 from ecitiz_kit.passwords import hash_password  # noqa: E402
 from ecitiz_kit.state import state  # noqa: E402
 from ecitiz_kit.store import Store  # noqa: E402

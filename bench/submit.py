@@ -40,7 +40,7 @@ sys.path.insert(0, str(BENCH_DIR))
 import bare_app  # noqa: E402
 
 from ecitiz_kit import create_app  # noqa: E402
-from ecitiz_kit.forms.definitions import load_catalog  # noqa: E402
+from ecitiz_kit.forms.loading import load_catalog  # noqa: E402
 from ecitiz_kit.state import state  # noqa: E402
 from ecitiz_kit.store import Store  # noqa: E402
 from ecitiz_kit.tokens import Tokens  # noqa: E402
