@@ -4,9 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from .listing_helpers import add_request
-from .staff_helpers import PASSWORD, STAFF, STAFF_EMAIL, add_staff
-from .test_staff_browser import _no_violations
+from .helpers import PASSWORD, STAFF, STAFF_EMAIL, add_request, add_staff, no_violations
 
 pytestmark = pytest.mark.browser
 
@@ -83,7 +81,7 @@ def test_every_state_of_the_list_passes_axe(browser, kit, listed, axe_checker):
     page.keyboard.press("Enter")
     page.wait_for_url(f"**{STAFF}/?lang=en")
     page.click(".ecitiz-chart-data summary")  # the figures' table shown too
-    _no_violations(axe, page, "list with chart and table")
+    no_violations(axe, page, "list with chart and table")
     for query, what in (
         ("?status=accepted&q=durand&lang=en", "filtered list"),
         ("?q=nobody&lang=en", "no request matches"),
@@ -91,7 +89,7 @@ def test_every_state_of_the_list_passes_axe(browser, kit, listed, axe_checker):
         ("?older=garbage", "damaged page link"),
     ):
         page.goto(f"{kit.url}{STAFF}/{query}")
-        _no_violations(axe, page, what)
+        no_violations(axe, page, what)
     page.goto(f"{kit.url}{STAFF}/?lang=en")
     page.click("text=Older requests")
-    _no_violations(axe, page, "second page")
+    no_violations(axe, page, "second page")

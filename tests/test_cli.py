@@ -5,7 +5,7 @@ import pytest
 from ecitiz_kit.passwords import verify_password
 from ecitiz_kit.store import MIGRATIONS
 
-from .conftest import ORG
+from .helpers import ORG
 
 
 def test_init_db_reports_schema(runner):

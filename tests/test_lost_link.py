@@ -8,12 +8,15 @@ import pytest
 
 from ecitiz_kit.state import state
 
-from .conftest import (
+from .helpers import (
+    ALLOWED,
     ORG,
     REFERENCE,
+    LiveServer,
     aid_answers,
     form_url,
     hidden_inputs,
+    host_site,
     post_form,
     with_file,
 )
@@ -250,8 +253,6 @@ def test_cross_site_post_is_refused(unlimited, client, store):
 
 
 def test_the_page_may_be_framed_by_the_organisations_sites_only(client):
-    from .conftest import ALLOWED
-
     csp = client.get(LOST).headers["Content-Security-Policy"]
     assert f"frame-ancestors {ALLOWED}" in csp
 
@@ -261,9 +262,6 @@ def test_the_page_may_be_framed_by_the_organisations_sites_only(client):
 
 @pytest.mark.browser
 def test_lost_link_works_inside_a_cross_site_frame(browser, kit, app, client, store):
-    from .conftest import LiveServer
-    from .test_browser import host_site
-
     app.config["ECITIZ_LOST_LINK_LIMIT"] = None
     reference = submit(client)
     pages = {}

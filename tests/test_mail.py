@@ -18,12 +18,13 @@ from ecitiz_kit.passwords import hash_password
 from ecitiz_kit.state import state
 from ecitiz_kit.store import utcnow
 
-from .conftest import (
+from .helpers import (
     IBAN,
     ORG,
     REFERENCE,
     SECRET,
     aid_answers,
+    attestation_answers,
     post_form,
     uploaded_files,
     with_file,
@@ -599,8 +600,6 @@ def test_two_send_mail_processes_never_send_the_same_message(
 
 
 def test_attestation_issued_on_submit_says_so_in_the_receipt(client, store):
-    from .conftest import attestation_answers
-
     org = store.organisation(ORG)
     store.enable_form(org["id"], "attestation", 1, None, 730, issue_on_submit=True)
     response = post_form(client, attestation_answers(), "attestation")

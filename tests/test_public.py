@@ -10,7 +10,7 @@ import pytest
 from ecitiz_kit import __version__
 from ecitiz_kit.state import state
 
-from .conftest import (
+from .helpers import (
     ALLOWED,
     IBAN,
     ORG,

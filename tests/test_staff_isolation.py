@@ -9,17 +9,21 @@ import pytest
 from ecitiz_kit.forms.definitions import load_catalog
 from ecitiz_kit.state import state
 
-from .conftest import (
+from .helpers import (
     ALLOWED,
     ORG,
+    STAFF,
+    add_staff,
     aid_answers,
     attestation_answers,
+    csrf_for,
     hidden_inputs,
     post_form,
+    sign_in,
+    submit_request,
     uploaded_files,
     with_file,
 )
-from .staff_helpers import STAFF, add_staff, csrf_for, sign_in, submit_request
 
 B_EMAIL = "agent@bravo.example"
 

@@ -13,7 +13,7 @@ from ecitiz_kit.documents import signing
 from ecitiz_kit.public import verify_page as verification
 from ecitiz_kit.state import state
 
-from .conftest import ORG, attestation_answers, post_form
+from .helpers import ORG, attestation_answers, post_form
 
 ATT_REFERENCE = re.compile(r"\bATT-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b")
 STATUS_LINK = re.compile(r'href="http://localhost(/ecitiz/s/[^"]+)"')

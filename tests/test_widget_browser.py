@@ -12,13 +12,17 @@ import pytest
 
 from ecitiz_kit.web.snippets import script_snippet, status_snippet
 
-from .conftest import (
+from .helpers import (
     ORG,
     PDF,
     REFERENCE,
     LiveServer,
     aid_answers,
+    attestation_answers,
+    host_site,
     launch_chromium,
+    post_form,
+    with_file,
 )
 
 pytestmark = pytest.mark.browser
@@ -36,16 +40,6 @@ window.seen = [];
 });
 window.onSubmit = function (detail) { window.called = detail; };
 </script>"""
-
-
-def host_site(pages, headers=()):
-    def app(environ, start_response):
-        body = pages.get(environ["PATH_INFO"])
-        status = "200 OK" if body else "404 Not Found"
-        start_response(status, [("Content-Type", "text/html; charset=utf-8"), *headers])
-        return [(body or "not found").encode()]
-
-    return app
 
 
 @pytest.fixture
@@ -215,8 +209,6 @@ def test_two_forms_on_one_page_both_work(chromium, site, store):
 
     frame = page.frame_locator('[data-ecitiz-form="acme/attestation"] iframe')
     frame.locator("#f-first_name").fill("Zoé")
-    from .conftest import attestation_answers
-
     for name, value in attestation_answers().items():
         if name == "purpose":
             frame.locator("#f-purpose-1").check()
@@ -328,8 +320,6 @@ def test_prefill_and_theme_reach_the_form(chromium, site):
 
 
 def test_status_mode_shows_the_request_inside_the_host_page(chromium, site, client):
-    from .conftest import post_form, with_file
-
     response = post_form(client, with_file(aid_answers()))
     receipt = client.get(response.headers["Location"]).get_data(as_text=True)
     link = re.search(r'class="ecitiz-link"><a href="([^"]+)"', receipt).group(1)
