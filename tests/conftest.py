@@ -15,9 +15,7 @@ from .helpers import (
     ALLOWED,
     ORG,
     SECRET,
-    LiveServer,
     add_staff,
-    launch_chromium,
     sign_in,
 )
 
@@ -57,21 +55,6 @@ def runner(app):
 def store(app):
     with app.app_context():
         yield state(app).store
-
-
-@pytest.fixture
-def browser():
-    """Debian's headless Chromium driven by Playwright."""
-    with launch_chromium() as launched:
-        yield launched
-
-
-@pytest.fixture
-def kit(app):
-    """The kit served over HTTP on 127.0.0.1."""
-    server = LiveServer(app, "127.0.0.1")
-    yield server
-    server.stop()
 
 
 @pytest.fixture

@@ -25,7 +25,7 @@ from ecitiz_kit.forms.definitions import load_catalog
 from ecitiz_kit.passwords import hash_password
 from ecitiz_kit.state import state
 
-# -- the test organisation -----------------------------------------------------------
+# -- the test organisation -------------------------------------------------------------
 
 SECRET = "a-test-secret-key-that-is-long-enough"
 ORG = "acme"
@@ -43,7 +43,7 @@ PDF = (
 REFERENCE = re.compile(r"\bAID-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b")
 
 
-# -- the public forms ----------------------------------------------------------------
+# -- the public forms ------------------------------------------------------------------
 
 
 def form_url(form_id: str = "aid-request", org: str = ORG) -> str:
@@ -139,7 +139,51 @@ def uploaded_files(app) -> list:
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
-# -- documents -------------------------------------------------------------------
+# -- attestations and documents --------------------------------------------------------
+
+#: The holder printed on attestations made from attestation_answers().
+HOLDER = "NGUYỄN Z."  # display_name("Zoé", "Nguyễn")
+ATT_REFERENCE = re.compile(r"\bATT-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b")
+STATUS_LINK = re.compile(r'href="http://localhost(/ecitiz/s/[^"]+)"')
+
+
+def submit_attestation(client, **overrides):
+    """Post an attestation request; its reference and tracking page path."""
+    response = post_form(client, attestation_answers(**overrides), "attestation")
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    receipt = client.get(response.headers["Location"]).get_data(as_text=True)
+    return ATT_REFERENCE.search(receipt).group(0), STATUS_LINK.search(receipt).group(1)
+
+
+def set_status(runner, reference, status):
+    """Run ``flask ecitiz set-status``; its result."""
+    return runner.invoke(args=["ecitiz", "set-status", reference, status])
+
+
+def accept_request(runner, reference):
+    """Accept a request through the CLI, as staff would: it goes through review."""
+    for status in ("in_review", "accepted"):
+        result = set_status(runner, reference, status)
+        assert result.exit_code == 0, result.output
+
+
+def documents_of(store, reference):
+    return store.documents(store.submission_by_reference(reference)["id"])
+
+
+def issue_attestation(client, runner, store, **overrides):
+    """A real attestation, issued the way staff issue it; its document row."""
+    reference, _ = submit_attestation(client, **overrides)
+    accept_request(runner, reference)
+    [document] = documents_of(store, reference)
+    return document
+
+
+def forge_signature(payload):
+    """``payload`` with one character of its signature changed (still base64url)."""
+    unsigned, _, signature = payload.rpartition(".")
+    # The first character carries no padding bits, so any other letter is canonical.
+    return f"{unsigned}.{'B' if signature[0] != 'B' else 'C'}{signature[1:]}"
 
 
 def pdf_text(pdf: bytes) -> str:
@@ -147,7 +191,7 @@ def pdf_text(pdf: bytes) -> str:
     return "\n".join(page.extract_text() for page in reader.pages)
 
 
-# -- staff -------------------------------------------------------------------------
+# -- staff -----------------------------------------------------------------------------
 
 PASSWORD = "correct horse battery staple"
 STAFF_EMAIL = "agent@acme.example"
@@ -201,7 +245,7 @@ def status_url_in(html: str) -> str:
     return re.search(r'href="https?://[^"/]+(/ecitiz/s/[^"?]+)', html).group(1)
 
 
-# -- requests written straight through the store at chosen times, for list tests ------
+# -- requests written through the store at chosen times (list tests) -------------------
 
 TZ = "Europe/Paris"
 _nonces = itertools.count(1)
@@ -244,7 +288,7 @@ def add_request(
         )
 
 
-# -- a real browser ------------------------------------------------------------------
+# -- a real browser --------------------------------------------------------------------
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [

@@ -6,7 +6,7 @@ http://localhost:P2, so the frame is cross-site, as on a real site.
 
 import pytest
 
-from .helpers import PDF, REFERENCE, LiveServer, aid_answers, form_url, host_site
+from ..helpers import PDF, REFERENCE, LiveServer, aid_answers, form_url, host_site
 
 pytestmark = pytest.mark.browser
 

@@ -12,7 +12,7 @@ import pytest
 
 from ecitiz_kit.web.snippets import script_snippet, status_snippet
 
-from .helpers import (
+from ..helpers import (
     ORG,
     PDF,
     REFERENCE,

@@ -4,7 +4,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from .helpers import PASSWORD, STAFF, STAFF_EMAIL, add_request, add_staff, no_violations
+from ..helpers import (
+    PASSWORD,
+    STAFF,
+    STAFF_EMAIL,
+    add_request,
+    add_staff,
+    no_violations,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -65,15 +72,7 @@ def test_list_filters_and_pages_with_the_keyboard_alone(browser, kit, listed, tm
     assert problems == []  # no CSP violation, no script error
 
 
-@pytest.fixture
-def axe_checker():
-    from axe_playwright_python.sync_playwright import Axe
-
-    return Axe()
-
-
-def test_every_state_of_the_list_passes_axe(browser, kit, listed, axe_checker):
-    axe = axe_checker
+def test_every_state_of_the_list_passes_axe(browser, kit, listed, axe):
     page = browser.new_page()
     page.goto(f"{kit.url}{STAFF}/login?lang=en")
     page.fill("#f-email", STAFF_EMAIL)

@@ -3,7 +3,7 @@ staff page, and the main tasks work with the keyboard alone."""
 
 import pytest
 
-from .helpers import (
+from ..helpers import (
     PASSWORD,
     PDF,
     STAFF,
@@ -17,13 +17,6 @@ from .helpers import (
 )
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-def axe():
-    from axe_playwright_python.sync_playwright import Axe
-
-    return Axe()
 
 
 @pytest.fixture
