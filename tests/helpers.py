@@ -299,6 +299,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+#: Third-party cookie blocking, asked for explicitly (Chromium's default lets them
+#: through); tests/browser/test_widget.py checks that it holds.
+BLOCK_THIRD_PARTY_COOKIES = "--test-third-party-cookie-phaseout"
 
 #: The WCAG 2 A and AA rules of axe-core.
 WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}}
@@ -336,23 +339,29 @@ def _missing(what: str) -> None:
 
 
 @contextlib.contextmanager
-def launch_chromium(*extra_args: str):
-    """Debian's headless Chromium driven by Playwright, or a skip (a failure in CI)
-    saying what is missing."""
+def start_playwright():
+    """Playwright, to drive Debian's Chromium; or a skip (a failure in CI) saying
+    what is missing."""
     if not os.path.exists(CHROMIUM):
         _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
         _missing("playwright is not installed (pip install -e '.[test]')")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args]
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@contextlib.contextmanager
+def launch_chromium(playwright, *extra_args: str):
+    """Debian's headless Chromium, launched through ``playwright``."""
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args]
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
 
 
 def no_violations(axe, page, what):
