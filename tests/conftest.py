@@ -7,17 +7,33 @@ import os
 
 import pytest
 
-from ecitiz_kit import create_app
+from ecitiz_kit import create_app, passwords
 from ecitiz_kit.forms.definitions import load_catalog
+from ecitiz_kit.staff import auth as staff_auth
 from ecitiz_kit.state import state
 
 from .helpers import (
     ALLOWED,
+    CHEAP_PASSWORD_METHOD,
     ORG,
     SECRET,
     add_staff,
     sign_in,
 )
+
+
+@pytest.fixture(autouse=True)
+def cheap_password_hashing(request, monkeypatch):
+    """Staff passwords hashed with a cheap scrypt, except in tests marked
+    ``real_hashing`` (those of the hashing itself). A check reads the method from
+    the hash, so hashes of either cost still verify."""
+    if request.node.get_closest_marker("real_hashing") is None:
+        monkeypatch.setattr(passwords, "METHOD", CHEAP_PASSWORD_METHOD)
+    # The decoy checked when an e-mail is unknown is hashed once and cached:
+    # each test hashes its own, with the method in force for it.
+    staff_auth._decoy_hash.cache_clear()
+    yield
+    staff_auth._decoy_hash.cache_clear()
 
 
 @pytest.fixture

@@ -124,6 +124,7 @@ def test_allow_origin_explains_refusals(runner, store, url, why):
     assert store.allowed_origins(store.organisation(ORG)["id"]) == before
 
 
+@pytest.mark.real_hashing
 def test_create_admin_reads_password_from_stdin(runner, store):
     result = runner.invoke(
         args=["ecitiz", "create-admin", ORG, "staff@acme.example"],
