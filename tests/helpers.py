@@ -139,6 +139,12 @@ def uploaded_files(app) -> list:
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
 
 
+def stored_requests(store, org: str = ORG, **filters) -> list[dict]:
+    """An organisation's requests as the store lists them, newest first: ``id``,
+    ``reference``, ``form_id``, ``status``, the ``answers`` JSON text..."""
+    return list(store.iter_requests(store.organisation(org)["id"], **filters))
+
+
 # -- attestations and documents --------------------------------------------------------
 
 #: The holder printed on attestations made from attestation_answers().

@@ -26,6 +26,7 @@ from .helpers import (
     aid_answers,
     attestation_answers,
     post_form,
+    stored_requests,
     uploaded_files,
     with_file,
 )
@@ -176,7 +177,7 @@ def test_english_submission_gets_its_e_mails_in_english(
 
 def test_receipt_is_queued_in_the_submission_transaction(client, store):
     submit(client)
-    [submission] = store._all("SELECT id, reference FROM submissions")
+    [submission] = stored_requests(store)
     [row] = outbox(store)
     assert row["kind"] == "receipt"
     assert row["submission_id"] == submission["id"]
@@ -209,7 +210,8 @@ def test_status_mail_carries_the_public_message_never_the_private_note(
     server = smtp()
     use_smtp(app, server.port, ECITIZ_PUBLIC_URL="https://forms.acme.example")
     submit(client)
-    reference = store._one("SELECT reference FROM submissions")["reference"]
+    [request] = stored_requests(store)
+    reference = request["reference"]
     result = runner.invoke(
         args=["ecitiz", "set-status", reference, "in_review",
               "--message", "Nous examinons votre dossier. <b>Merci</b>",
@@ -237,7 +239,8 @@ def test_status_mail_outside_a_request_without_public_url_has_no_link(
     client, store, runner
 ):
     submit(client)
-    reference = store._one("SELECT reference FROM submissions")["reference"]
+    [request] = stored_requests(store)
+    reference = request["reference"]
     result = runner.invoke(args=["ecitiz", "set-status", reference, "in_review"])
     assert result.exit_code == 0, result.output
     [status] = outbox(store, "status")
@@ -247,7 +250,8 @@ def test_status_mail_outside_a_request_without_public_url_has_no_link(
 
 def test_refused_status_change_queues_nothing(client, store, runner):
     submit(client)
-    reference = store._one("SELECT reference FROM submissions")["reference"]
+    [request] = stored_requests(store)
+    reference = request["reference"]
     result = runner.invoke(args=["ecitiz", "set-status", reference, "accepted"])
     assert result.exit_code == 1
     assert [m["kind"] for m in outbox(store)] == ["receipt"]

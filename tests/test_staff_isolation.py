@@ -20,6 +20,7 @@ from .helpers import (
     hidden_inputs,
     post_form,
     sign_in,
+    stored_requests,
     submit_request,
     uploaded_files,
     with_file,
@@ -67,12 +68,8 @@ def world(app, client):
     assert response.status_code == 303
     with app.app_context():
         store = state(app).store
-        b_sid = store.db.execute(
-            "SELECT id FROM submissions WHERE organisation_id = ?", (bravo["id"],)
-        ).fetchone()[0]
-        attestation_sid = store.db.execute(
-            "SELECT id FROM submissions WHERE form_id = 'attestation'"
-        ).fetchone()[0]
+        [b_request] = stored_requests(store, "bravo")
+        [attestation] = stored_requests(store, form_id="attestation")
         store.change_status(sid, expected="submitted", to_status="in_review", actor="a")
         store.change_status(
             sid, expected="in_review", to_status="submitted", actor="a",
@@ -86,8 +83,8 @@ def world(app, client):
         [attachment] = store.attachments(sid)
     return {
         "sid": sid,
-        "b_sid": b_sid,
-        "attestation_sid": attestation_sid,
+        "b_sid": b_request["id"],
+        "attestation_sid": attestation["id"],
         "attachment": attachment["id"],
     }
 

@@ -16,6 +16,7 @@ from .helpers import (
     csrf_for,
     pdf_text,
     post_form,
+    stored_requests,
     submit_request,
     with_file,
 )
@@ -288,7 +289,7 @@ def test_accepting_an_attestation_issues_the_pdf_staff_can_download(
     staff_client, client, store
 ):
     assert post_form(client, attestation_answers(), "attestation").status_code == 303
-    [row] = store.db.query("SELECT id FROM submissions WHERE form_id = 'attestation'")
+    [row] = stored_requests(store, form_id="attestation")
     sid = row["id"]
     url = f"{STAFF}/requests/{sid}/attestation.pdf"
     assert staff_client.get(url).status_code == 404  # nothing issued yet
@@ -323,7 +324,7 @@ def test_every_move_is_allowed_or_refused_as_the_life_cycle_says(
 
 def test_reopening_an_accepted_attestation_revokes_it(staff_client, client, store):
     assert post_form(client, attestation_answers(), "attestation").status_code == 303
-    [row] = store.db.query("SELECT id FROM submissions WHERE form_id = 'attestation'")
+    [row] = stored_requests(store, form_id="attestation")
     sid = row["id"]
     _move(staff_client, sid, "in_review")
     _move(staff_client, sid, "accepted", message="OK")

@@ -13,6 +13,7 @@ from ..helpers import (
     aid_answers,
     no_violations,
     post_form,
+    stored_requests,
     with_file,
 )
 
@@ -24,7 +25,7 @@ def world(app, client, store):
     """A staff account and one request with a file."""
     add_staff(app)
     assert post_form(client, with_file(aid_answers())).status_code == 303
-    [row] = store.db.query("SELECT id FROM submissions")
+    [row] = stored_requests(store)
     return row["id"]
 
 
