@@ -5,7 +5,7 @@ import pytest
 from ecitiz_kit.passwords import verify_password
 from ecitiz_kit.store import MIGRATIONS
 
-from .conftest import ORG
+from .helpers import ORG
 
 
 def test_init_db_reports_schema(runner):
@@ -124,6 +124,7 @@ def test_allow_origin_explains_refusals(runner, store, url, why):
     assert store.allowed_origins(store.organisation(ORG)["id"]) == before
 
 
+@pytest.mark.real_hashing
 def test_create_admin_reads_password_from_stdin(runner, store):
     result = runner.invoke(
         args=["ecitiz", "create-admin", ORG, "staff@acme.example"],

@@ -26,6 +26,8 @@ from ecitiz_kit.documents.layout import (
     receipt_pdf,
 )
 
+from .helpers import pdf_text
+
 BASE = "https://forms.example.org/ecitiz"
 
 
@@ -79,11 +81,6 @@ def make_receipt(**changes):
         lang="fr",
     )
     return replace(doc, **changes)
-
-
-def pdf_text(pdf: bytes) -> str:
-    reader = PdfReader(io.BytesIO(pdf))
-    return "\n".join(page.extract_text() for page in reader.pages)
 
 
 def squeezed(text: str) -> str:

@@ -8,8 +8,7 @@ from ecitiz_kit.domain import exports
 from ecitiz_kit.domain.request_list import Filters
 from ecitiz_kit.forms.loading import load_catalog, parse_definition
 
-from .conftest import IBAN, ORG
-from .listing_helpers import TZ, add_request, at
+from .helpers import IBAN, ORG, TZ, add_request, at
 
 FORMS = {
     "aid-request": (load_catalog("aid-request"), "Aide"),

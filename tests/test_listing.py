@@ -13,8 +13,7 @@ from ecitiz_kit.state import state
 from ecitiz_kit.store import Store
 from ecitiz_kit.store.listing import match_expression
 
-from .conftest import ORG, aid_answers, post_form
-from .listing_helpers import TZ, add_request, at
+from .helpers import ORG, TZ, add_request, aid_answers, at, post_form, with_file
 
 FORMS = ("aid-request", "attestation")
 
@@ -454,8 +453,6 @@ def test_applicant_contact_reads_the_fields_the_definition_marks():
 
 
 def test_a_submitted_form_is_searchable_by_its_applicant(app, client):
-    from .conftest import with_file
-
     response = post_form(client, with_file(aid_answers(last_name="Ōtsuka-Lefèvre")))
     assert response.status_code == 303
     with app.app_context():

@@ -8,7 +8,8 @@ import pytest
 
 from ecitiz_kit.state import state
 
-from .conftest import (
+from .helpers import (
+    ALLOWED,
     ORG,
     REFERENCE,
     aid_answers,
@@ -250,41 +251,5 @@ def test_cross_site_post_is_refused(unlimited, client, store):
 
 
 def test_the_page_may_be_framed_by_the_organisations_sites_only(client):
-    from .conftest import ALLOWED
-
     csp = client.get(LOST).headers["Content-Security-Policy"]
     assert f"frame-ancestors {ALLOWED}" in csp
-
-
-# -- in a real browser ------------------------------------------------------------
-
-
-@pytest.mark.browser
-def test_lost_link_works_inside_a_cross_site_frame(browser, kit, app, client, store):
-    from .conftest import LiveServer
-    from .test_browser import host_site
-
-    app.config["ECITIZ_LOST_LINK_LIMIT"] = None
-    reference = submit(client)
-    pages = {}
-    host = LiveServer(host_site(pages), "localhost")
-    store.add_allowed_origin(store.organisation(ORG)["id"], host.url)
-    pages["/"] = (
-        f'<!doctype html><title>Host</title><iframe src="{kit.url}{form_url()}" '
-        'title="Aide" style="width:100%;height:2400px;border:0"></iframe>'
-    )
-    try:
-        context = browser.new_context()
-        page = context.new_page()
-        page.goto(host.url + "/")
-        frame = page.frame_locator("iframe")
-        frame.locator(f"a[href^='{LOST}']").click()
-        frame.locator("#f-reference").fill(reference)
-        frame.locator("#f-email").fill("camille@example.org")
-        frame.locator("button[type=submit]").click()
-        frame.locator(".ecitiz-panel[role=status]").wait_for()
-        assert len(lost_mails(store)) == 1
-        assert context.cookies() == []
-        context.close()
-    finally:
-        host.stop()

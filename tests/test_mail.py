@@ -18,13 +18,15 @@ from ecitiz_kit.passwords import hash_password
 from ecitiz_kit.state import state
 from ecitiz_kit.store import utcnow
 
-from .conftest import (
+from .helpers import (
     IBAN,
     ORG,
     REFERENCE,
     SECRET,
     aid_answers,
+    attestation_answers,
     post_form,
+    stored_requests,
     uploaded_files,
     with_file,
 )
@@ -175,7 +177,7 @@ def test_english_submission_gets_its_e_mails_in_english(
 
 def test_receipt_is_queued_in_the_submission_transaction(client, store):
     submit(client)
-    [submission] = store._all("SELECT id, reference FROM submissions")
+    [submission] = stored_requests(store)
     [row] = outbox(store)
     assert row["kind"] == "receipt"
     assert row["submission_id"] == submission["id"]
@@ -208,7 +210,8 @@ def test_status_mail_carries_the_public_message_never_the_private_note(
     server = smtp()
     use_smtp(app, server.port, ECITIZ_PUBLIC_URL="https://forms.acme.example")
     submit(client)
-    reference = store._one("SELECT reference FROM submissions")["reference"]
+    [request] = stored_requests(store)
+    reference = request["reference"]
     result = runner.invoke(
         args=["ecitiz", "set-status", reference, "in_review",
               "--message", "Nous examinons votre dossier. <b>Merci</b>",
@@ -236,7 +239,8 @@ def test_status_mail_outside_a_request_without_public_url_has_no_link(
     client, store, runner
 ):
     submit(client)
-    reference = store._one("SELECT reference FROM submissions")["reference"]
+    [request] = stored_requests(store)
+    reference = request["reference"]
     result = runner.invoke(args=["ecitiz", "set-status", reference, "in_review"])
     assert result.exit_code == 0, result.output
     [status] = outbox(store, "status")
@@ -246,7 +250,8 @@ def test_status_mail_outside_a_request_without_public_url_has_no_link(
 
 def test_refused_status_change_queues_nothing(client, store, runner):
     submit(client)
-    reference = store._one("SELECT reference FROM submissions")["reference"]
+    [request] = stored_requests(store)
+    reference = request["reference"]
     result = runner.invoke(args=["ecitiz", "set-status", reference, "accepted"])
     assert result.exit_code == 1
     assert [m["kind"] for m in outbox(store)] == ["receipt"]
@@ -599,8 +604,6 @@ def test_two_send_mail_processes_never_send_the_same_message(
 
 
 def test_attestation_issued_on_submit_says_so_in_the_receipt(client, store):
-    from .conftest import attestation_answers
-
     org = store.organisation(ORG)
     store.enable_form(org["id"], "attestation", 1, None, 730, issue_on_submit=True)
     response = post_form(client, attestation_answers(), "attestation")

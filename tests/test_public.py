@@ -10,7 +10,7 @@ import pytest
 from ecitiz_kit import __version__
 from ecitiz_kit.state import state
 
-from .conftest import (
+from .helpers import (
     ALLOWED,
     IBAN,
     ORG,
@@ -21,6 +21,7 @@ from .conftest import (
     form_url,
     hidden_inputs,
     post_form,
+    stored_requests,
     ticket_for,
     uploaded_files,
     with_file,
@@ -125,7 +126,7 @@ def test_valid_submission_redirects_to_a_receipt_and_stores_everything(
 
     counts = store.table_counts()
     assert (counts["submissions"], counts["events"], counts["attachments"]) == (1, 1, 1)
-    [submission] = store.db.query("SELECT * FROM submissions")
+    [submission] = stored_requests(store)
     assert submission["reference"] == reference
     answers = json.loads(submission["answers"])
     assert answers["siret"] == "73282932000074"
@@ -325,7 +326,8 @@ def test_file_name_with_path_and_control_characters_is_only_display_text(
         client, with_file(aid_answers(), PDF, "../../etc/pa\x1bss\x7f.php%00.pdf")
     )
     assert response.status_code == 303
-    [attachment] = store.db.query("SELECT * FROM attachments")
+    [submission] = stored_requests(store)
+    [attachment] = store.attachments(submission["id"])
     assert "/" not in attachment["filename"] and ".." not in attachment["filename"]
     assert not re.search(r"[\x00-\x1f\x7f]", attachment["filename"])
     assert re.fullmatch(r"[0-9a-f]{32}", attachment["stored_name"])
@@ -532,7 +534,7 @@ def test_form_issued_on_submit_accepts_at_once_with_its_attestation(client, stor
     response = post_form(client, attestation_answers(), "attestation")
     assert response.status_code == 303
     html = client.get(response.headers["Location"]).get_data(as_text=True)
-    [submission] = store.db.query("SELECT * FROM submissions")
+    [submission] = stored_requests(store)
     assert submission["status"] == "accepted"
     [document] = store.documents(submission["id"])
     assert document["holder"] == "NGUYỄN Z."

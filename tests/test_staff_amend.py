@@ -7,18 +7,20 @@ import re
 
 import pytest
 
-from .conftest import (
+from .helpers import (
     ALLOWED,
     IBAN,
     PDF,
+    STAFF,
     aid_answers,
+    csrf_for,
     hidden_inputs,
     post_form,
+    status_url_in,
     ticket_for,
     uploaded_files,
     with_file,
 )
-from .staff_helpers import STAFF, csrf_for, status_url_in
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

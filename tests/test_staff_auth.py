@@ -10,9 +10,9 @@ from ecitiz_kit import create_app
 from ecitiz_kit.staff import auth as staff_auth
 from ecitiz_kit.state import state
 
-from .conftest import SECRET
-from .staff_helpers import (
+from .helpers import (
     PASSWORD,
+    SECRET,
     STAFF,
     STAFF_EMAIL,
     add_staff,

@@ -7,8 +7,7 @@ import pytest
 from ecitiz_kit import __version__
 from ecitiz_kit.web.scripts import integrity
 
-from .conftest import ALLOWED, ORG, form_url
-from .staff_helpers import STAFF, csrf_for
+from .helpers import ALLOWED, ORG, STAFF, csrf_for, form_url
 
 
 def _origins(store):

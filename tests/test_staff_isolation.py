@@ -9,17 +9,22 @@ import pytest
 from ecitiz_kit.forms.loading import load_catalog
 from ecitiz_kit.state import state
 
-from .conftest import (
+from .helpers import (
     ALLOWED,
     ORG,
+    STAFF,
+    add_staff,
     aid_answers,
     attestation_answers,
+    csrf_for,
     hidden_inputs,
     post_form,
+    sign_in,
+    stored_requests,
+    submit_request,
     uploaded_files,
     with_file,
 )
-from .staff_helpers import STAFF, add_staff, csrf_for, sign_in, submit_request
 
 B_EMAIL = "agent@bravo.example"
 
@@ -63,12 +68,8 @@ def world(app, client):
     assert response.status_code == 303
     with app.app_context():
         store = state(app).store
-        b_sid = store.db.execute(
-            "SELECT id FROM submissions WHERE organisation_id = ?", (bravo["id"],)
-        ).fetchone()[0]
-        attestation_sid = store.db.execute(
-            "SELECT id FROM submissions WHERE form_id = 'attestation'"
-        ).fetchone()[0]
+        [b_request] = stored_requests(store, "bravo")
+        [attestation] = stored_requests(store, form_id="attestation")
         store.change_status(sid, expected="submitted", to_status="in_review", actor="a")
         store.change_status(
             sid, expected="in_review", to_status="submitted", actor="a",
@@ -82,8 +83,8 @@ def world(app, client):
         [attachment] = store.attachments(sid)
     return {
         "sid": sid,
-        "b_sid": b_sid,
-        "attestation_sid": attestation_sid,
+        "b_sid": b_request["id"],
+        "attestation_sid": attestation["id"],
         "attachment": attachment["id"],
     }
 

@@ -10,9 +10,7 @@ import pytest
 from ecitiz_kit.domain import exports
 from ecitiz_kit.state import state
 
-from .conftest import ORG
-from .listing_helpers import add_request
-from .staff_helpers import STAFF, add_staff, sign_in
+from .helpers import ORG, STAFF, add_request, add_staff, sign_in
 
 REF = re.compile(r"\b(?:AID|ATT)-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b")
 

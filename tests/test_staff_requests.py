@@ -8,13 +8,18 @@ import pytest
 from ecitiz_kit import lifecycle
 from ecitiz_kit.state import state
 
-from .conftest import PDF, aid_answers, post_form, with_file
-from .staff_helpers import (
+from .helpers import (
+    PDF,
     STAFF,
+    aid_answers,
+    attestation_answers,
     csrf_for,
+    pdf_text,
+    post_form,
+    stored_requests,
     submit_request,
+    with_file,
 )
-from .test_documents import pdf_text
 
 
 @pytest.fixture
@@ -283,10 +288,8 @@ def test_applicants_receipt_pdf_keeps_its_tracking_link(client):
 def test_accepting_an_attestation_issues_the_pdf_staff_can_download(
     staff_client, client, store
 ):
-    from .conftest import attestation_answers, post_form
-
     assert post_form(client, attestation_answers(), "attestation").status_code == 303
-    [row] = store.db.query("SELECT id FROM submissions WHERE form_id = 'attestation'")
+    [row] = stored_requests(store, form_id="attestation")
     sid = row["id"]
     url = f"{STAFF}/requests/{sid}/attestation.pdf"
     assert staff_client.get(url).status_code == 404  # nothing issued yet
@@ -320,10 +323,8 @@ def test_every_move_is_allowed_or_refused_as_the_life_cycle_says(
 
 
 def test_reopening_an_accepted_attestation_revokes_it(staff_client, client, store):
-    from .conftest import attestation_answers, post_form
-
     assert post_form(client, attestation_answers(), "attestation").status_code == 303
-    [row] = store.db.query("SELECT id FROM submissions WHERE form_id = 'attestation'")
+    [row] = stored_requests(store, form_id="attestation")
     sid = row["id"]
     _move(staff_client, sid, "in_review")
     _move(staff_client, sid, "accepted", message="OK")

@@ -7,7 +7,7 @@ import pytest
 from ecitiz_kit.state import state
 from ecitiz_kit.web.embedding import status_token
 
-from .conftest import ALLOWED, ORG, aid_answers, post_form, with_file
+from .helpers import ALLOWED, ORG, aid_answers, post_form, with_file
 
 TRACK = f"/ecitiz/t/{ORG}"
 

@@ -25,7 +25,7 @@ from babel.messages.pofile import read_po
 from ecitiz_kit import lifecycle
 from ecitiz_kit.i18n import gettext, ngettext
 
-from .conftest import form_url
+from .helpers import form_url
 
 ROOT = Path(__file__).resolve().parent.parent
 PO_FILE = ROOT / "ecitiz_kit" / "translations" / "fr" / "LC_MESSAGES" / "messages.po"

@@ -1,5 +1,5 @@
 """Checking attestations: published keys, the verify API and page, the CLI, the
-life cycle that issues and revokes documents, and the /v page in a real browser."""
+life cycle that issues and revokes documents."""
 
 import base64
 import json
@@ -13,44 +13,18 @@ from ecitiz_kit.documents import signing
 from ecitiz_kit.public import verify_page as verification
 from ecitiz_kit.state import state
 
-from .conftest import ORG, attestation_answers, post_form
-
-ATT_REFERENCE = re.compile(r"\bATT-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b")
-STATUS_LINK = re.compile(r'href="http://localhost(/ecitiz/s/[^"]+)"')
-HOLDER = "NGUYỄN Z."  # display_name("Zoé", "Nguyễn")
-
+from .helpers import (
+    HOLDER,
+    ORG,
+    accept_request,
+    documents_of,
+    forge_signature,
+    issue_attestation,
+    set_status,
+    submit_attestation,
+)
 
 # -- helpers ---------------------------------------------------------------------------
-
-
-def _submit(client, **overrides):
-    """Post an attestation request; its reference and tracking page path."""
-    response = post_form(client, attestation_answers(**overrides), "attestation")
-    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
-    receipt = client.get(response.headers["Location"]).get_data(as_text=True)
-    return ATT_REFERENCE.search(receipt).group(0), STATUS_LINK.search(receipt).group(1)
-
-
-def _set_status(runner, reference, status):
-    return runner.invoke(args=["ecitiz", "set-status", reference, status])
-
-
-def _accept(runner, reference):
-    for status in ("in_review", "accepted"):
-        result = _set_status(runner, reference, status)
-        assert result.exit_code == 0, result.output
-
-
-def _documents(store, reference):
-    return store.documents(store.submission_by_reference(reference)["id"])
-
-
-def _issue(client, runner, store, **overrides):
-    """A real attestation, issued the way staff issue it; its document row."""
-    reference, _ = _submit(client, **overrides)
-    _accept(runner, reference)
-    [document] = _documents(store, reference)
-    return document
 
 
 def _verify(client, payload):
@@ -69,13 +43,6 @@ def _replace_field(payload, index, value):
     parts = payload.split(".")
     parts[index] = value
     return ".".join(parts)
-
-
-def _forge(payload):
-    """``payload`` with one character of its signature changed (still base64url)."""
-    unsigned, _, signature = payload.rpartition(".")
-    # The first character carries no padding bits, so any other letter is canonical.
-    return f"{unsigned}.{'B' if signature[0] != 'B' else 'C'}{signature[1:]}"
 
 
 def _other_code_char(char):
@@ -121,7 +88,7 @@ def _b64decode(text):
 
 def test_published_keys_list_the_organisations_key_for_anyone(client, runner, store):
     assert _keys(client) == {}  # a key is made when the first document is signed
-    document = _issue(client, runner, store)
+    document = issue_attestation(client, runner, store)
 
     response = client.get("/.well-known/ecitiz-keys.json")
     assert response.headers["Access-Control-Allow-Origin"] == "*"
@@ -142,7 +109,7 @@ def test_published_keys_list_the_organisations_key_for_anyone(client, runner, st
 
 
 def test_api_says_valid_for_a_real_payload_or_its_whole_link(client, runner, store):
-    document = _issue(client, runner, store)
+    document = issue_attestation(client, runner, store)
     answer = _verify(client, document["payload"])
     assert answer == {
         "verdict": "valid",
@@ -158,10 +125,10 @@ def test_api_says_valid_for_a_real_payload_or_its_whole_link(client, runner, sto
 
 @pytest.mark.parametrize("field", [2, 6, 7], ids=["serial", "valid_to", "signature"])
 def test_api_says_forged_when_one_character_changes(client, runner, store, field):
-    payload = _issue(client, runner, store)["payload"]
+    payload = issue_attestation(client, runner, store)["payload"]
     value = payload.split(".")[field]
     if field == 7:
-        forged = _forge(payload)
+        forged = forge_signature(payload)
     elif field == 6:  # another well-formed end date, so only the signature can tell
         forged = _replace_field(
             payload, 6, _other_end_date(value, payload.split(".")[5])
@@ -175,7 +142,7 @@ def test_api_says_forged_when_one_character_changes(client, runner, store, field
 
 
 def test_api_says_revoked_after_the_revoke_command(client, runner, store):
-    document = _issue(client, runner, store)
+    document = issue_attestation(client, runner, store)
     typed = signing.format_serial(document["serial"]).lower()  # as typed by hand
     result = runner.invoke(args=["ecitiz", "revoke", typed, "--reason", "error"])
     assert result.exit_code == 0, result.output
@@ -193,7 +160,7 @@ def test_api_says_revoked_after_the_revoke_command(client, runner, store):
 
 
 def test_document_status_answers_with_the_serial_only(client, runner, store):
-    document = _issue(client, runner, store)
+    document = issue_attestation(client, runner, store)
     response = client.get(f"/ecitiz/api/documents/{document['serial']}/status")
     assert response.get_json() == {"serial": document["serial"], "revoked": False}
     assert response.headers["Access-Control-Allow-Origin"] == "*"
@@ -246,7 +213,7 @@ def test_api_refuses_a_key_of_the_kit_used_by_another_signer(client, app, store)
 def test_cli_verify_prints_the_verdict_first_and_exits_0_only_when_valid(
     client, runner, store
 ):
-    document = _issue(client, runner, store)
+    document = issue_attestation(client, runner, store)
     valid = runner.invoke(args=["ecitiz", "verify", document["payload"]])
     assert valid.exit_code == 0
     lines = valid.output.splitlines()
@@ -254,7 +221,9 @@ def test_cli_verify_prints_the_verdict_first_and_exits_0_only_when_valid(
     assert f"holder: {HOLDER}" in lines
     assert f"serial: {signing.format_serial(document['serial'])}" in lines
 
-    forged = runner.invoke(args=["ecitiz", "verify", _forge(document["payload"])])
+    forged = runner.invoke(
+        args=["ecitiz", "verify", forge_signature(document["payload"])]
+    )
     assert forged.exit_code == 1
     assert forged.output.splitlines() == ["forged"]  # nothing unverified is printed
 
@@ -267,15 +236,15 @@ def test_cli_verify_prints_the_verdict_first_and_exits_0_only_when_valid(
 def test_accepting_a_request_issues_one_attestation_linked_from_tracking(
     client, runner, store
 ):
-    reference, tracking = _submit(client)
+    reference, tracking = submit_attestation(client)
     assert "attestation.pdf" not in client.get(tracking).get_data(as_text=True)
 
-    assert _set_status(runner, reference, "in_review").exit_code == 0
-    assert _documents(store, reference) == []
-    result = _set_status(runner, reference, "accepted")
+    assert set_status(runner, reference, "in_review").exit_code == 0
+    assert documents_of(store, reference) == []
+    result = set_status(runner, reference, "accepted")
     assert result.exit_code == 0, result.output
 
-    [document] = _documents(store, reference)
+    [document] = documents_of(store, reference)
     assert document["revoked_at"] is None
     assert document["holder"] == HOLDER
     assert signing.format_serial(document["serial"]) in result.output
@@ -288,11 +257,11 @@ def test_accepting_a_request_issues_one_attestation_linked_from_tracking(
 
 
 def test_accepting_without_review_is_refused_and_changes_nothing(client, runner, store):
-    reference, _ = _submit(client)
+    reference, _ = submit_attestation(client)
     before = store.submission_by_reference(reference)
     events = store.events(before["id"])
 
-    result = _set_status(runner, reference, "accepted")
+    result = set_status(runner, reference, "accepted")
     assert result.exit_code == 1
     assert "submitted" in result.output
     after = store.submission_by_reference(reference)
@@ -303,19 +272,19 @@ def test_accepting_without_review_is_refused_and_changes_nothing(client, runner,
 
 
 def test_reopening_an_accepted_request_revokes_its_attestation(client, runner, store):
-    reference, tracking = _submit(client)
-    _accept(runner, reference)
-    [first] = _documents(store, reference)
+    reference, tracking = submit_attestation(client)
+    accept_request(runner, reference)
+    [first] = documents_of(store, reference)
 
-    assert _set_status(runner, reference, "in_review").exit_code == 0
-    [revoked] = _documents(store, reference)
+    assert set_status(runner, reference, "in_review").exit_code == 0
+    [revoked] = documents_of(store, reference)
     assert revoked["revoked_at"] is not None
     assert _verify(client, first["payload"])["verdict"] == "revoked"
     assert "attestation.pdf" not in client.get(tracking).get_data(as_text=True)
 
     # Accepted again: a new document, the old one stays revoked.
-    assert _set_status(runner, reference, "accepted").exit_code == 0
-    old, new = _documents(store, reference)
+    assert set_status(runner, reference, "accepted").exit_code == 0
+    old, new = documents_of(store, reference)
     assert old["serial"] == first["serial"] and old["revoked_at"] is not None
     assert new["revoked_at"] is None and new["serial"] != first["serial"]
     assert _verify(client, new["payload"])["verdict"] == "valid"
@@ -327,7 +296,7 @@ def test_reopening_an_accepted_request_revokes_its_attestation(client, runner, s
 def test_rotation_keeps_old_documents_valid_and_signs_new_ones_with_the_new_key(
     client, runner, store
 ):
-    old = _issue(client, runner, store)
+    old = issue_attestation(client, runner, store)
     result = runner.invoke(args=["ecitiz", "keygen", ORG])
     assert result.exit_code == 0, result.output
     new_kid = re.search(r"New signing key ([2-9A-HJ-NP-Z]{4})", result.output).group(1)
@@ -340,7 +309,7 @@ def test_rotation_keeps_old_documents_valid_and_signs_new_ones_with_the_new_key(
     assert keys[old["kid"]]["published_until"] == old["valid_to"]
     assert keys[new_kid]["retired"] is None
 
-    new = _issue(client, runner, store, last_name="Martin")
+    new = issue_attestation(client, runner, store, last_name="Martin")
     assert new["kid"] == new_kid
     assert _verify(client, new["payload"])["verdict"] == "valid"
 
@@ -348,7 +317,7 @@ def test_rotation_keeps_old_documents_valid_and_signs_new_ones_with_the_new_key(
 def test_retired_key_disappears_once_its_documents_have_expired(
     client, runner, store, monkeypatch
 ):
-    old = _issue(client, runner, store)
+    old = issue_attestation(client, runner, store)
     runner.invoke(args=["ecitiz", "keygen", ORG])
     [new_kid] = set(_keys(client)) - {old["kid"]}
 
@@ -370,7 +339,7 @@ def test_retired_key_disappears_once_its_documents_have_expired(
 def test_page_embeds_keys_and_texts_and_allows_only_its_own_script(
     client, runner, store
 ):
-    document = _issue(client, runner, store)
+    document = issue_attestation(client, runner, store)
     response = client.get("/ecitiz/v?lang=en")
     html = response.get_data(as_text=True)
     csp = response.headers["Content-Security-Policy"]
@@ -390,7 +359,7 @@ def test_page_embeds_keys_and_texts_and_allows_only_its_own_script(
 
 
 def test_page_post_checks_a_pasted_code_on_the_server(client, runner, store):
-    document = _issue(client, runner, store)
+    document = issue_attestation(client, runner, store)
     link = "https://forms.example.org/ecitiz/v#" + document["payload"]
     response = client.post("/ecitiz/v?lang=en", data={"code": link})
     html = response.get_data(as_text=True)
@@ -400,7 +369,9 @@ def test_page_post_checks_a_pasted_code_on_the_server(client, runner, store):
     assert signing.format_serial(document["serial"]) in html
     assert re.search(r'<dl id="claims"[^>]*>', html).group(0).count("hidden") == 0
 
-    forged = client.post("/ecitiz/v", data={"code": _forge(document["payload"])})
+    forged = client.post(
+        "/ecitiz/v", data={"code": forge_signature(document["payload"])}
+    )
     html = forged.get_data(as_text=True)
     assert 'data-verdict="forged"' in html
     assert HOLDER not in html  # never show what the signature does not vouch for
@@ -449,133 +420,3 @@ def test_hostile_api_requests_get_a_4xx_or_forged_never_a_crash(
         assert response.get_json()["verdict"] == "forged"
     else:
         assert response.status_code != 400 or "payload" in response.get_json()["error"]
-
-
-# -- the page in a real browser --------------------------------------------------------
-
-
-def _watch(page):
-    """Collect the page's script errors and CSP violations."""
-    problems = []
-    page.on("pageerror", lambda error: problems.append(str(error)))
-
-    def console(message):
-        # The browser's own request for /favicon.ico is none of the page's business.
-        if message.type == "error" and "favicon" not in message.location["url"]:
-            problems.append(message.text)
-
-    page.on("console", console)
-    return problems
-
-
-def _set_hash(page, payload):
-    page.evaluate("payload => { location.hash = payload; }", payload)
-
-
-def _english_long_date(iso):
-    day = date.fromisoformat(iso)
-    months = (
-        "January February March April May June July August September October"
-        " November December"
-    ).split()
-    return f"{months[day.month - 1]} {day.day}, {day.year}"
-
-
-@pytest.mark.browser
-def test_page_checks_offline_then_sees_revocation_online(
-    browser, kit, client, runner, store
-):
-    document = _issue(client, runner, store)
-    context = browser.new_context(locale="en-GB")
-    page = context.new_page()
-    problems = _watch(page)
-    page.goto(kit.url + "/ecitiz/v?lang=en")
-    page.wait_for_load_state("load")
-    assert page.locator("#verdict").get_attribute("data-verdict") is None
-    assert page.locator("#claims").is_hidden()
-
-    context.set_offline(True)
-    _set_hash(page, document["payload"])
-    page.wait_for_selector("#verdict[data-verdict=valid]")
-    assert page.locator('[data-claim="holder"]').inner_text() == HOLDER
-    assert page.locator('[data-claim="holder"]').is_visible()
-    assert page.locator('[data-claim="issuer"]').inner_text() == "ACME Entraide"
-    assert page.locator('[data-claim="serial"]').inner_text() == (
-        signing.format_serial(document["serial"])
-    )
-    verdict = page.locator("#verdict").inner_text()
-    assert "ACME Entraide" in verdict and "Checked offline" in verdict
-
-    _set_hash(page, _forge(document["payload"]))
-    page.wait_for_selector("#verdict[data-verdict=forged]")
-    assert page.locator("#claims").is_hidden()
-    assert HOLDER not in page.content()
-
-    context.set_offline(False)
-    runner.invoke(args=["ecitiz", "revoke", document["serial"]])
-    _set_hash(page, document["payload"])
-    page.wait_for_selector("#verdict[data-verdict=revoked]")
-    assert "withdrawn" in page.locator("#verdict").inner_text()
-    assert "Checked offline" not in page.locator("#verdict").inner_text()
-    assert problems == []
-    context.close()
-
-
-@pytest.mark.browser
-def test_opening_the_qr_link_shows_valid_with_long_dates(
-    browser, kit, client, runner, store
-):
-    document = _issue(client, runner, store)
-    context = browser.new_context()
-    page = context.new_page()
-    problems = _watch(page)
-    page.goto(f"{kit.url}/ecitiz/v?lang=en#{document['payload']}")
-    page.wait_for_selector("#verdict[data-verdict=valid]")
-    assert page.locator('[data-claim="holder"]').inner_text() == HOLDER
-    assert page.locator('[data-claim="valid_to"]').inner_text() == (
-        _english_long_date(document["valid_to"])
-    )
-    assert "Checked offline" not in page.locator("#verdict").inner_text()
-    assert problems == []
-    context.close()
-
-
-@pytest.mark.browser
-def test_pasted_link_is_checked_in_the_browser_without_posting_it(
-    browser, kit, client, runner, store
-):
-    document = _issue(client, runner, store)
-    context = browser.new_context()
-    page = context.new_page()
-    posts = []
-    page.on("request", lambda r: r.method == "POST" and posts.append(r.url))
-    page.goto(kit.url + "/ecitiz/v")
-    page.fill("#f-code", f"  {kit.url}/ecitiz/v#{document['payload']}\n")
-    page.click("button[type=submit]")
-    page.wait_for_selector("#verdict[data-verdict=valid]")
-    assert page.url.endswith("#" + document["payload"])
-    assert posts == []
-    context.close()
-
-
-@pytest.mark.browser
-def test_browser_without_webcrypto_is_told_to_use_the_server_check(
-    browser, kit, client, runner, store
-):
-    document = _issue(client, runner, store)
-    context = browser.new_context()
-    context.add_init_script(
-        "Object.defineProperty(Crypto.prototype, 'subtle', {get: () => undefined});"
-    )
-    page = context.new_page()
-    page.goto(f"{kit.url}/ecitiz/v?lang=en#{document['payload']}")
-    page.wait_for_function(
-        "document.getElementById('verdict').textContent.includes('server')"
-    )
-    assert page.locator("#verdict").get_attribute("data-verdict") is None
-    assert page.locator("#claims").is_hidden()
-    # The paste form (the server's check) still answers.
-    page.fill("#f-code", document["payload"])
-    page.click("button[type=submit]")
-    page.wait_for_selector("#verdict[data-verdict=valid]")
-    context.close()

@@ -16,7 +16,7 @@ from ecitiz_kit import __version__
 from ecitiz_kit.colours import contrast_ratio
 from ecitiz_kit.web.embedding import parse_embed, parse_theme
 
-from .conftest import ALLOWED, ORG, aid_answers, form_url, post_form, with_file
+from .helpers import ALLOWED, ORG, aid_answers, form_url, post_form, with_file
 
 ROOT = Path(__file__).resolve().parent.parent
 WIDGETS = ROOT / "widgets"

@@ -6,21 +6,9 @@ http://localhost:P2, so the frame is cross-site, as on a real site.
 
 import pytest
 
-from .conftest import PDF, REFERENCE, LiveServer, aid_answers, form_url
+from ..helpers import PDF, REFERENCE, LiveServer, aid_answers, form_url, host_site
 
 pytestmark = pytest.mark.browser
-
-
-def host_site(pages):
-    """A tiny website on another site than the kit, serving fixed pages."""
-
-    def app(environ, start_response):
-        body = pages.get(environ["PATH_INFO"])
-        status = "200 OK" if body else "404 Not Found"
-        start_response(status, [("Content-Type", "text/html; charset=utf-8")])
-        return [(body or "not found").encode()]
-
-    return app
 
 
 def _fill_aid_form(frame, answers):

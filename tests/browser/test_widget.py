@@ -12,19 +12,19 @@ import pytest
 
 from ecitiz_kit.web.snippets import script_snippet, status_snippet
 
-from .conftest import (
+from ..helpers import (
     ORG,
     PDF,
     REFERENCE,
     LiveServer,
     aid_answers,
-    launch_chromium,
+    attestation_answers,
+    host_site,
+    post_form,
+    with_file,
 )
 
 pytestmark = pytest.mark.browser
-
-#: Ask for third-party cookie blocking explicitly (a probe below checks it holds).
-BLOCK_THIRD_PARTY_COOKIES = "--test-third-party-cookie-phaseout"
 
 RECORDER = """<script>
 window.seen = [];
@@ -36,22 +36,6 @@ window.seen = [];
 });
 window.onSubmit = function (detail) { window.called = detail; };
 </script>"""
-
-
-def host_site(pages, headers=()):
-    def app(environ, start_response):
-        body = pages.get(environ["PATH_INFO"])
-        status = "200 OK" if body else "404 Not Found"
-        start_response(status, [("Content-Type", "text/html; charset=utf-8"), *headers])
-        return [(body or "not found").encode()]
-
-    return app
-
-
-@pytest.fixture
-def chromium():
-    with launch_chromium(BLOCK_THIRD_PARTY_COOKIES) as browser:
-        yield browser
 
 
 @pytest.fixture
@@ -103,7 +87,7 @@ def fill_aid(frame, answers):
     )
 
 
-def test_third_party_cookies_are_blocked_in_these_tests(chromium, kit):
+def test_third_party_cookies_are_blocked_in_these_tests(cookie_blocking_browser, kit):
     """A cookie set by a cross-site frame must not stick, or the tests below
     would not prove that the widget works without cookies."""
 
@@ -122,7 +106,7 @@ def test_third_party_cookies_are_blocked_in_these_tests(chromium, kit):
         host_site({"/": f'<iframe src="{probe.url}/"></iframe>'}), "localhost"
     )
     try:
-        context = chromium.new_context()
+        context = cookie_blocking_browser.new_context()
         page = context.new_page()
         page.goto(host.url + "/")
         assert context.cookies() == []
@@ -134,9 +118,13 @@ def test_third_party_cookies_are_blocked_in_these_tests(chromium, kit):
         host.stop()
 
 
-def test_snippet_shows_a_self_sizing_form_that_goes_through(chromium, site, store):
+def test_snippet_shows_a_self_sizing_form_that_goes_through(
+    cookie_blocking_browser, site, store
+):
     site.pages["/"] = page_with(aid_snippet(site, on_submit="onSubmit"))
-    context = chromium.new_context(viewport={"width": 390, "height": 800})
+    context = cookie_blocking_browser.new_context(
+        viewport={"width": 390, "height": 800}
+    )
     page = context.new_page()
     page.goto(site.url + "/")
     [ready] = wait_for_event(page, "ready")
@@ -203,10 +191,10 @@ def test_snippet_shows_a_self_sizing_form_that_goes_through(chromium, site, stor
     context.close()
 
 
-def test_two_forms_on_one_page_both_work(chromium, site, store):
+def test_two_forms_on_one_page_both_work(cookie_blocking_browser, site, store):
     attestation = str(script_snippet(ORG, "attestation", "Attestation", site.kit_base))
     site.pages["/"] = page_with(aid_snippet(site), attestation)
-    page = chromium.new_page()
+    page = cookie_blocking_browser.new_page()
     page.goto(site.url + "/")
     page.locator('[data-ecitiz-form="acme/attestation"]').scroll_into_view_if_needed()
     seen = wait_for_event(page, "ready", 2)
@@ -215,8 +203,6 @@ def test_two_forms_on_one_page_both_work(chromium, site, store):
 
     frame = page.frame_locator('[data-ecitiz-form="acme/attestation"] iframe')
     frame.locator("#f-first_name").fill("Zoé")
-    from .conftest import attestation_answers
-
     for name, value in attestation_answers().items():
         if name == "purpose":
             frame.locator("#f-purpose-1").check()
@@ -234,12 +220,12 @@ def test_two_forms_on_one_page_both_work(chromium, site, store):
     page.close()
 
 
-def test_site_not_allowed_cannot_display_the_form(chromium, kit):
+def test_site_not_allowed_cannot_display_the_form(cookie_blocking_browser, kit):
     kit_base = kit.url + "/ecitiz"
     snippet = str(script_snippet(ORG, "aid-request", "Aide", kit_base))
     host = LiveServer(host_site({"/": page_with(snippet)}), "localhost")
     try:
-        page = chromium.new_page()
+        page = cookie_blocking_browser.new_page()
         page.goto(host.url + "/")
         page.wait_for_selector("[data-ecitiz-form] iframe")
         page.wait_for_timeout(1500)
@@ -251,7 +237,7 @@ def test_site_not_allowed_cannot_display_the_form(chromium, kit):
         host.stop()
 
 
-def test_forged_messages_change_nothing(chromium, site, store):
+def test_forged_messages_change_nothing(cookie_blocking_browser, site, store):
     """A frame from another origin, and the host page itself, post messages
     that look like the kit's: no event, no resize."""
     forged = {
@@ -274,7 +260,7 @@ def test_forged_messages_change_nothing(chromium, site, store):
     )
     try:
         site.pages["/"] = page_with(aid_snippet(site))
-        page = chromium.new_page()
+        page = cookie_blocking_browser.new_page()
         page.goto(site.url + "/")
         wait_for_event(page, "ready")
         iframe = "[data-ecitiz-form] iframe"
@@ -298,7 +284,7 @@ def test_forged_messages_change_nothing(chromium, site, store):
         forger.stop()
 
 
-def test_prefill_and_theme_reach_the_form(chromium, site):
+def test_prefill_and_theme_reach_the_form(cookie_blocking_browser, site):
     snippet = aid_snippet(
         site,
         prefill="siret=73282932000074&amp;legal_name=Boulangerie%20Durand&amp;iban=FR76",
@@ -307,7 +293,7 @@ def test_prefill_and_theme_reach_the_form(chromium, site):
         font="serif",
     )
     site.pages["/"] = page_with(snippet)
-    page = chromium.new_page()
+    page = cookie_blocking_browser.new_page()
     page.goto(site.url + "/")
     wait_for_event(page, "ready")
     frame = page.frame_locator("[data-ecitiz-form] iframe")
@@ -327,16 +313,16 @@ def test_prefill_and_theme_reach_the_form(chromium, site):
     page.close()
 
 
-def test_status_mode_shows_the_request_inside_the_host_page(chromium, site, client):
-    from .conftest import post_form, with_file
-
+def test_status_mode_shows_the_request_inside_the_host_page(
+    cookie_blocking_browser, site, client
+):
     response = post_form(client, with_file(aid_answers()))
     receipt = client.get(response.headers["Location"]).get_data(as_text=True)
     link = re.search(r'class="ecitiz-link"><a href="([^"]+)"', receipt).group(1)
     reference = re.search(r'data-ecitiz-reference="([^"]+)"', receipt).group(1)
     token = link.rsplit("/", 1)[1]
     site.pages["/suivi"] = page_with(status_snippet(ORG, site.kit_base, lang="en"))
-    context = chromium.new_context()
+    context = cookie_blocking_browser.new_context()
     page = context.new_page()
 
     # The tracking link points at the host page: the status shows at once.
@@ -361,11 +347,13 @@ def test_status_mode_shows_the_request_inside_the_host_page(chromium, site, clie
     context.close()
 
 
-def test_loader_loaded_twice_makes_one_frame_and_adds_one_global(chromium, site):
+def test_loader_loaded_twice_makes_one_frame_and_adds_one_global(
+    cookie_blocking_browser, site
+):
     snippet = aid_snippet(site)
     script = snippet.split("\n")[1]
     site.pages["/"] = page_with(snippet + script)
-    page = chromium.new_page()
+    page = cookie_blocking_browser.new_page()
     before = page.evaluate("Object.keys(window).length")
     page.goto(site.url + "/")
     wait_for_event(page, "ready")
@@ -378,9 +366,11 @@ def test_loader_loaded_twice_makes_one_frame_and_adds_one_global(chromium, site)
     page.close()
 
 
-def test_without_javascript_the_fallback_link_opens_the_form(chromium, site):
+def test_without_javascript_the_fallback_link_opens_the_form(
+    cookie_blocking_browser, site
+):
     site.pages["/"] = page_with(aid_snippet(site))
-    context = chromium.new_context(java_script_enabled=False)
+    context = cookie_blocking_browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(site.url + "/")
     assert page.locator("iframe").count() == 0
@@ -390,9 +380,9 @@ def test_without_javascript_the_fallback_link_opens_the_form(chromium, site):
     context.close()
 
 
-def test_form_follows_the_host_page_language(chromium, site):
+def test_form_follows_the_host_page_language(cookie_blocking_browser, site):
     site.pages["/"] = page_with(aid_snippet(site), lang="en-GB")
-    page = chromium.new_page()
+    page = cookie_blocking_browser.new_page()
     page.goto(site.url + "/")
     wait_for_event(page, "ready")
     frame = page.frame_locator("[data-ecitiz-form] iframe")

@@ -4,9 +4,14 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from .listing_helpers import add_request
-from .staff_helpers import PASSWORD, STAFF, STAFF_EMAIL, add_staff
-from .test_staff_browser import _no_violations
+from ..helpers import (
+    PASSWORD,
+    STAFF,
+    STAFF_EMAIL,
+    add_request,
+    add_staff,
+    no_violations,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -67,15 +72,7 @@ def test_list_filters_and_pages_with_the_keyboard_alone(browser, kit, listed, tm
     assert problems == []  # no CSP violation, no script error
 
 
-@pytest.fixture
-def axe_checker():
-    from axe_playwright_python.sync_playwright import Axe
-
-    return Axe()
-
-
-def test_every_state_of_the_list_passes_axe(browser, kit, listed, axe_checker):
-    axe = axe_checker
+def test_every_state_of_the_list_passes_axe(browser, kit, listed, axe):
     page = browser.new_page()
     page.goto(f"{kit.url}{STAFF}/login?lang=en")
     page.fill("#f-email", STAFF_EMAIL)
@@ -83,7 +80,7 @@ def test_every_state_of_the_list_passes_axe(browser, kit, listed, axe_checker):
     page.keyboard.press("Enter")
     page.wait_for_url(f"**{STAFF}/?lang=en")
     page.click(".ecitiz-chart-data summary")  # the figures' table shown too
-    _no_violations(axe, page, "list with chart and table")
+    no_violations(axe, page, "list with chart and table")
     for query, what in (
         ("?status=accepted&q=durand&lang=en", "filtered list"),
         ("?q=nobody&lang=en", "no request matches"),
@@ -91,7 +88,7 @@ def test_every_state_of_the_list_passes_axe(browser, kit, listed, axe_checker):
         ("?older=garbage", "damaged page link"),
     ):
         page.goto(f"{kit.url}{STAFF}/{query}")
-        _no_violations(axe, page, what)
+        no_violations(axe, page, what)
     page.goto(f"{kit.url}{STAFF}/?lang=en")
     page.click("text=Older requests")
-    _no_violations(axe, page, "second page")
+    no_violations(axe, page, "second page")

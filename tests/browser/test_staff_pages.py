@@ -1,23 +1,23 @@
 """The dashboard in a real browser: axe-core finds no WCAG 2 A/AA violation on any
 staff page, and the main tasks work with the keyboard alone."""
 
-import json
-
 import pytest
 
-from .conftest import PDF, aid_answers, post_form, with_file
-from .staff_helpers import PASSWORD, STAFF, STAFF_EMAIL, add_staff
+from ..helpers import (
+    PASSWORD,
+    PDF,
+    STAFF,
+    STAFF_EMAIL,
+    WCAG,
+    add_staff,
+    aid_answers,
+    no_violations,
+    post_form,
+    stored_requests,
+    with_file,
+)
 
 pytestmark = pytest.mark.browser
-
-WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}}
-
-
-@pytest.fixture
-def axe():
-    from axe_playwright_python.sync_playwright import Axe
-
-    return Axe()
 
 
 @pytest.fixture
@@ -25,22 +25,8 @@ def world(app, client, store):
     """A staff account and one request with a file."""
     add_staff(app)
     assert post_form(client, with_file(aid_answers())).status_code == 303
-    [row] = store.db.query("SELECT id FROM submissions")
+    [row] = stored_requests(store)
     return row["id"]
-
-
-def _no_violations(axe, page, what):
-    results = axe.run(page, options=WCAG)
-    violations = results.response["violations"]
-    assert not violations, f"{what}: " + json.dumps(
-        [
-            {"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]}
-            for v in violations
-        ],
-        indent=1,
-    )
-    # axe really ran its WCAG rules on the page.
-    assert results.response["passes"] or results.response["inapplicable"]
 
 
 def test_axe_reports_what_it_should(browser, axe):
@@ -68,18 +54,18 @@ def test_every_staff_page_passes_axe(browser, kit, world, axe, store):
     page = context.new_page()
     base = kit.url
     page.goto(base + f"{STAFF}/login")
-    _no_violations(axe, page, "login")
+    no_violations(axe, page, "login")
     page.fill("#f-email", STAFF_EMAIL)
     page.fill("#f-password", "wrong password here")
     page.click("button[type=submit]")
     page.wait_for_selector(".ecitiz-error-summary")
-    _no_violations(axe, page, "login refused")
+    no_violations(axe, page, "login refused")
     _sign_in(page, base)
-    _no_violations(axe, page, "list")
+    no_violations(axe, page, "list")
 
     sid = world
     page.goto(base + f"{STAFF}/requests/{sid}")
-    _no_violations(axe, page, "detail")
+    no_violations(axe, page, "detail")
     # An error state: a public message that is too long.
     page.fill("#f-public_message-in_review", "x" * 2001)
     page.evaluate(
@@ -89,7 +75,7 @@ def test_every_staff_page_passes_axe(browser, kit, world, axe, store):
     page.fill("#f-public_message-in_review", "x" * 2001)
     page.click("#f-public_message-in_review >> xpath=ancestor::form//button")
     page.wait_for_selector("[aria-invalid=true]")
-    _no_violations(axe, page, "detail with an error")
+    no_violations(axe, page, "detail with an error")
 
     # Send back, amend through the store, then the version page.
     store.change_status(sid, expected="submitted", to_status="in_review", actor="t")
@@ -103,24 +89,24 @@ def test_every_staff_page_passes_axe(browser, kit, world, axe, store):
         attachments=[], replaced_fields=[],
     )  # fmt: skip
     page.goto(base + f"{STAFF}/requests/{sid}")
-    _no_violations(axe, page, "detail with history")
+    no_violations(axe, page, "detail with history")
     page.goto(base + f"{STAFF}/requests/{sid}/versions/1")
-    _no_violations(axe, page, "earlier version")
+    no_violations(axe, page, "earlier version")
 
     page.goto(base + f"{STAFF}/embed")
     page.wait_for_load_state("load")
-    _no_violations(axe, page, "embed")
+    no_violations(axe, page, "embed")
     page.fill("#f-origin", "www.example.org")
     page.click("form[action$='/embed/origins'] button")
     page.wait_for_selector("[aria-invalid=true]")
-    _no_violations(axe, page, "embed with a refused address")
+    no_violations(axe, page, "embed with a refused address")
 
     page.goto(base + f"{STAFF}/password")
-    _no_violations(axe, page, "password")
+    no_violations(axe, page, "password")
     page.goto(base + f"{STAFF}/requests/99999")
-    _no_violations(axe, page, "not found")
+    no_violations(axe, page, "not found")
     page.goto(base + f"{STAFF}/?lang=en")
-    _no_violations(axe, page, "list in English")
+    no_violations(axe, page, "list in English")
     context.close()
 
 
@@ -216,10 +202,10 @@ def test_amend_pages_pass_axe(browser, kit, world, axe, store, app):
     context = browser.new_context(locale="fr-FR")
     page = context.new_page()
     page.goto(kit.url + f"/ecitiz/s/{token}")
-    _no_violations(axe, page, "tracking page, sent back")
+    no_violations(axe, page, "tracking page, sent back")
     page.click("text=Modifier ma demande")
     page.wait_for_url("**/amend**")
-    _no_violations(axe, page, "amend form")
+    no_violations(axe, page, "amend form")
     page.fill("#f-siret", "123")
     page.fill("#f-iban", "FR1420041010050500013M02606")
     page.evaluate(
@@ -228,6 +214,6 @@ def test_amend_pages_pass_axe(browser, kit, world, axe, store, app):
     )
     page.click("button[type=submit]")
     page.wait_for_selector(".ecitiz-error-summary")
-    _no_violations(axe, page, "amend form with an error")
+    no_violations(axe, page, "amend form with an error")
     assert context.cookies() == []
     context.close()

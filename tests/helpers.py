@@ -1,0 +1,395 @@
+"""What the tests share besides fixtures: the test organisation, answers and
+posting forms, staff accounts, requests written at chosen times, PDF text, and
+serving pages to a real browser."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import io
+import itertools
+import json
+import os
+import re
+import threading
+from datetime import UTC, date, datetime, timedelta
+from html.parser import HTMLParser
+from unittest import mock
+
+import pytest
+from pypdf import PdfReader
+from werkzeug.serving import make_server
+
+from ecitiz_kit import passwords
+from ecitiz_kit.domain.submit import new_reference
+from ecitiz_kit.forms.loading import load_catalog
+from ecitiz_kit.state import state
+
+# -- the test organisation -------------------------------------------------------------
+
+SECRET = "a-test-secret-key-that-is-long-enough"
+ORG = "acme"
+ALLOWED = "https://www.acme.example"
+
+# A real SIRET (INSEE's own establishment list publishes it) and a valid test IBAN.
+SIRET = "73282932000074"
+IBAN = "FR1420041010050500013M02606"
+
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[]/Count 0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+REFERENCE = re.compile(r"\bAID-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b")
+
+
+# -- the public forms ------------------------------------------------------------------
+
+
+def form_url(form_id: str = "aid-request", org: str = ORG) -> str:
+    return f"/ecitiz/f/{org}/{form_id}"
+
+
+class _Inputs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.inputs: dict[str, str] = {}
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "input" and "name" in a:
+            self.inputs.setdefault(a["name"], a.get("value") or "")
+
+
+def hidden_inputs(html: str) -> dict[str, str]:
+    parser = _Inputs()
+    parser.feed(html)
+    return parser.inputs
+
+
+def ticket_for(client, form_id: str = "aid-request") -> str:
+    response = client.get(form_url(form_id))
+    assert response.status_code == 200
+    return hidden_inputs(response.get_data(as_text=True))["ticket"]
+
+
+def aid_answers(**overrides) -> dict:
+    answers = {
+        "first_name": "Camille",
+        "last_name": "Durand-Lefèvre",
+        "email": "camille@example.org",
+        "phone": "06 12 34 56 78",
+        "siret": "732 829 320 00074",
+        "legal_name": "Boulangerie Durand",
+        "activity": "Boulangerie artisanale",
+        "headcount": "4",
+        "postal_code": "75011",
+        "town": "Paris",
+        "revenue_reference": "40 000",
+        "revenue_crisis": "15 000,50",
+        "amount_requested": "5000",
+        "explanation": "Fermeture administrative pendant six semaines.",
+        "iban": IBAN,
+        "bic": "BNPAFRPP",
+        "account_holder": "Boulangerie Durand",
+        "declaration": "y",
+        "privacy": "y",
+    }
+    answers.update(overrides)
+    return {k: v for k, v in answers.items() if v is not None}
+
+
+def attestation_answers(**overrides) -> dict:
+    today = date.today()
+    answers = {
+        "first_name": "Zoé",
+        "last_name": "Nguyễn",
+        "birth_date": "1990-04-12",
+        "address": "12 rue de l'Œillet",
+        "postal_code": "69003",
+        "town": "Lyon",
+        "email": "zoe@example.org",
+        "siret": SIRET,
+        "organisation_name": "Boulangerie Durand",
+        "purpose": "work",
+        "purpose_details": "",
+        "valid_from": today.isoformat(),
+        "valid_to": (today + timedelta(days=7)).isoformat(),
+        "declaration": "y",
+    }
+    answers.update(overrides)
+    return {k: v for k, v in answers.items() if v is not None}
+
+
+def with_file(data: dict, content: bytes = PDF, name: str = "justificatif.pdf") -> dict:
+    return {**data, "documents": (io.BytesIO(content), name)}
+
+
+def post_form(client, data: dict, form_id: str = "aid-request", ticket=None, **kw):
+    if ticket is None:
+        ticket = ticket_for(client, form_id)
+    payload = {"ticket": ticket, **data} if ticket is not False else dict(data)
+    return client.post(
+        form_url(form_id), data=payload, content_type="multipart/form-data", **kw
+    )
+
+
+def uploaded_files(app) -> list:
+    root = state(app).uploads.root
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def stored_requests(store, org: str = ORG, **filters) -> list[dict]:
+    """An organisation's requests as the store lists them, newest first: ``id``,
+    ``reference``, ``form_id``, ``status``, the ``answers`` JSON text..."""
+    return list(store.iter_requests(store.organisation(org)["id"], **filters))
+
+
+# -- attestations and documents --------------------------------------------------------
+
+#: The holder printed on attestations made from attestation_answers().
+HOLDER = "NGUYỄN Z."  # display_name("Zoé", "Nguyễn")
+ATT_REFERENCE = re.compile(r"\bATT-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b")
+STATUS_LINK = re.compile(r'href="http://localhost(/ecitiz/s/[^"]+)"')
+
+
+def submit_attestation(client, **overrides):
+    """Post an attestation request; its reference and tracking page path."""
+    response = post_form(client, attestation_answers(**overrides), "attestation")
+    assert response.status_code == 303, response.get_data(as_text=True)[:2000]
+    receipt = client.get(response.headers["Location"]).get_data(as_text=True)
+    return ATT_REFERENCE.search(receipt).group(0), STATUS_LINK.search(receipt).group(1)
+
+
+def set_status(runner, reference, status):
+    """Run ``flask ecitiz set-status``; its result."""
+    return runner.invoke(args=["ecitiz", "set-status", reference, status])
+
+
+def accept_request(runner, reference):
+    """Accept a request through the CLI, as staff would: it goes through review."""
+    for status in ("in_review", "accepted"):
+        result = set_status(runner, reference, status)
+        assert result.exit_code == 0, result.output
+
+
+def documents_of(store, reference):
+    return store.documents(store.submission_by_reference(reference)["id"])
+
+
+def issue_attestation(client, runner, store, **overrides):
+    """A real attestation, issued the way staff issue it; its document row."""
+    reference, _ = submit_attestation(client, **overrides)
+    accept_request(runner, reference)
+    [document] = documents_of(store, reference)
+    return document
+
+
+def forge_signature(payload):
+    """``payload`` with one character of its signature changed (still base64url)."""
+    unsigned, _, signature = payload.rpartition(".")
+    # The first character carries no padding bits, so any other letter is canonical.
+    return f"{unsigned}.{'B' if signature[0] != 'B' else 'C'}{signature[1:]}"
+
+
+def pdf_text(pdf: bytes) -> str:
+    reader = PdfReader(io.BytesIO(pdf))
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+# -- staff -----------------------------------------------------------------------------
+
+PASSWORD = "correct horse battery staple"
+STAFF_EMAIL = "agent@acme.example"
+STAFF = "/ecitiz/staff"
+
+
+#: What staff passwords are hashed with in tests instead of the kit's scrypt at
+#: N = 2**16 (~0.25 s a hash or a check); tests marked ``real_hashing`` keep that.
+CHEAP_PASSWORD_METHOD = "scrypt:1024:8:1"
+
+
+def password_hash(password: str = PASSWORD) -> str:
+    """``password`` hashed by the kit with the method in force, once per method."""
+    return _password_hash(password, passwords.METHOD)
+
+
+@functools.cache
+def _password_hash(password: str, method: str) -> str:
+    # ``method`` is the cache key only: hash_password() reads passwords.METHOD.
+    return passwords.hash_password(password)
+
+
+def add_staff(app, org_slug: str = "acme", email: str = STAFF_EMAIL) -> dict:
+    with app.app_context():
+        store = state(app).store
+        organisation = store.organisation(org_slug)
+        return store.create_staff(organisation["id"], email, password_hash())
+
+
+def csrf_from(html: str) -> str:
+    return hidden_inputs(html)["csrf_token"]
+
+
+def sign_in(client, email: str = STAFF_EMAIL, password: str = PASSWORD, address=None):
+    environ = {"REMOTE_ADDR": address} if address else {}
+    page = client.get(f"{STAFF}/login", environ_base=environ)
+    token = csrf_from(page.get_data(as_text=True))
+    return client.post(
+        f"{STAFF}/login",
+        data={"csrf_token": token, "email": email, "password": password},
+        environ_base=environ,
+    )
+
+
+def csrf_for(client, path: str = f"{STAFF}/") -> str:
+    """A CSRF token from a staff page the client can see."""
+    response = client.get(path)
+    assert response.status_code == 200, response.status_code
+    return csrf_from(response.get_data(as_text=True))
+
+
+def submit_request(client, **overrides) -> str:
+    """Send an aid request with a file through the public form; its reference."""
+    response = post_form(client, with_file(aid_answers(**overrides)))
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    html = client.get(response.headers["Location"]).get_data(as_text=True)
+    return re.search(r"\bAID-[2-9A-Z]{4}-[2-9A-Z]{4}\b", html).group(0)
+
+
+def status_url_in(html: str) -> str:
+    return re.search(r'href="https?://[^"/]+(/ecitiz/s/[^"?]+)', html).group(1)
+
+
+# -- requests written through the store at chosen times (list tests) -------------------
+
+TZ = "Europe/Paris"
+_nonces = itertools.count(1)
+
+
+def at(text: str) -> datetime:
+    """A UTC moment from ``2026-11-29 14:00`` style text."""
+    return datetime.fromisoformat(text).replace(tzinfo=UTC)
+
+
+def add_request(
+    store,
+    organisation_id: int,
+    when: datetime,
+    *,
+    form_id: str = "aid-request",
+    status: str = "submitted",
+    first: str = "Camille",
+    last: str = "Durand",
+    email: str = "camille@example.org",
+    reference: str | None = None,
+    **answers,
+) -> dict:
+    """Store a request created at ``when`` as the submit path would."""
+    definition = load_catalog(form_id)
+    values = {"first_name": first, "last_name": last, "email": email, **answers}
+    prefix = definition.reference_prefix
+    with mock.patch("ecitiz_kit.store.submissions.utcnow", return_value=when):
+        return store.create_submission(
+            organisation_id=organisation_id,
+            form_id=form_id,
+            form_version=definition.version,
+            answers=values,
+            lang="fr",
+            nonce=f"nonce-{next(_nonces)}",
+            attachments=[],
+            make_reference=lambda: reference or new_reference(prefix),
+            status=status,
+            applicant=definition.applicant_contact(values),
+        )
+
+
+# -- a real browser --------------------------------------------------------------------
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+#: Third-party cookie blocking, asked for explicitly (Chromium's default lets them
+#: through); tests/browser/test_widget.py checks that it holds.
+BLOCK_THIRD_PARTY_COOKIES = "--test-third-party-cookie-phaseout"
+
+#: The WCAG 2 A and AA rules of axe-core.
+WCAG = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa"]}}
+
+
+class LiveServer:
+    """A WSGI application served on a free port in a background thread."""
+
+    def __init__(self, app, host: str) -> None:
+        self.server = make_server(host, 0, app, threaded=True)
+        self.url = f"http://{host}:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+def host_site(pages, headers=()):
+    """A tiny website on another site than the kit, serving fixed pages."""
+
+    def app(environ, start_response):
+        body = pages.get(environ["PATH_INFO"])
+        status = "200 OK" if body else "404 Not Found"
+        start_response(status, [("Content-Type", "text/html; charset=utf-8"), *headers])
+        return [(body or "not found").encode()]
+
+    return app
+
+
+def _missing(what: str) -> None:
+    # In CI a browser test must run: a missing browser is a failure, not a skip.
+    if os.environ.get("CI"):
+        pytest.fail(f"browser tests must run in CI, but {what}")
+    pytest.skip(what)
+
+
+@contextlib.contextmanager
+def start_playwright():
+    """Playwright, to drive Debian's Chromium; or a skip (a failure in CI) saying
+    what is missing."""
+    if not os.path.exists(CHROMIUM):
+        _missing(f"{CHROMIUM} is not installed (apt-get install chromium)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        _missing("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as playwright:
+        yield playwright
+
+
+@contextlib.contextmanager
+def launch_chromium(playwright, *extra_args: str):
+    """Debian's headless Chromium, launched through ``playwright``."""
+    browser = playwright.chromium.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *extra_args]
+    )
+    try:
+        yield browser
+    finally:
+        browser.close()
+
+
+def no_violations(axe, page, what):
+    """Assert that axe-core finds no WCAG 2 A/AA violation on ``page``."""
+    results = axe.run(page, options=WCAG)
+    violations = results.response["violations"]
+    assert not violations, f"{what}: " + json.dumps(
+        [
+            {"id": v["id"], "nodes": [n["target"] for n in v["nodes"]]}
+            for v in violations
+        ],
+        indent=1,
+    )
+    # axe really ran its WCAG rules on the page.
+    assert results.response["passes"] or results.response["inapplicable"]
