@@ -7,6 +7,7 @@ page holds exactly what ``flask ecitiz snippet`` prints.
 
 import json
 import re
+import time
 
 import pytest
 
@@ -66,6 +67,18 @@ def aid_snippet(site, **attributes):
 
 def frame_height(page, selector):
     return page.eval_on_selector(selector, "f => f.getBoundingClientRect().height")
+
+
+def fitted_heights(page, frame, selector, timeout=5.0):
+    """The frame's height and its content's, once they agree (or at ``timeout``):
+    the new height arrives by message, a moment after the content changed."""
+    deadline = time.monotonic() + timeout
+    while True:
+        outer = frame_height(page, selector)
+        inner = frame.locator("html").evaluate("h => h.scrollHeight")
+        if abs(outer - inner) <= 2 or time.monotonic() > deadline:
+            return outer, inner
+        page.wait_for_timeout(50)
 
 
 def wait_for_event(page, type_, count=1):
@@ -137,8 +150,7 @@ def test_snippet_shows_a_self_sizing_form_that_goes_through(
     frame = page.frame_locator(iframe)
 
     # The frame fits its content: nothing scrolls inside it.
-    first = frame_height(page, iframe)
-    inner = frame.locator("html").evaluate("h => h.scrollHeight")
+    first, inner = fitted_heights(page, frame, iframe)
     assert first > 1000 and abs(first - inner) <= 2
     # A wider window reflows the form shorter: the frame follows, without reload.
     page.set_viewport_size({"width": 1200, "height": 800})
@@ -163,8 +175,7 @@ def test_snippet_shows_a_self_sizing_form_that_goes_through(
     page.wait_for_function(
         f"document.querySelector('{iframe}').getBoundingClientRect().height > {first}"
     )
-    grown = frame_height(page, iframe)
-    inner = frame.locator("html").evaluate("h => h.scrollHeight")
+    grown, inner = fitted_heights(page, frame, iframe)
     assert abs(grown - inner) <= 2
     # The host page scrolled to the error summary (iOS would not do it itself).
     page.wait_for_function("window.scrollY > 0")
@@ -340,8 +351,7 @@ def test_status_mode_shows_the_request_inside_the_host_page(
     frame.locator("button[type=submit]").click()
     frame.locator(".ecitiz-status--submitted").wait_for()
     assert reference in frame.locator(".ecitiz-summary").inner_text()
-    iframe_height = frame_height(page, "[data-ecitiz-status] iframe")
-    inner = frame.locator("html").evaluate("h => h.scrollHeight")
+    iframe_height, inner = fitted_heights(page, frame, "[data-ecitiz-status] iframe")
     assert abs(iframe_height - inner) <= 2
     assert context.cookies() == []
     context.close()
