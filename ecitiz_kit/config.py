@@ -296,7 +296,8 @@ def check_settings(config: Mapping[str, Any]) -> None:
     _check_mail_settings(config)
     limits = config["ECITIZ_LOST_LINK_LIMIT"]
     try:
-        parse_many(limits) if limits else None
+        if limits:
+            parse_many(limits)
     except (ValueError, TypeError) as exc:
         raise ConfigurationError(
             f"ECITIZ_LOST_LINK_LIMIT: {limits!r} is not a rate limit such as "
@@ -327,9 +328,11 @@ def request_size_limits(config: Mapping[str, Any]) -> dict[str, int]:
     """
     found = {}
     if config.get("MAX_CONTENT_LENGTH") is None:
-        found["MAX_CONTENT_LENGTH"] = config["ECITIZ_MAX_FORM_SIZE"] + config[
-            "ECITIZ_MAX_FILES"
-        ] * (config["ECITIZ_MAX_FILE_SIZE"] + 1024)
+        # Each file part also carries its own multipart headers: 1 KiB is ample.
+        per_file = config["ECITIZ_MAX_FILE_SIZE"] + 1024
+        found["MAX_CONTENT_LENGTH"] = (
+            config["ECITIZ_MAX_FORM_SIZE"] + config["ECITIZ_MAX_FILES"] * per_file
+        )
     if config.get("MAX_FORM_MEMORY_SIZE") == FLASK_FORM_MEMORY_SIZE:
         found["MAX_FORM_MEMORY_SIZE"] = config["ECITIZ_MAX_FORM_SIZE"]
     return found
