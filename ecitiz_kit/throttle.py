@@ -82,10 +82,12 @@ class Throttle:
             self._limiter.clear(*counter)
 
     def _retry_after(self, refused: list[tuple[RateLimitItem, ...]]) -> int:
-        """Seconds until every refusing limit has room again (at least 1)."""
+        """Whole seconds until every refusing limit has room again."""
         now = time.time()
         reset = max(self._limiter.get_window_stats(*c).reset_time for c in refused)
-        return max(1, math.ceil(reset - now))
+        # A hit at the very moment of the reset is still refused: the first
+        # whole second after it.
+        return max(1, math.floor(reset - now) + 1)
 
 
 def _counters(keys: tuple[Key, ...]) -> list[tuple[RateLimitItem, str, str, str]]:
