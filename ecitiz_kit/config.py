@@ -16,6 +16,11 @@ from limits import parse_many
 
 from .errors import ConfigurationError
 from .i18n import LANGUAGES
+from .tokens import (  # noqa: F401 - the names config always offered
+    MIN_SECRET_KEY_LENGTH,
+    WEAK_SECRET_KEYS,
+    weak_secret_key,
+)
 
 
 @dataclass(frozen=True)
@@ -245,10 +250,6 @@ SETTINGS: tuple[Setting, ...] = (
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
 
-#: Secret keys that must never reach production.
-WEAK_SECRET_KEYS = frozenset({"", "dev", "changeme", "change-me", "secret", "test"})
-MIN_SECRET_KEY_LENGTH = 16
-
 #: Settings counted in seconds, bytes, files or days: 1 or more.
 POSITIVE = (
     "ECITIZ_FORM_TICKET_MAX_AGE",
@@ -378,12 +379,7 @@ def check_settings(config: Mapping[str, Any]) -> None:
 
 def check_secret_key(config: Mapping[str, Any]) -> None:
     """Refuse to serve in production without a real secret key."""
-    key = config.get("SECRET_KEY")
-    if (
-        not key
-        or str(key).strip().lower() in WEAK_SECRET_KEYS
-        or len(key) < MIN_SECRET_KEY_LENGTH
-    ):
+    if weak_secret_key(config.get("SECRET_KEY")):
         raise ConfigurationError(
             "SECRET_KEY is missing or too weak, so tokens could be forged. Set "
             "FLASK_SECRET_KEY to a long random value before starting, for example "

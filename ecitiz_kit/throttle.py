@@ -52,7 +52,12 @@ class Throttle:
         storage = storage_from_string(storage_uri)
         #: Each process counts on its own: N workers let N times as much through.
         self.per_process = isinstance(storage, MemoryStorage)
+        self._storage = storage
         self._limiter = MovingWindowRateLimiter(storage)
+
+    def reachable(self) -> bool:
+        """Whether the storage answers (a shared one may be down)."""
+        return bool(self._storage.check())
 
     def hit(self, *keys: Key) -> Verdict:
         """Count one hit on every key, or on none of them when one is used up.
