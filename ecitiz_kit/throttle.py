@@ -59,6 +59,14 @@ class Throttle:
         """Whether the storage answers (a shared one may be down)."""
         return bool(self._storage.check())
 
+    def check(self, *keys: Key) -> Verdict:
+        """Whether one more hit on every key would be allowed; counts nothing."""
+        if not self.enabled:
+            return ALLOWED
+        counters = _counters(keys)
+        refused = [c for c in counters if not self._limiter.test(*c)]
+        return Verdict(False, self._retry_after(refused)) if refused else ALLOWED
+
     def hit(self, *keys: Key) -> Verdict:
         """Count one hit on every key, or on none of them when one is used up.
 

@@ -105,19 +105,22 @@ def authenticate(
     Unknown accounts are throttled and answered exactly like known ones.
     """
     account = email.strip().lower()
-    keys = limits.keys(account, address)
-    # The attempt is counted as a failure before the password is checked, so
-    # that attempts made in parallel are all counted against the limit.
-    verdict = throttle.hit(*keys)
+    per_address, per_account = limits.keys(account, address)
+    # The attempt is counted as a failure from its address before the password
+    # is checked, so that attempts made in parallel are all counted.
+    verdict = throttle.check(per_address, per_account)
+    if verdict:
+        verdict = throttle.hit(per_address)
     if not verdict:
         raise Throttled(verdict.retry_after)
     staff = store.staff_by_email(account)
     ok = verify_password(staff["password_hash"] if staff else _decoy_hash(), password)
     if staff is not None and ok:
         # Their own mistakes from here are forgotten; the account's ceiling
-        # keeps counting, so a success does not reset it for a guesser.
-        throttle.clear(keys[0])
+        # is not, so a success does not reset it for a guesser elsewhere.
+        throttle.clear(per_address)
         return staff
+    throttle.hit(per_account)  # only failures count against the ceiling
     return None
 
 
