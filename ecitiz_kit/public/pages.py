@@ -249,12 +249,17 @@ def submission_keys(form: PublicForm, outcome: Outcome) -> list[Key]:
     if email:
         keys.append(
             limits.key(
-                "submit-recipient",
-                email.strip().casefold(),
-                "ECITIZ_SUBMIT_LIMIT_PER_RECIPIENT",
+                "submit-recipient", mailbox(email), "ECITIZ_SUBMIT_LIMIT_PER_RECIPIENT"
             )
         )
     return keys
+
+
+def mailbox(email: str) -> str:
+    """The mailbox an address delivers to, as far as anyone can tell: case and
+    a ``+tag`` do not make another one (``Camille+1@X.org`` is ``camille@x.org``)."""
+    local, _at, domain = email.strip().casefold().rpartition("@")
+    return f"{local.partition('+')[0]}@{domain}"
 
 
 def ticket_notice(problem: str) -> str:
