@@ -196,8 +196,8 @@ SETTINGS: tuple[Setting, ...] = (
         "ECITIZ_SUBMIT_LIMIT_PER_RECIPIENT",
         "5 per hour; 10 per day",
         "How many requests may give the same applicant e-mail address (so as many "
-        "receipts), whatever the organisation: strict, so the form cannot be used "
-        "to send e-mail to someone else.",
+        "receipts), whatever the organisation; case and a `+tag` are ignored. "
+        "Strict, so the form cannot be used to send e-mail to someone else.",
     ),
     Setting(
         "ECITIZ_AMEND_LIMIT",
