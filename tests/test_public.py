@@ -9,6 +9,7 @@ import pytest
 
 from ecitiz_kit import __version__
 from ecitiz_kit.state import state
+from ecitiz_kit.store import submissions
 
 from .helpers import (
     ALLOWED,
@@ -365,10 +366,10 @@ def test_ten_megabyte_text_field_is_refused(client, store, app):
 def test_failure_while_storing_leaves_no_row_and_no_file(
     client, store, app, monkeypatch
 ):
-    def broken_promote(names):
+    def broken_insert(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(state(app).uploads, "promote", broken_promote)
+    monkeypatch.setattr(submissions, "insert_attachments", broken_insert)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = post_form(client, with_file(aid_answers()))
     assert response.status_code == 500
