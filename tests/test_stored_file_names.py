@@ -23,9 +23,7 @@ def _download(staff_client, store, submission_id):
     return attachment, response
 
 
-def test_pdf_named_html_is_stored_and_downloaded_as_pdf(
-    staff_client, client, store
-):
+def test_pdf_named_html_is_stored_and_downloaded_as_pdf(staff_client, client, store):
     response = post_form(client, with_file(aid_answers(), POLYGLOT, "poly.html"))
     assert response.status_code == 303
     attachment, download = _download(staff_client, store, store.submission_count())
