@@ -7,6 +7,7 @@ from flask import Flask
 from . import cli, public, staff
 from .config import DEFAULTS, check_settings, request_size_limits
 from .state import open_state, start
+from .web.pages import visible_text
 
 
 class EcitizKit:
@@ -39,3 +40,4 @@ class EcitizKit:
         app.register_blueprint(public.well_known)
         app.register_blueprint(staff.blueprint, url_prefix=(prefix or "") + "/staff")
         app.cli.add_command(cli.group)
+        app.add_template_filter(visible_text, "ecitiz_visible")
