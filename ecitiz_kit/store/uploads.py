@@ -80,7 +80,12 @@ class UploadArea:
         folders = set()
         for name in names:
             target = self.path(name)
-            os.replace(target.with_name(name + PART), target)
+            try:
+                os.replace(target.with_name(name + PART), target)
+            except FileNotFoundError:
+                # Recovery in another process may have moved it first.
+                if not target.exists():
+                    raise
             folders.add(target.parent)
         for folder in folders:
             _fsync_dir(folder)
