@@ -159,6 +159,27 @@ def test_the_0_1_0_snippet_still_matches_what_is_served(client):
     assert _sri(response.data) == integrity
 
 
+@pytest.mark.parametrize("path", [f"/f/{ORG}/aid-request", f"/t/{ORG}"])
+def test_frame_addresses_made_by_the_0_1_0_loader_are_honoured(client, path):
+    """The kit side of the loader's protocol (README, "Upgrades and pasted
+    snippets"): the frame's address, exactly as the 0.1.0 loader builds it."""
+    query = (
+        "lang=en&primary=%23004080&radius=12&font=serif"
+        "&origin=https%3A%2F%2Fwww.acme.example&embed=ecitiz-3"
+    )
+    response = client.get(f"/ecitiz{path}?{query}")
+    assert response.status_code == 200
+    html = _body(response)
+    assert '<html lang="en">' in html
+    assert ORIGIN_ATTR.search(html).group(1) == ALLOWED
+    assert 'data-ecitiz-embed="ecitiz-3"' in html
+    assert f'src="/ecitiz/widget/{__version__}/frame.js"' in html
+    css = re.search(r"<style nonce=\"[^\"]+\">([^<]*)</style>", html).group(1)
+    assert "--ecitiz-primary:#004080" in css and "--ecitiz-radius:12px" in css
+    assert "--ecitiz-font:Georgia" in css
+    assert f"frame-ancestors {ALLOWED}" in response.headers["Content-Security-Policy"]
+
+
 def test_snippet_pins_the_running_version(client):
     snippet = str(script_snippet(ORG, "aid-request", "Aide", "https://k.example/x"))
     src = re.search(r'src="([^"]+)"', snippet).group(1)
