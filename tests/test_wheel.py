@@ -4,6 +4,7 @@ released version), translations, forms and the fonts its PDFs embed."""
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -17,6 +18,11 @@ ROOT = Path(__file__).resolve().parent.parent
 RELEASED_LOADER_SRI = json.loads(
     (ROOT / "widgets" / "released" / "manifest.json").read_text()
 )["0.1.0"]["ecitiz.js"]
+
+#: What a build never takes from the checkout.
+IGNORED = shutil.ignore_patterns(
+    ".git", "build", "dist", "node_modules", "instance", "*.egg-info", "__pycache__"
+)
 
 SCRIPT = textwrap.dedent(
     """
@@ -59,9 +65,13 @@ SCRIPT = textwrap.dedent(
 
 @pytest.mark.slow
 def test_installed_wheel_serves_pages_and_assets(tmp_path):
+    # Build from a copy of the sources: setuptools would otherwise reuse what an
+    # earlier build left in the checkout's build/ folder, and hide a missing entry.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=IGNORED)
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(source)],
         check=True,
         capture_output=True,
     )
