@@ -36,6 +36,7 @@ from ..state import state
 from ..web import csp, downloads
 from ..web.embedding import Embed, parse_embed
 from ..web.origins import is_cross_site_post
+from ..web.request_size import allow_uploads
 from ..web.pages import (
     error_pages,
     forget_page_language,
@@ -103,6 +104,7 @@ def submit_form(org: str, form_id: str) -> Any:
     if is_cross_site_post():
         raise ForeignOrigin()
     form = _public_form(org, form_id)
+    allow_uploads(form.definition)
     kit = state()
     values = request.form
     if values.get(HONEYPOT):
