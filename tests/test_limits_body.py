@@ -13,8 +13,11 @@ from .helpers import (
     STAFF,
     aid_answers,
     attestation_answers,
+    csrf_for,
     form_url,
+    hidden_inputs,
     post_form,
+    status_url_in,
     stored_requests,
     ticket_for,
     uploaded_files,
@@ -181,3 +184,42 @@ def test_upload_larger_than_the_form_limit_is_accepted_streamed_or_not(
     assert response.status_code == 303
     assert len(stored_requests(store)) == 2
     assert all(f.stat().st_size == len(big_pdf) for f in uploaded_files(app))
+
+
+def test_amendment_may_carry_a_file_larger_than_the_form_limit(
+    app, client, staff_client, store
+):
+    sent = post_form(client, with_file(aid_answers()))
+    receipt = client.get(sent.headers["Location"]).get_data(as_text=True)
+    status_path = status_url_in(receipt)
+    [request] = stored_requests(store)
+    for to_status, expected in (("in_review", "submitted"), ("submitted", "in_review")):
+        moved = staff_client.post(
+            f"{STAFF}/requests/{request['id']}/status",
+            data={
+                "csrf_token": csrf_for(staff_client),
+                "to_status": to_status,
+                "expected": expected,
+                "public_message": "Le justificatif est illisible.",
+            },
+        )
+        assert moved.status_code == 303
+
+    def amend(data):
+        page = client.get(status_path + "/amend").get_data(as_text=True)
+        return client.post(
+            status_path + "/amend",
+            data={"ticket": hidden_inputs(page)["ticket"], **data},
+            content_type="multipart/form-data",
+        )
+
+    too_long = amend(aid_answers(explanation="x" * (CAP + 1)))
+    assert too_long.status_code == 413
+    assert len(store.attachments(request["id"])) == 1
+
+    big_pdf = PDF + b"%" + b"0" * (2 * CAP)
+    assert amend(with_file(aid_answers(), big_pdf, "scan.pdf")).status_code == 303
+    assert [a["filename"] for a in store.attachments(request["id"])] == [
+        "justificatif.pdf",
+        "scan.pdf",
+    ]
