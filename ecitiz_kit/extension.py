@@ -8,6 +8,7 @@ from . import cli, public, staff
 from .config import DEFAULTS, check_settings, request_size_limits
 from .state import open_state, start
 from .web import headers
+from .web.logs import keep_tokens_out_of_logs
 from .web.request_size import body_limiter
 
 
@@ -48,4 +49,5 @@ class EcitizKit:
         }
         app.before_request(body_limiter(kit_blueprints))
         app.after_request(headers.unrouted)
+        keep_tokens_out_of_logs(app)
         app.cli.add_command(cli.group)
