@@ -92,9 +92,7 @@ PUBLIC_POSTS = [
 
 @pytest.mark.parametrize("chunked", [False, True], ids=["length", "chunked"])
 @pytest.mark.parametrize("path", PUBLIC_POSTS)
-def test_huge_urlencoded_body_is_refused_before_it_is_read(
-    app, store, path, chunked
-):
+def test_huge_urlencoded_body_is_refused_before_it_is_read(app, store, path, chunked):
     body = Body(HUGE)
     response = send(app, path, body, URLENCODED, chunked=chunked)
     assert response.status_code == 413
@@ -106,7 +104,9 @@ def test_huge_urlencoded_body_is_refused_before_it_is_read(
 @pytest.mark.parametrize("chunked", [False, True], ids=["length", "chunked"])
 def test_huge_json_body_to_the_verify_api_gets_a_json_413(app, chunked):
     body = Body(HUGE, pattern=b"A", head=b'{"payload": "')
-    response = send(app, "/ecitiz/api/verify", body, "application/json", chunked=chunked)
+    response = send(
+        app, "/ecitiz/api/verify", body, "application/json", chunked=chunked
+    )
     assert response.status_code == 413
     assert response.is_json and response.get_json()["error"]
     assert body.read_bytes <= CAP + 1
@@ -140,7 +140,9 @@ def test_body_just_under_the_limit_is_read_and_answered(app, store):
     nothing_stored(store, app)
 
 
-@pytest.mark.parametrize("lang, title", [("fr", "Envoi trop volumineux"), ("en", "Too much data sent")])
+@pytest.mark.parametrize(
+    "lang, title", [("fr", "Envoi trop volumineux"), ("en", "Too much data sent")]
+)
 def test_413_of_a_form_is_a_page_its_site_may_frame(app, lang, title):
     response = send(
         app, form_url(), Body(HUGE), URLENCODED, headers=[("Accept-Language", lang)]
@@ -162,7 +164,10 @@ def test_text_parts_together_past_the_limit_are_refused(client, store, app):
 
 
 def test_files_are_refused_on_a_form_without_file_fields(client, store, app):
-    data = {**attestation_answers(), "documents": (io.BytesIO(PDF + b"0" * CAP), "a.pdf")}
+    data = {
+        **attestation_answers(),
+        "documents": (io.BytesIO(PDF + b"0" * CAP), "a.pdf"),
+    }
     response = post_form(client, data, form_id="attestation")
     assert response.status_code == 413
     nothing_stored(store, app)

@@ -36,7 +36,6 @@ from ..state import state
 from ..web import csp, downloads
 from ..web.embedding import Embed, parse_embed
 from ..web.origins import is_cross_site_post
-from ..web.request_size import allow_uploads
 from ..web.pages import (
     error_pages,
     forget_page_language,
@@ -46,6 +45,7 @@ from ..web.pages import (
     template_helpers,
     when,
 )
+from ..web.request_size import allow_uploads
 
 blueprint = Blueprint("ecitiz", __name__, template_folder="../templates")
 

@@ -44,7 +44,9 @@ class RedactTokens(logging.Filter):
             record.msg, record.args = redact(message), ()
         if record.exc_info and not record.exc_text:
             # Formatters use exc_text when it is set.
-            record.exc_text = redact(logging.Formatter().formatException(record.exc_info))
+            record.exc_text = redact(
+                logging.Formatter().formatException(record.exc_info)
+            )
         elif record.exc_text:
             record.exc_text = redact(record.exc_text)
         if record.stack_info:

@@ -149,7 +149,9 @@ class TextBudgetParser(MultiPartParser):
                     chunks.append(event.data)
                     if not event.more_data:
                         charset = self.get_part_charset(part.headers)
-                        fields.append((part.name, b"".join(chunks).decode(charset, "replace")))
+                        fields.append(
+                            (part.name, b"".join(chunks).decode(charset, "replace"))
+                        )
                 elif isinstance(event, Data) and isinstance(part, File):
                     assert container is not None
                     container.write(event.data)
