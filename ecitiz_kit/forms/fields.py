@@ -63,6 +63,10 @@ __all__ = [
 
 _INPUT_TYPES = {"email": "email", "tel": "tel", "date": "date", "file": "file"}
 _INPUT_TYPES |= {"checkbox": "checkbox", "consent": "checkbox"}
+# The controls HTML lets carry ``pattern`` and ``maxlength`` (a date input takes
+# neither: the browser's date picker and the server check those answers).
+_PATTERNED = frozenset({"text", "email", "tel", "url", "search", "password"})
+_LIMITED = _PATTERNED | {"textarea"}
 _INPUT_MODES = {"number": "numeric", "money": "decimal", "siret": "numeric"}
 _INPUT_MODES |= {"siren": "numeric", "postal_code": "numeric", "tel": "tel"}
 _INPUT_MODES |= {"email": "email"}
@@ -298,9 +302,10 @@ def html_attributes(field: Field) -> dict[str, str | int | bool]:
     if field.autocomplete:
         attributes["autocomplete"] = field.autocomplete
     check = value_check(field)
-    if check is not None and check.pattern is not None:
+    control = "textarea" if field.type == "textarea" else attributes.get("type")
+    if check is not None and check.pattern is not None and control in _PATTERNED:
         attributes["pattern"] = check.pattern
-    if check is not None and check.maxlength is not None:
+    if check is not None and check.maxlength is not None and control in _LIMITED:
         attributes["maxlength"] = check.maxlength
     if field.type == "date":
         attributes["min"] = resolve_date(str(field.min)).isoformat()

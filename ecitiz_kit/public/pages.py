@@ -45,6 +45,7 @@ from ..web.pages import (
     template_helpers,
     when,
 )
+from ..web.request_size import allow_uploads
 
 blueprint = Blueprint("ecitiz", __name__, template_folder="../templates")
 
@@ -83,11 +84,13 @@ def public_headers(response: Response) -> Response:
 
 @blueprint.get("/assets/<version>/<path:filename>")
 def asset(version: str, filename: str) -> Response:
-    """The kit's CSS, fonts and images; versioned URLs, so cached for a year."""
-    response = send_from_directory(asset_dir("static"), filename)
-    if version == __version__:
-        response.cache_control.public = True
-        response.cache_control.max_age = STATIC_MAX_AGE
+    """The kit's CSS, fonts and images: cached for a year under this version's
+    URL; under any other, checked with the server at each use (``no-cache``)."""
+    current = version == __version__
+    response = send_from_directory(
+        asset_dir("static"), filename, max_age=STATIC_MAX_AGE if current else None
+    )
+    if current:
         response.cache_control.immutable = True
     return response
 
@@ -103,6 +106,7 @@ def submit_form(org: str, form_id: str) -> Any:
     if is_cross_site_post():
         raise ForeignOrigin()
     form = _public_form(org, form_id)
+    allow_uploads(form.definition)
     kit = state()
     values = request.form
     if values.get(HONEYPOT):

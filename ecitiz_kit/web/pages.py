@@ -9,7 +9,7 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from flask import current_app, g, render_template, request, url_for
+from flask import current_app, g, jsonify, render_template, request, url_for
 from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError
 
@@ -121,22 +121,36 @@ def notices() -> Notices:
 
 
 def error_pages(
-    template: str,
+    template: str, wants_json: Callable[[], bool] = lambda: False
 ) -> tuple[Callable[[HTTPException], Any], Callable[[InternalServerError], Any]]:
-    """Error handlers rendering ``template``: a server error shows a reference
-    that the log repeats with the traceback, never the traceback itself."""
+    """Error handlers rendering ``template`` (or, where ``wants_json()``, a JSON
+    object): a server error shows a reference that the log repeats with the
+    traceback, never the traceback itself."""
 
-    def http_error(error: HTTPException) -> tuple[str, int]:
-        return render_template(template, error=error), error.code or 500
+    def http_error(error: HTTPException) -> tuple[Any, int]:
+        code = error.code or 500
+        if wants_json():
+            return jsonify(error=error.description), code
+        return render_template(template, error=error), code
 
-    def server_error(error: InternalServerError) -> tuple[str, int]:
+    def server_error(error: InternalServerError) -> tuple[Any, int]:
         incident = secrets.token_hex(4).upper()
         log.error(
-            "incident %s on %s",
+            "incident %s on %s %s",
             incident,
-            request.path,
+            request.method,
+            logged_path(),
             exc_info=error.original_exception,
         )
+        if wants_json():
+            return jsonify(error=error.description, incident=incident), 500
         return render_template(template, error=error, incident=incident), 500
 
     return http_error, server_error
+
+
+def logged_path() -> str:
+    """The current request's route as logs may show it: ``/r/<token>``, never the
+    token itself (tracking and receipt links are as good as a password)."""
+    rule = request.url_rule
+    return rule.rule if rule is not None else "(no route)"
