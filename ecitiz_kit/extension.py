@@ -9,6 +9,7 @@ from .config import DEFAULTS, check_settings, request_size_limits
 from .state import open_state, start
 from .web import headers
 from .web.logs import keep_tokens_out_of_logs
+from .web.pages import visible_text
 from .web.request_size import body_limiter
 
 
@@ -51,3 +52,4 @@ class EcitizKit:
         app.after_request(headers.unrouted)
         keep_tokens_out_of_logs(app)
         app.cli.add_command(cli.group)
+        app.add_template_filter(visible_text, "ecitiz_visible")

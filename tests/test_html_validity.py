@@ -23,6 +23,7 @@ from ecitiz_kit import create_app, passwords
 from ecitiz_kit.forms.loading import load_catalog
 from ecitiz_kit.staff import auth as staff_auth
 from ecitiz_kit.state import state
+from ecitiz_kit.store import submissions
 
 from .helpers import (
     ALLOWED,
@@ -265,11 +266,11 @@ def _public_pages(app, client, runner, store, pages: _Pages) -> None:
     pages.keep("error-413", post_form(client, big), 413)
     app.config["MAX_CONTENT_LENGTH"] = None
 
-    def broken(names):
+    def broken(*args):
         raise OSError("disk full")
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(state(app).uploads, "promote", broken)
+        patch.setattr(submissions, "insert_attachments", broken)
         app.config["PROPAGATE_EXCEPTIONS"] = False
         pages.keep("error-500", post_form(client, with_file(aid_answers())), 500)
 

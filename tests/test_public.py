@@ -9,6 +9,7 @@ import pytest
 
 from ecitiz_kit import __version__
 from ecitiz_kit.state import state
+from ecitiz_kit.store import submissions
 
 from .helpers import (
     ALLOWED,
@@ -365,10 +366,10 @@ def test_ten_megabyte_text_field_is_refused(client, store, app):
 def test_failure_while_storing_leaves_no_row_and_no_file(
     client, store, app, monkeypatch
 ):
-    def broken_promote(names):
+    def broken_insert(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(state(app).uploads, "promote", broken_promote)
+    monkeypatch.setattr(submissions, "insert_attachments", broken_insert)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = post_form(client, with_file(aid_answers()))
     assert response.status_code == 500
@@ -395,12 +396,12 @@ def test_tracking_page_shows_status_and_timeline(client):
     assert "Received, waiting to be examined" in english
 
 
-def test_tracking_token_holds_no_personal_data(client):
+def test_tracking_token_holds_no_personal_data(client, app):
     receipt = client.get(_submit_ok(client).headers["Location"])
     token = _status_url(receipt.get_data(as_text=True)).rsplit("/", 1)[1]
     body = token.split(".")[0]
     payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    assert payload == [1, 1]
+    assert payload == [state(app).store.submission(1)["public_id"], 1]
 
 
 def test_bad_tracking_tokens_all_get_the_same_404(client, app, monkeypatch):
@@ -408,8 +409,9 @@ def test_bad_tracking_tokens_all_get_the_same_404(client, app, monkeypatch):
     good = _status_url(receipt.get_data(as_text=True))
     tampered = good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB")
     with app.app_context():
-        unknown = state(app).tokens(app.config).status_link(999, 1)
-        revoked = state(app).tokens(app.config).status_link(1, 2)
+        public_id = state(app).store.submission(1)["public_id"]
+        unknown = state(app).tokens(app.config).status_link(public_id[::-1], 1)
+        revoked = state(app).tokens(app.config).status_link(public_id, 2)
     import time
 
     real = time.time

@@ -47,6 +47,9 @@ def send_mail(loop: bool, interval: float, retry_failed: bool) -> None:
     )
 
     def one_pass() -> PassReport:
+        # The one job that keeps running: it also clears what a crashed worker
+        # left in the upload folder.
+        kit.tidy_uploads_now_and_then()
         return deliver_from_config(kit.store, config, kit.data_dir)
 
     if loop:

@@ -32,6 +32,7 @@ from ..i18n import current_language, gettext, ngettext, text
 from .definitions import Computed, Field, FormDefinition, resolve_date
 from .files import FileCheck, Upload
 from .validators import (
+    NAME_AUTOCOMPLETE,
     BicCheck,
     ChoiceCheck,
     DateCheck,
@@ -96,7 +97,13 @@ def value_check(field: Field) -> ValueCheck | None:
     """The check that parses answers to ``field`` (``None`` for boxes and files)."""
     kind = field.type
     if kind in ("text", "textarea"):
-        return TextCheck(field.max_length or 0, field.min_length, kind == "textarea")
+        return TextCheck(
+            field.max_length or 0,
+            field.min_length,
+            kind == "textarea",
+            # The token's last word ("section-x billing name" is a name too).
+            name=(field.autocomplete or "").rpartition(" ")[2] in NAME_AUTOCOMPLETE,
+        )
     if kind == "number":
         return NumberCheck(int(field.min or 0), int(field.max or 0))
     if kind == "money":

@@ -141,7 +141,7 @@ def submit_form(org: str, form_id: str) -> Any:
         )
     except NonceUsed as used:  # the same ticket won a race in another request
         return _to_receipt(used.submission_id)
-    return _to_receipt(submission["id"], submission["link_version"])
+    return _to_receipt(submission["id"], submission)
 
 
 @blueprint.get("/r/<token>")
@@ -307,11 +307,18 @@ def _render_form(
     )
 
 
-def _to_receipt(submission_id: int, link_version: int | None = None) -> Response:
-    if link_version is None:
+def _to_receipt(
+    submission_id: int, submission: dict[str, Any] | None = None
+) -> Response:
+    if submission is None:
         submission = state().store.submission(submission_id)
-        link_version = submission["link_version"] if submission else 0
-    token = state().tokens(current_app.config).receipt(submission_id, link_version)
+    if submission is None:  # removed since: the receipt says "not found"
+        submission = {"public_id": "", "link_version": 0}
+    token = (
+        state()
+        .tokens(current_app.config)
+        .receipt(submission["public_id"], submission["link_version"])
+    )
     embed = g.get("ecitiz_embed") or Embed()
     return redirect(
         url_for("ecitiz.receipt", token=token, lang=g.ecitiz_lang, **embed.args), 303

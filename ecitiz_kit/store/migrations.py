@@ -255,4 +255,17 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX submissions_by_org_reference
         ON submissions (organisation_id, reference);
     """,
+    """
+    -- What receipt and tracking tokens carry instead of the row id, which counts
+    -- the requests: 128 random bits. Rows written before get theirs here; a row
+    -- inserted without one (bulk loads) gets one from the trigger.
+    ALTER TABLE submissions ADD COLUMN public_id TEXT;
+    UPDATE submissions SET public_id = lower(hex(randomblob(16)));
+    CREATE UNIQUE INDEX submissions_by_public_id ON submissions (public_id);
+    CREATE TRIGGER submissions_public_id AFTER INSERT ON submissions
+    WHEN new.public_id IS NULL BEGIN
+        UPDATE submissions SET public_id = lower(hex(randomblob(16)))
+        WHERE id = new.id;
+    END;
+    """,
 )

@@ -184,7 +184,8 @@ class Outbox(Base):
     ) -> dict[str, Any] | None:
         """The request ``reference`` of the organisation, for resending its link."""
         return self._one(
-            "SELECT id, form_id, answers, lang, link_version FROM submissions"
+            "SELECT id, public_id, form_id, answers, lang, link_version"
+            " FROM submissions"
             " WHERE reference = ? AND organisation_id = ?",
             (reference, organisation_id),
         )

@@ -10,11 +10,13 @@ from datetime import date
 from typing import Any
 
 from flask import current_app, g, jsonify, render_template, request, url_for
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .._version import __version__
 from ..domain.notices import Notices
 from ..forms.fields import html_attributes
+from ..forms.validators import reveal_format_characters
 from ..i18n import (
     choose_language,
     format_datetime,
@@ -82,6 +84,16 @@ def template_helpers() -> dict[str, Any]:
         "embed": g.get("ecitiz_embed") or Embed(),
         "style_nonce": g.get("ecitiz_style_nonce"),
     }
+
+
+def visible_text(value: Any) -> Any:
+    """The ``ecitiz_visible`` template filter: applicant text with its invisible
+    format characters written out (see
+    :func:`~ecitiz_kit.forms.validators.reveal_format_characters`); markup the
+    kit made and other values pass unchanged."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return reveal_format_characters(value)
+    return value
 
 
 def links() -> Links:
