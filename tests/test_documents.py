@@ -13,7 +13,9 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
+from fontTools import subset
 from pypdf import PdfReader
+from segno import encoder as qr_encoder
 
 from ecitiz_kit.documents import fonts as pdf_fonts
 from ecitiz_kit.documents import layout as documents
@@ -271,3 +273,104 @@ def test_documents_rendered_in_parallel_keep_their_own_text():
         )
     for name, pdf in zip(names, pdfs, strict=True):
         assert name in pdf_text(pdf)
+
+
+def test_common_text_is_embedded_without_subsetting_each_document(monkeypatch):
+    # Made once per set of blocks: French text, then with Vietnamese, then with
+    # Latin Extended-A.
+    for holder in ("Zoé Noël", "Zoé Nguyễn", "Zoé Łukasz"):
+        attestation_pdf(make_attestation(holder=holder))
+    calls = []
+    real_subset = subset.Subsetter.subset
+
+    def counting(self, font):
+        calls.append(font)
+        return real_subset(self, font)
+
+    monkeypatch.setattr(subset.Subsetter, "subset", counting)
+    # Other glyphs, the same blocks: no subsetting at all.
+    for holder in ("Anaïs Œuvray", "Trần Müller", "Jérôme Ōtaki"):
+        pdf = attestation_pdf(make_attestation(holder=holder))
+        assert holder in pdf_text(pdf)
+    receipt_pdf(make_receipt())
+    assert calls == []
+
+
+def test_rare_characters_get_a_subset_of_their_own():
+    holder = "Zoé → Ǆemal"  # arrows and Latin Extended-B: outside the common blocks
+    pdf = attestation_pdf(make_attestation(holder=holder))
+    assert holder in pdf_text(pdf)
+
+
+def embedded_fonts(pdf: bytes, tmp_path) -> list[list[str]]:
+    """pdffonts' table: name, type, encoding, emb, sub, uni, object, generation."""
+    if not shutil.which("pdffonts"):
+        if os.environ.get("CI"):
+            raise RuntimeError("pdffonts must run in CI (apt: poppler-utils)")
+        pytest.skip("pdffonts not installed (apt: poppler-utils)")
+    (tmp_path / "doc.pdf").write_bytes(pdf)
+    listing = subprocess.run(
+        ["pdffonts", str(tmp_path / "doc.pdf")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [line.split() for line in listing.splitlines()[2:]]
+
+
+@pytest.mark.parametrize("holder", ["Zoé Nguyễn", "Zoé → Ǆemal"])
+def test_unicode_fonts_are_embedded_as_subsets_with_a_unicode_map(holder, tmp_path):
+    pdf = attestation_pdf(make_attestation(holder=holder))
+    rows = {row[0].split("+")[-1]: row for row in embedded_fonts(pdf, tmp_path)}
+    for name in ("DejaVuSansBook", "DejaVuSansBold"):
+        assert rows[name][1:7] == ["CID", "TrueType", "Identity-H", "yes", "yes", "yes"]
+    assert len(pdf) < 45_000  # two block subsets, a QR code and one page of text
+    assert holder in pdf_text(pdf)
+
+
+def finished_symbol(data: str) -> list[bytearray]:
+    width, modules = documents.qr_modules(data)
+    return [
+        bytearray(1 if modules[row * width + col] == 0 else 0 for col in range(width))
+        for row in range(width)
+    ]
+
+
+def test_qr_code_keeps_level_m_and_the_mask_of_lowest_penalty():
+    # The penalty is segno's implementation of ISO/IEC 18004 7.8.3, scored on the
+    # finished symbol (format information in place) for each of the eight masks.
+    # Implementations count the 1:1:3:1:1 patterns slightly differently, so the
+    # mask chosen may score up to a few points above segno's best.
+    masks_used = set()
+    for number in range(24):
+        symbol = finished_symbol(f"{BASE}/v#{signed_payload(name=f'N{number}')}")
+        size = len(symbol)
+        version = (size - 17) // 4
+        bits = [symbol[8][col] for col in (0, 1, 2, 3, 4, 5, 7, 8)]
+        bits += [symbol[row][8] for row in (7, 5, 4, 3, 2, 1, 0)]
+        format_info = int("".join(map(str, bits)), 2) ^ 0x5412
+        level, mask = format_info >> 13, (format_info >> 10) & 0b111
+        assert level == 0b00  # M
+        masks_used.add(mask)
+
+        function = qr_encoder.make_matrix(size, size)
+        qr_encoder.add_finder_patterns(function, size, size)
+        qr_encoder.add_alignment_patterns(function, size, size)
+        function[-8][8] = 1
+
+        def is_data(row, col, function=function):
+            return function[row][col] > 1
+
+        patterns = qr_encoder.get_data_mask_functions(False)
+        unmasked = [row[:] for row in symbol]
+        qr_encoder.apply_mask(unmasked, patterns[mask], size, size, is_data)
+        penalties = []
+        for candidate in range(8):
+            masked = [row[:] for row in unmasked]
+            qr_encoder.apply_mask(masked, patterns[candidate], size, size, is_data)
+            qr_encoder.add_format_info(
+                masked, version, qr_encoder.consts.ERROR_LEVEL_M, candidate
+            )
+            penalties.append(qr_encoder.evaluate_mask(masked, size, size))
+        assert penalties[mask] <= 1.03 * min(penalties), (number, mask, penalties)
+    assert len(masks_used) > 1  # chosen per symbol, not fixed
