@@ -7,10 +7,12 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 from fontTools import subset
@@ -19,6 +21,7 @@ from segno import encoder as qr_encoder
 
 from ecitiz_kit.documents import fonts as pdf_fonts
 from ecitiz_kit.documents import layout as documents
+from ecitiz_kit.documents import signing
 from ecitiz_kit.documents.layout import (
     AttestationDocument,
     ReceiptDocument,
@@ -27,8 +30,19 @@ from ecitiz_kit.documents.layout import (
     qr_version,
     receipt_pdf,
 )
+from ecitiz_kit.domain.lookup import tracked_for_staff
+from ecitiz_kit.state import state
+from ecitiz_kit.web import downloads
 
-from .helpers import pdf_text
+from .helpers import (
+    ORG,
+    STAFF,
+    accept_request,
+    documents_of,
+    pdf_text,
+    set_status,
+    submit_attestation,
+)
 
 BASE = "https://forms.example.org/ecitiz"
 
@@ -374,3 +388,215 @@ def test_qr_code_keeps_level_m_and_the_mask_of_lowest_penalty():
             penalties.append(qr_encoder.evaluate_mask(masked, size, size))
         assert penalties[mask] <= 1.03 * min(penalties), (number, mask, penalties)
     assert len(masks_used) > 1  # chosen per symbol, not fixed
+
+
+def test_attestation_pdf_is_dated_by_its_issue_not_by_its_rendering():
+    issued = datetime(2026, 11, 29, 18, 28, 5, tzinfo=UTC)
+    doc = make_attestation(created=issued)
+    pdf = attestation_pdf(doc)
+    assert PdfReader(io.BytesIO(pdf)).metadata.creation_date == issued
+    assert attestation_pdf(doc) == pdf  # rendered again: the same bytes
+
+
+# -- issued documents, rendered once and stored ------------------------------------
+
+PUBLIC_URL = "https://forms.example.org"
+
+
+def render_documents(runner):
+    return runner.invoke(args=["ecitiz", "render-documents"])
+
+
+def applicant_download(client, reference_and_tracking, **query):
+    _reference, tracking = reference_and_tracking
+    return client.get(f"{tracking}/attestation.pdf", query_string=query)
+
+
+def test_issuing_queues_the_pdf_and_the_worker_renders_it_once(
+    app, client, runner, store, tmp_path
+):
+    request = submit_attestation(client)
+    app.config["ECITIZ_PUBLIC_URL"] = PUBLIC_URL  # (after: links on localhost)
+    accept_request(runner, request[0])
+    [document] = documents_of(store, request[0])
+    assert store.document_pdf(document["id"]) is None  # accepting renders nothing
+    assert [row["id"] for row in store.documents_to_render()] == [document["id"]]
+
+    result = render_documents(runner)
+    assert result.exit_code == 0, result.output
+    assert result.output == "1 document(s) rendered.\n"
+    stored = store.document_pdf(document["id"])
+    assert stored.startswith(b"%PDF-")
+    assert store.documents_to_render() == []
+    assert render_documents(runner).output == "0 document(s) rendered.\n"
+    assert store.document_pdf(document["id"]) == stored
+
+    download = applicant_download(client, request)
+    assert download.status_code == 200 and download.data == stored
+    assert "NGUYỄN" in pdf_text(stored).upper()
+    qr = decode_qr(stored, tmp_path)
+    assert qr == f"{PUBLIC_URL}/ecitiz/v#{document['payload']}"
+
+
+def test_every_download_serves_the_same_bytes_in_the_requests_language(
+    app, client, runner, store, staff_client
+):
+    request = submit_attestation(client)  # in French
+    accept_request(runner, request[0])
+    [document] = documents_of(store, request[0])
+    first = applicant_download(client, request, lang="en")
+    assert first.status_code == 200
+    assert "Valable du" in pdf_text(first.data)
+    submission = store.submission_by_reference(request[0])
+    staff = staff_client.get(f"{STAFF}/requests/{submission['id']}/attestation.pdf")
+    again = applicant_download(client, request)
+    assert first.data == staff.data == again.data == store.document_pdf(document["id"])
+    app.config["ECITIZ_PUBLIC_URL"] = PUBLIC_URL
+    assert render_documents(runner).output == "0 document(s) rendered.\n"
+
+
+def test_form_issuing_on_submit_offers_its_stored_pdf_at_once(client, store):
+    org = store.organisation(ORG)
+    store.enable_form(org["id"], "attestation", 1, None, 730, issue_on_submit=True)
+    request = submit_attestation(client)
+    [document] = documents_of(store, request[0])
+    download = applicant_download(client, request)
+    assert download.status_code == 200
+    assert download.data == store.document_pdf(document["id"])
+
+
+def test_document_revoked_before_rendering_is_never_rendered(
+    app, client, runner, store
+):
+    request = submit_attestation(client)
+    app.config["ECITIZ_PUBLIC_URL"] = PUBLIC_URL  # (after: links on localhost)
+    accept_request(runner, request[0])
+    assert set_status(runner, request[0], "in_review").exit_code == 0  # revokes it
+    [document] = documents_of(store, request[0])
+    assert document["revoked_at"] is not None
+    assert render_documents(runner).output == "0 document(s) rendered.\n"
+    assert store.document_pdf(document["id"]) is None
+    assert store.table_counts()["document_files"] == 0  # no longer waited for
+    assert applicant_download(client, request).status_code == 404
+
+
+def test_render_documents_needs_the_kits_address(app, client, runner, store):
+    request = submit_attestation(client)
+    accept_request(runner, request[0])
+    result = render_documents(runner)
+    assert result.exit_code == 1
+    assert "ECITIZ_PUBLIC_URL" in result.output
+    [document] = documents_of(store, request[0])
+    assert store.document_pdf(document["id"]) is None
+    assert applicant_download(client, request).status_code == 200  # rendered now
+
+
+def test_mail_worker_renders_issued_documents_at_each_pass(app, client, runner, store):
+    request = submit_attestation(client)
+    app.config["ECITIZ_PUBLIC_URL"] = PUBLIC_URL  # (after: links on localhost)
+    accept_request(runner, request[0])
+    [document] = documents_of(store, request[0])
+    assert runner.invoke(args=["ecitiz", "send-mail"]).exit_code == 0
+    assert store.document_pdf(document["id"]).startswith(b"%PDF-")
+
+
+def test_a_document_that_fails_to_render_is_reported_and_left_for_its_download(
+    app, client, runner, store, monkeypatch
+):
+    broken, fine = submit_attestation(client), submit_attestation(client)
+    app.config["ECITIZ_PUBLIC_URL"] = PUBLIC_URL  # (after: links on localhost)
+    for request in (broken, fine):
+        accept_request(runner, request[0])
+    [bad] = documents_of(store, broken[0])
+    [good] = documents_of(store, fine[0])
+    real_render = downloads.render_attestation
+
+    def render(found):
+        if found.attestation["id"] == bad["id"]:
+            raise OSError("disk on fire")
+        return real_render(found)
+
+    monkeypatch.setattr(downloads, "render_attestation", render)
+    result = render_documents(runner)
+    assert result.exit_code == 1
+    assert "1 document(s) rendered." in result.output
+    assert signing.format_serial(bad["serial"]) in result.output
+    assert store.document_pdf(bad["id"]) is None
+    assert store.document_pdf(good["id"]).startswith(b"%PDF-")
+    monkeypatch.setattr(downloads, "render_attestation", real_render)
+    assert applicant_download(client, broken).data == store.document_pdf(bad["id"])
+
+
+CRASH_WHILE_STORING = """
+import os, sys
+from ecitiz_kit.store import Store
+
+store = Store(sys.argv[1])
+
+def crash(statement):
+    # The PDF is written, the transaction not yet committed.
+    if statement.startswith("SELECT pdf FROM document_files"):
+        os._exit(3)
+
+store.db.conn.set_trace_callback(crash)
+store.save_document_pdf(int(sys.argv[2]), b"%PDF-1.4 half written")
+"""
+
+
+def test_a_crash_while_storing_leaves_no_half_stored_pdf(app, client, runner, store):
+    request = submit_attestation(client)
+    accept_request(runner, request[0])
+    [document] = documents_of(store, request[0])
+    crashed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CRASH_WHILE_STORING,
+            str(store.path),
+            str(document["id"]),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert crashed.returncode == 3, crashed.stderr
+    assert store.document_pdf(document["id"]) is None
+    assert [row["id"] for row in store.documents_to_render()] == [document["id"]]
+    download = applicant_download(client, request)
+    assert download.status_code == 200 and download.data.startswith(b"%PDF-")
+    assert b"half written" not in download.data
+
+
+def test_concurrent_downloads_and_worker_store_one_pdf_and_all_serve_it(
+    app, client, runner, store, monkeypatch
+):
+    request = submit_attestation(client)
+    accept_request(runner, request[0])
+    [document] = documents_of(store, request[0])
+    submission = store.submission_by_reference(request[0])
+    kit = state(app)
+    everyone = 6
+    all_rendered = threading.Barrier(everyone)
+
+    def render(found):
+        # Each renders different bytes, and none stores before all have rendered.
+        pdf = b"%PDF-" + threading.current_thread().name.encode()
+        all_rendered.wait(timeout=10)
+        return pdf
+
+    monkeypatch.setattr(downloads, "render_attestation", render)
+
+    def download(_):
+        with app.app_context():
+            found = tracked_for_staff(
+                kit.store, kit.forms, submission["organisation_id"], submission["id"]
+            )
+            try:
+                return downloads.stored_attestation(kit, found)
+            finally:
+                kit.store.close()
+
+    with ThreadPoolExecutor(max_workers=everyone) as pool:
+        served = list(pool.map(download, range(everyone)))
+    assert len(set(served)) == 1
+    assert served[0] == store.document_pdf(document["id"])
+    assert applicant_download(client, request).data == served[0]

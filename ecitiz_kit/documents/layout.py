@@ -14,7 +14,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 import zxingcpp
 from babel.dates import format_date
@@ -70,6 +70,9 @@ class AttestationDocument:
     template_version: int
     verify_url: str
     lang: str
+    # The PDF's creation date: the issue time makes every rendering of a
+    # document the same bytes (None: now).
+    created: datetime | None = None
 
 
 def qr_version(data: str) -> int:
@@ -122,6 +125,8 @@ def attestation_pdf(doc: AttestationDocument) -> bytes:
     """Render an attestation with its verification QR code and serial."""
     lang = doc.lang
     pdf = _new_pdf(title=doc.title, lang=lang)
+    if doc.created is not None:
+        pdf.set_creation_date(doc.created)
     usable = pdf.w - pdf.l_margin - pdf.r_margin
 
     _text(pdf, doc.organisation, size=10, style="B")

@@ -255,4 +255,18 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX submissions_by_org_reference
         ON submissions (organisation_id, reference);
     """,
+    """
+    -- Each issued document's PDF, rendered once (by the worker after the issue,
+    -- or by the first download) and served as stored: a row without a pdf is a
+    -- document waiting to be rendered. Documents issued before are queued here.
+    CREATE TABLE document_files (
+        document_id INTEGER PRIMARY KEY REFERENCES documents(id),
+        pdf BLOB,
+        rendered_at TEXT
+    );
+    CREATE INDEX document_files_to_render ON document_files (document_id)
+        WHERE pdf IS NULL;
+    INSERT INTO document_files (document_id)
+        SELECT id FROM documents WHERE revoked_at IS NULL;
+    """,
 )
