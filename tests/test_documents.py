@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 import sys
 import threading
@@ -19,6 +20,7 @@ from fontTools import subset
 from pypdf import PdfReader
 from segno import encoder as qr_encoder
 
+from ecitiz_kit.cli import documents as cli_documents
 from ecitiz_kit.documents import fonts as pdf_fonts
 from ecitiz_kit.documents import layout as documents
 from ecitiz_kit.documents import signing
@@ -498,6 +500,23 @@ def test_mail_worker_renders_issued_documents_at_each_pass(app, client, runner, 
     [document] = documents_of(store, request[0])
     assert runner.invoke(args=["ecitiz", "send-mail"]).exit_code == 0
     assert store.document_pdf(document["id"]).startswith(b"%PDF-")
+
+
+def test_mail_is_sent_even_when_rendering_documents_fails(
+    app, client, runner, store, monkeypatch
+):
+    request = submit_attestation(client)
+    accept_request(runner, request[0])
+    app.config["ECITIZ_PUBLIC_URL"] = PUBLIC_URL
+
+    def locked(kit, batch=100):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(cli_documents, "render_issued", locked)
+    result = runner.invoke(args=["ecitiz", "send-mail"])
+    assert result.exit_code == 0, result.output
+    assert store.outbox_messages("pending") == []
+    assert len(store.outbox_messages("sent")) == 3  # receipt, in review, accepted
 
 
 def test_a_document_that_fails_to_render_is_reported_and_left_for_its_download(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 from flask import current_app
 
 from ..state import state
 from ..web.downloads import RenderReport, render_issued
 from .commands import group
+
+log = logging.getLogger(__name__)
 
 
 @group.command("render-documents")
@@ -43,3 +47,13 @@ def render_documents_pass() -> RenderReport | None:
         return None
     with app.test_request_context(base_url=base_url):
         return render_issued(state())
+
+
+def render_documents_in_worker() -> None:
+    """The background worker's hook: one rendering pass whose failure is logged,
+    never in the way of the worker's other work (documents not rendered are
+    rendered by their download)."""
+    try:
+        render_documents_pass()
+    except Exception:
+        log.exception("rendering documents failed; retrying at the next pass")

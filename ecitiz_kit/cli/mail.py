@@ -13,7 +13,7 @@ from ..mail.delivery import PassReport, deliver_from_config, mail_folder, run_lo
 from ..state import state
 from ..store.outbox import FAILED
 from .commands import group
-from .documents import render_documents_pass
+from .documents import render_documents_in_worker
 
 
 @group.command("send-mail")
@@ -48,7 +48,7 @@ def send_mail(loop: bool, interval: float, retry_failed: bool) -> None:
     )
 
     def one_pass() -> PassReport:
-        render_documents_pass()  # attestations issued since the last pass
+        render_documents_in_worker()  # attestations issued since the last pass
         return deliver_from_config(kit.store, config, kit.data_dir)
 
     if loop:
