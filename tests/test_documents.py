@@ -34,6 +34,7 @@ from ecitiz_kit.documents.layout import (
 )
 from ecitiz_kit.domain.lookup import tracked_for_staff
 from ecitiz_kit.state import state
+from ecitiz_kit.store import MIGRATIONS
 from ecitiz_kit.web import downloads
 
 from .helpers import (
@@ -619,3 +620,28 @@ def test_concurrent_downloads_and_worker_store_one_pdf_and_all_serve_it(
     assert len(set(served)) == 1
     assert served[0] == store.document_pdf(document["id"])
     assert applicant_download(client, request).data == served[0]
+
+
+def test_documents_issued_before_the_upgrade_are_queued_for_rendering(tmp_path):
+    [number] = [
+        i
+        for i, script in enumerate(MIGRATIONS)
+        if "CREATE TABLE document_files" in script
+    ]
+    conn = sqlite3.connect(tmp_path / "old.sqlite3", isolation_level=None)
+    for script in MIGRATIONS[:number]:
+        conn.executescript(script)
+    columns = "submission_id, serial, type, kid, holder, valid_from, valid_to"
+    columns += ", issued_at, template_version, payload, revoked_at"
+    for serial, revoked_at in (("AAAAAAAAAA", None), ("BBBBBBBBBB", "2026-12-01")):
+        conn.execute(
+            f"INSERT INTO documents ({columns}) VALUES (1, ?, 'ATT', 'K7Q2', 'N Z.',"
+            " '2026-12-01', '2026-12-31', '2026-11-29', 1, 'p', ?)",
+            (serial, revoked_at),
+        )
+    conn.executescript(MIGRATIONS[number])
+    queued = conn.execute(
+        "SELECT serial FROM document_files f JOIN documents d ON d.id = f.document_id"
+        " WHERE f.pdf IS NULL"
+    ).fetchall()
+    assert queued == [("AAAAAAAAAA",)]
