@@ -260,7 +260,8 @@ MIGRATIONS: tuple[str, ...] = (
     -- or by the first download) and served as stored: a row without a pdf is a
     -- document waiting to be rendered. Documents issued before are queued here.
     CREATE TABLE document_files (
-        document_id INTEGER PRIMARY KEY REFERENCES documents(id),
+        document_id INTEGER PRIMARY KEY
+            REFERENCES documents(id) ON DELETE CASCADE,
         pdf BLOB,
         rendered_at TEXT
     );
