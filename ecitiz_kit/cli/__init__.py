@@ -3,7 +3,7 @@ the kit."""
 
 from __future__ import annotations
 
-from . import mail
+from . import documents, mail
 from .commands import group
 
-__all__ = ["group", "mail"]
+__all__ = ["documents", "group", "mail"]

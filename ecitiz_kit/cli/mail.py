@@ -13,6 +13,7 @@ from ..mail.delivery import PassReport, deliver_from_config, mail_folder, run_lo
 from ..state import state
 from ..store.outbox import FAILED
 from .commands import group
+from .documents import render_documents_in_worker
 
 
 @group.command("send-mail")
@@ -50,6 +51,7 @@ def send_mail(loop: bool, interval: float, retry_failed: bool) -> None:
         # The one job that keeps running: it also clears what a crashed worker
         # left in the upload folder.
         kit.tidy_uploads_now_and_then()
+        render_documents_in_worker()  # attestations issued since the last pass
         return deliver_from_config(kit.store, config, kit.data_dir)
 
     if loop:

@@ -268,4 +268,19 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE id = new.id;
     END;
     """,
+    """
+    -- Each issued document's PDF, rendered once (by the worker after the issue,
+    -- or by the first download) and served as stored: a row without a pdf is a
+    -- document waiting to be rendered. Documents issued before are queued here.
+    CREATE TABLE document_files (
+        document_id INTEGER PRIMARY KEY
+            REFERENCES documents(id) ON DELETE CASCADE,
+        pdf BLOB,
+        rendered_at TEXT
+    );
+    CREATE INDEX document_files_to_render ON document_files (document_id)
+        WHERE pdf IS NULL;
+    INSERT INTO document_files (document_id)
+        SELECT id FROM documents WHERE revoked_at IS NULL;
+    """,
 )
