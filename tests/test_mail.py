@@ -17,6 +17,7 @@ from ecitiz_kit.mail.delivery import deliver_due, deliver_from_config, lease_sec
 from ecitiz_kit.passwords import hash_password
 from ecitiz_kit.state import state
 from ecitiz_kit.store import utcnow
+from ecitiz_kit.web.pages import compose_queued
 
 from .helpers import (
     IBAN,
@@ -95,7 +96,9 @@ def use_smtp(app, port: int, **extra) -> None:
 def deliver(app, **options):
     with app.app_context():
         kit = state(app)
-        return deliver_from_config(kit.store, app.config, kit.data_dir, **options)
+        return deliver_from_config(
+            kit.store, app.config, kit.data_dir, compose=compose_queued(), **options
+        )
 
 
 def submit(client, **headers):
@@ -460,6 +463,7 @@ def test_staff_who_opted_in_get_a_new_request_mail_without_applicant_data(
     )
     assert result.exit_code == 0, result.output
     submit(client)
+    deliver(app)  # written when sent
     [staff_mail] = outbox(store, "new-request")
     assert staff_mail["recipient"] == "agent@acme.example"
     for text in (staff_mail["body_text"], staff_mail["body_html"]):
@@ -543,10 +547,11 @@ def test_an_unexpected_error_counts_as_an_attempt_and_ends_failed(app, client, s
             pass
 
     def attempt():
-        return deliver_due(
-            store, Broken(), mail_from=None, max_attempts=2, base_delay=0,
-            lease_seconds=60,
-        )  # fmt: skip
+        with app.app_context():
+            return deliver_due(
+                store, Broken(), mail_from=None, max_attempts=2, base_delay=0,
+                lease_seconds=60, compose=compose_queued(),
+            )  # fmt: skip
 
     assert attempt().retrying == 1
     assert attempt().failed == 1
@@ -603,11 +608,12 @@ def test_two_send_mail_processes_never_send_the_same_message(
     assert ids == sorted(r["message_id"] for r in rows)
 
 
-def test_attestation_issued_on_submit_says_so_in_the_receipt(client, store):
+def test_attestation_issued_on_submit_says_so_in_the_receipt(app, client, store):
     org = store.organisation(ORG)
     store.enable_form(org["id"], "attestation", 1, None, 730, issue_on_submit=True)
     response = post_form(client, attestation_answers(), "attestation")
     assert response.status_code == 303
+    assert deliver(app).sent == 1
     [receipt] = outbox(store, "receipt")
     assert receipt["recipient"] == "zoe@example.org"
     assert "Votre demande a été acceptée." in receipt["body_text"]
@@ -626,13 +632,14 @@ def test_sent_messages_are_deleted_after_the_keeping_period(app, client, store):
 
 
 def test_mailed_tracking_link_opens_the_organisations_own_tracking_page(
-    client, store, runner
+    app, client, store, runner
 ):
     result = runner.invoke(
         args=["ecitiz", "tracking-page", ORG, "https://www.acme.example/suivi"]
     )
     assert result.exit_code == 0, result.output
     submit(client)
+    deliver(app)
     [message] = outbox(store, "receipt")
     link = re.search(
         r"https://www\.acme\.example/suivi#ecitiz=(\S+)", message["body_text"]

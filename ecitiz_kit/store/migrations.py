@@ -255,4 +255,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX submissions_by_org_reference
         ON submissions (organisation_id, reference);
     """,
+    """
+    -- A receipt is queued without its bodies (empty texts), and written by the
+    -- delivery job from the stored request: its links go to the kit's address
+    -- as the applicant reached it.
+    ALTER TABLE outbox ADD COLUMN base_url TEXT;
+    """,
 )
