@@ -62,8 +62,13 @@ class Composer:
 
     @property
     def sender_domain(self) -> str:
-        sender = self.sender or FALLBACK_SENDER
-        return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+        return _domain_of(self.sender or FALLBACK_SENDER)
+
+
+@functools.lru_cache(maxsize=8)
+def _domain_of(sender: str) -> str:
+    # Parsing an address costs as much as queueing the message it names.
+    return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
 
 
 def greeting_name(name: str) -> str:
