@@ -87,6 +87,17 @@ def test_form_page_headers_allow_only_the_organisations_sites(client):
     assert response.headers["Cache-Control"] == "no-store"
 
 
+def test_redirect_to_the_receipt_lists_no_site_that_may_frame_it(client):
+    # Nothing shows before the browser follows it, so the organisation's list of
+    # sites is not even read (the receipt page sends its own).
+    response = post_form(client, with_file(aid_answers()))
+    assert response.status_code == 303
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and ALLOWED not in csp
+    receipt = client.get(response.headers["Location"])
+    assert f"frame-ancestors {ALLOWED}" in receipt.headers["Content-Security-Policy"]
+
+
 def test_form_page_of_unknown_organisation_or_form_is_a_404_page(client):
     for url in (form_url(org="nobody"), form_url("no-such-form")):
         response = client.get(url)

@@ -66,8 +66,13 @@ def public_headers(response: Response) -> Response:
     if request.endpoint == "ecitiz.asset":
         return response
     organisation_id = g.get("ecitiz_organisation_id")
-    # Only pages that render need the list; a redirect is not framed.
-    framable = organisation_id is not None and response.mimetype == "text/html"
+    # Only pages that render need the list; a redirect is not framed (though
+    # Flask gives it a small HTML body).
+    framable = (
+        organisation_id is not None
+        and response.mimetype == "text/html"
+        and not 300 <= response.status_code < 400
+    )
     # The kit's own origin may frame its forms too: the staff embed page
     # shows a preview of each.
     response.headers["Content-Security-Policy"] = csp.public(

@@ -283,4 +283,10 @@ MIGRATIONS: tuple[str, ...] = (
     INSERT INTO document_files (document_id)
         SELECT id FROM documents WHERE revoked_at IS NULL;
     """,
+    """
+    -- A receipt is queued without its bodies (empty texts), and written by the
+    -- delivery job from the stored request: its links go to the kit's address
+    -- as the applicant reached it.
+    ALTER TABLE outbox ADD COLUMN base_url TEXT;
+    """,
 )
