@@ -14,6 +14,7 @@ from aiosmtpd.controller import Controller
 from ecitiz_kit import create_app, lifecycle
 from ecitiz_kit.errors import ConfigurationError
 from ecitiz_kit.mail.delivery import deliver_due, deliver_from_config, lease_seconds
+from ecitiz_kit.mail.messages import greeting_name
 from ecitiz_kit.passwords import hash_password
 from ecitiz_kit.state import state
 from ecitiz_kit.store import utcnow
@@ -732,8 +733,6 @@ HOSTILE_NAMES = [
     ("www.evil.example", "Durand"),
     ("A" * 40, "B" * 40),  # each short enough for the form, too long together
     ("x" * 100, "Durand"),
-    ("Camille", "Durand\u202egnp.exe"),  # a bidi override
-    ("Cam\u200bille", "Durand"),  # a zero-width space
     ("Appelez le 0612345678", "Durand"),
     ("Camille", "Durand <b>urgent</b>"),
 ]
@@ -767,10 +766,24 @@ def test_receipt_greets_without_a_name_anything_else_the_applicant_typed(
     for mail in mails:
         for text in (mail["subject"], mail["body_text"], mail["body_html"]):
             assert "evil" not in text and "0612345678" not in text
-            assert "\u202e" not in text and "\u200b" not in text
             assert "A" * 40 not in text and "x" * 100 not in text
             assert "Durand" not in text  # not even the harmless half
         assert "Bonjour," in mail["body_text"] and "Bonjour," in mail["body_html"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Camille Durand\u202egnp.exe",  # a bidi override
+        "Cam\u200bille Durand",  # a zero-width space
+        "Camille\u0007 Durand",  # a control character
+    ],
+)
+def test_greeting_leaves_out_a_name_holding_invisible_characters(name):
+    # The form refuses them in names (test_format_characters); a request stored
+    # before it did, or a custom form's name field, may still hold them.
+    assert greeting_name(name) == ""
+    assert greeting_name("Camille Durand") == "Camille Durand"
 
 
 @pytest.mark.parametrize(
