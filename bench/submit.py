@@ -3,6 +3,7 @@
 Run by hand, not in CI::
 
     python bench/submit.py [--rounds 5] [--seconds 5] [--clients 4] [--multipart]
+                           [--stored 0,50000,200000]
 
 Both servers run under gunicorn with 2 sync workers and store with the same
 durability; see ``bench/bare_app.py`` for the baseline. Rounds interleave bare and
@@ -11,12 +12,18 @@ requests per second, the table gives the workers' CPU time per request (read fro
 Linux's ``/proc``): when other jobs share the machine, rates swing but that figure
 holds. Exits non-zero on any answer other than 303, or if a server's row count
 differs from the number of 303 answers it gave.
+
+``--stored`` repeats the whole measure on databases that already hold that many
+requests (written through the kit's own migrations, indexes and triggers, as
+``bench/staff_list.py`` does), then sums up how the CPU per request moves with
+the number of stored requests.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import math
 import multiprocessing
 import os
@@ -38,6 +45,7 @@ BENCH_DIR = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH_DIR))
 
 import bare_app  # noqa: E402
+import staff_list  # noqa: E402
 
 from ecitiz_kit import create_app  # noqa: E402
 from ecitiz_kit.forms.loading import load_catalog  # noqa: E402
@@ -115,14 +123,36 @@ def prepare_environ(data_dir: Path) -> None:
     os.environ["BENCH_BARE_DB"] = str(data_dir / "bare.sqlite3")
 
 
-def setup_kit() -> tuple[int, Store]:
-    """Create the organisation and enable the form; return its id and the store."""
+def setup_kit(stored: int = 0) -> tuple[int, Store]:
+    """Create the organisation and enable the form, with ``stored`` requests
+    already in; return its id and the store."""
     app = create_app()
     store = state(app).store
     organisation = store.create_organisation(ORG, "Bench")
     definition = load_catalog(FORM)
     store.enable_form(organisation["id"], FORM, definition.version, None, 730)
+    if stored:
+        staff_list.fill_requests(store, [organisation["id"]], stored, forms=(FORM,))
+        # As a server that has been running: the write-ahead log folded in.
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return organisation["id"], store
+
+
+def setup_bare(path: str, stored: int = 0) -> None:
+    """The baseline's table, with ``stored`` rows already in."""
+    bare_app.init_db(path)
+    if stored:
+        conn = bare_app.connect(path)
+        payload = json.dumps(answers(), ensure_ascii=False, separators=(",", ":"))
+        conn.execute("BEGIN IMMEDIATE")
+        conn.executemany(
+            "INSERT INTO submissions (ticket, answers, created_at) VALUES (?, ?, ?)",
+            ((f"ticket-{n}", payload, "2026-01-01T00:00:00.000000Z")
+             for n in range(stored)),
+        )  # fmt: skip
+        conn.execute("COMMIT")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        conn.close()
 
 
 def free_port() -> int:
@@ -310,20 +340,22 @@ def run_load(
 
 @dataclass
 class Results:
+    stored: int  # requests in each database before the first load
     rounds: list[dict[str, Load]]  # timed loads only
     totals: dict[str, Load]  # every load, warm-up included: what the rows reflect
     rows: dict[str, int]
     logs: dict[str, str]
 
 
-def measure(args: argparse.Namespace) -> Results:
-    """Set up both servers in a temporary folder, load them in turn, count rows."""
+def measure(args: argparse.Namespace, stored: int = 0) -> Results:
+    """Set up both servers in a temporary folder (each database holding
+    ``stored`` requests), load them in turn, count rows."""
     with ExitStack() as stack:
         data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         prepare_environ(data_dir)
-        org_id, kit_store = setup_kit()
+        org_id, kit_store = setup_kit(stored)
         bare_db = os.environ["BENCH_BARE_DB"]
-        bare_app.init_db(bare_db)
+        setup_bare(bare_db, stored)
         mint = Tokens([SECRET_KEY])
         servers = {
             "bare": stack.enter_context(
@@ -334,7 +366,7 @@ def measure(args: argparse.Namespace) -> Results:
             ),
         }
 
-        results = Results([], {name: Load() for name in PATHS}, {}, {})
+        results = Results(stored, [], {name: Load() for name in PATHS}, {}, {})
         # Round 0 warms the workers up: not reported, but its rows count.
         for number in range(args.rounds + 1):
             seconds = WARMUP_SECONDS if number == 0 else args.seconds
@@ -348,11 +380,11 @@ def measure(args: argparse.Namespace) -> Results:
             if number:
                 results.rounds.append(loads)
 
-        results.rows["kit"] = kit_store.submission_count()
+        results.rows["kit"] = kit_store.submission_count() - stored
         conn = bare_app.connect(bare_db)
-        results.rows["bare"] = conn.execute(
-            "SELECT count(*) FROM submissions"
-        ).fetchone()[0]
+        results.rows["bare"] = (
+            conn.execute("SELECT count(*) FROM submissions").fetchone()[0] - stored
+        )
         conn.close()
         for name in PATHS:
             results.logs[name] = (data_dir / f"{name}.log").read_text()
@@ -363,11 +395,13 @@ def errors_text(errors: Counter) -> str:
     return ", ".join(f"{n}× {what}" for what, n in sorted(errors.items())) or "0"
 
 
-def report(results: Results) -> bool:
-    """Print the table and the checks; return whether every check passed."""
+def report(results: Results) -> tuple[bool, list[float]]:
+    """Print the table and the checks; return whether every check passed, and
+    the medians of the table's columns."""
     # The rate ratio is what the goal is about; the CPU ratio (bare's server CPU
     # per request over the kit's) barely moves when other jobs share the machine.
     line = "{:>6} {:>10} {:>10} {:>9} {:>12} {:>12} {:>9}  {}"
+    print(f"--- {results.stored:,} requests stored before the first load ---")
     print(line.format("", "bare", "kit", "kit/bare", "bare CPU", "kit CPU",
                       "bare/kit", ""))  # fmt: skip
     print(line.format("round", "req/s", "req/s", "rate", "ms/req", "ms/req",
@@ -403,7 +437,8 @@ def report(results: Results) -> bool:
         )
         if total.errors and results.logs[name].strip():
             print(f"--- {name} gunicorn log (end) ---\n{results.logs[name][-3000:]}")
-    return passed
+    print()
+    return passed, medians
 
 
 def _figures(row: list[float]) -> list[str]:
@@ -422,13 +457,39 @@ def main() -> int:
         action="store_true",
         help="post multipart/form-data (default: urlencoded, as the form page does)",
     )
+    parser.add_argument(
+        "--stored",
+        type=lambda text: [int(n) for n in text.split(",")],
+        default=[0],
+        metavar="N[,N...]",
+        help="requests already stored in each database (default 0); several"
+        " numbers measure each in turn",
+    )
     args = parser.parse_args()
     print(
         f"{args.rounds} rounds of {args.seconds:g} s per server, {args.clients} "
         f"clients, {WORKERS} gunicorn workers each, "
         f"{'multipart' if args.multipart else 'urlencoded'} bodies\n"
     )
-    return 0 if report(measure(args)) else 1
+    passed, summary = True, {}
+    for stored in args.stored:
+        ok, medians = report(measure(args, stored))
+        passed &= ok
+        summary[stored] = medians
+    if len(summary) > 1:
+        print("medians by requests stored before the load:")
+        line = "{:>9} {:>9} {:>12} {:>12} {:>9}"
+        print(line.format("stored", "kit/bare", "bare CPU", "kit CPU", "bare/kit"))
+        print(line.format("requests", "rate", "ms/req", "ms/req", "CPU"))
+        for stored, medians in summary.items():
+            _rate_bare, _rate_kit, ratio, cpu_bare, cpu_kit, cpu_ratio = medians
+            print(
+                line.format(
+                    f"{stored:,}", f"{ratio:.2f}", f"{cpu_bare:.2f}",
+                    f"{cpu_kit:.2f}", f"{cpu_ratio:.2f}",
+                )
+            )  # fmt: skip
+    return 0 if passed else 1
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ from ecitiz_kit.forms.loading import load_catalog
 from ecitiz_kit.mail.delivery import deliver_from_config, mail_folder, run_loop
 from ecitiz_kit.passwords import hash_password
 from ecitiz_kit.state import state
+from ecitiz_kit.web.pages import compose_queued
 from ecitiz_kit.web.snippets import script_snippet, status_snippet
 from ecitiz_kit.web.urls import kit_base_url
 
@@ -128,8 +129,11 @@ def deliver_mail_in_background(app: Flask, interval: float = 2.0) -> threading.E
     def send() -> None:
         with app.app_context():
             kit = state(app)
+            compose = compose_queued()
             run_loop(
-                lambda: deliver_from_config(kit.store, app.config, kit.data_dir),
+                lambda: deliver_from_config(
+                    kit.store, app.config, kit.data_dir, compose=compose
+                ),
                 interval,
                 stop,
             )

@@ -7,6 +7,10 @@ from flask import Flask
 from . import cli, public, staff
 from .config import DEFAULTS, check_settings, request_size_limits
 from .state import open_state, start
+from .web import headers
+from .web.logs import keep_tokens_out_of_logs
+from .web.pages import visible_text
+from .web.request_size import body_limiter
 
 
 class EcitizKit:
@@ -38,4 +42,14 @@ class EcitizKit:
             app.register_blueprint(blueprint, url_prefix=prefix)
         app.register_blueprint(public.well_known)
         app.register_blueprint(staff.blueprint, url_prefix=(prefix or "") + "/staff")
+        # On the application, so they run before any blueprint's own hooks and
+        # also see requests that matched none of the kit's routes.
+        kit_blueprints = {
+            blueprint.name
+            for blueprint in (*public.blueprints, public.well_known, staff.blueprint)
+        }
+        app.before_request(body_limiter(kit_blueprints))
+        app.after_request(headers.unrouted)
+        keep_tokens_out_of_logs(app)
         app.cli.add_command(cli.group)
+        app.add_template_filter(visible_text, "ecitiz_visible")

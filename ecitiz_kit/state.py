@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +29,9 @@ from .tokens import Tokens
 #: another worker; recovery leaves it alone.
 RECOVERY_GRACE_SECONDS = 3600
 
+#: The background job looks for files a crash left at most this often.
+TIDY_INTERVAL_SECONDS = 3600
+
 
 @dataclass
 class KitState:
@@ -38,9 +42,13 @@ class KitState:
     uploads: UploadArea
     forms: FormRegistry
     keyring: Keyring
+    #: Seconds before an unreferenced stored file counts as left by a crash (the
+    #: form ticket's lifetime: no submission in progress is older).
+    orphan_file_age: float = 4 * 3600
     _tokens: tuple[tuple[Any, ...], Tokens] | None = None
     _throttle: tuple[tuple[str, bool], Throttle] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    _tidied_at: float | None = None
 
     def tokens(self, config: Mapping[str, Any]) -> Tokens:
         """The token signer for the current keys (rebuilt when keys change)."""
@@ -63,6 +71,23 @@ class KitState:
                 self._throttle = (wanted, Throttle(*wanted))
             return self._throttle[1]
 
+    def tidy_uploads(self) -> tuple[int, int, int]:
+        """Finish or remove what a crash left in the upload folder: parts the
+        database has are moved into place, other old parts and old files no row
+        references are removed. Returns (moved, parts removed, files removed)."""
+        holds = self.store.attachment_exists
+        kept, parts = self.uploads.recover(holds, min_age=RECOVERY_GRACE_SECONDS)
+        files = self.uploads.sweep(holds, min_age=self.orphan_file_age)
+        return kept, parts, files
+
+    def tidy_uploads_now_and_then(self) -> None:
+        """:meth:`tidy_uploads` if it last ran more than an hour ago (for a job
+        that runs every few seconds)."""
+        last = self._tidied_at
+        if last is None or time.monotonic() - last >= TIDY_INTERVAL_SECONDS:
+            self._tidied_at = time.monotonic()
+            self.tidy_uploads()
+
 
 def open_state(config: Mapping[str, Any]) -> KitState:
     """Open the data folder and the database (migrated) that ``config`` names."""
@@ -79,17 +104,19 @@ def open_state(config: Mapping[str, Any]) -> KitState:
         UploadArea(data_dir / "uploads"),
         FormRegistry(),
         Keyring.in_folder(store, data_dir / "keys"),
+        orphan_file_age=config["ECITIZ_FORM_TICKET_MAX_AGE"],
     )
 
 
 def start(kit: KitState, config: Mapping[str, Any]) -> None:
     """Work done once at start-up: finish what a crash left half done.
 
-    Upload parts that no request holds are removed, and requests stored before
-    the list could search applicants get their searchable columns. Rate-limit
-    counters kept per process are worth a warning.
+    Uploaded files that no request holds are removed (see
+    :meth:`KitState.tidy_uploads`), and requests stored before the list could
+    search applicants get their searchable columns. Rate-limit counters kept
+    per process are worth a warning.
     """
-    kit.uploads.recover(kit.store.attachment_exists, min_age=RECOVERY_GRACE_SECONDS)
+    kit.tidy_uploads()
     fill_applicants(kit.store, definition_lookup(kit.store, kit.forms))
     kit.store.close()
     warn_if_counted_per_process(config)

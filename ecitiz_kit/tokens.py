@@ -67,9 +67,16 @@ class Ticket:
 
 @dataclass(frozen=True)
 class SubmissionRef:
-    """A submission id and the status-link version the token was issued for."""
+    """The submission a receipt or tracking token names, and the status-link
+    version it was issued for.
 
-    submission_id: int
+    Tokens carry the submission's random ``public_id``. Those issued before it
+    existed carry the row id instead (``submission_id``) and are honoured until
+    they expire like any other; exactly one of the two is set.
+    """
+
+    public_id: str | None
+    submission_id: int | None
     link_version: int
 
 
@@ -111,16 +118,16 @@ class Tokens:
             raise InvalidToken("bad form ticket") from exc
         return Ticket(*_shape(payload, (int, str, str)), expired=expired)
 
-    def receipt(self, submission_id: int, link_version: int) -> str:
+    def receipt(self, public_id: str, link_version: int) -> str:
         """The hard-to-guess part of a receipt page URL."""
-        return self._receipts.dumps([submission_id, link_version])
+        return self._receipts.dumps([public_id, link_version])
 
     def read_receipt(self, token: str, max_age: int) -> SubmissionRef:
         return _read_ref(self._receipts, token, max_age)
 
-    def status_link(self, submission_id: int, link_version: int) -> str:
+    def status_link(self, public_id: str, link_version: int) -> str:
         """The private tracking token an applicant keeps."""
-        return self._status.dumps([submission_id, link_version])
+        return self._status.dumps([public_id, link_version])
 
     def read_status_link(self, token: str, max_age: int) -> SubmissionRef:
         return _read_ref(self._status, token, max_age)
@@ -172,7 +179,12 @@ def _read_ref(
         payload = serializer.loads(token, max_age=max_age)
     except BadSignature as exc:  # SignatureExpired is a BadSignature too
         raise InvalidToken("bad or expired token") from exc
-    return SubmissionRef(*_shape(payload, (int, int)))
+    if isinstance(payload, list) and payload and isinstance(payload[0], str):
+        public_id, link_version = _shape(payload, (str, int))
+        return SubmissionRef(public_id, None, link_version)
+    # Issued before tokens carried the public id: [row id, link version].
+    submission_id, link_version = _shape(payload, (int, int))
+    return SubmissionRef(None, submission_id, link_version)
 
 
 def _shape(payload: object, types: tuple[type, ...]) -> list:

@@ -23,7 +23,9 @@ from werkzeug.serving import make_server
 from ecitiz_kit import passwords
 from ecitiz_kit.domain.submit import new_reference
 from ecitiz_kit.forms.loading import load_catalog
+from ecitiz_kit.mail.delivery import deliver_from_config
 from ecitiz_kit.state import state
+from ecitiz_kit.web.pages import compose_queued
 
 # -- the test organisation -------------------------------------------------------------
 
@@ -154,6 +156,16 @@ def post_form(client, data: dict, form_id: str = "aid-request", ticket=None, **k
 def uploaded_files(app) -> list:
     root = state(app).uploads.root
     return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def send_mail(app, **options):
+    """One delivery pass, as ``flask ecitiz send-mail`` runs it (.eml files
+    unless the test set up SMTP); a receipt's text is written then."""
+    with app.app_context():
+        kit = state(app)
+        return deliver_from_config(
+            kit.store, app.config, kit.data_dir, compose=compose_queued(), **options
+        )
 
 
 def stored_requests(store, org: str = ORG, **filters) -> list[dict]:

@@ -235,6 +235,11 @@ BROKEN = [
         with_field("newsletter", autocomplete="on"),
         "field 'newsletter': 'autocomplete' does",
     ),
+    (
+        # One line of HTML cannot take a multi-line autofill token.
+        with_field("full_name", autocomplete="street-address"),
+        "field 'full_name': 'street-address' is for several lines",
+    ),
     (with_field("fee", name="Fee"), "'name' must match"),
     (membership(rules=[{"type": "after"}]), "rule 1: unknown rule type 'after'"),
     (

@@ -6,17 +6,24 @@ import logging
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
+import sys
+import threading
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
+from fontTools import subset
 from pypdf import PdfReader
+from segno import encoder as qr_encoder
 
+from ecitiz_kit.cli import documents as cli_documents
 from ecitiz_kit.documents import fonts as pdf_fonts
 from ecitiz_kit.documents import layout as documents
+from ecitiz_kit.documents import signing
 from ecitiz_kit.documents.layout import (
     AttestationDocument,
     ReceiptDocument,
@@ -25,8 +32,20 @@ from ecitiz_kit.documents.layout import (
     qr_version,
     receipt_pdf,
 )
+from ecitiz_kit.domain.lookup import tracked_for_staff
+from ecitiz_kit.state import state
+from ecitiz_kit.store import MIGRATIONS
+from ecitiz_kit.web import downloads
 
-from .helpers import pdf_text
+from .helpers import (
+    ORG,
+    STAFF,
+    accept_request,
+    documents_of,
+    pdf_text,
+    set_status,
+    submit_attestation,
+)
 
 BASE = "https://forms.example.org/ecitiz"
 
@@ -271,3 +290,358 @@ def test_documents_rendered_in_parallel_keep_their_own_text():
         )
     for name, pdf in zip(names, pdfs, strict=True):
         assert name in pdf_text(pdf)
+
+
+def test_common_text_is_embedded_without_subsetting_each_document(monkeypatch):
+    # Made once per set of blocks: French text, then with Vietnamese, then with
+    # Latin Extended-A.
+    for holder in ("Zoé Noël", "Zoé Nguyễn", "Zoé Łukasz"):
+        attestation_pdf(make_attestation(holder=holder))
+    calls = []
+    real_subset = subset.Subsetter.subset
+
+    def counting(self, font):
+        calls.append(font)
+        return real_subset(self, font)
+
+    monkeypatch.setattr(subset.Subsetter, "subset", counting)
+    # Other glyphs, the same blocks: no subsetting at all.
+    for holder in ("Anaïs Œuvray", "Trần Müller", "Jérôme Ōtaki"):
+        pdf = attestation_pdf(make_attestation(holder=holder))
+        assert holder in pdf_text(pdf)
+    receipt_pdf(make_receipt())
+    assert calls == []
+
+
+def test_rare_characters_get_a_subset_of_their_own():
+    holder = "Zoé → Ǆemal"  # arrows and Latin Extended-B: outside the common blocks
+    pdf = attestation_pdf(make_attestation(holder=holder))
+    assert holder in pdf_text(pdf)
+
+
+def embedded_fonts(pdf: bytes, tmp_path) -> list[list[str]]:
+    """pdffonts' table: name, type, encoding, emb, sub, uni, object, generation."""
+    if not shutil.which("pdffonts"):
+        if os.environ.get("CI"):
+            raise RuntimeError("pdffonts must run in CI (apt: poppler-utils)")
+        pytest.skip("pdffonts not installed (apt: poppler-utils)")
+    (tmp_path / "doc.pdf").write_bytes(pdf)
+    listing = subprocess.run(
+        ["pdffonts", str(tmp_path / "doc.pdf")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return [line.split() for line in listing.splitlines()[2:]]
+
+
+@pytest.mark.parametrize("holder", ["Zoé Nguyễn", "Zoé → Ǆemal"])
+def test_unicode_fonts_are_embedded_as_subsets_with_a_unicode_map(holder, tmp_path):
+    pdf = attestation_pdf(make_attestation(holder=holder))
+    rows = {row[0].split("+")[-1]: row for row in embedded_fonts(pdf, tmp_path)}
+    for name in ("DejaVuSansBook", "DejaVuSansBold"):
+        assert rows[name][1:7] == ["CID", "TrueType", "Identity-H", "yes", "yes", "yes"]
+    assert len(pdf) < 45_000  # two block subsets, a QR code and one page of text
+    assert holder in pdf_text(pdf)
+
+
+def finished_symbol(data: str) -> list[bytearray]:
+    width, modules = documents.qr_modules(data)
+    return [
+        bytearray(1 if modules[row * width + col] == 0 else 0 for col in range(width))
+        for row in range(width)
+    ]
+
+
+def test_qr_code_keeps_level_m_and_the_mask_of_lowest_penalty():
+    # The penalty is segno's implementation of ISO/IEC 18004 7.8.3, scored on the
+    # finished symbol (format information in place) for each of the eight masks.
+    # Implementations count the 1:1:3:1:1 patterns slightly differently, so the
+    # mask chosen may score up to a few points above segno's best.
+    masks_used = set()
+    for number in range(24):
+        symbol = finished_symbol(f"{BASE}/v#{signed_payload(name=f'N{number}')}")
+        size = len(symbol)
+        version = (size - 17) // 4
+        bits = [symbol[8][col] for col in (0, 1, 2, 3, 4, 5, 7, 8)]
+        bits += [symbol[row][8] for row in (7, 5, 4, 3, 2, 1, 0)]
+        format_info = int("".join(map(str, bits)), 2) ^ 0x5412
+        level, mask = format_info >> 13, (format_info >> 10) & 0b111
+        assert level == 0b00  # M
+        masks_used.add(mask)
+
+        function = qr_encoder.make_matrix(size, size)
+        qr_encoder.add_finder_patterns(function, size, size)
+        qr_encoder.add_alignment_patterns(function, size, size)
+        function[-8][8] = 1
+
+        def is_data(row, col, function=function):
+            return function[row][col] > 1
+
+        patterns = qr_encoder.get_data_mask_functions(False)
+        unmasked = [row[:] for row in symbol]
+        qr_encoder.apply_mask(unmasked, patterns[mask], size, size, is_data)
+        penalties = []
+        for candidate in range(8):
+            masked = [row[:] for row in unmasked]
+            qr_encoder.apply_mask(masked, patterns[candidate], size, size, is_data)
+            qr_encoder.add_format_info(
+                masked, version, qr_encoder.consts.ERROR_LEVEL_M, candidate
+            )
+            penalties.append(qr_encoder.evaluate_mask(masked, size, size))
+        assert penalties[mask] <= 1.03 * min(penalties), (number, mask, penalties)
+    assert len(masks_used) > 1  # chosen per symbol, not fixed
+
+
+def test_attestation_pdf_is_dated_by_its_issue_not_by_its_rendering():
+    issued = datetime(2026, 11, 29, 18, 28, 5, tzinfo=UTC)
+    doc = make_attestation(created=issued)
+    pdf = attestation_pdf(doc)
+    assert PdfReader(io.BytesIO(pdf)).metadata.creation_date == issued
+    assert attestation_pdf(doc) == pdf  # rendered again: the same bytes
+
+
+# -- issued documents, rendered once and stored ------------------------------------
+
+PUBLIC_URL = "https://forms.example.org"
+
+
+def render_documents(runner):
+    return runner.invoke(args=["ecitiz", "render-documents"])
+
+
+def applicant_download(client, reference_and_tracking, **query):
+    _reference, tracking = reference_and_tracking
+    return client.get(f"{tracking}/attestation.pdf", query_string=query)
+
+
+def test_issuing_queues_the_pdf_and_the_worker_renders_it_once(
+    app, client, runner, store, tmp_path
+):
+    request = submit_attestation(client)
+    app.config["ECITIZ_PUBLIC_URL"] = PUBLIC_URL  # (after: links on localhost)
+    accept_request(runner, request[0])
+    [document] = documents_of(store, request[0])
+    assert store.document_pdf(document["id"]) is None  # accepting renders nothing
+    assert [row["id"] for row in store.documents_to_render()] == [document["id"]]
+
+    result = render_documents(runner)
+    assert result.exit_code == 0, result.output
+    assert result.output == "1 document(s) rendered.\n"
+    stored = store.document_pdf(document["id"])
+    assert stored.startswith(b"%PDF-")
+    assert store.documents_to_render() == []
+    assert render_documents(runner).output == "0 document(s) rendered.\n"
+    assert store.document_pdf(document["id"]) == stored
+
+    download = applicant_download(client, request)
+    assert download.status_code == 200 and download.data == stored
+    assert "NGUYỄN" in pdf_text(stored).upper()
+    qr = decode_qr(stored, tmp_path)
+    assert qr == f"{PUBLIC_URL}/ecitiz/v#{document['payload']}"
+
+
+def test_every_download_serves_the_same_bytes_in_the_requests_language(
+    app, client, runner, store, staff_client
+):
+    request = submit_attestation(client)  # in French
+    accept_request(runner, request[0])
+    [document] = documents_of(store, request[0])
+    first = applicant_download(client, request, lang="en")
+    assert first.status_code == 200
+    assert "Valable du" in pdf_text(first.data)
+    submission = store.submission_by_reference(request[0])
+    staff = staff_client.get(f"{STAFF}/requests/{submission['id']}/attestation.pdf")
+    again = applicant_download(client, request)
+    assert first.data == staff.data == again.data == store.document_pdf(document["id"])
+    app.config["ECITIZ_PUBLIC_URL"] = PUBLIC_URL
+    assert render_documents(runner).output == "0 document(s) rendered.\n"
+
+
+def test_form_issuing_on_submit_offers_its_stored_pdf_at_once(client, store):
+    org = store.organisation(ORG)
+    store.enable_form(org["id"], "attestation", 1, None, 730, issue_on_submit=True)
+    request = submit_attestation(client)
+    [document] = documents_of(store, request[0])
+    download = applicant_download(client, request)
+    assert download.status_code == 200
+    assert download.data == store.document_pdf(document["id"])
+
+
+def test_document_revoked_before_rendering_is_never_rendered(
+    app, client, runner, store
+):
+    request = submit_attestation(client)
+    app.config["ECITIZ_PUBLIC_URL"] = PUBLIC_URL  # (after: links on localhost)
+    accept_request(runner, request[0])
+    assert set_status(runner, request[0], "in_review").exit_code == 0  # revokes it
+    [document] = documents_of(store, request[0])
+    assert document["revoked_at"] is not None
+    assert render_documents(runner).output == "0 document(s) rendered.\n"
+    assert store.document_pdf(document["id"]) is None
+    assert store.table_counts()["document_files"] == 0  # no longer waited for
+    assert applicant_download(client, request).status_code == 404
+
+
+def test_render_documents_needs_the_kits_address(app, client, runner, store):
+    request = submit_attestation(client)
+    accept_request(runner, request[0])
+    result = render_documents(runner)
+    assert result.exit_code == 1
+    assert "ECITIZ_PUBLIC_URL" in result.output
+    [document] = documents_of(store, request[0])
+    assert store.document_pdf(document["id"]) is None
+    assert applicant_download(client, request).status_code == 200  # rendered now
+
+
+def test_mail_worker_renders_issued_documents_at_each_pass(app, client, runner, store):
+    request = submit_attestation(client)
+    app.config["ECITIZ_PUBLIC_URL"] = PUBLIC_URL  # (after: links on localhost)
+    accept_request(runner, request[0])
+    [document] = documents_of(store, request[0])
+    assert runner.invoke(args=["ecitiz", "send-mail"]).exit_code == 0
+    assert store.document_pdf(document["id"]).startswith(b"%PDF-")
+
+
+def test_mail_is_sent_even_when_rendering_documents_fails(
+    app, client, runner, store, monkeypatch
+):
+    request = submit_attestation(client)
+    accept_request(runner, request[0])
+    app.config["ECITIZ_PUBLIC_URL"] = PUBLIC_URL
+
+    def locked(kit, batch=100):
+        raise sqlite3.OperationalError("database is locked")
+
+    monkeypatch.setattr(cli_documents, "render_issued", locked)
+    result = runner.invoke(args=["ecitiz", "send-mail"])
+    assert result.exit_code == 0, result.output
+    assert store.outbox_messages("pending") == []
+    assert len(store.outbox_messages("sent")) == 3  # receipt, in review, accepted
+
+
+def test_a_document_that_fails_to_render_is_reported_and_left_for_its_download(
+    app, client, runner, store, monkeypatch
+):
+    broken, fine = submit_attestation(client), submit_attestation(client)
+    app.config["ECITIZ_PUBLIC_URL"] = PUBLIC_URL  # (after: links on localhost)
+    for request in (broken, fine):
+        accept_request(runner, request[0])
+    [bad] = documents_of(store, broken[0])
+    [good] = documents_of(store, fine[0])
+    real_render = downloads.render_attestation
+
+    def render(found):
+        if found.attestation["id"] == bad["id"]:
+            raise OSError("disk on fire")
+        return real_render(found)
+
+    monkeypatch.setattr(downloads, "render_attestation", render)
+    result = render_documents(runner)
+    assert result.exit_code == 1
+    assert "1 document(s) rendered." in result.output
+    assert signing.format_serial(bad["serial"]) in result.output
+    assert store.document_pdf(bad["id"]) is None
+    assert store.document_pdf(good["id"]).startswith(b"%PDF-")
+    monkeypatch.setattr(downloads, "render_attestation", real_render)
+    assert applicant_download(client, broken).data == store.document_pdf(bad["id"])
+
+
+CRASH_WHILE_STORING = """
+import os, sys
+from ecitiz_kit.store import Store
+
+store = Store(sys.argv[1])
+
+def crash(statement):
+    # The PDF is written, the transaction not yet committed.
+    if statement.startswith("SELECT pdf FROM document_files"):
+        os._exit(3)
+
+store.db.conn.set_trace_callback(crash)
+store.save_document_pdf(int(sys.argv[2]), b"%PDF-1.4 half written")
+"""
+
+
+def test_a_crash_while_storing_leaves_no_half_stored_pdf(app, client, runner, store):
+    request = submit_attestation(client)
+    accept_request(runner, request[0])
+    [document] = documents_of(store, request[0])
+    crashed = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            CRASH_WHILE_STORING,
+            str(store.path),
+            str(document["id"]),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert crashed.returncode == 3, crashed.stderr
+    assert store.document_pdf(document["id"]) is None
+    assert [row["id"] for row in store.documents_to_render()] == [document["id"]]
+    download = applicant_download(client, request)
+    assert download.status_code == 200 and download.data.startswith(b"%PDF-")
+    assert b"half written" not in download.data
+
+
+def test_concurrent_downloads_and_worker_store_one_pdf_and_all_serve_it(
+    app, client, runner, store, monkeypatch
+):
+    request = submit_attestation(client)
+    accept_request(runner, request[0])
+    [document] = documents_of(store, request[0])
+    submission = store.submission_by_reference(request[0])
+    kit = state(app)
+    everyone = 6
+    all_rendered = threading.Barrier(everyone)
+
+    def render(found):
+        # Each renders different bytes, and none stores before all have rendered.
+        pdf = b"%PDF-" + threading.current_thread().name.encode()
+        all_rendered.wait(timeout=10)
+        return pdf
+
+    monkeypatch.setattr(downloads, "render_attestation", render)
+
+    def download(_):
+        with app.app_context():
+            found = tracked_for_staff(
+                kit.store, kit.forms, submission["organisation_id"], submission["id"]
+            )
+            try:
+                return downloads.stored_attestation(kit, found)
+            finally:
+                kit.store.close()
+
+    with ThreadPoolExecutor(max_workers=everyone) as pool:
+        served = list(pool.map(download, range(everyone)))
+    assert len(set(served)) == 1
+    assert served[0] == store.document_pdf(document["id"])
+    assert applicant_download(client, request).data == served[0]
+
+
+def test_documents_issued_before_the_upgrade_are_queued_for_rendering(tmp_path):
+    [number] = [
+        i
+        for i, script in enumerate(MIGRATIONS)
+        if "CREATE TABLE document_files" in script
+    ]
+    conn = sqlite3.connect(tmp_path / "old.sqlite3", isolation_level=None)
+    for script in MIGRATIONS[:number]:
+        conn.executescript(script)
+    columns = "submission_id, serial, type, kid, holder, valid_from, valid_to"
+    columns += ", issued_at, template_version, payload, revoked_at"
+    for serial, revoked_at in (("AAAAAAAAAA", None), ("BBBBBBBBBB", "2026-12-01")):
+        conn.execute(
+            f"INSERT INTO documents ({columns}) VALUES (1, ?, 'ATT', 'K7Q2', 'N Z.',"
+            " '2026-12-01', '2026-12-31', '2026-11-29', 1, 'p', ?)",
+            (serial, revoked_at),
+        )
+    conn.executescript(MIGRATIONS[number])
+    queued = conn.execute(
+        "SELECT serial FROM document_files f JOIN documents d ON d.id = f.document_id"
+        " WHERE f.pdf IS NULL"
+    ).fetchall()
+    assert queued == [("AAAAAAAAAA",)]

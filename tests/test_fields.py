@@ -343,16 +343,31 @@ def test_every_accepted_value_matches_pattern_and_maxlength():
     assert {f.type for f in fields} == set(SAMPLES)
     accepted_somewhere: dict[str, set[str]] = {kind: set() for kind in SAMPLES}
     for field in fields:
-        attributes = html_attributes(field)
+        check = value_check(field)
         accepted = [
             raw for raw in _candidates(field.type, rng) if _accepted(field, raw)
         ]
         accepted_somewhere[field.type].update(accepted)
         for raw in accepted:
-            assert re.fullmatch(attributes["pattern"], raw), (field.name, raw)
-            assert utf16_length(raw) <= attributes["maxlength"], (field.name, raw)
+            assert re.fullmatch(check.pattern, raw), (field.name, raw)
+            assert utf16_length(raw) <= check.maxlength, (field.name, raw)
     for kind, samples in SAMPLES.items():
         assert set(samples) <= accepted_somewhere[kind], kind
+
+
+def test_pattern_and_maxlength_go_on_the_controls_that_take_them():
+    # HTML allows them on text-like inputs (and maxlength on a textarea); a date
+    # input's picker only gives valid dates, which the server checks anyway.
+    for field in _all_fields():
+        attributes = html_attributes(field)
+        check = value_check(field)
+        if field.type == "date":
+            assert attributes["type"] == "date"
+            assert "pattern" not in attributes and "maxlength" not in attributes
+        else:
+            assert attributes["type"] in ("text", "email", "tel"), field.name
+            assert attributes["pattern"] == check.pattern, field.name
+            assert attributes["maxlength"] == check.maxlength, field.name
 
 
 @pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
@@ -360,7 +375,7 @@ def test_patterns_compile_and_match_in_the_browser_regex_engine():
     # Browsers compile `pattern` as ^(?:p)$ with the `v` flag: check with node.
     cases = []
     for field in _all_fields():
-        pattern = html_attributes(field)["pattern"]
+        pattern = value_check(field).pattern
         values = [v for v in SAMPLES[field.type] if _accepted(field, v)]
         cases.append({"pattern": pattern, "values": values})
     script = (

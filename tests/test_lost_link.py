@@ -16,6 +16,7 @@ from .helpers import (
     form_url,
     hidden_inputs,
     post_form,
+    send_mail,
     with_file,
 )
 
@@ -53,12 +54,14 @@ def lost_requests(store):
     return store._all("SELECT * FROM lost_link_requests ORDER BY id")
 
 
-def test_the_page_is_linked_from_the_form_receipt_and_tracking_pages(client, store):
+def test_the_page_is_linked_from_the_form_receipt_and_tracking_pages(
+    app, client, store
+):
     assert LOST in client.get(form_url()).get_data(as_text=True)
     response = post_form(client, with_file(aid_answers()))
     receipt = client.get(response.headers["Location"]).get_data(as_text=True)
     assert LOST in receipt
-    status_path = urlsplit(receipt_mail_link(store)).path
+    status_path = urlsplit(receipt_mail_link(app, store)).path
     assert LOST in client.get(status_path).get_data(as_text=True)
     page = client.get(LOST)
     assert page.status_code == 200
@@ -66,7 +69,8 @@ def test_the_page_is_linked_from_the_form_receipt_and_tracking_pages(client, sto
     assert "Set-Cookie" not in page.headers
 
 
-def receipt_mail_link(store):
+def receipt_mail_link(app, store):
+    send_mail(app)  # a receipt is written when it is sent
     text = store.outbox_messages()[0]["body_text"]
     return next(word for word in text.split() if "/ecitiz/s/" in word)
 

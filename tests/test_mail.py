@@ -14,9 +14,11 @@ from aiosmtpd.controller import Controller
 from ecitiz_kit import create_app, lifecycle
 from ecitiz_kit.errors import ConfigurationError
 from ecitiz_kit.mail.delivery import deliver_due, deliver_from_config, lease_seconds
+from ecitiz_kit.mail.messages import greeting_name
 from ecitiz_kit.passwords import hash_password
 from ecitiz_kit.state import state
 from ecitiz_kit.store import utcnow
+from ecitiz_kit.web.pages import compose_queued
 
 from .helpers import (
     IBAN,
@@ -25,6 +27,7 @@ from .helpers import (
     SECRET,
     aid_answers,
     attestation_answers,
+    hidden_inputs,
     post_form,
     stored_requests,
     uploaded_files,
@@ -95,7 +98,9 @@ def use_smtp(app, port: int, **extra) -> None:
 def deliver(app, **options):
     with app.app_context():
         kit = state(app)
-        return deliver_from_config(kit.store, app.config, kit.data_dir, **options)
+        return deliver_from_config(
+            kit.store, app.config, kit.data_dir, compose=compose_queued(), **options
+        )
 
 
 def submit(client, **headers):
@@ -460,6 +465,7 @@ def test_staff_who_opted_in_get_a_new_request_mail_without_applicant_data(
     )
     assert result.exit_code == 0, result.output
     submit(client)
+    deliver(app)  # written when sent
     [staff_mail] = outbox(store, "new-request")
     assert staff_mail["recipient"] == "agent@acme.example"
     for text in (staff_mail["body_text"], staff_mail["body_html"]):
@@ -543,10 +549,11 @@ def test_an_unexpected_error_counts_as_an_attempt_and_ends_failed(app, client, s
             pass
 
     def attempt():
-        return deliver_due(
-            store, Broken(), mail_from=None, max_attempts=2, base_delay=0,
-            lease_seconds=60,
-        )  # fmt: skip
+        with app.app_context():
+            return deliver_due(
+                store, Broken(), mail_from=None, max_attempts=2, base_delay=0,
+                lease_seconds=60, compose=compose_queued(),
+            )  # fmt: skip
 
     assert attempt().retrying == 1
     assert attempt().failed == 1
@@ -603,11 +610,12 @@ def test_two_send_mail_processes_never_send_the_same_message(
     assert ids == sorted(r["message_id"] for r in rows)
 
 
-def test_attestation_issued_on_submit_says_so_in_the_receipt(client, store):
+def test_attestation_issued_on_submit_says_so_in_the_receipt(app, client, store):
     org = store.organisation(ORG)
     store.enable_form(org["id"], "attestation", 1, None, 730, issue_on_submit=True)
     response = post_form(client, attestation_answers(), "attestation")
     assert response.status_code == 303
+    assert deliver(app).sent == 1
     [receipt] = outbox(store, "receipt")
     assert receipt["recipient"] == "zoe@example.org"
     assert "Votre demande a été acceptée." in receipt["body_text"]
@@ -626,13 +634,14 @@ def test_sent_messages_are_deleted_after_the_keeping_period(app, client, store):
 
 
 def test_mailed_tracking_link_opens_the_organisations_own_tracking_page(
-    client, store, runner
+    app, client, store, runner
 ):
     result = runner.invoke(
         args=["ecitiz", "tracking-page", ORG, "https://www.acme.example/suivi"]
     )
     assert result.exit_code == 0, result.output
     submit(client)
+    deliver(app)
     [message] = outbox(store, "receipt")
     link = re.search(
         r"https://www\.acme\.example/suivi#ecitiz=(\S+)", message["body_text"]
@@ -641,3 +650,161 @@ def test_mailed_tracking_link_opens_the_organisations_own_tracking_page(
     # The code in the link is the one the tracking page accepts.
     page = client.get(f"/ecitiz/s/{link.group(1)}")
     assert page.status_code == 200
+
+
+# -- written at delivery ---------------------------------------------------------------
+
+
+def test_receipt_is_queued_unwritten_and_written_at_delivery_on_the_applicants_host(
+    app, client, store, smtp
+):
+    server = smtp()
+    use_smtp(app, server.port)
+    response = post_form(
+        client, with_file(aid_answers()), base_url="https://forms.acme.example"
+    )
+    assert response.status_code == 303
+    [row] = outbox(store)
+    # The submitting request rendered nothing: no body yet, just who and what.
+    assert (row["body_text"], row["body_html"]) == ("", "")
+    assert row["recipient"] == "camille@example.org"
+    assert row["base_url"] == "https://forms.acme.example/"
+    assert deliver(app).sent == 1
+    [(_to, message)] = server.received
+    plain, html = parts(message)
+    link = link_in(plain)
+    # Outside any request, the link is still on the address the applicant used.
+    assert link.startswith("https://forms.acme.example/ecitiz/s/")
+    assert client.get(urlsplit(link).path).status_code == 200
+    # What was sent is kept with the record that it was sent.
+    [row] = outbox(store)
+    assert row["status"] == "sent" and link in row["body_text"]
+    assert link in row["body_html"] and "Bonjour Camille" in row["body_html"]
+
+
+def test_receipt_tells_how_the_request_stood_when_it_arrived(
+    app, client, store, runner
+):
+    submit(client)
+    [request] = stored_requests(store)
+    for status in ("in_review", "accepted"):
+        result = runner.invoke(
+            args=["ecitiz", "set-status", request["reference"], status]
+        )
+        assert result.exit_code == 0, result.output
+    assert deliver(app).sent == 3  # the receipt, then two status changes
+    receipt, _in_review, accepted = outbox(store)
+    assert receipt["kind"] == "receipt"
+    assert "acceptée" not in receipt["body_text"]
+    assert "acceptée" in accepted["body_text"]
+
+
+def test_a_receipt_left_without_a_way_to_write_it_fails_and_says_why(
+    app, client, store
+):
+    submit(client)
+
+    class Null:
+        def send(self, row, message):
+            raise AssertionError("nothing should be sent")
+
+        def close(self):
+            pass
+
+    outcome = deliver_due(
+        store, Null(), mail_from=None, max_attempts=3, base_delay=1, lease_seconds=60
+    )
+    assert outcome.failed == 1
+    assert "nothing to write it" in outbox(store)[0]["last_error"]
+
+
+# -- names in greetings ----------------------------------------------------------------
+
+GOOD_NAMES = [
+    ("Élodie", "Durand"),
+    ("Seán", "O'Brien"),
+    ("Jean-Luc", "Picard"),
+    ("小龙", "李"),
+    ("Anne", "O’Connor"),
+]
+HOSTILE_NAMES = [
+    ("Click", "http://evil.example"),
+    ("Click http://evil.example", "Durand"),
+    ("www.evil.example", "Durand"),
+    ("A" * 40, "B" * 40),  # each short enough for the form, too long together
+    ("x" * 100, "Durand"),
+    ("Appelez le 0612345678", "Durand"),
+    ("Camille", "Durand <b>urgent</b>"),
+]
+
+
+@pytest.mark.parametrize("first,last", GOOD_NAMES)
+def test_receipt_greets_by_a_name_that_is_only_a_name(app, client, store, first, last):
+    response = post_form(
+        client, with_file(aid_answers(first_name=first, last_name=last))
+    )
+    assert response.status_code == 303
+    deliver(app)
+    [receipt] = outbox(store)
+    assert f"Bonjour {first} {last}," in receipt["body_text"]
+    assert f"Bonjour {first} {last}," in receipt["body_html"].replace("&#39;", "'")
+
+
+@pytest.mark.parametrize("first,last", HOSTILE_NAMES)
+def test_receipt_greets_without_a_name_anything_else_the_applicant_typed(
+    app, client, store, runner, first, last
+):
+    response = post_form(
+        client, with_file(aid_answers(first_name=first, last_name=last))
+    )
+    assert response.status_code == 303
+    [request] = stored_requests(store)
+    runner.invoke(args=["ecitiz", "set-status", request["reference"], "in_review"])
+    deliver(app)
+    mails = outbox(store)
+    assert [m["kind"] for m in mails] == ["receipt", "status"]
+    for mail in mails:
+        for text in (mail["subject"], mail["body_text"], mail["body_html"]):
+            assert "evil" not in text and "0612345678" not in text
+            assert "A" * 40 not in text and "x" * 100 not in text
+            assert "Durand" not in text  # not even the harmless half
+        assert "Bonjour," in mail["body_text"] and "Bonjour," in mail["body_html"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "Camille Durand\u202egnp.exe",  # a bidi override
+        "Cam\u200bille Durand",  # a zero-width space
+        "Camille\u0007 Durand",  # a control character
+    ],
+)
+def test_greeting_leaves_out_a_name_holding_invisible_characters(name):
+    # The form refuses them in names (test_format_characters); a request stored
+    # before it did, or a custom form's name field, may still hold them.
+    assert greeting_name(name) == ""
+    assert greeting_name("Camille Durand") == "Camille Durand"
+
+
+@pytest.mark.parametrize(
+    "first,last,greeting",
+    [(*HOSTILE_NAMES[0], "Bonjour,"), (*GOOD_NAMES[1], "Bonjour Seán O'Brien,")],
+)
+def test_lost_link_mail_greets_by_name_only_a_name(
+    app, client, store, first, last, greeting
+):
+    post_form(client, with_file(aid_answers(first_name=first, last_name=last)))
+    [request] = stored_requests(store)
+    page = client.get(f"/ecitiz/lost/{ORG}")
+    ticket = hidden_inputs(page.get_data(as_text=True))["ticket"]
+    client.post(
+        f"/ecitiz/lost/{ORG}",
+        data={
+            "ticket": ticket,
+            "reference": request["reference"],
+            "email": "camille@example.org",
+        },
+    )
+    [lost] = outbox(store, "lost")
+    assert greeting in lost["body_text"]
+    assert "evil" not in lost["body_text"] + lost["body_html"]

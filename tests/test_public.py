@@ -9,6 +9,7 @@ import pytest
 
 from ecitiz_kit import __version__
 from ecitiz_kit.state import state
+from ecitiz_kit.store import submissions
 
 from .helpers import (
     ALLOWED,
@@ -84,6 +85,17 @@ def test_form_page_headers_allow_only_the_organisations_sites(client):
     assert "X-Frame-Options" not in response.headers
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["Cache-Control"] == "no-store"
+
+
+def test_redirect_to_the_receipt_lists_no_site_that_may_frame_it(client):
+    # Nothing shows before the browser follows it, so the organisation's list of
+    # sites is not even read (the receipt page sends its own).
+    response = post_form(client, with_file(aid_answers()))
+    assert response.status_code == 303
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp and ALLOWED not in csp
+    receipt = client.get(response.headers["Location"])
+    assert f"frame-ancestors {ALLOWED}" in receipt.headers["Content-Security-Policy"]
 
 
 def test_form_page_of_unknown_organisation_or_form_is_a_404_page(client):
@@ -365,10 +377,10 @@ def test_ten_megabyte_text_field_is_refused(client, store, app):
 def test_failure_while_storing_leaves_no_row_and_no_file(
     client, store, app, monkeypatch
 ):
-    def broken_promote(names):
+    def broken_insert(*args):
         raise OSError("disk full")
 
-    monkeypatch.setattr(state(app).uploads, "promote", broken_promote)
+    monkeypatch.setattr(submissions, "insert_attachments", broken_insert)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     response = post_form(client, with_file(aid_answers()))
     assert response.status_code == 500
@@ -395,12 +407,12 @@ def test_tracking_page_shows_status_and_timeline(client):
     assert "Received, waiting to be examined" in english
 
 
-def test_tracking_token_holds_no_personal_data(client):
+def test_tracking_token_holds_no_personal_data(client, app):
     receipt = client.get(_submit_ok(client).headers["Location"])
     token = _status_url(receipt.get_data(as_text=True)).rsplit("/", 1)[1]
     body = token.split(".")[0]
     payload = json.loads(base64.urlsafe_b64decode(body + "=" * (-len(body) % 4)))
-    assert payload == [1, 1]
+    assert payload == [state(app).store.submission(1)["public_id"], 1]
 
 
 def test_bad_tracking_tokens_all_get_the_same_404(client, app, monkeypatch):
@@ -408,8 +420,9 @@ def test_bad_tracking_tokens_all_get_the_same_404(client, app, monkeypatch):
     good = _status_url(receipt.get_data(as_text=True))
     tampered = good[:-3] + ("AAA" if not good.endswith("AAA") else "BBB")
     with app.app_context():
-        unknown = state(app).tokens(app.config).status_link(999, 1)
-        revoked = state(app).tokens(app.config).status_link(1, 2)
+        public_id = state(app).store.submission(1)["public_id"]
+        unknown = state(app).tokens(app.config).status_link(public_id[::-1], 1)
+        revoked = state(app).tokens(app.config).status_link(public_id, 2)
     import time
 
     real = time.time

@@ -109,7 +109,9 @@ def tracking_page(client, store, sid):
 
     submission = store.submission(sid)
     token = (
-        state().tokens(current_app.config).status_link(sid, submission["link_version"])
+        state()
+        .tokens(current_app.config)
+        .status_link(submission["public_id"], submission["link_version"])
     )
     return client.get(f"/ecitiz/s/{token}").get_data(as_text=True)
 

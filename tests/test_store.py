@@ -113,3 +113,51 @@ def test_organisation_slugs_are_unique(db):
     db.create_organisation("acme", "ACME")
     with pytest.raises(sqlite3.IntegrityError):
         db.create_organisation("acme", "Other")
+
+
+def _unwritten_receipt(org_id, submission_id):
+    return {
+        "message_id": "<r1@acme.example>",
+        "kind": "receipt",
+        "organisation_id": org_id,
+        "submission_id": submission_id,
+        "recipient": "camille@example.org",
+        "reply_to": None,
+        "lang": "fr",
+        "subject": "Demande AID-AAAA-BBBB bien reçue",
+        "body_text": "",
+        "body_html": "",
+        "base_url": "https://forms.acme.example/",
+    }
+
+
+def test_receipt_is_queued_with_the_submission_and_kept_as_sent(db):
+    org = db.create_organisation("acme", "ACME")
+    created = _submission(
+        db, org["id"], messages=lambda s: [_unwritten_receipt(org["id"], s["id"])]
+    )
+    [queued] = db.outbox_messages()
+    assert queued["submission_id"] == created["id"]
+    assert queued["base_url"] == "https://forms.acme.example/"
+    assert (queued["body_text"], queued["body_html"]) == ("", "")
+
+    claimed = db.claim_message("sender-a", 60)
+    written = {"body_text": "Bonjour,", "body_html": "<p>Bonjour,</p>"}
+    # Only the holder of the claim records it, bodies included.
+    assert not db.message_sent(claimed["id"], "sender-b", written)
+    assert db.outbox_message(claimed["id"])["body_text"] == ""
+    assert db.message_sent(claimed["id"], "sender-a", written)
+    sent = db.outbox_message(claimed["id"])
+    assert (sent["status"], sent["body_text"], sent["body_html"]) == (
+        "sent", "Bonjour,", "<p>Bonjour,</p>",
+    )  # fmt: skip
+
+
+def test_a_message_sent_as_queued_keeps_its_bodies(db):
+    org = db.create_organisation("acme", "ACME")
+    db.queue_messages(
+        [{**_unwritten_receipt(org["id"], None), "body_text": "t", "body_html": "h"}]
+    )
+    claimed = db.claim_message("sender-a", 60)
+    assert db.message_sent(claimed["id"], "sender-a")
+    assert db.outbox_message(claimed["id"])["body_text"] == "t"

@@ -2,8 +2,15 @@ import base64
 import json
 
 import pytest
+from itsdangerous import URLSafeTimedSerializer
 
-from ecitiz_kit.tokens import InvalidToken, Tokens
+from ecitiz_kit.tokens import (
+    RECEIPT_SALT,
+    STATUS_LINK_SALT,
+    InvalidToken,
+    SubmissionRef,
+    Tokens,
+)
 
 
 def _payload(token: str):
@@ -12,16 +19,45 @@ def _payload(token: str):
 
 
 def test_status_link_carries_only_ids():
-    token = Tokens(["k" * 32]).status_link(42, 3)
-    assert _payload(token) == [42, 3]
+    token = Tokens(["k" * 32]).status_link("Zq3v0cO2Kx8l1uN6pVb9Ag", 3)
+    assert _payload(token) == ["Zq3v0cO2Kx8l1uN6pVb9Ag", 3]
+
+
+@pytest.mark.parametrize("purpose", ["receipt", "status_link"])
+def test_tokens_name_the_public_id(purpose):
+    tokens = Tokens(["k" * 32])
+    token = getattr(tokens, purpose)("Zq3v0cO2Kx8l1uN6pVb9Ag", 2)
+    read = getattr(tokens, f"read_{purpose}")(token, max_age=60)
+    assert read == SubmissionRef("Zq3v0cO2Kx8l1uN6pVb9Ag", None, 2)
+
+
+@pytest.mark.parametrize(
+    ("salt", "read"),
+    [(RECEIPT_SALT, "read_receipt"), (STATUS_LINK_SALT, "read_status_link")],
+)
+def test_tokens_issued_with_the_row_id_still_read(salt, read):
+    key = "k" * 32
+    # As tokens were made before they carried the public id.
+    token = URLSafeTimedSerializer([key], salt=salt).dumps([42, 3])
+    assert getattr(Tokens([key]), read)(token, max_age=60) == SubmissionRef(None, 42, 3)
+
+
+@pytest.mark.parametrize(
+    "payload", [["abc"], ["abc", "1"], [1.5, 1], [True, 1], ["abc", 1, 2], {"a": 1}]
+)
+def test_tokens_of_another_shape_are_refused(payload):
+    key = "k" * 32
+    token = URLSafeTimedSerializer([key], salt=STATUS_LINK_SALT).dumps(payload)
+    with pytest.raises(InvalidToken):
+        Tokens([key]).read_status_link(token, max_age=60)
 
 
 def test_tokens_of_one_purpose_fail_for_another():
     tokens = Tokens(["k" * 32])
     with pytest.raises(InvalidToken):
-        tokens.read_status_link(tokens.receipt(1, 1), max_age=60)
+        tokens.read_status_link(tokens.receipt("abc", 1), max_age=60)
     with pytest.raises(InvalidToken):
-        tokens.read_receipt(tokens.status_link(1, 1), max_age=60)
+        tokens.read_receipt(tokens.status_link("abc", 1), max_age=60)
 
 
 def test_form_ticket_round_trip_and_unique_nonces():
@@ -62,18 +98,18 @@ def test_staff_cookie_and_csrf_tokens_round_trip_and_stay_apart():
 
 def test_tampered_token_is_refused():
     tokens = Tokens(["k" * 32])
-    token = tokens.status_link(1, 1)
-    forged = base64.urlsafe_b64encode(b"[2,1]").decode().rstrip("=")
+    token = tokens.status_link("abc", 1)
+    forged = base64.urlsafe_b64encode(b'["abd",1]').decode().rstrip("=")
     with pytest.raises(InvalidToken):
         tokens.read_status_link(forged + token[token.index(".") :], max_age=60)
 
 
 def test_old_key_still_reads_until_removed():
     old = Tokens(["old" * 11])
-    token = old.status_link(5, 1)
+    token = old.status_link("abc", 1)
     rotated = Tokens(["old" * 11, "new" * 11])
-    assert rotated.read_status_link(token, max_age=60).submission_id == 5
+    assert rotated.read_status_link(token, max_age=60).public_id == "abc"
     newest_only = Tokens(["new" * 11])
-    assert newest_only.read_status_link(rotated.status_link(5, 1), max_age=60)
+    assert newest_only.read_status_link(rotated.status_link("abc", 1), max_age=60)
     with pytest.raises(InvalidToken):
         Tokens(["new" * 11]).read_status_link(token, max_age=60)

@@ -46,3 +46,12 @@ def test_stored_names_cannot_escape_the_folder(tmp_path):
         except ValueError:
             continue
         raise AssertionError(f"{bad!r} was accepted")
+
+
+def test_promote_accepts_a_file_recovery_already_moved(tmp_path):
+    area = UploadArea(tmp_path)
+    name, _ = area.stage(b"committed")
+    # Another process starting up moves the committed part first.
+    assert area.recover(lambda n: True) == (1, 0)
+    area.promote([name])
+    assert area.path(name).read_bytes() == b"committed"

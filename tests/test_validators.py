@@ -279,3 +279,94 @@ def test_filenames_cleaned(raw, cleaned):
 def test_long_filename_keeps_its_extension():
     name = clean_filename("a" * 300 + ".pdf")
     assert len(name) == 120 and name.endswith("a.pdf")
+
+
+# -- invisible format characters (Unicode category Cf) -----------------------------
+
+RLO = "\u202e"  # RIGHT-TO-LEFT OVERRIDE: "‮fdp.exe" reads "exe.pdf"
+FORMAT_REFUSED = "Remove the invisible formatting characters"
+
+
+@pytest.mark.parametrize(
+    ("check", "raw"),
+    [
+        (TextCheck(100, None, False, name=True), f"Camille{RLO}ellimaC"),
+        (TextCheck(100, None, False, name=True), "Dur\u200band"),  # zero-width space
+        (TextCheck(100, None, False, name=True), "Zo\u200de"),  # even a joiner
+        (EmailCheck(), f"camille{RLO}@example.org"),
+        (EmailCheck(), "camille@example.org\u2066"),
+        (SiretCheck(), "732 829 320\u200b 00074"),
+        (SirenCheck(), "\ufeff732829320"),
+        (IbanCheck(), "FR14 2004 1010 0505 0001 3M02 606\u2069"),
+        (BicCheck(), "BNPA\u200dFRPP"),
+        (TelCheck(), "06 12 34 56 78\u200e"),
+        (PostalCodeCheck(), "\u200f75011"),
+    ],
+)
+def test_names_and_identifiers_with_format_characters_are_refused(check, raw):
+    assert FORMAT_REFUSED in refused(check, raw)
+
+
+def test_format_characters_message_is_french_by_default(monkeypatch):
+    import ecitiz_kit.i18n
+
+    monkeypatch.setattr(ecitiz_kit.i18n, "FALLBACK_LANGUAGE", "fr")
+    message = refused(TextCheck(100, None, False, name=True), f"Camille{RLO}")
+    assert "caractères de mise en forme invisibles" in message
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "Toute la famille 👨\u200d👩\u200d👧 remercie l’équipe.",
+        "نام من\u200cمحمد است",  # Persian: the non-joiner is part of the spelling
+        f"Texte avec {RLO}inversion",
+    ],
+)
+def test_free_text_keeps_format_characters(raw):
+    assert clean(TextCheck(500, None, True), raw) == raw
+
+
+def test_name_fields_are_the_ones_with_a_name_autocomplete():
+    from ecitiz_kit.forms.fields import value_check
+    from ecitiz_kit.forms.loading import load_catalog
+
+    fields = {f.name: f for f in load_catalog("aid-request").fields}
+    for name in ("first_name", "last_name", "legal_name"):
+        assert FORMAT_REFUSED in refused(value_check(fields[name]), f"A{RLO}B")
+    for name in ("activity", "explanation"):
+        assert clean(value_check(fields[name]), f"A{RLO}B") == f"A{RLO}B"
+
+
+@pytest.mark.parametrize(
+    ("shown", "expected"),
+    [
+        (f"{RLO}fdp.exe", "<U+202E>fdp.exe"),
+        ("a\u200bb\u2066c\u2069\ufeff", "a<U+200B>b<U+2066>c<U+2069><U+FEFF>"),
+        ("\U000e0001tag", "<U+E0001>tag"),
+        ("👨\u200d👩\u200d👧 et نام\u200cمن", "👨\u200d👩\u200d👧 et نام\u200cمن"),
+        ("Durand-Lefèvre", "Durand-Lefèvre"),
+    ],
+)
+def test_format_characters_are_written_out_for_display(shown, expected):
+    from ecitiz_kit.forms.validators import reveal_format_characters
+
+    assert reveal_format_characters(shown) == expected
+
+
+def test_a_name_token_after_a_section_is_still_a_name():
+    import json
+    from pathlib import Path
+
+    from ecitiz_kit.forms.fields import value_check
+    from ecitiz_kit.forms.loading import parse_definition
+
+    path = Path(__file__).parent / "data" / "definitions" / "membership.json"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    field = data["sections"][0]["fields"][0]
+    field.update(type="text", max_length=100, autocomplete="section-bank billing name")
+    for key in ("options", "min", "max", "widget"):
+        field.pop(key, None)
+    definition = parse_definition(data, "membership.json")
+    check = value_check(definition.field(field["name"]))
+    assert FORMAT_REFUSED in refused(check, f"A{RLO}B")

@@ -1,8 +1,10 @@
 """The built wheel carries everything the kit serves: templates, CSS, scripts
-(the embed loader and frame helper too, without their tests), translations, forms
-and the fonts its PDFs embed."""
+(the embed loader and frame helper too, without their tests, and those of every
+released version), translations, forms and the fonts its PDFs embed."""
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -12,6 +14,15 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+# What host pages that pasted the 0.1.0 snippet pin the loader to.
+RELEASED_LOADER_SRI = json.loads(
+    (ROOT / "widgets" / "released" / "manifest.json").read_text()
+)["0.1.0"]["ecitiz.js"]
+
+#: What a build never takes from the checkout.
+IGNORED = shutil.ignore_patterns(
+    ".git", "build", "dist", "node_modules", "instance", "*.egg-info", "__pycache__"
+)
 
 SCRIPT = textwrap.dedent(
     """
@@ -33,6 +44,9 @@ SCRIPT = textwrap.dedent(
     js = client.get(f"/ecitiz/assets/{ecitiz_kit.__version__}/verify.js")
     loader = client.get(f"/ecitiz/widget/{ecitiz_kit.__version__}/ecitiz.js")
     frame = client.get(f"/ecitiz/widget/{ecitiz_kit.__version__}/frame.js")
+    released = client.get("/ecitiz/widget/0.1.0/ecitiz.js")
+    import base64, hashlib
+    sri = "sha384-" + base64.b64encode(hashlib.sha384(released.data).digest()).decode()
     widgets = pathlib.Path(ecitiz_kit.__file__).resolve().parent / "widgets"
     from ecitiz_kit.web.snippets import script_snippet
     snippet = script_snippet("acme", "aid-request", "Aide", "https://k.example")
@@ -43,16 +57,21 @@ SCRIPT = textwrap.dedent(
           b".ecitiz-page" in css.data, "Envoyer" in page.get_data(as_text=True),
           js.status_code, b"DejaVu" in pdf, loader.status_code,
           b"ecitiz:" in loader.data, frame.status_code,
-          sorted(p.name for p in widgets.iterdir()), "sha384-" in snippet)
+          sorted(p.name for p in widgets.iterdir()), "sha384-" in snippet,
+          released.status_code, sri == sys.argv[2])
     """
 )
 
 
 @pytest.mark.slow
 def test_installed_wheel_serves_pages_and_assets(tmp_path):
+    # Build from a copy of the sources: setuptools would otherwise reuse what an
+    # earlier build left in the checkout's build/ folder, and hide a missing entry.
+    source = tmp_path / "source"
+    shutil.copytree(ROOT, source, ignore=IGNORED)
     dist = tmp_path / "dist"
     subprocess.run(
-        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(ROOT)],
+        [sys.executable, "-m", "build", "--wheel", "--outdir", str(dist), str(source)],
         check=True,
         capture_output=True,
     )
@@ -71,7 +90,7 @@ def test_installed_wheel_serves_pages_and_assets(tmp_path):
         k: v for k, v in os.environ.items() if not k.startswith(("ECITIZ_", "PYTHON"))
     }
     result = subprocess.run(
-        [str(python), "-c", SCRIPT, str(tmp_path / "data")],
+        [str(python), "-c", SCRIPT, str(tmp_path / "data"), RELEASED_LOADER_SRI],
         cwd=elsewhere,
         env=env,
         capture_output=True,
@@ -80,5 +99,5 @@ def test_installed_wheel_serves_pages_and_assets(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "200", "200", "True", "True", "True", "200", "True", "200", "True", "200",
-        "['ecitiz.js',", "'frame.js']", "True",
+        "['ecitiz.js',", "'frame.js',", "'released']", "True", "200", "True",
     ]  # fmt: skip

@@ -4,6 +4,7 @@ page learns its embedding origin, theme and prefill."""
 import base64
 import gzip
 import hashlib
+import json
 import os
 import re
 import shutil
@@ -15,6 +16,8 @@ import pytest
 from ecitiz_kit import __version__
 from ecitiz_kit.colours import contrast_ratio
 from ecitiz_kit.web.embedding import parse_embed, parse_theme
+from ecitiz_kit.web.scripts import SCRIPTS
+from ecitiz_kit.web.snippets import script_snippet
 
 from .helpers import ALLOWED, ORG, aid_answers, form_url, post_form, with_file
 
@@ -76,14 +79,113 @@ def test_unversioned_alias_is_cached_briefly(client):
 @pytest.mark.parametrize(
     "path",
     [
-        "/ecitiz/widget/0.0.1/ecitiz.js",  # another version's bytes are not ours
+        "/ecitiz/widget/0.0.1/ecitiz.js",  # never released
+        "/ecitiz/widget/0.1.1/ecitiz.js",
+        "/ecitiz/widget/99.0.0/ecitiz.js",
+        "/ecitiz/widget/0.1.0/ecitiz.test.js",
+        "/ecitiz/widget/0.1.0/manifest.json",
+        "/ecitiz/widget/released/manifest.json",
+        "/ecitiz/widget/released/0.1.0/ecitiz.js",
+        "/ecitiz/widget/manifest.json",
+        "/ecitiz/widget/0.1.0%2F..%2F0.0.1/ecitiz.js",
         f"/ecitiz/widget/{__version__}/ecitiz.test.js",
         f"/ecitiz/widget/{__version__}/..%2Fsetup.cfg",
         "/ecitiz/widget/frame.test.js",
     ],
 )
-def test_only_the_current_scripts_are_served(client, path):
+def test_only_known_scripts_are_served(client, path):
     assert client.get(path).status_code == 404
+
+
+# -- released scripts --------------------------------------------------------------
+
+RELEASED = WIDGETS / "released"
+MANIFEST = json.loads((RELEASED / "manifest.json").read_text())
+RELEASED_SCRIPTS = [(v, name) for v, files in MANIFEST.items() for name in files]
+# What `flask ecitiz snippet acme aid-request` printed with the kit 0.1.0, which
+# host pages hold: KIT_BASE stands for the kit's address.
+SNIPPET_0_1_0 = (ROOT / "tests" / "data" / "snippets" / "0.1.0.html").read_text()
+
+
+def _version(text):
+    return tuple(int(part) for part in text.split("."))
+
+
+def test_every_release_keeps_both_scripts_and_nothing_else():
+    assert "0.1.0" in MANIFEST
+    folders = {p.name for p in RELEASED.iterdir() if p.is_dir()}
+    assert folders == set(MANIFEST)
+    for version, files in MANIFEST.items():
+        assert sorted(files) == ["ecitiz.js", "frame.js"], version
+        assert sorted(p.name for p in (RELEASED / version).iterdir()) == sorted(files)
+
+
+@pytest.mark.parametrize("version, name", RELEASED_SCRIPTS)
+def test_released_scripts_keep_their_recorded_bytes(version, name):
+    data = (RELEASED / version / name).read_bytes()
+    assert _sri(data) == MANIFEST[version][name], (
+        f"widgets/released/{version}/{name} changed: host pages pin it by its hash"
+    )
+
+
+@pytest.mark.parametrize("version, name", RELEASED_SCRIPTS)
+def test_released_scripts_stay_served_byte_for_byte(client, version, name):
+    response = client.get(f"/ecitiz/widget/{version}/{name}")
+    assert response.status_code == 200
+    assert response.mimetype == "text/javascript"
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert "Set-Cookie" not in response.headers
+    assert response.data == (RELEASED / version / name).read_bytes()
+    assert _sri(response.data) == MANIFEST[version][name]
+
+
+@pytest.mark.parametrize("version", list(MANIFEST))
+def test_a_release_is_never_newer_than_the_running_kit(version):
+    # Releasing freezes the running scripts: after that, changing them takes a
+    # new version number.
+    assert _version(version) <= _version(__version__)
+    if version == __version__:
+        for name in SCRIPTS:
+            frozen = (RELEASED / version / name).read_bytes()
+            assert (WIDGETS / name).read_bytes() == frozen
+
+
+def test_the_0_1_0_snippet_still_matches_what_is_served(client):
+    src = re.search(r'src="KIT_BASE([^"]+)"', SNIPPET_0_1_0).group(1)
+    integrity = re.search(r'integrity="([^"]+)"', SNIPPET_0_1_0).group(1)
+    assert src == "/widget/0.1.0/ecitiz.js"
+    response = client.get("/ecitiz" + src)
+    assert response.status_code == 200
+    assert _sri(response.data) == integrity
+
+
+@pytest.mark.parametrize("path", [f"/f/{ORG}/aid-request", f"/t/{ORG}"])
+def test_frame_addresses_made_by_the_0_1_0_loader_are_honoured(client, path):
+    """The kit side of the loader's protocol (README, "Upgrades and pasted
+    snippets"): the frame's address, exactly as the 0.1.0 loader builds it."""
+    query = (
+        "lang=en&primary=%23004080&radius=12&font=serif"
+        "&origin=https%3A%2F%2Fwww.acme.example&embed=ecitiz-3"
+    )
+    response = client.get(f"/ecitiz{path}?{query}")
+    assert response.status_code == 200
+    html = _body(response)
+    assert '<html lang="en">' in html
+    assert ORIGIN_ATTR.search(html).group(1) == ALLOWED
+    assert 'data-ecitiz-embed="ecitiz-3"' in html
+    assert f'src="/ecitiz/widget/{__version__}/frame.js"' in html
+    css = re.search(r"<style nonce=\"[^\"]+\">([^<]*)</style>", html).group(1)
+    assert "--ecitiz-primary:#004080" in css and "--ecitiz-radius:12px" in css
+    assert "--ecitiz-font:Georgia" in css
+    assert f"frame-ancestors {ALLOWED}" in response.headers["Content-Security-Policy"]
+
+
+def test_snippet_pins_the_running_version(client):
+    snippet = str(script_snippet(ORG, "aid-request", "Aide", "https://k.example/x"))
+    src = re.search(r'src="([^"]+)"', snippet).group(1)
+    assert src == f"https://k.example/x/widget/{__version__}/ecitiz.js"
+    integrity = re.search(r'integrity="([^"]+)"', snippet).group(1)
+    assert integrity == _sri(client.get(LOADER).data)
 
 
 # -- the snippet -------------------------------------------------------------------

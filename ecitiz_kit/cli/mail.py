@@ -12,7 +12,9 @@ from flask import current_app
 from ..mail.delivery import PassReport, deliver_from_config, mail_folder, run_loop
 from ..state import state
 from ..store.outbox import FAILED
+from ..web.pages import compose_queued
 from .commands import group
+from .documents import render_documents_in_worker
 
 
 @group.command("send-mail")
@@ -46,8 +48,14 @@ def send_mail(loop: bool, interval: float, retry_failed: bool) -> None:
         else f".eml files in {mail_folder(kit.data_dir)}"
     )
 
+    compose = compose_queued()
+
     def one_pass() -> PassReport:
-        return deliver_from_config(kit.store, config, kit.data_dir)
+        # The one job that keeps running: it also clears what a crashed worker
+        # left in the upload folder.
+        kit.tidy_uploads_now_and_then()
+        render_documents_in_worker()  # attestations issued since the last pass
+        return deliver_from_config(kit.store, config, kit.data_dir, compose=compose)
 
     if loop:
         stop = threading.Event()

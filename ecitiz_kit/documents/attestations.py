@@ -16,7 +16,7 @@ from ..errors import EcitizError
 from ..forms.definitions import FormDefinition
 from ..forms.fields import display_value
 from ..i18n import text
-from ..store import Store
+from ..store import Store, parse_stamp
 from . import signing
 from .layout import AttestationDocument
 
@@ -179,4 +179,5 @@ def attestation_document(
         template_version=document["template_version"],
         verify_url=verify_url,
         lang=lang,
+        created=parse_stamp(document["issued_at"]),
     )

@@ -2,9 +2,11 @@
 
 fpdf2 parses a TTF for every document and subsets it again when writing, which
 would dominate the generation time: so each font is parsed once per process, every
-document gets a light copy of it (:func:`install_fonts`), and the subsetting works
-on a font cut down to the blocks of characters the document uses
-(:func:`output_pdf`).
+document gets a light copy of it (:func:`install_fonts`), and what a document
+embeds is cut to the blocks of characters it uses (:func:`output_pdf`): for the
+common blocks (French text, Vietnamese names) a subset made once per process and
+embedded as it is (see :mod:`.embedded_fonts`), for the rarer ones a subset of
+the glyphs the document uses, made by fpdf2.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from fpdf import FPDF
 from fpdf.fonts import SubsetMap, TTFFont
 
 from ..assets import asset_dir
+from .embedded_fonts import Embedding, OutputProducer, prepare
 
 FONT_FILES = {"": "DejaVuSans-subset.ttf", "B": "DejaVuSans-Bold-subset.ttf"}
 FAMILY = "dejavu"
@@ -58,6 +61,10 @@ _BLOCKS: dict[str, tuple[tuple[int, int], ...]] = {
     "vietnamese": ((0x1E00, 0x1EFF),),
     "symbols": ((0x2000, 0x21FF), (0x2200, 0x27BF)),
 }
+# Blocks whose subset is made once and embedded whole: what nearly every document
+# uses, small enough that embedding all of it costs about 15 kB. A document
+# using other blocks gets a subset of its own glyphs (fpdf2's, slower).
+PREPARED_BLOCKS = frozenset({"common", "latin-ext-a", "vietnamese"})
 
 
 @dataclass(frozen=True)
@@ -121,15 +128,18 @@ def install_fonts(pdf: FPDF) -> None:
 def output_pdf(pdf: FPDF) -> bytes:
     """The document's bytes, its fonts embedded as small as its text allows."""
     _embed_fonts(pdf)
-    return bytes(pdf.output())
+    return bytes(pdf.output(output_producer_class=OutputProducer))
 
 
 def _embed_fonts(pdf: FPDF) -> None:
-    """Swap each font's fontTools object for the smallest one its glyphs need.
+    """Give each font the font file to embed, cut to the blocks its glyphs need.
 
-    fpdf2 subsets ``font.ttfont`` by glyph name when it writes the PDF; the block
-    fonts keep the bundled file's glyph names and metrics, so the embedded glyphs
-    are the same, found in a font of a few hundred glyphs instead of 1,400.
+    Within the prepared blocks that is an :class:`Embedding` made once per set
+    of blocks; otherwise a font of those blocks (the whole bundled file for
+    characters in none) that fpdf2 subsets by glyph name when it writes the PDF:
+    the block fonts keep the bundled file's glyph names and metrics, so the
+    embedded glyphs are the same, found in a font of a few hundred glyphs instead
+    of 1,400.
     """
     for style in FONT_FILES:
         font = pdf.fonts.get(f"{FAMILY}{style}")
@@ -141,6 +151,9 @@ def _embed_fonts(pdf: FPDF) -> None:
                 used.update(glyph.unicode)
         used.discard(0)
         blocks = _blocks_for(used)
+        if blocks is not None and blocks <= PREPARED_BLOCKS:
+            font.ttfont = _prepared(style, blocks or frozenset({"common"}))
+            continue
         font.ttfont = TTFont(
             BytesIO(_block_font(style, blocks)),
             # The bundled files' boxes are right, and recomputing them would
@@ -149,6 +162,21 @@ def _embed_fonts(pdf: FPDF) -> None:
             recalcTimestamp=False,
             lazy=True,
         )
+
+
+@functools.lru_cache(maxsize=16)
+def _prepared(style: str, blocks: frozenset[str]) -> Embedding:
+    """The bundled font of ``style`` cut to ``blocks``, ready to embed."""
+    return prepare(fonts().data[style], _code_points(blocks))
+
+
+def _code_points(blocks: frozenset[str]) -> list[int]:
+    return [
+        cp
+        for name in sorted(blocks)
+        for first, last in _BLOCKS[name]
+        for cp in range(first, last + 1)
+    ]
 
 
 def _blocks_for(code_points: set[int]) -> frozenset[str] | None:
@@ -179,14 +207,7 @@ def _block_font(style: str, blocks: frozenset[str] | None) -> bytes:
     options.name_IDs = ["*"]  # copyright and licence stay with the glyphs
     options.name_languages = ["*"]
     subsetter = subset.Subsetter(options)
-    subsetter.populate(
-        unicodes=[
-            cp
-            for name in sorted(blocks)
-            for first, last in _BLOCKS[name]
-            for cp in range(first, last + 1)
-        ]
-    )
+    subsetter.populate(unicodes=_code_points(blocks))
     subsetter.subset(font)
     out = BytesIO()
     font.save(out)

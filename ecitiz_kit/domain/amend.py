@@ -79,8 +79,8 @@ def amend(
 ) -> int:
     """Store the applicant's new answers, keeping the previous ones as a version.
 
-    All or nothing, like a first submission: new files are staged, moved into place
-    inside the transaction, and removed if anything fails. Raises
+    All or nothing, like a first submission: new files are staged, removed if
+    anything fails, and moved into place once the amendment is committed. Raises
     :class:`~ecitiz_kit.store.NotAmendable` when the request is no longer waiting
     for changes, :class:`~ecitiz_kit.errors.NonceUsed` for a spent form ticket.
     """
@@ -92,6 +92,5 @@ def amend(
             nonce=nonce,
             attachments=staged.attachments,
             replaced_fields=replaced_fields,
-            before_commit=staged.promote,
             applicant=form.definition.applicant_contact(outcome.answers),
         )

@@ -16,7 +16,8 @@ What a spreadsheet program needs to open the file right, and what keeps it safe:
 - a cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return
   is prefixed with ``'``: a spreadsheet would otherwise run it as a formula
   (OWASP "CSV injection"). Answers are exported as stored, unmasked (the IBAN in
-  full: staff pay the aid with it).
+  full: staff pay the aid with it). Invisible format characters in answers (a
+  right-to-left override…) are written out as ``<U+202E>``, as on the staff pages.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from .. import lifecycle
 from ..forms.definitions import Computed, Field, FormDefinition
+from ..forms.validators import reveal_format_characters
 from ..i18n import gettext, text
 
 #: First characters that make a spreadsheet read a cell as a formula.
@@ -102,7 +104,7 @@ class Layout:
         for index, name, convert in self.slots.get(row["form_id"], ()):
             value = answers.get(name)
             if value is not None and value != "" and value != []:
-                cells[index] = convert(value)
+                cells[index] = reveal_format_characters(convert(value))
         return cells
 
     def converter(self, question: Field | Computed) -> Callable[[Any], str]:

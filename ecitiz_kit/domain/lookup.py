@@ -46,7 +46,11 @@ def tracked(store: Store, registry: FormRegistry, ref: SubmissionRef | None) -> 
     A token for a submission that no longer exists, or whose link was revoked by
     bumping its version, is refused exactly like a forged one.
     """
-    submission = store.submission(ref.submission_id) if ref else None
+    submission = None
+    if ref is not None and ref.public_id is not None:
+        submission = store.submission_by_public_id(ref.public_id)
+    elif ref is not None and ref.submission_id is not None:
+        submission = store.submission(ref.submission_id)  # a token issued before
     if submission is None or submission["link_version"] != ref.link_version:
         raise UnknownObject()
     return _with_details(store, registry, submission)

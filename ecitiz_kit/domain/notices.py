@@ -3,6 +3,10 @@
 Each method returns outbox rows for the store to write in the same transaction
 as the change they announce. The links they carry come from :class:`Links`,
 handed down by the web layer, so nothing here knows how URLs are built.
+
+The e-mails of a new submission are queued unwritten, so that submitting
+renders no template: :meth:`Notices.compose` writes them at delivery from the
+stored request.
 """
 
 from __future__ import annotations
@@ -10,9 +14,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from ..forms.registry import PublicForm
+from ..forms.registry import FormRegistry, PublicForm, form_title
 from ..mail import messages
 from ..mail.messages import Composer
+from ..store import Store
 
 
 class Links(Protocol):
@@ -29,6 +34,9 @@ class Notices:
 
     composer: Composer
     links: Links
+    #: The kit's address as the applicant reached it (in a request): links in
+    #: the e-mails composed at delivery point there.
+    base_url: str | None = None
 
     def new_submission(
         self,
@@ -37,34 +45,83 @@ class Notices:
         applicant: tuple[str, str],
         staff: list[str],
     ) -> list[dict[str, Any]]:
-        """The applicant's receipt, and a note to each staff member who asked."""
-        name, email = applicant
-        lang = submission["lang"]
+        """The applicant's receipt, and a note to each staff member who asked,
+        queued unwritten (see :meth:`compose`)."""
+        _name, email = applicant
+        default = self.composer.default_language
         rows = []
         if email:
+            lang = submission["lang"]
             rows.append(
-                messages.receipt_message(
+                messages.queued_message(
                     self.composer,
+                    messages.RECEIPT,
                     form.organisation,
-                    form.title(lang),
                     submission,
-                    name=name,
-                    email=email,
-                    tracking_url=self.links.status(submission, lang),
+                    recipient=email,
+                    subject=messages.receipt_subject(submission["reference"], lang),
+                    lang=lang,
+                    base_url=self.base_url,
                 )
             )
-        staff_title = form.title(self.composer.default_language)
+        if staff:
+            subject = messages.new_request_subject(
+                submission["reference"], form.title(default), default
+            )
         for address in staff:
             rows.append(
-                messages.new_request_message(
+                messages.queued_message(
                     self.composer,
+                    messages.NEW_REQUEST,
                     form.organisation,
-                    staff_title,
                     submission,
-                    email=address,
+                    recipient=address,
+                    subject=subject,
+                    lang=default,
+                    base_url=self.base_url,
                 )
             )
         return rows
+
+    def compose(
+        self, store: Store, registry: FormRegistry, row: dict[str, Any]
+    ) -> dict[str, Any] | None:
+        """The subject and bodies of an outbox row queued unwritten, from the
+        request as stored now; ``None`` when the request or its form is gone."""
+        submission = store.submission(row["submission_id"] or 0)
+        organisation = store.organisation_by_id(row["organisation_id"] or 0)
+        form = submission and store.enabled_form(
+            submission["organisation_id"], submission["form_id"]
+        )
+        if not (submission and organisation and form):
+            return None
+        definition, _compiled = registry.get(form)
+        if row["kind"] == messages.RECEIPT:
+            name, _email = definition.applicant_contact(submission["answers"])
+            lang = row["lang"]
+            # The receipt tells how the request stood when it arrived (accepted
+            # at once, or not), even if staff have moved it since.
+            first = store.events(submission["id"])[0]
+            written = messages.receipt_message(
+                self.composer,
+                organisation,
+                form_title(form, definition, lang),
+                {**submission, "lang": lang, "status": first["to_status"]},
+                name=name,
+                email=row["recipient"],
+                tracking_url=self.links.status(submission, lang),
+            )
+        elif row["kind"] == messages.NEW_REQUEST:
+            written = messages.new_request_message(
+                self.composer,
+                organisation,
+                form_title(form, definition, self.composer.default_language),
+                submission,
+                email=row["recipient"],
+            )
+        else:
+            return None
+        return {key: written[key] for key in ("body_text", "body_html")}
 
     def status_change(
         self,

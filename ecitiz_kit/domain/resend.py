@@ -34,6 +34,7 @@ def resend_link(
     row = found and store.enabled_form(organisation["id"], found["form_id"])
     submission = {
         "id": 0,
+        "public_id": "-" * 22,  # as long as a real one: the same work either way
         "organisation_id": organisation["id"],
         "reference": reference,
         "link_version": 0,

@@ -27,9 +27,11 @@ def change_status(
     """Move a request along its life cycle, recording who, when and why.
 
     Accepting a request whose form describes a document issues that document in
-    the same transaction; reopening an accepted one revokes it. Every change is
-    e-mailed to the applicant (with the public message, never the private note)
-    when the request has an e-mail address, queued in the same transaction.
+    the same transaction, its PDF queued to be rendered after the commit (by the
+    worker, or by its first download); reopening an accepted one revokes it.
+    Every change is e-mailed to the applicant (with the public message, never
+    the private note) when the request has an e-mail address, queued in the same
+    transaction.
     Raises :class:`ForbiddenTransition`, and :class:`MessageRequired` when a
     request is sent back without saying what to change.
     """

@@ -80,8 +80,8 @@ def submit(
 ) -> dict[str, Any]:
     """Store a valid submission with its files, first event and spent nonce.
 
-    All or nothing: the files are written first as parts, moved into place inside
-    the database transaction, and removed if anything fails; the receipt e-mail
+    All or nothing: the files are written first as parts, removed if anything
+    fails, and moved into place once the request is committed; the receipt e-mail
     (and the new-request e-mails of staff who asked for them) are queued in the
     same transaction. Raises
     :class:`~ecitiz_kit.errors.NonceUsed` if the ticket was already spent. A form
@@ -107,7 +107,6 @@ def submit(
             make_reference=lambda: new_reference(form.definition.reference_prefix),
             status=lifecycle.ACCEPTED if document else lifecycle.SUBMITTED,
             document=document,
-            before_commit=staged.promote,
             applicant=applicant,
             messages=lambda created: notices.new_submission(
                 form, created, applicant, staff

@@ -223,6 +223,11 @@ class Checker:
                     where, f"'autocomplete' {autocomplete!r} is not an HTML "
                     "autocomplete token (e.g. name, email, tel, postal-code, off)",
                 )  # fmt: skip
+            if ftype != "textarea" and "street-address" in autocomplete.split():
+                raise self.fail(
+                    where, "'street-address' is for several lines (a textarea); "
+                    "a one-line address field takes 'address-line1'",
+                )  # fmt: skip
         values: dict[str, Any] = dict.fromkeys(
             ("options", "widget", "max_length", "min_length", "min", "max", "accept",
              "max_size", "max_files", "min_files", "rows"),

@@ -32,6 +32,7 @@ from ..i18n import current_language, gettext, ngettext, text
 from .definitions import Computed, Field, FormDefinition, resolve_date
 from .files import FileCheck, Upload
 from .validators import (
+    NAME_AUTOCOMPLETE,
     BicCheck,
     ChoiceCheck,
     DateCheck,
@@ -62,6 +63,10 @@ __all__ = [
 
 _INPUT_TYPES = {"email": "email", "tel": "tel", "date": "date", "file": "file"}
 _INPUT_TYPES |= {"checkbox": "checkbox", "consent": "checkbox"}
+# The controls HTML lets carry ``pattern`` and ``maxlength`` (a date input takes
+# neither: the browser's date picker and the server check those answers).
+_PATTERNED = frozenset({"text", "email", "tel", "url", "search", "password"})
+_LIMITED = _PATTERNED | {"textarea"}
 _INPUT_MODES = {"number": "numeric", "money": "decimal", "siret": "numeric"}
 _INPUT_MODES |= {"siren": "numeric", "postal_code": "numeric", "tel": "tel"}
 _INPUT_MODES |= {"email": "email"}
@@ -92,7 +97,13 @@ def value_check(field: Field) -> ValueCheck | None:
     """The check that parses answers to ``field`` (``None`` for boxes and files)."""
     kind = field.type
     if kind in ("text", "textarea"):
-        return TextCheck(field.max_length or 0, field.min_length, kind == "textarea")
+        return TextCheck(
+            field.max_length or 0,
+            field.min_length,
+            kind == "textarea",
+            # The token's last word ("section-x billing name" is a name too).
+            name=(field.autocomplete or "").rpartition(" ")[2] in NAME_AUTOCOMPLETE,
+        )
     if kind == "number":
         return NumberCheck(int(field.min or 0), int(field.max or 0))
     if kind == "money":
@@ -291,9 +302,10 @@ def html_attributes(field: Field) -> dict[str, str | int | bool]:
     if field.autocomplete:
         attributes["autocomplete"] = field.autocomplete
     check = value_check(field)
-    if check is not None and check.pattern is not None:
+    control = "textarea" if field.type == "textarea" else attributes.get("type")
+    if check is not None and check.pattern is not None and control in _PATTERNED:
         attributes["pattern"] = check.pattern
-    if check is not None and check.maxlength is not None:
+    if check is not None and check.maxlength is not None and control in _LIMITED:
         attributes["maxlength"] = check.maxlength
     if field.type == "date":
         attributes["min"] = resolve_date(str(field.min)).isoformat()

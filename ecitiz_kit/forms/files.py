@@ -16,6 +16,10 @@ from ..i18n import current_language, gettext, ngettext
 
 _FILE_NAMES = {"application/pdf": "PDF", "image/jpeg": "JPEG", "image/png": "PNG"}
 MAX_FILENAME = 120
+#: What looks like an extension at the end of a name (``Mr. Smith`` has none).
+_EXTENSION = re.compile("[A-Za-z0-9]{1,10}")
+#: Extensions that name the same type as the one the type is saved under.
+_SYNONYMS = {"jpg": {"jpg", "jpeg"}}
 
 
 @dataclass
@@ -23,7 +27,8 @@ class Upload:
     """A checked uploaded file, ready to store."""
 
     field: str
-    filename: str  # display name only: no path, no control characters, never empty
+    filename: str  # display name: no path, no control characters, never empty,
+    # and the extension of the detected type
     content_type: str  # detected from the bytes, never from the name or the browser
     size: int
     data: bytes
@@ -44,6 +49,22 @@ def clean_filename(name: str | None) -> str:
         else:
             name = name[:MAX_FILENAME].rstrip(" .")
     return name or "document"
+
+
+def name_for_type(filename: str, content_type: str) -> str:
+    """``filename`` with the extension of the type its bytes are, whatever
+    extension the applicant gave it: ``poly.html`` holding a PDF becomes
+    ``poly.pdf``, so that nobody opens it from a disk as a web page."""
+    kind = filetype.get_type(mime=content_type)
+    extension = kind.extension if kind is not None else "bin"
+    stem, dot, current = filename.rpartition(".")
+    if dot and stem and _EXTENSION.fullmatch(current):
+        if current.lower() in _SYNONYMS.get(extension, {extension}):
+            return filename
+    else:
+        stem = filename
+    stem = stem[: MAX_FILENAME - len(extension) - 1].rstrip(" .") or "document"
+    return f"{stem}.{extension}"
 
 
 class FileCheck:
@@ -108,7 +129,9 @@ class FileCheck:
                     types=types,
                 )
             )
-        return Upload(name, filename, kind.mime, len(data), data)
+        return Upload(
+            name, name_for_type(filename, kind.mime), kind.mime, len(data), data
+        )
 
 
 def _size(size: int) -> str:

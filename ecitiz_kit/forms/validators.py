@@ -11,7 +11,9 @@ and JavaScript.
 
 from __future__ import annotations
 
+import functools
 import re
+import sys
 import unicodedata
 from collections.abc import Callable, Sequence
 from datetime import date
@@ -34,6 +36,68 @@ _SEPARATOR = "[ \u00a0\u202f]"  # thousands separators people type or paste
 def utf16_length(value: str) -> int:
     """Length as the browser counts it for ``maxlength`` (UTF-16 code units)."""
     return len(value.encode("utf-16-le")) // 2
+
+
+#: ``autocomplete`` tokens of text fields that hold a name: a name is refused with
+#: invisible format characters in it, like an identifier.
+NAME_AUTOCOMPLETE = frozenset(
+    (
+        "name", "honorific-prefix", "given-name", "additional-name", "family-name",
+        "honorific-suffix", "nickname", "organization", "organization-title",
+        "username",
+    )
+)  # fmt: skip
+#: Joiners shape emoji and Indic or Persian words, and cannot reorder or hide
+#: text: free text keeps them, shown as they are.
+_JOINERS = "\u200c\u200d"
+
+
+@functools.cache
+def _format_characters(keep: str = "") -> re.Pattern[str]:
+    """Every Unicode format character (category ``Cf``: text direction
+    overrides and isolates, zero-width spaces, the BOM…) but those in ``keep``."""
+    ranges: list[list[int]] = []
+    for code in range(0x80, sys.maxunicode + 1):  # none in ASCII
+        char = chr(code)
+        if unicodedata.category(char) != "Cf" or char in keep:
+            continue
+        if ranges and ranges[-1][1] == code - 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return re.compile(
+        "[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in ranges) + "]"
+    )
+
+
+def has_format_characters(value: str) -> bool:
+    """Whether ``value`` holds an invisible format character (joiners included)."""
+    return not value.isascii() and _format_characters().search(value) is not None
+
+
+def reveal_format_characters(value: str) -> str:
+    """``value`` with its invisible format characters written out as ``<U+202E>``.
+
+    A right-to-left override or a zero-width space in an answer would make staff
+    read something else than what was sent (``‮fdp.exe`` shown as ``exe.pdf``);
+    written out, it changes nothing on screen and stays visible in exports and
+    e-mails. Joiners (U+200C, U+200D), which emoji and some scripts need, stay.
+    """
+    if value.isascii():  # most answers: nothing to look for
+        return value
+    return _format_characters(_JOINERS).sub(_written_out, value)
+
+
+def _written_out(match: re.Match[str]) -> str:
+    return f"<U+{ord(match.group()):04X}>"
+
+
+def format_characters_message() -> str:
+    """Why a name or an identifier with an invisible format character is refused."""
+    return gettext(
+        "Remove the invisible formatting characters (such as text direction marks)"
+        " from this answer: type it again rather than pasting it."
+    )
 
 
 def _is_empty(data: Any) -> bool:
@@ -65,15 +129,22 @@ class Skip:
 
 
 class ValueCheck:
-    """Base of the checks that parse a text answer into a clean value."""
+    """Base of the checks that parse a text answer into a clean value.
+
+    Answers with invisible format characters are refused, but by free text checks
+    (their display shows them instead: see :func:`reveal_format_characters`).
+    """
 
     pattern: str | None = None
     maxlength: int | None = None
+    refuse_format_characters = True
 
     def __call__(self, form: Any, field: Any) -> None:
         raw = self.prepare(field.data) if isinstance(field.data, str) else None
         if raw is None:
             raise StopValidation(self.message())
+        if self.refuse_format_characters and has_format_characters(raw):
+            raise StopValidation(format_characters_message())
         length = utf16_length(raw)
         if self.maxlength is not None and length > self.maxlength:
             raise StopValidation(too_long(self.maxlength, length))
@@ -102,12 +173,23 @@ def too_long(maxlength: int, length: int) -> str:
 
 
 class TextCheck(ValueCheck):
-    """Free text of bounded length, without invisible control characters."""
+    """Free text of bounded length, without invisible control characters.
 
-    def __init__(self, max_length: int, min_length: int | None, multiline: bool):
+    A ``name`` (a person's or an organisation's) is also refused with invisible
+    format characters; free text keeps them (an emoji needs its joiners).
+    """
+
+    def __init__(
+        self,
+        max_length: int,
+        min_length: int | None,
+        multiline: bool,
+        name: bool = False,
+    ):
         self.maxlength = max_length
         self.min_length = min_length or 0
         self.allowed = "\n\t" if multiline else "\t"
+        self.refuse_format_characters = name
 
     def prepare(self, raw: str) -> str:
         # Browsers count a line break as one character but send it as CR LF.

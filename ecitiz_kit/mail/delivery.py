@@ -8,6 +8,10 @@ runs out the message is sent again, with the same Message-ID, so the receiving
 side can recognise the copy. Delivery is thus at-least-once in that edge and
 exactly-once otherwise; ``.eml`` files are written under a name fixed per message,
 so a second write replaces the first.
+
+A message queued unwritten (a receipt: see :func:`.messages.queued_message`) is
+written by the ``compose`` function the caller hands in, just before it is sent;
+its bodies are saved with the record that it was sent.
 """
 
 from __future__ import annotations
@@ -28,9 +32,13 @@ from typing import Any, Protocol
 
 from ..errors import EcitizError
 from ..store import Store, utcnow
-from .messages import email_message
+from .messages import email_message, is_unwritten
 
 log = logging.getLogger(__name__)
+
+#: Writes the bodies of a message queued unwritten (``body_text`` and
+#: ``body_html``); ``None`` when it can no longer be written (its request is gone).
+Compose = Callable[[dict[str, Any]], dict[str, Any] | None]
 
 #: No retry waits longer than this.
 MAX_RETRY_DELAY = 24 * 3600
@@ -169,8 +177,10 @@ def deliver_due(
     sender: str | None = None,
     clock: Callable[[], datetime] = utcnow,
     limit: int | None = None,
+    compose: Compose | None = None,
 ) -> PassReport:
-    """Send every message due now (at most ``limit``), one claim at a time."""
+    """Send every message due now (at most ``limit``), one claim at a time;
+    ``compose`` writes those queued unwritten."""
     sender = sender or new_sender_id()
     outcome = PassReport()
     # Only what is due when the pass starts: a message that fails now is not
@@ -191,6 +201,7 @@ def deliver_due(
                 max_attempts=max_attempts,
                 base_delay=base_delay,
                 clock=clock,
+                compose=compose,
             )
     finally:
         transport.close()
@@ -208,8 +219,17 @@ def _deliver_one(
     max_attempts: int,
     base_delay: int,
     clock: Callable[[], datetime],
+    compose: Compose | None,
 ) -> None:
+    written = None
     try:
+        if is_unwritten(row):
+            if compose is None:
+                raise PermanentFailure("queued unwritten, and nothing to write it")
+            written = compose(row)
+            if written is None:
+                raise PermanentFailure("cannot be written: its request is gone")
+            row = {**row, **written}
         transport.send(row, email_message(row, mail_from))
     except PermanentFailure as exc:
         error, retry_at = str(exc), None
@@ -224,7 +244,7 @@ def _deliver_one(
             delay = retry_delay(row["attempts"], base_delay)
             retry_at = clock() + timedelta(seconds=delay)
     else:
-        if not store.message_sent(row["id"], sender):
+        if not store.message_sent(row["id"], sender, written):
             log.warning("message %s was sent after its claim expired", row["id"])
         outcome.sent += 1
         return
@@ -281,10 +301,16 @@ def lease_seconds(config: dict[str, Any]) -> int:
 
 
 def deliver_from_config(
-    store: Store, config: dict[str, Any], data_dir: Path, **options: Any
+    store: Store,
+    config: dict[str, Any],
+    data_dir: Path,
+    *,
+    compose: Compose,
+    **options: Any,
 ) -> PassReport:
     """One delivery pass with the application's settings, after deleting the
-    messages sent more than ``ECITIZ_MAIL_KEEP_DAYS`` ago."""
+    messages sent more than ``ECITIZ_MAIL_KEEP_DAYS`` ago; ``compose`` writes
+    the messages queued unwritten (see ``ecitiz_kit.web.pages.compose_queued``)."""
     clock = options.get("clock", utcnow)
     store.purge_sent_messages(clock() - timedelta(days=config["ECITIZ_MAIL_KEEP_DAYS"]))
     return deliver_due(
@@ -294,6 +320,7 @@ def deliver_from_config(
         max_attempts=config["ECITIZ_MAIL_MAX_ATTEMPTS"],
         base_delay=config["ECITIZ_MAIL_RETRY_DELAY"],
         lease_seconds=lease_seconds(config),
+        compose=compose,
         **options,
     )
 

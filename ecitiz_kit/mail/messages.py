@@ -5,14 +5,22 @@ Each ``*_message`` function returns one outbox row (a plain dict, see
 with the event that causes it, so both are written in one transaction. Bodies come
 from the overridable templates ``ecitiz/mail/<kind>.txt`` and ``.html``.
 
-An applicant's e-mail holds only what they typed themselves (their name), the
-organisation, the form, the reference and their private tracking link: never
-another answer, never an IBAN. Staff e-mails hold no applicant data at all.
+An applicant's e-mail holds the organisation, the form, the reference and their
+private tracking link, and of what they typed only their name, and only when it
+passes :func:`greeting_name` (else the greeting has no name): never another
+answer, never an IBAN, never text that could pass for the organisation's words.
+Staff e-mails hold no applicant data at all.
+
+The e-mails a submission causes (the receipt, the staff notes) are queued
+*unwritten* (:func:`queued_message`): the row holds its recipient, subject and
+Message-ID, and the delivery job writes the bodies from the stored request when
+it sends them, so the request that submits renders no template.
 """
 
 from __future__ import annotations
 
 import functools
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -28,6 +36,11 @@ from ..store import parse_stamp
 FALLBACK_SENDER = "no-reply@localhost"
 
 RECEIPT, STATUS, NEW_REQUEST, LOST_LINK = "receipt", "status", "new-request", "lost"
+
+#: The longest name an e-mail greets by.
+MAX_GREETING_NAME = 60
+#: Besides letters (of any script, with their accents): what names are made of.
+NAME_PUNCTUATION = frozenset(" -'\u2019")
 
 #: Renders a template (``ecitiz/mail/<kind>.txt`` or ``.html``) with a context.
 Render = Callable[[str, dict[str, Any]], str]
@@ -49,8 +62,90 @@ class Composer:
 
     @property
     def sender_domain(self) -> str:
-        sender = self.sender or FALLBACK_SENDER
-        return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+        return _domain_of(self.sender or FALLBACK_SENDER)
+
+
+@functools.lru_cache(maxsize=8)
+def _domain_of(sender: str) -> str:
+    # Parsing an address costs as much as queueing the message it names.
+    return parseaddr(sender)[1].rpartition("@")[2] or "localhost"
+
+
+def greeting_name(name: str) -> str:
+    """``name`` if an e-mail may greet the applicant by it, else ``""``.
+
+    The name is text the applicant typed, sent to an address they typed: it must
+    not carry a link, a message or a spoofed line of its own. It passes when it is
+    made of letters (any script, accents included), spaces, hyphens and
+    apostrophes only, holds a letter, and is at most :data:`MAX_GREETING_NAME`
+    characters long; digits, punctuation such as ``:`` or ``/``, and control or
+    format characters (bidi overrides, zero-width spaces) fail it.
+    """
+    name = unicodedata.normalize("NFC", name)
+    name = " ".join(part for part in name.split(" ") if part)
+    if not name or len(name) > MAX_GREETING_NAME:
+        return ""
+    letters = 0
+    for char in name:
+        category = unicodedata.category(char)
+        if category[0] == "L":
+            letters += 1
+        elif category[0] != "M" and char not in NAME_PUNCTUATION:
+            return ""
+    # A letter first: a mark or a hyphen cannot start a name.
+    if not letters or unicodedata.category(name[0])[0] != "L":
+        return ""
+    return name
+
+
+def is_unwritten(row: dict[str, Any]) -> bool:
+    """Whether an outbox row was queued without its bodies (see
+    :func:`queued_message`): the delivery job composes them."""
+    return not row["body_text"] and not row["body_html"]
+
+
+def receipt_subject(reference: str, lang: str) -> str:
+    return gettext("Request %(reference)s received", lang, reference=reference)
+
+
+def new_request_subject(reference: str, form_title: str, lang: str) -> str:
+    return gettext(
+        "New request %(reference)s: %(form)s",
+        lang,
+        reference=reference,
+        form=form_title,
+    )
+
+
+def queued_message(
+    composer: Composer,
+    kind: str,
+    organisation: dict[str, Any],
+    submission: dict[str, Any],
+    *,
+    recipient: str,
+    subject: str,
+    lang: str,
+    base_url: str | None,
+) -> dict[str, Any]:
+    """An outbox row for ``kind`` without its bodies: the delivery job writes them
+    from the stored request (links on ``base_url``, the kit's address as the
+    applicant reached it)."""
+    return {
+        "message_id": make_msgid(domain=composer.sender_domain),
+        "kind": kind,
+        "organisation_id": organisation["id"],
+        "submission_id": submission["id"],
+        "recipient": recipient,
+        "reply_to": (
+            organisation.get("contact_email") if kind != NEW_REQUEST else None
+        ),
+        "lang": lang if lang in LANGUAGES else composer.default_language,
+        "subject": subject,
+        "body_text": "",
+        "body_html": "",
+        "base_url": base_url,
+    }
 
 
 def receipt_message(
@@ -72,11 +167,9 @@ def receipt_message(
         organisation,
         submission,
         recipient=email,
-        subject=gettext(
-            "Request %(reference)s received", lang, reference=submission["reference"]
-        ),
+        subject=receipt_subject(submission["reference"], lang),
         values={
-            "name": name,
+            "name": greeting_name(name),
             "form_title": form_title,
             "received_at": composer.when(submission["created_at"], lang),
             "tracking_url": tracking_url,
@@ -114,7 +207,7 @@ def status_message(
             status=status_name,
         ),
         values={
-            "name": name,
+            "name": greeting_name(name),
             "form_title": form_title,
             "status_name": status_name,
             "status_explanation": lifecycle.status_explanation(to_status, lang),
@@ -142,12 +235,7 @@ def new_request_message(
         submission,
         recipient=email,
         reply_to_organisation=False,
-        subject=gettext(
-            "New request %(reference)s: %(form)s",
-            lang,
-            reference=submission["reference"],
-            form=form_title,
-        ),
+        subject=new_request_subject(submission["reference"], form_title, lang),
         values={
             "form_title": form_title,
             "received_at": composer.when(submission["created_at"], lang),
@@ -179,7 +267,11 @@ def lost_link_message(
             lang,
             reference=submission["reference"],
         ),
-        values={"name": name, "form_title": form_title, "tracking_url": tracking_url},
+        values={
+            "name": greeting_name(name),
+            "form_title": form_title,
+            "tracking_url": tracking_url,
+        },
     )
 
 

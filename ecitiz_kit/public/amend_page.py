@@ -28,6 +28,7 @@ from ..state import state
 from ..store import NotAmendable
 from ..web import ratelimits as limits
 from ..web.origins import is_cross_site_post
+from ..web.request_size import allow_uploads
 from .pages import (
     HONEYPOT,
     blueprint,
@@ -53,6 +54,7 @@ def amend_submit(token: str) -> Any:
     if is_cross_site_post():
         raise ForeignOrigin()
     found = found_request("s", token)
+    allow_uploads(found.form.definition)
     kit = state()
     submission_id = found.submission["id"]
     if not kit.store.amendable(submission_id):

@@ -48,6 +48,7 @@ from ..web.pages import (
     template_helpers,
     when,
 )
+from ..web.request_size import allow_uploads
 
 blueprint = Blueprint("ecitiz", __name__, template_folder="../templates")
 
@@ -68,8 +69,13 @@ def public_headers(response: Response) -> Response:
     if request.endpoint == "ecitiz.asset":
         return response
     organisation_id = g.get("ecitiz_organisation_id")
-    # Only pages that render need the list; a redirect is not framed.
-    framable = organisation_id is not None and response.mimetype == "text/html"
+    # Only pages that render need the list; a redirect is not framed (though
+    # Flask gives it a small HTML body).
+    framable = (
+        organisation_id is not None
+        and response.mimetype == "text/html"
+        and not 300 <= response.status_code < 400
+    )
     # The kit's own origin may frame its forms too: the staff embed page
     # shows a preview of each.
     response.headers["Content-Security-Policy"] = csp.public(
@@ -86,11 +92,13 @@ def public_headers(response: Response) -> Response:
 
 @blueprint.get("/assets/<version>/<path:filename>")
 def asset(version: str, filename: str) -> Response:
-    """The kit's CSS, fonts and images; versioned URLs, so cached for a year."""
-    response = send_from_directory(asset_dir("static"), filename)
-    if version == __version__:
-        response.cache_control.public = True
-        response.cache_control.max_age = STATIC_MAX_AGE
+    """The kit's CSS, fonts and images: cached for a year under this version's
+    URL; under any other, checked with the server at each use (``no-cache``)."""
+    current = version == __version__
+    response = send_from_directory(
+        asset_dir("static"), filename, max_age=STATIC_MAX_AGE if current else None
+    )
+    if current:
         response.cache_control.immutable = True
     return response
 
@@ -106,6 +114,7 @@ def submit_form(org: str, form_id: str) -> Any:
     if is_cross_site_post():
         raise ForeignOrigin()
     form = _public_form(org, form_id)
+    allow_uploads(form.definition)
     kit = state()
     values = request.form
     if values.get(HONEYPOT):
@@ -144,7 +153,7 @@ def submit_form(org: str, form_id: str) -> Any:
         )
     except NonceUsed as used:  # the same ticket won a race in another request
         return _to_receipt(used.submission_id)
-    return _to_receipt(submission["id"], submission["link_version"])
+    return _to_receipt(submission["id"], submission)
 
 
 @blueprint.get("/r/<token>")
@@ -338,11 +347,18 @@ def _render_form(
     )
 
 
-def _to_receipt(submission_id: int, link_version: int | None = None) -> Response:
-    if link_version is None:
+def _to_receipt(
+    submission_id: int, submission: dict[str, Any] | None = None
+) -> Response:
+    if submission is None:
         submission = state().store.submission(submission_id)
-        link_version = submission["link_version"] if submission else 0
-    token = state().tokens(current_app.config).receipt(submission_id, link_version)
+    if submission is None:  # removed since: the receipt says "not found"
+        submission = {"public_id": "", "link_version": 0}
+    token = (
+        state()
+        .tokens(current_app.config)
+        .receipt(submission["public_id"], submission["link_version"])
+    )
     embed = g.get("ecitiz_embed") or Embed()
     return redirect(
         url_for("ecitiz.receipt", token=token, lang=g.ecitiz_lang, **embed.args), 303

@@ -17,6 +17,7 @@ from flask import (
     request,
     url_for,
 )
+from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..documents import attestations, signing
 from ..i18n import format_date, gettext
@@ -25,6 +26,7 @@ from ..throttle import Verdict
 from ..web import csp
 from ..web import ratelimits as limits
 from ..web.pages import (
+    error_pages,
     forget_page_language,
     set_page_language,
     template_helpers,
@@ -41,6 +43,13 @@ MAX_PAYLOAD = 2048
 blueprint.before_request(set_page_language)
 blueprint.teardown_request(forget_page_language)
 blueprint.context_processor(template_helpers)
+#: What other systems call: their errors are JSON too.
+API_ENDPOINTS = ("ecitiz_verify.verify_api", "ecitiz_verify.document_status")
+http_error, server_error = error_pages(
+    "ecitiz/error.html", wants_json=lambda: request.endpoint in API_ENDPOINTS
+)
+blueprint.register_error_handler(HTTPException, http_error)
+blueprint.register_error_handler(InternalServerError, server_error)
 
 
 @blueprint.after_request

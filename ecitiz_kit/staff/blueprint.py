@@ -9,7 +9,7 @@ from flask import Blueprint, Response, g, has_request_context, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..i18n import LANGUAGES
-from ..web import csp
+from ..web.headers import protect
 from ..web.pages import (
     error_pages,
     forget_page_language,
@@ -43,12 +43,7 @@ def staff_helpers() -> dict[str, Any]:
 
 @blueprint.after_request
 def staff_headers(response: Response) -> Response:
-    headers = response.headers
-    headers.setdefault("Content-Security-Policy", csp.STAFF)
-    headers["X-Frame-Options"] = "DENY"
-    headers["X-Content-Type-Options"] = "nosniff"
-    headers["Cache-Control"] = "no-store"
-    headers["Referrer-Policy"] = "same-origin"
+    protect(response)
     response.vary.add("Cookie")
     response.vary.add("Accept-Language")
     return save_cookie(response)

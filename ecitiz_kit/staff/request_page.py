@@ -25,6 +25,7 @@ from .. import lifecycle
 from ..domain.lookup import Tracked, summary, tracked_for_staff
 from ..domain.status import change_status
 from ..errors import ForbiddenTransition, MessageRequired, UnknownObject
+from ..forms.files import name_for_type
 from ..i18n import gettext
 from ..state import state
 from ..store import StaleStatus
@@ -222,7 +223,8 @@ def attachment(submission_id: int, attachment_id: int) -> Response:
         path,
         mimetype=row["content_type"],
         as_attachment=True,
-        download_name=row["filename"],
+        # Files stored before names took their detected type's extension.
+        download_name=name_for_type(row["filename"], row["content_type"]),
         max_age=0,
         etag=False,
     )

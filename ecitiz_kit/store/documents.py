@@ -65,6 +65,56 @@ class Documents(Base):
             (submission_id,),
         )
 
+    # -- rendered files -----------------------------------------------------------
+
+    def document_pdf(self, document_id: int) -> bytes | None:
+        """The document's stored PDF, None until it is rendered."""
+        row = self._one(
+            "SELECT pdf FROM document_files WHERE document_id = ?", (document_id,)
+        )
+        return row and row["pdf"]
+
+    def save_document_pdf(self, document_id: int, pdf: bytes) -> bytes:
+        """Store the document's PDF unless one is stored already; return the one
+        stored, so every caller serves the same bytes whoever rendered first."""
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO document_files (document_id, pdf, rendered_at)"
+                " VALUES (?, ?, ?) ON CONFLICT (document_id) DO UPDATE"
+                " SET pdf = excluded.pdf, rendered_at = excluded.rendered_at"
+                " WHERE document_files.pdf IS NULL",
+                (document_id, pdf, stamp(utcnow())),
+            )
+            (stored,) = conn.execute(
+                "SELECT pdf FROM document_files WHERE document_id = ?",
+                (document_id,),
+            ).fetchone()
+        return stored
+
+    def documents_to_render(
+        self, after: int = 0, limit: int = 100
+    ) -> list[dict[str, Any]]:
+        """Documents in force whose PDF is not rendered yet, by id from ``after``
+        on, with their request's organisation."""
+        return self._all(
+            "SELECT d.*, s.organisation_id FROM document_files f"
+            " JOIN documents d ON d.id = f.document_id"
+            " JOIN submissions s ON s.id = d.submission_id"
+            " WHERE f.pdf IS NULL AND d.revoked_at IS NULL AND f.document_id > ?"
+            " ORDER BY f.document_id LIMIT ?",
+            (after, limit),
+        )
+
+    def forget_revoked_renders(self) -> int:
+        """Stop waiting to render documents revoked before they were; how many."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "DELETE FROM document_files WHERE pdf IS NULL AND EXISTS"
+                " (SELECT 1 FROM documents d WHERE d.id = document_id"
+                "  AND d.revoked_at IS NOT NULL)"
+            )
+        return cursor.rowcount
+
     def revoke_document(self, serial: str, reason: str | None) -> bool:
         """Revoke a document; False if there is no such serial or it was already."""
         with self._write() as conn:
@@ -79,8 +129,9 @@ class Documents(Base):
 def insert_document(
     conn: sqlite3.Connection, submission_id: int, document: dict[str, Any], now: str
 ) -> None:
-    """Store a signed document inside the caller's transaction."""
-    conn.execute(
+    """Store a signed document inside the caller's transaction, queued for
+    rendering (see :meth:`Documents.documents_to_render`)."""
+    cursor = conn.execute(
         "INSERT INTO documents (submission_id, serial, type, kid, holder, valid_from,"
         " valid_to, issued_at, template_version, payload)"
         " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -96,4 +147,7 @@ def insert_document(
             document["template_version"],
             document["payload"],
         ),
+    )
+    conn.execute(
+        "INSERT INTO document_files (document_id) VALUES (?)", (cursor.lastrowid,)
     )

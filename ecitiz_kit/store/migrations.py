@@ -255,4 +255,38 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX submissions_by_org_reference
         ON submissions (organisation_id, reference);
     """,
+    """
+    -- What receipt and tracking tokens carry instead of the row id, which counts
+    -- the requests: 128 random bits. Rows written before get theirs here; a row
+    -- inserted without one (bulk loads) gets one from the trigger.
+    ALTER TABLE submissions ADD COLUMN public_id TEXT;
+    UPDATE submissions SET public_id = lower(hex(randomblob(16)));
+    CREATE UNIQUE INDEX submissions_by_public_id ON submissions (public_id);
+    CREATE TRIGGER submissions_public_id AFTER INSERT ON submissions
+    WHEN new.public_id IS NULL BEGIN
+        UPDATE submissions SET public_id = lower(hex(randomblob(16)))
+        WHERE id = new.id;
+    END;
+    """,
+    """
+    -- Each issued document's PDF, rendered once (by the worker after the issue,
+    -- or by the first download) and served as stored: a row without a pdf is a
+    -- document waiting to be rendered. Documents issued before are queued here.
+    CREATE TABLE document_files (
+        document_id INTEGER PRIMARY KEY
+            REFERENCES documents(id) ON DELETE CASCADE,
+        pdf BLOB,
+        rendered_at TEXT
+    );
+    CREATE INDEX document_files_to_render ON document_files (document_id)
+        WHERE pdf IS NULL;
+    INSERT INTO document_files (document_id)
+        SELECT id FROM documents WHERE revoked_at IS NULL;
+    """,
+    """
+    -- A receipt is queued without its bodies (empty texts), and written by the
+    -- delivery job from the stored request: its links go to the kit's address
+    -- as the applicant reached it.
+    ALTER TABLE outbox ADD COLUMN base_url TEXT;
+    """,
 )

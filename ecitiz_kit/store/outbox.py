@@ -31,6 +31,7 @@ MESSAGE_KEYS = (
     "subject",
     "body_text",
     "body_html",
+    "base_url",
 )
 
 
@@ -41,10 +42,10 @@ def insert_messages(
     for message in messages:
         conn.execute(
             "INSERT INTO outbox (message_id, kind, organisation_id, submission_id,"
-            " recipient, reply_to, lang, subject, body_text, body_html,"
+            " recipient, reply_to, lang, subject, body_text, body_html, base_url,"
             " next_attempt_at, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (*(message[key] for key in MESSAGE_KEYS), now, now),
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (*(message.get(key) for key in MESSAGE_KEYS), now, now),
         )
 
 
@@ -88,14 +89,28 @@ class Outbox(Base):
             )
         return self.outbox_message(row[0])
 
-    def message_sent(self, message_id: int, sender: str) -> bool:
-        """Record a delivery; False if ``sender`` no longer held the message."""
+    def message_sent(
+        self, message_id: int, sender: str, written: dict[str, Any] | None = None
+    ) -> bool:
+        """Record a delivery, with the bodies ``written`` at delivery for a
+        message queued without them; False if ``sender`` no longer held it."""
+        written = written or {}
         with self._write() as conn:
             cursor = conn.execute(
                 "UPDATE outbox SET status = ?, sent_at = ?, claimed_by = NULL,"
-                " claimed_until = NULL, last_error = NULL"
+                " claimed_until = NULL, last_error = NULL,"
+                " body_text = coalesce(?, body_text),"
+                " body_html = coalesce(?, body_html)"
                 " WHERE id = ? AND status = ? AND claimed_by = ?",
-                (SENT, stamp(utcnow()), message_id, SENDING, sender),
+                (
+                    SENT,
+                    stamp(utcnow()),
+                    written.get("body_text"),
+                    written.get("body_html"),
+                    message_id,
+                    SENDING,
+                    sender,
+                ),
             )
         return cursor.rowcount == 1
 
@@ -184,7 +199,8 @@ class Outbox(Base):
     ) -> dict[str, Any] | None:
         """The request ``reference`` of the organisation, for resending its link."""
         return self._one(
-            "SELECT id, form_id, answers, lang, link_version FROM submissions"
+            "SELECT id, public_id, form_id, answers, lang, link_version"
+            " FROM submissions"
             " WHERE reference = ? AND organisation_id = ?",
             (reference, organisation_id),
         )

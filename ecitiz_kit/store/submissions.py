@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -46,6 +47,12 @@ def insert_attachments(
     )
 
 
+def new_public_id() -> str:
+    """The random id a request is known by outside the staff pages (in tokens):
+    unlike the row id, it tells nobody how many requests there are."""
+    return secrets.token_urlsafe(16)
+
+
 class StaleStatus(EcitizError):
     """A request changed status since it was read; nothing was written."""
 
@@ -87,6 +94,7 @@ class Submissions(Base):
         there (say, a file that cannot be moved into place) rolls everything back.
         """
         now = stamp(utcnow())
+        public_id = new_public_id()
         with self._write() as conn:
             used = conn.execute(SPENT_NONCE, (nonce, nonce)).fetchone()
             if used:
@@ -95,11 +103,13 @@ class Submissions(Base):
             for _attempt in range(10):
                 try:
                     cursor = conn.execute(
-                        "INSERT INTO submissions (organisation_id, form_id,"
-                        " form_version, reference, status, answers, lang, nonce,"
-                        " created_at, updated_at, applicant_name, applicant_email)"
-                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        "INSERT INTO submissions (public_id, organisation_id,"
+                        " form_id, form_version, reference, status, answers, lang,"
+                        " nonce, created_at, updated_at, applicant_name,"
+                        " applicant_email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                        " ?, ?)",
                         (
+                            public_id,
                             organisation_id,
                             form_id,
                             form_version,
@@ -131,6 +141,7 @@ class Submissions(Base):
             # What was just written, without reading it back.
             created = {
                 "id": submission_id,
+                "public_id": public_id,
                 "organisation_id": organisation_id,
                 "form_id": form_id,
                 "form_version": form_version,
@@ -205,6 +216,13 @@ class Submissions(Base):
     def submission_by_reference(self, reference: str) -> dict[str, Any] | None:
         row = self._one("SELECT id FROM submissions WHERE reference = ?", (reference,))
         return self.submission(row["id"]) if row else None
+
+    def submission_by_public_id(self, public_id: str) -> dict[str, Any] | None:
+        """The submission a receipt or tracking token names."""
+        row = self._one("SELECT * FROM submissions WHERE public_id = ?", (public_id,))
+        if row is not None:
+            row["answers"] = json.loads(row["answers"])
+        return row
 
     def submission(self, submission_id: int) -> dict[str, Any] | None:
         row = self._one("SELECT * FROM submissions WHERE id = ?", (submission_id,))

@@ -1,16 +1,20 @@
 """The folder where uploaded files live, under random names.
 
 Files are written as ``<name>.part`` before the database transaction and renamed
-into place inside it, just before the commit. If anything fails the parts and
-renamed files are removed, so a refused or failed submission leaves no file. After a
-crash, :meth:`UploadArea.recover` finishes what the database says was committed and
-removes the rest.
+into place only after its commit, so a file under its final name always has a row.
+If the transaction fails the parts are removed, so a refused or failed submission
+leaves no file. After a crash, :meth:`UploadArea.recover` finishes what the database
+says was committed and removes the rest, and :meth:`UploadArea.sweep` also removes
+final files no row references (left by a crash of an older version, which renamed
+files before its commit).
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
+import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +23,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 PART = ".part"
+
+log = logging.getLogger(__name__)
+
+_STORED_NAME = re.compile("[0-9a-f]{32}")
 
 
 class Upload(Protocol):
@@ -32,16 +40,11 @@ class Upload(Protocol):
 
 
 class Staged:
-    """Files staged for one submission: the rows to store and how to promote them."""
+    """Files staged for one submission: the rows to store."""
 
-    def __init__(self, area: UploadArea) -> None:
-        self._area = area
+    def __init__(self) -> None:
         self.names: list[str] = []
         self.attachments: list[dict[str, Any]] = []
-
-    def promote(self) -> None:
-        """Move the files into place; call it inside the database transaction."""
-        self._area.promote(self.names)
 
 
 class UploadArea:
@@ -51,9 +54,7 @@ class UploadArea:
         self.root = Path(root)
 
     def path(self, stored_name: str) -> Path:
-        if len(stored_name) != 32 or not all(
-            c in "0123456789abcdef" for c in stored_name
-        ):
+        if not _STORED_NAME.fullmatch(stored_name):
             raise ValueError("not a stored file name")
         return self.root / stored_name[:2] / stored_name
 
@@ -75,11 +76,16 @@ class UploadArea:
         return name, hashlib.sha256(data).hexdigest()
 
     def promote(self, names: Iterable[str]) -> None:
-        """Move staged parts to their final names (inside the transaction)."""
+        """Move staged parts to their final names (once their rows are committed)."""
         folders = set()
         for name in names:
             target = self.path(name)
-            os.replace(target.with_name(name + PART), target)
+            try:
+                os.replace(target.with_name(name + PART), target)
+            except FileNotFoundError:
+                # Recovery in another process may have moved it first.
+                if not target.exists():
+                    raise
             folders.add(target.parent)
         for folder in folders:
             _fsync_dir(folder)
@@ -88,10 +94,13 @@ class UploadArea:
     def staging(self, files: Iterable[Upload]) -> Iterator[Staged]:
         """Stage ``files`` for one submission; if the block fails, remove them all.
 
-        The block stores the submission with ``staged.attachments`` and runs
-        ``staged.promote`` just before its commit.
+        The block stores and commits the submission with ``staged.attachments``;
+        once it has, the files are moved into place. A crash in between leaves
+        parts the database has, which :meth:`recover` moves into place; a failure
+        to move them now does not undo the committed request either (it is logged,
+        and the next recovery finishes the move).
         """
-        staged = Staged(self)
+        staged = Staged()
         try:
             for upload in files:
                 stored_name, digest = self.stage(upload.data)
@@ -110,6 +119,10 @@ class UploadArea:
         except BaseException:
             self.discard(staged.names)
             raise
+        try:
+            self.promote(staged.names)
+        except OSError:
+            log.exception("stored files left as parts until the next recovery")
 
     def discard(self, names: Iterable[str]) -> None:
         """Remove staged or promoted files of a submission that was not stored."""
@@ -123,25 +136,56 @@ class UploadArea:
     ) -> tuple[int, int]:
         """After a crash: keep parts the database has, delete the others.
 
-        Parts younger than ``min_age`` seconds are left alone: they may belong to a
-        submission another process is storing right now. Returns how many parts
-        were kept and how many removed.
+        A part the database has was committed, so it is moved into place whatever
+        its age. Parts it does not have that are younger than ``min_age`` seconds
+        are left alone: they may belong to a submission another process is storing
+        right now. Returns how many parts were kept and how many removed.
         """
         kept = removed = 0
-        if not self.root.is_dir():
-            return kept, removed
         cutoff = time.time() - min_age
-        for part in self.root.glob(f"??/*{PART}"):
-            if part.stat().st_mtime > cutoff:
-                continue
+        for part in self._files(f"*{PART}"):
             name = part.name.removesuffix(PART)
             if is_stored(name):
-                os.replace(part, part.with_name(name))
+                try:
+                    os.replace(part, part.with_name(name))
+                except FileNotFoundError:  # another process moved it first
+                    continue
                 kept += 1
-            else:
+            elif _older_than(part, cutoff):
                 part.unlink(missing_ok=True)
                 removed += 1
         return kept, removed
+
+    def sweep(self, is_stored: Callable[[str], bool], min_age: float) -> int:
+        """Remove final files that no row references, older than ``min_age``
+        seconds; return how many were removed.
+
+        Files are moved into place only after their rows are committed, so an
+        unreferenced one was left by a crash of an older version (which moved them
+        just before its commit) or by a row removed without its file. The age
+        keeps the sweep away from anything a submission in progress could own.
+        """
+        removed = 0
+        cutoff = time.time() - min_age
+        for path in self._files("?" * 32):
+            if not _STORED_NAME.fullmatch(path.name):
+                continue
+            if _older_than(path, cutoff) and not is_stored(path.name):
+                path.unlink(missing_ok=True)
+                removed += 1
+        return removed
+
+    def _files(self, pattern: str) -> list[Path]:
+        if not self.root.is_dir():
+            return []
+        return sorted(self.root.glob(f"??/{pattern}"))
+
+
+def _older_than(path: Path, cutoff: float) -> bool:
+    try:
+        return path.stat().st_mtime <= cutoff
+    except FileNotFoundError:  # removed or moved by another process meanwhile
+        return False
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -9,12 +9,22 @@ from collections.abc import Callable
 from datetime import date
 from typing import Any
 
-from flask import current_app, g, render_template, request, url_for
+from flask import (
+    current_app,
+    g,
+    has_request_context,
+    jsonify,
+    render_template,
+    request,
+    url_for,
+)
+from markupsafe import Markup
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .._version import __version__
 from ..domain.notices import Notices
 from ..forms.fields import html_attributes
+from ..forms.validators import reveal_format_characters
 from ..i18n import (
     choose_language,
     format_datetime,
@@ -84,6 +94,16 @@ def template_helpers() -> dict[str, Any]:
     }
 
 
+def visible_text(value: Any) -> Any:
+    """The ``ecitiz_visible`` template filter: applicant text with its invisible
+    format characters written out (see
+    :func:`~ecitiz_kit.forms.validators.reveal_format_characters`); markup the
+    kit made and other values pass unchanged."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return reveal_format_characters(value)
+    return value
+
+
 def links() -> Links:
     """The links of this application's requests (usable in a request or a command)."""
     kit = state()
@@ -105,26 +125,62 @@ def notices() -> Notices:
         config["ECITIZ_TIMEZONE"],
         config["ECITIZ_MAIL_FROM"],
     )
-    return Notices(composer, links())
+    base_url = None
+    if has_request_context():
+        # What request.url_root says, without its IRI decoding (a tenth of the
+        # cost of queueing a receipt).
+        base_url = f"{request.scheme}://{request.host}{request.script_root}/"
+    return Notices(composer, links(), base_url)
+
+
+def compose_queued() -> Callable[[dict[str, Any]], dict[str, Any] | None]:
+    """What the delivery job calls to write the e-mails queued unwritten, with
+    this application's templates (usable in a command: needs an app context)."""
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    kit = state(app)
+
+    def compose(row: dict[str, Any]) -> dict[str, Any] | None:
+        if not row.get("base_url"):
+            return notices().compose(kit.store, kit.forms, row)
+        # Links as in the request that queued it: on its address, unless
+        # ECITIZ_PUBLIC_URL says otherwise.
+        with app.test_request_context(base_url=row["base_url"]):
+            return notices().compose(kit.store, kit.forms, row)
+
+    return compose
 
 
 def error_pages(
-    template: str,
+    template: str, wants_json: Callable[[], bool] = lambda: False
 ) -> tuple[Callable[[HTTPException], Any], Callable[[InternalServerError], Any]]:
-    """Error handlers rendering ``template``: a server error shows a reference
-    that the log repeats with the traceback, never the traceback itself."""
+    """Error handlers rendering ``template`` (or, where ``wants_json()``, a JSON
+    object): a server error shows a reference that the log repeats with the
+    traceback, never the traceback itself."""
 
-    def http_error(error: HTTPException) -> tuple[str, int]:
-        return render_template(template, error=error), error.code or 500
+    def http_error(error: HTTPException) -> tuple[Any, int]:
+        code = error.code or 500
+        if wants_json():
+            return jsonify(error=error.description), code
+        return render_template(template, error=error), code
 
-    def server_error(error: InternalServerError) -> tuple[str, int]:
+    def server_error(error: InternalServerError) -> tuple[Any, int]:
         incident = secrets.token_hex(4).upper()
         log.error(
-            "incident %s on %s",
+            "incident %s on %s %s",
             incident,
-            request.path,
+            request.method,
+            logged_path(),
             exc_info=error.original_exception,
         )
+        if wants_json():
+            return jsonify(error=error.description, incident=incident), 500
         return render_template(template, error=error, incident=incident), 500
 
     return http_error, server_error
+
+
+def logged_path() -> str:
+    """The current request's route as logs may show it: ``/r/<token>``, never the
+    token itself (tracking and receipt links are as good as a password)."""
+    rule = request.url_rule
+    return rule.rule if rule is not None else "(no route)"

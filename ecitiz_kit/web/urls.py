@@ -76,7 +76,9 @@ class Links:
         With a tracking page of the organisation's own, the link opens that page,
         which shows the status in the host site's language.
         """
-        token = self._tokens.status_link(submission["id"], submission["link_version"])
+        token = self._tokens.status_link(
+            submission["public_id"], submission["link_version"]
+        )
         page = self._store.tracking_page(submission["organisation_id"])
         if page is not None:
             return tracking_link(page, token)

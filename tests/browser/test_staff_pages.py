@@ -198,7 +198,8 @@ def test_amend_pages_pass_axe(browser, kit, world, axe, store, app):
         public_message="Le justificatif est illisible.",
     )  # fmt: skip
     with app.test_request_context():
-        token = state(app).tokens(app.config).status_link(sid, 1)
+        public_id = store.submission(sid)["public_id"]
+        token = state(app).tokens(app.config).status_link(public_id, 1)
     context = browser.new_context(locale="fr-FR")
     page = context.new_page()
     page.goto(kit.url + f"/ecitiz/s/{token}")

@@ -8,6 +8,7 @@ page holds exactly what ``flask ecitiz snippet`` prints.
 import json
 import re
 import time
+from pathlib import Path
 
 import pytest
 
@@ -399,3 +400,64 @@ def test_form_follows_the_host_page_language(cookie_blocking_browser, site):
     assert frame.locator("button[type=submit]").inner_text() == "Send my request"
     assert frame.locator("html").get_attribute("lang") == "en"
     page.close()
+
+
+# -- a snippet pasted with an earlier version ---------------------------------------
+
+SNIPPETS = Path(__file__).resolve().parent.parent / "data" / "snippets"
+
+
+@pytest.mark.parametrize("version", ["0.1.0"])
+def test_snippet_pasted_with_an_earlier_version_keeps_working(
+    cookie_blocking_browser, site, store, version
+):
+    """A host page keeps the snippet it was given, SRI hash and all: after an
+    upgrade of the kit its form still shows, fits, goes through and thanks."""
+    pasted = (SNIPPETS / f"{version}.html").read_text()
+    snippet = pasted.replace("KIT_BASE", site.kit_base)
+    assert f"/widget/{version}/ecitiz.js" in snippet
+    site.pages["/"] = page_with(snippet)
+    context = cookie_blocking_browser.new_context(
+        viewport={"width": 390, "height": 800}
+    )
+    page = context.new_page()
+    loaded = []
+    page.on(
+        "response",
+        lambda r: loaded.append((r.url, r.status)) if "/widget/" in r.url else None,
+    )
+    page.goto(site.url + "/")
+    [ready] = wait_for_event(page, "ready")
+    assert ready["detail"] == {"form": "acme/aid-request", "id": "ecitiz-0"}
+    assert (f"{site.kit_base}/widget/{version}/ecitiz.js", 200) in loaded
+    iframe = "[data-ecitiz-form] iframe"
+    assert page.get_attribute(iframe, "title") == "Aide"
+    assert page.is_hidden("[data-ecitiz-form] a")
+    frame = page.frame_locator(iframe)
+    height, inner = fitted_heights(page, frame, iframe)
+    assert height > 1000 and abs(height - inner) <= 2
+
+    # It resizes with its content: a refused answer makes the form taller.
+    fill_aid(frame, aid_answers(siret="73282932000075"))
+    frame.locator("button[type=submit]").click()
+    [error] = wait_for_event(page, "error")
+    assert error["detail"]["reason"] == "invalid"
+    page.wait_for_function(
+        f"document.querySelector('{iframe}').getBoundingClientRect().height > {height}"
+    )
+    grown, inner = fitted_heights(page, frame, iframe)
+    assert abs(grown - inner) <= 2
+
+    frame.locator("#f-siret").fill("73282932000074")
+    frame.locator("#f-documents").set_input_files(
+        {"name": "justificatif.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+    frame.locator("button[type=submit]").click()
+    [submitted] = wait_for_event(page, "submitted")
+    reference = submitted["detail"]["reference"]
+    assert frame.locator(".ecitiz-reference").inner_text() == reference
+    receipt, inner = fitted_heights(page, frame, iframe)
+    assert abs(receipt - inner) <= 2
+    assert store.submission_by_reference(reference)["status"] == "submitted"
+    assert context.cookies() == []
+    context.close()

@@ -1,0 +1,443 @@
+"""Every kind of page the kit serves is valid HTML, in French and in English, as
+the W3C Nu HTML Checker (vnu.jar, from the npm package ``vnu-jar`` pinned in
+package.json) sees it.
+
+The pages are made once through the test client, written to a folder, and
+checked by one run of the checker (a Java start costs a couple of seconds); each
+page then has its own test. The checker is installed into the checkout's
+``node_modules/`` on first use; without Java or npm the tests are skipped, except
+in CI where they must run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ecitiz_kit import create_app, passwords
+from ecitiz_kit.forms.loading import load_catalog
+from ecitiz_kit.staff import auth as staff_auth
+from ecitiz_kit.state import state
+from ecitiz_kit.store import submissions
+
+from .helpers import (
+    ALLOWED,
+    ATT_REFERENCE,
+    CHEAP_PASSWORD_METHOD,
+    ORG,
+    PDF,
+    REFERENCE,
+    SECRET,
+    STAFF,
+    accept_request,
+    add_staff,
+    aid_answers,
+    attestation_answers,
+    csrf_for,
+    documents_of,
+    hidden_inputs,
+    post_form,
+    sign_in,
+    status_url_in,
+    with_file,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+LANGS = ("fr", "en")
+FORMS = ("aid-request", "attestation")
+
+#: Every page type, by the name the collection below gives it.
+PAGES = [
+    *(f"form-{form_id}" for form_id in FORMS),
+    *(f"form-{form_id}-refused" for form_id in FORMS),
+    "form-embedded-themed",
+    "receipt",
+    "receipt-attestation",
+    "tracking",
+    "tracking-accepted",
+    "tracking-sent-back",
+    "tracking-lookup",
+    "tracking-lookup-refused",
+    "tracking-lookup-found",
+    "lost-link",
+    "lost-link-answer",
+    "lost-link-refused",
+    "verify",
+    "verify-valid",
+    "verify-forged",
+    "amend",
+    "amend-refused",
+    "error-404-form",
+    "error-404-tracking",
+    "error-404-status-link",
+    "error-413",
+    "error-429-lost-link",
+    "error-500",
+    "staff-login",
+    "staff-login-refused",
+    "staff-login-throttled",
+    "staff-list",
+    "staff-list-filtered",
+    "staff-request",
+    "staff-request-refused",
+    "staff-request-history",
+    "staff-request-version",
+    "staff-embed",
+    "staff-embed-refused",
+    "staff-password",
+    "staff-password-refused",
+    "staff-password-changed",
+    "staff-error-404",
+]
+
+#: A page the checker must find invalid: it proves the checker ran and reads
+#: what it is given.
+CANARY = (
+    '<!doctype html><html lang="en"><title>canary</title>'
+    '<textarea rows="3" rows="4"></textarea></html>'
+)
+
+#: Warnings left alone, each with its reason (none so far).
+ACCEPTED_WARNINGS: dict[str, str] = {}
+
+
+def _missing(what: str) -> None:
+    # In CI the check must run: a missing tool is a failure, not a skip.
+    if os.environ.get("CI"):
+        pytest.fail(f"the HTML validity tests must run in CI, but {what}")
+    pytest.skip(what)
+
+
+def _vnu_command() -> list[str]:
+    """The checker's command line, installing the checker on first use."""
+    java = shutil.which("java")
+    if java is None:
+        _missing("java is not installed (apt-get install default-jre-headless)")
+    if not VNU.is_file():
+        npm = shutil.which("npm")
+        if npm is None:
+            _missing("npm is not installed (apt-get install npm)")
+        # --ignore-scripts: the package's install script would fetch a Java
+        # runtime; the system's is used.
+        result = subprocess.run(
+            [npm, "install", "--no-audit", "--no-fund", "--ignore-scripts"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        if result.returncode != 0 or not VNU.is_file():
+            _missing(f"npm could not install vnu-jar: {result.stderr[-2000:]}")
+    return [java, "-Xss8m", "-jar", str(VNU)]
+
+
+# -- the pages -----------------------------------------------------------------------
+
+
+def _app(data_dir: Path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": SECRET,
+            "ECITIZ_DATA_DIR": str(data_dir),
+            "ECITIZ_LOST_LINK_LIMIT": "1 per hour",
+        }
+    )
+    with app.app_context():
+        store = state(app).store
+        org = store.create_organisation(ORG, "ACME Entraide")
+        for form_id in FORMS:
+            definition = load_catalog(form_id)
+            store.enable_form(org["id"], form_id, definition.version, None, 730)
+        store.add_allowed_origin(org["id"], ALLOWED)
+    return app
+
+
+class _Pages(dict):
+    def keep(self, name: str, response, status: int = 200) -> str:
+        html = response.get_data(as_text=True)
+        assert response.status_code == status, (name, response.status_code, html[:500])
+        assert response.mimetype == "text/html", name
+        self[name] = html
+        return html
+
+
+def _public_pages(app, client, runner, store, pages: _Pages) -> None:
+    for form_id in FORMS:
+        pages.keep(f"form-{form_id}", client.get(f"/ecitiz/f/{ORG}/{form_id}"))
+    pages.keep(
+        "form-aid-request-refused",
+        post_form(client, with_file(aid_answers(siret="73282932000075", email="x"))),
+        422,
+    )
+    pages.keep(
+        "form-attestation-refused",
+        post_form(client, attestation_answers(first_name=""), "attestation"),
+        422,
+    )
+    pages.keep(
+        "form-embedded-themed",
+        client.get(
+            f"/ecitiz/f/{ORG}/aid-request?origin={ALLOWED}&embed=ecitiz-0"
+            "&primary=%23004080&radius=12&font=serif"
+        ),
+    )
+
+    response = post_form(client, with_file(aid_answers()))
+    receipt = pages.keep("receipt", client.get(response.headers["Location"]))
+    reference = REFERENCE.search(receipt).group(0)
+    status_path = status_url_in(receipt)
+    pages.keep("tracking", client.get(status_path))
+
+    # Sent back for changes: the tracking page offers the amend form.
+    for status, message in (("in_review", None), ("submitted", "Précisez.")):
+        args = ["ecitiz", "set-status", reference, status]
+        result = runner.invoke(args=args + (["--message", message] if message else []))
+        assert result.exit_code == 0, result.output
+    pages.keep("tracking-sent-back", client.get(status_path))
+    amend = pages.keep("amend", client.get(status_path + "/amend"))
+    ticket = hidden_inputs(amend)["ticket"]
+    for answers, status in ((aid_answers(siret="1"), 422), (aid_answers(), 303)):
+        response = client.post(
+            status_path + "/amend",
+            data={"ticket": ticket, **with_file(answers)},
+            content_type="multipart/form-data",
+        )
+        assert response.status_code == status
+        if status == 422:
+            pages.keep("amend-refused", response, 422)
+
+    # An attestation, accepted: its tracking page offers the document.
+    response = post_form(client, attestation_answers(), "attestation")
+    receipt = pages.keep(
+        "receipt-attestation", client.get(response.headers["Location"])
+    )
+    attestation = ATT_REFERENCE.search(receipt).group(0)
+    accept_request(runner, attestation)
+    [document] = documents_of(store, attestation)
+    pages.keep("tracking-accepted", client.get(status_url_in(receipt)))
+
+    pages.keep("tracking-lookup", client.get(f"/ecitiz/t/{ORG}"))
+    pages.keep(
+        "tracking-lookup-refused",
+        client.post(f"/ecitiz/t/{ORG}", data={"link": "not a link"}),
+        400,
+    )
+    pages.keep(
+        "tracking-lookup-found",
+        client.post(f"/ecitiz/t/{ORG}", data={"link": status_path.rsplit("/", 1)[1]}),
+    )
+
+    # The limit is 1 per hour (see _app): each post comes from its own address,
+    # and the third asks again for the first one's reference.
+    lost = f"/ecitiz/lost/{ORG}"
+    asked = [
+        ("lost-link-answer", reference, "a@example.org", 200),
+        ("lost-link-refused", "x", "y", 422),
+        ("error-429-lost-link", reference, "b@example.org", 429),
+    ]
+    for number, (name, asked_reference, email, status) in enumerate(asked):
+        html = pages.keep("lost-link", client.get(lost))
+        data = {
+            "ticket": hidden_inputs(html)["ticket"],
+            "reference": asked_reference,
+            "email": email,
+        }
+        address = {"REMOTE_ADDR": f"192.0.2.{number + 1}"}
+        pages.keep(name, client.post(lost, data=data, environ_base=address), status)
+
+    pages.keep("verify", client.get("/ecitiz/v"))
+    code = "https://forms.example.org/ecitiz/v#" + document["payload"]
+    pages.keep("verify-valid", client.post("/ecitiz/v", data={"code": code}))
+    pages.keep("verify-forged", client.post("/ecitiz/v", data={"code": code[:-4]}))
+
+    pages.keep("error-404-form", client.get(f"/ecitiz/f/{ORG}/nope"), 404)
+    pages.keep("error-404-tracking", client.get("/ecitiz/t/nobody"), 404)
+    pages.keep("error-404-status-link", client.get("/ecitiz/s/forged"), 404)
+
+    app.config["MAX_CONTENT_LENGTH"] = 200_000
+    big = with_file(aid_answers(), PDF + b"0" * 300_000)
+    pages.keep("error-413", post_form(client, big), 413)
+    app.config["MAX_CONTENT_LENGTH"] = None
+
+    def broken(*args):
+        raise OSError("disk full")
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(submissions, "insert_attachments", broken)
+        app.config["PROPAGATE_EXCEPTIONS"] = False
+        pages.keep("error-500", post_form(client, with_file(aid_answers())), 500)
+
+
+def _staff_pages(app, client, store, pages: _Pages) -> None:
+    add_staff(app)
+    pages.keep("staff-login", client.get(f"{STAFF}/login"))
+    pages.keep("staff-login-refused", sign_in(client, password="wrong password"), 401)
+    assert sign_in(client).status_code == 303
+    pages.keep("staff-list", client.get(f"{STAFF}/"))
+    pages.keep("staff-list-filtered", client.get(f"{STAFF}/?status=submitted&q=a"))
+
+    rows = list(store.iter_requests(store.organisation(ORG)["id"]))
+    row = next(r for r in rows if r["form_id"] == "attestation")
+    sid = row["id"]
+    pages.keep("staff-request", client.get(f"{STAFF}/requests/{sid}"))
+    pages.keep(
+        "staff-request-refused",
+        client.post(
+            f"{STAFF}/requests/{sid}/status",
+            data={
+                "csrf_token": csrf_for(client),
+                "to_status": "in_review",
+                "expected": row["status"],
+                "public_message": "x" * 5000,
+            },
+        ),
+        422,
+    )
+    amended = next(r["id"] for r in rows if store.versions(r["id"]))
+    pages.keep("staff-request-history", client.get(f"{STAFF}/requests/{amended}"))
+    pages.keep(
+        "staff-request-version", client.get(f"{STAFF}/requests/{amended}/versions/1")
+    )
+
+    pages.keep("staff-embed", client.get(f"{STAFF}/embed"))
+    pages.keep(
+        "staff-embed-refused",
+        client.post(
+            f"{STAFF}/embed/origins",
+            data={"csrf_token": csrf_for(client), "origin": "www.example.org"},
+        ),
+        422,
+    )
+    pages.keep("staff-password", client.get(f"{STAFF}/password"))
+    token = csrf_for(client, f"{STAFF}/password")
+    pages.keep(
+        "staff-password-refused",
+        client.post(
+            f"{STAFF}/password",
+            data={"csrf_token": token, "current": "x", "new": "y", "confirm": "z"},
+        ),
+        422,
+    )
+    new = "another horse battery staple"
+    pages.keep(
+        "staff-password-changed",
+        client.post(
+            f"{STAFF}/password",
+            data={
+                "csrf_token": token,
+                "current": "correct horse battery staple",
+                "new": new,
+                "confirm": new,
+            },
+        ),
+    )
+    pages.keep("staff-error-404", client.get(f"{STAFF}/requests/999999"), 404)
+
+    intruder = app.test_client()
+    intruder.environ_base.update(client.environ_base)
+    for _ in range(10):
+        sign_in(intruder, email="ghost@acme.example", password="guess")
+    pages.keep(
+        "staff-login-throttled", sign_in(intruder, email="ghost@acme.example"), 429
+    )
+
+
+def _pages_in(lang: str, data_dir: Path) -> _Pages:
+    app = _app(data_dir)
+    pages = _Pages()
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = lang
+    runner = app.test_cli_runner()
+    with app.app_context():
+        store = state(app).store
+        _public_pages(app, client, runner, store, pages)
+        app.config["PROPAGATE_EXCEPTIONS"] = None
+        staff = app.test_client()
+        staff.environ_base["HTTP_ACCEPT_LANGUAGE"] = lang
+        _staff_pages(app, staff, store, pages)
+    return pages
+
+
+@pytest.fixture(scope="module")
+def checked(tmp_path_factory):
+    """What the checker says of each page: ``{(lang, name): (html, messages)}``."""
+    command = _vnu_command()
+    folder = tmp_path_factory.mktemp("pages")
+    pages: dict[tuple[str, str], str] = {}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "METHOD", CHEAP_PASSWORD_METHOD)
+        staff_auth._decoy_hash.cache_clear()
+        for lang in LANGS:
+            made = _pages_in(lang, tmp_path_factory.mktemp(f"data-{lang}"))
+            pages.update({(lang, name): html for name, html in made.items()})
+        staff_auth._decoy_hash.cache_clear()
+    files = {}
+    for (lang, name), html in pages.items():
+        path = folder / f"{lang}-{name}.html"
+        path.write_text(html, encoding="utf-8")
+        files[path.name] = (lang, name)
+    canary = folder / "canary.html"
+    canary.write_text(CANARY, encoding="utf-8")
+    result = subprocess.run(
+        [*command, "--format", "json", "--stdout", "--exit-zero-always", str(folder)],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    report = {key: (html, []) for key, html in pages.items()}
+    report[("", "canary")] = (CANARY, [])
+    for message in json.loads(result.stdout)["messages"]:
+        # vnu names files "file:/tmp/...": their names are what tells them apart.
+        file_name = message.get("url", "").rpartition("/")[2]
+        key = files.get(file_name, ("", "canary") if file_name == canary.name else None)
+        assert key is not None, message  # a message about no page: the run failed
+        report[key][1].append(message)
+    return report
+
+
+def _problems(messages: list[dict]) -> list[dict]:
+    return [
+        m
+        for m in messages
+        if m["type"] != "info" or m.get("subType") == "warning"
+        if m.get("message") not in ACCEPTED_WARNINGS
+    ]
+
+
+def _describe(html: str, problems: list[dict]) -> str:
+    lines = html.splitlines()
+    out = []
+    for m in problems:
+        line = m.get("lastLine", 0)
+        context = lines[line - 1].strip()[:200] if 0 < line <= len(lines) else ""
+        out.append(f"{m['type']} line {line}: {m['message']}\n    {context}")
+    return "\n".join(out)
+
+
+def test_the_checker_finds_invalid_html(checked):
+    _, messages = checked[("", "canary")]
+    assert any(
+        m["type"] == "error" and "Duplicate attribute" in m["message"] for m in messages
+    ), messages
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("name", PAGES)
+def test_page_is_valid_html(checked, lang, name):
+    assert (lang, name) in checked, f"no {name} page was made in {lang}"
+    html, messages = checked[(lang, name)]
+    problems = _problems(messages)
+    assert not problems, f"{lang}-{name}:\n" + _describe(html, problems)
+
+
+def test_every_page_made_is_checked(checked):
+    made = {name for (_, name) in checked if name != "canary"}
+    assert made == set(PAGES)

@@ -1,0 +1,95 @@
+/* ecitiz-kit embed loader: self-sizing, cookieless frames of the kit's forms. */
+(function (w, doc) {
+  'use strict';
+  var SLUG = /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$/;
+  var ns = w.ecitiz;
+  if (ns && ns.scan) return ns.scan(); // loaded twice: the first loader does it
+  var me = doc.currentScript || doc.querySelector('script[src*="/ecitiz.js"]');
+  var kit = /^(https?:\/\/[^/]+)(.*?)\/widget\/([^/]+\/)?ecitiz\.js([?#].*)?$/
+    .exec(me && me.src);
+  if (!kit) return;
+  var origin = kit[1].toLowerCase(), frames = [];
+  ns = w.ecitiz = { scan: scan, frames: frames };
+
+  // The frame's address for one placeholder, or '' when it is not valid.
+  function address(el, id) {
+    var d = el.dataset, name = d.ecitizForm || d.form, q = [], h = '', p;
+    if (name) {
+      p = name.split('/');
+      if (p.length !== 2 || !SLUG.test(p[0]) || !SLUG.test(p[1])) return '';
+      p = '/f/' + name;
+      if (d.prefill) {
+        h = new URLSearchParams();
+        new URLSearchParams(d.prefill).forEach(function (v, k) {
+          if (/^[a-z][a-z0-9_]{0,40}$/.test(k) && v.length <= 500) h.append(k, v);
+        });
+        h = String(h);
+      }
+    } else if (SLUG.test(d.ecitizStatus)) {
+      p = '/t/' + d.ecitizStatus;
+      h = /(?:#|&)ecitiz=([\w.-]{10,400})(&|$)/.exec(w.location.hash);
+      h = h ? 'token=' + h[1] : '';
+    } else return '';
+    var lang = (d.lang || doc.documentElement.lang || '').slice(0, 2).toLowerCase();
+    if (/^[a-z]{2}$/.test(lang)) q.push('lang=' + lang);
+    if (/^#([0-9a-f]{3}){1,2}$/i.test(d.primary)) q.push('primary=%23' + d.primary.slice(1));
+    if (/^\d{1,2}$/.test(d.radius) && d.radius <= 24) q.push('radius=' + d.radius);
+    if (/^[a-z]{2,12}$/.test(d.font)) q.push('font=' + d.font);
+    q.push('origin=' + encodeURIComponent(w.location.origin), 'embed=' + id);
+    return kit[1] + kit[2] + p + '?' + q.join('&') + (h && '#' + h);
+  }
+
+  function place(el) {
+    if (el.hasAttribute('data-ecitiz-id')) return;
+    var id = 'ecitiz-' + frames.length, src = address(el, id), f;
+    el.setAttribute('data-ecitiz-id', src ? id : 'invalid');
+    if (!src) return;
+    f = doc.createElement('iframe');
+    f.src = src;
+    var d = el.dataset;
+    f.title = d.title || el.textContent.trim() || d.ecitizForm || d.form || d.ecitizStatus;
+    f.setAttribute('loading', 'lazy');
+    f.style.cssText = 'width:100%;border:0;height:480px';
+    frames.push({ id: id, el: el, frame: f });
+    if (el.tagName === 'SCRIPT') el.parentNode.insertBefore(f, el.nextSibling);
+    else el.insertBefore(f, el.firstChild);
+  }
+
+  function scan() {
+    var all = doc.querySelectorAll('[data-ecitiz-form],[data-ecitiz-status],script[data-form]');
+    for (var i = 0; i < all.length; i++) place(all[i]);
+  }
+
+  function fire(x, type, detail) {
+    x.el.dispatchEvent(new w.CustomEvent('ecitiz:' + type, { bubbles: true, detail: detail }));
+  }
+
+  w.addEventListener('message', function (e) {
+    var m = e.data, x, i, detail;
+    if (e.origin !== origin || !m || m.ecitiz !== 1) return;
+    for (i = 0; i < frames.length; i++) {
+      if (frames[i].frame.contentWindow === e.source) x = frames[i];
+    }
+    if (!x || m.id !== x.id) return;
+    if (m.height > 0 && m.height < 1e5) x.frame.style.height = Math.ceil(m.height) + 'px';
+    detail = { form: x.el.dataset.ecitizForm || x.el.dataset.form || null, id: x.id };
+    if (m.type === 'scroll' && typeof m.top === 'number' && m.top >= 0) {
+      w.scrollTo(0, x.frame.getBoundingClientRect().top + w.pageYOffset + m.top - 16);
+    } else if (m.type === 'ready') {
+      for (i = 0; i < x.el.children.length; i++) {
+        if (x.el.children[i] !== x.frame) x.el.children[i].hidden = true;
+      }
+      fire(x, 'ready', detail);
+    } else if (m.type === 'submitted' && /^[A-Z0-9-]{1,40}$/.test(m.reference)) {
+      detail.reference = m.reference;
+      fire(x, 'submitted', detail);
+      i = w[x.el.dataset.onSubmit];
+      if (typeof i === 'function') i(detail);
+    } else if (m.type === 'error') {
+      detail.reason = /^[a-z]{1,20}$/.test(m.reason) ? m.reason : 'unknown';
+      fire(x, 'error', detail);
+    }
+  });
+  scan();
+  if (doc.readyState === 'loading') doc.addEventListener('DOMContentLoaded', scan);
+})(window, document);

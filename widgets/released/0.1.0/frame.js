@@ -1,0 +1,64 @@
+/* ecitiz-kit frame helper: sizes the frame, reports events to the embedding
+   page (only the origin the server checked) and applies fragment prefill. */
+(function (w, d) {
+  'use strict';
+  var b = d.body, data = b.dataset, origin = data.ecitizOrigin;
+  var id = data.ecitizEmbed, last = 0;
+  var hash = new URLSearchParams(w.location.hash.slice(1));
+
+  // Prefill: only fields the form marks prefillable, and only empty ones; the
+  // server validates the values on submit like anything typed.
+  hash.forEach(function (v, k) {
+    if (!/^[a-z][a-z0-9_]{0,40}$/.test(k)) return;
+    var all = d.querySelectorAll('[data-ecitiz-prefill][name="' + k + '"]'), i, f;
+    for (i = 0; i < all.length; i++) {
+      f = all[i];
+      if (f.type === 'radio' || f.type === 'checkbox') {
+        if (f.value === v) f.checked = true;
+      } else if (!f.value) f.value = v.slice(0, 1000);
+    }
+  });
+
+  // Status mode: a tracking token in the fragment is looked up at once (POST,
+  // so it stays out of query strings and server logs).
+  var look = d.getElementById('f-link');
+  if (look && !look.value && /^[\w.-]{10,400}$/.test(hash.get('token') || '')) {
+    look.value = hash.get('token');
+    look.form.submit();
+    return;
+  }
+
+  if (!origin || !id || w.parent === w) return;
+
+  function height() {
+    return Math.ceil(d.documentElement.getBoundingClientRect().height);
+  }
+  function post(type, more) {
+    var m = more || {};
+    m.ecitiz = 1;
+    m.type = type;
+    m.id = id;
+    m.height = last = height();
+    w.parent.postMessage(m, origin);
+  }
+  function sync() {
+    if (height() !== last) post('resize');
+  }
+
+  post('ready');
+  if (data.ecitizEvent === 'submitted') {
+    post('submitted', { reference: data.ecitizReference });
+  } else if (data.ecitizEvent === 'error') {
+    post('error', { reason: data.ecitizReason });
+  }
+  // iOS does not scroll into a frame: the host page scrolls to what matters.
+  var target = data.ecitizScroll && d.getElementById(data.ecitizScroll);
+  if (data.ecitizScroll) {
+    if (target && target.tabIndex === -1) target.focus({ preventScroll: true });
+    post('scroll', {
+      top: target ? Math.round(target.getBoundingClientRect().top + w.scrollY) : 0
+    });
+  }
+  if (w.ResizeObserver) new w.ResizeObserver(sync).observe(d.documentElement);
+  w.addEventListener('load', sync);
+})(window, document);
