@@ -368,8 +368,11 @@ def check_settings(config: Mapping[str, Any]) -> None:
     for key in RATE_LIMITS:
         limits = config[key]
         try:
-            if limits is not None and not parse_many(limits):
+            found = parse_many(limits) if limits is not None else None
+            if found is not None and not found:
                 raise ValueError("no limit found")
+            if found and min(item.amount for item in found) < 1:
+                raise ValueError("a limit of 0 refuses everything")
         except (ValueError, TypeError) as exc:
             raise ConfigurationError(
                 f"{key}: {limits!r} is not a rate limit such as "

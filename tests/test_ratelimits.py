@@ -337,7 +337,9 @@ def test_limits_can_be_turned_off(app, client, store, switch):
     "key",
     ["ECITIZ_SUBMIT_LIMIT_PER_RECIPIENT", "ECITIZ_VERIFY_LIMIT", "ECITIZ_LOGIN_LIMIT"],
 )
-@pytest.mark.parametrize("value", ["often", "", 5, "5 per fortnight"])
+@pytest.mark.parametrize(
+    "value", ["often", "", 5, ["5 per hour"], "5 per fortnight", "0 per hour"]
+)
 def test_a_limit_that_does_not_parse_stops_start_up(tmp_path, key, value):
     with pytest.raises(ConfigurationError, match=key):
         create_app(
