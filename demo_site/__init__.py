@@ -46,6 +46,8 @@ def create_app(
         SECRET_KEY=_secret_key(data_dir),
         ECITIZ_DATA_DIR=str(data_dir),
         ECITIZ_URL_PREFIX=KIT_PREFIX,
+        # Where links in e-mails lead (and what `flask ecitiz doctor` checks).
+        ECITIZ_PUBLIC_URL=base_url or origins[0],
     )
     EcitizKit(app)
     with app.app_context():

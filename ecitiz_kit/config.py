@@ -16,6 +16,11 @@ from limits import parse_many
 
 from .errors import ConfigurationError
 from .i18n import LANGUAGES
+from .tokens import (  # noqa: F401 - the names config always offered
+    MIN_SECRET_KEY_LENGTH,
+    WEAK_SECRET_KEYS,
+    weak_secret_key,
+)
 
 
 @dataclass(frozen=True)
@@ -167,18 +172,72 @@ SETTINGS: tuple[Setting, ...] = (
         "(messages given up on stay until sent or deleted by hand).",
     ),
     Setting(
+        "ECITIZ_RATELIMIT_ENABLED",
+        True,
+        "Apply the kit's rate limits (all of those below, staff sign-in included); "
+        "`false` turns them all off, e.g. for a load test. Flask-Limiter's "
+        "`RATELIMIT_ENABLED = False` turns them off too.",
+    ),
+    Setting(
+        "ECITIZ_SUBMIT_LIMIT",
+        "30 per hour; 200 per day",
+        "How many requests and changes to a request may be sent per client address "
+        "(generous: an office may send many from one address). The notation of "
+        '`limits` and Flask-Limiter, e.g. `"5 per hour; 20 per day"`; `null` for '
+        "no limit (the same for every `*_LIMIT*` setting).",
+    ),
+    Setting(
+        "ECITIZ_SUBMIT_LIMIT_PER_ORGANISATION",
+        "500 per hour; 5000 per day",
+        "How many requests one organisation may receive, from everyone together: "
+        "a ceiling on the receipts sent in its name.",
+    ),
+    Setting(
+        "ECITIZ_SUBMIT_LIMIT_PER_RECIPIENT",
+        "5 per hour; 10 per day",
+        "How many requests may give the same applicant e-mail address (so as many "
+        "receipts), whatever the organisation; case and a `+tag` are ignored. "
+        "Strict, so the form cannot be used to send e-mail to someone else.",
+    ),
+    Setting(
+        "ECITIZ_AMEND_LIMIT",
+        "10 per hour",
+        "How many times one request may be changed by its applicant (each change "
+        "also counts against `ECITIZ_SUBMIT_LIMIT`).",
+    ),
+    Setting(
         "ECITIZ_LOST_LINK_LIMIT",
         "5 per hour",
         "How often the lost-link page may be used per e-mail address, per "
-        "reference and per client address (the notation of `limits` and "
-        'Flask-Limiter, e.g. `"5 per hour; 20 per day"`); `null` for no limit.',
+        "reference and per client address.",
+    ),
+    Setting(
+        "ECITIZ_VERIFY_LIMIT",
+        "60 per minute; 1000 per hour",
+        "How many attestation checks (the page's server check, the JSON API and "
+        "the revocation status) one client address may make.",
+    ),
+    Setting(
+        "ECITIZ_LOGIN_LIMIT",
+        "10 per 15 minutes",
+        "Failed staff sign-ins accepted per account from one client address; then "
+        "that address is refused for that account until the oldest failure is "
+        "out of the window.",
+    ),
+    Setting(
+        "ECITIZ_LOGIN_LIMIT_PER_ACCOUNT",
+        "50 per 5 minutes",
+        "Failed staff sign-ins accepted per account from all addresses together "
+        "(higher, and shorter, than `ECITIZ_LOGIN_LIMIT`, so that others' failures "
+        "rarely lock the owner out, and never for long).",
     ),
     Setting(
         "ECITIZ_RATELIMIT_STORAGE_URI",
         None,
         "Where rate-limit counters live (`memory://`, `redis://…`, see the "
         "`limits` documentation); defaults to `RATELIMIT_STORAGE_URI`, else "
-        "memory (per process).",
+        "memory, which each process counts on its own: with several workers set "
+        "a shared storage (`flask ecitiz doctor` checks it).",
     ),
     Setting(
         "ECITIZ_STAFF_SESSION_LIFETIME",
@@ -190,10 +249,6 @@ SETTINGS: tuple[Setting, ...] = (
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
-
-#: Secret keys that must never reach production.
-WEAK_SECRET_KEYS = frozenset({"", "dev", "changeme", "change-me", "secret", "test"})
-MIN_SECRET_KEY_LENGTH = 16
 
 #: Settings counted in seconds, bytes, files or days: 1 or more.
 POSITIVE = (
@@ -214,6 +269,17 @@ NOT_NEGATIVE = (
     "ECITIZ_MAIL_MAX_ATTEMPTS",
     "ECITIZ_MAIL_RETRY_DELAY",
     "ECITIZ_MAIL_KEEP_DAYS",
+)
+#: Rate limits, in the notation of ``limits`` (``None``: no limit).
+RATE_LIMITS = (
+    "ECITIZ_SUBMIT_LIMIT",
+    "ECITIZ_SUBMIT_LIMIT_PER_ORGANISATION",
+    "ECITIZ_SUBMIT_LIMIT_PER_RECIPIENT",
+    "ECITIZ_AMEND_LIMIT",
+    "ECITIZ_LOST_LINK_LIMIT",
+    "ECITIZ_VERIFY_LIMIT",
+    "ECITIZ_LOGIN_LIMIT",
+    "ECITIZ_LOGIN_LIMIT_PER_ACCOUNT",
 )
 #: Flask's default ``MAX_FORM_MEMORY_SIZE``, which the kit tightens.
 FLASK_FORM_MEMORY_SIZE = 500_000
@@ -294,25 +360,29 @@ def check_settings(config: Mapping[str, Any]) -> None:
             f"ECITIZ_PUBLIC_URL must be an absolute http(s) URL (got {public_url!r})."
         )
     _check_mail_settings(config)
-    limits = config["ECITIZ_LOST_LINK_LIMIT"]
-    try:
-        if limits:
-            parse_many(limits)
-    except (ValueError, TypeError) as exc:
+    if not isinstance(config["ECITIZ_RATELIMIT_ENABLED"], bool):
         raise ConfigurationError(
-            f"ECITIZ_LOST_LINK_LIMIT: {limits!r} is not a rate limit such as "
-            f"'5 per hour' ({exc})."
-        ) from None
+            "ECITIZ_RATELIMIT_ENABLED must be true or false "
+            f"(got {config['ECITIZ_RATELIMIT_ENABLED']!r})."
+        )
+    for key in RATE_LIMITS:
+        limits = config[key]
+        try:
+            found = parse_many(limits) if limits is not None else None
+            if found is not None and not found:
+                raise ValueError("no limit found")
+            if found and min(item.amount for item in found) < 1:
+                raise ValueError("a limit of 0 refuses everything")
+        except (ValueError, TypeError) as exc:
+            raise ConfigurationError(
+                f"{key}: {limits!r} is not a rate limit such as "
+                f"'5 per hour' ({exc}); use null for no limit."
+            ) from None
 
 
 def check_secret_key(config: Mapping[str, Any]) -> None:
     """Refuse to serve in production without a real secret key."""
-    key = config.get("SECRET_KEY")
-    if (
-        not key
-        or str(key).strip().lower() in WEAK_SECRET_KEYS
-        or len(key) < MIN_SECRET_KEY_LENGTH
-    ):
+    if weak_secret_key(config.get("SECRET_KEY")):
         raise ConfigurationError(
             "SECRET_KEY is missing or too weak, so tokens could be forged. Set "
             "FLASK_SECRET_KEY to a long random value before starting, for example "

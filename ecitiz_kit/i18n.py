@@ -10,14 +10,14 @@ from __future__ import annotations
 import functools
 import io
 from contextvars import ContextVar
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from importlib import resources
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date as _format_date
 from babel.dates import format_datetime as _format_datetime
-from babel.dates import get_timezone
+from babel.dates import format_timedelta, get_timezone
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
@@ -109,6 +109,22 @@ def format_datetime(
 def format_date(day: date, lang: str | None = None) -> str:
     """A calendar date in words, in the page language (``1 décembre 2026``)."""
     return _format_date(day, "long", locale=lang or current_language())
+
+
+def format_duration(seconds: int, lang: str | None = None) -> str:
+    """A wait in words, never shorter than ``seconds`` (``12 minutes``)."""
+    # Rounded up to whole minutes, then to whole hours past two hours: a wait
+    # told as shorter than it is would only earn another refusal.
+    if seconds > 60:
+        seconds = -(-seconds // 60) * 60
+    if seconds > 7200:
+        seconds = -(-seconds // 3600) * 3600
+    return format_timedelta(
+        timedelta(seconds=seconds),
+        threshold=2,
+        format="long",
+        locale=lang or current_language(),
+    )
 
 
 _ = gettext

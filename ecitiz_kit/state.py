@@ -6,6 +6,7 @@ as arguments; only this module and the layers above it look it up.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -45,7 +46,7 @@ class KitState:
     #: form ticket's lifetime: no submission in progress is older).
     orphan_file_age: float = 4 * 3600
     _tokens: tuple[tuple[Any, ...], Tokens] | None = None
-    _throttle: Throttle | None = None
+    _throttle: tuple[tuple[str, bool], Throttle] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _tidied_at: float | None = None
 
@@ -62,15 +63,13 @@ class KitState:
         return self._tokens[1]
 
     def throttle(self, config: Mapping[str, Any]) -> Throttle:
-        """The rate limiter of the kit's public pages, built on first use (after
-        the application has its final settings)."""
-        if self._throttle is None:
-            with self._lock:
-                if self._throttle is None:
-                    self._throttle = Throttle(
-                        _lost_link_limits(config), _ratelimit_storage(config)
-                    )
-        return self._throttle
+        """The kit's rate limiter, built on first use (after the application has
+        its final settings) and again if its storage or switch changes."""
+        wanted = (ratelimit_storage(config), ratelimits_enabled(config))
+        with self._lock:
+            if self._throttle is None or self._throttle[0] != wanted:
+                self._throttle = (wanted, Throttle(*wanted))
+            return self._throttle[1]
 
     def tidy_uploads(self) -> tuple[int, int, int]:
         """Finish or remove what a crash left in the upload folder: parts the
@@ -109,16 +108,18 @@ def open_state(config: Mapping[str, Any]) -> KitState:
     )
 
 
-def start(kit: KitState) -> None:
+def start(kit: KitState, config: Mapping[str, Any]) -> None:
     """Work done once at start-up: finish what a crash left half done.
 
     Uploaded files that no request holds are removed (see
     :meth:`KitState.tidy_uploads`), and requests stored before the list could
-    search applicants get their searchable columns.
+    search applicants get their searchable columns. Rate-limit counters kept
+    per process are worth a warning.
     """
     kit.tidy_uploads()
     fill_applicants(kit.store, definition_lookup(kit.store, kit.forms))
     kit.store.close()
+    warn_if_counted_per_process(config)
 
 
 def state(app: Flask | None = None) -> KitState:
@@ -132,15 +133,42 @@ def state(app: Flask | None = None) -> KitState:
         ) from None
 
 
-def _lost_link_limits(config: Mapping[str, Any]) -> str | None:
-    if not config.get("RATELIMIT_ENABLED", True):
-        return None
-    return config["ECITIZ_LOST_LINK_LIMIT"]
+def ratelimits_enabled(config: Mapping[str, Any]) -> bool:
+    """Whether the kit's rate limits apply: ``ECITIZ_RATELIMIT_ENABLED``, and
+    Flask-Limiter's ``RATELIMIT_ENABLED`` when a host application turned that off."""
+    return bool(
+        config["ECITIZ_RATELIMIT_ENABLED"] and config.get("RATELIMIT_ENABLED", True)
+    )
 
 
-def _ratelimit_storage(config: Mapping[str, Any]) -> str:
+def ratelimit_storage(config: Mapping[str, Any]) -> str:
+    """Where rate-limit counters live (``memory://``: in each process)."""
     return (
         config["ECITIZ_RATELIMIT_STORAGE_URI"]
         or config.get("RATELIMIT_STORAGE_URI")
         or "memory://"
+    )
+
+
+def counts_per_process(config: Mapping[str, Any]) -> bool:
+    """Whether rate limits are on but counted by each process on its own."""
+    return ratelimits_enabled(config) and ratelimit_storage(config).startswith(
+        "memory://"
+    )
+
+
+_warned_per_process = False
+
+
+def warn_if_counted_per_process(config: Mapping[str, Any]) -> None:
+    """Say once per process, at start-up, that counters are kept per process."""
+    global _warned_per_process
+    if _warned_per_process or not counts_per_process(config):
+        return
+    _warned_per_process = True
+    logging.getLogger("ecitiz_kit").warning(
+        "ecitiz-kit counts its rate limits in memory, per process: with several "
+        "workers each one counts on its own and lets more through. Set "
+        "ECITIZ_RATELIMIT_STORAGE_URI to a shared storage (redis://…), or serve "
+        "with one worker; `flask ecitiz doctor` checks the deployment."
     )

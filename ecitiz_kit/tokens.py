@@ -23,6 +23,33 @@ LOST_LINK_TICKET_SALT = "ecitiz.lost-link-ticket.v1"
 STAFF_COOKIE_SALT = "ecitiz.staff-cookie.v1"
 STAFF_CSRF_SALT = "ecitiz.staff-csrf.v1"
 
+#: Secret keys that must never reach production: empty, or copied from an example.
+WEAK_SECRET_KEYS = frozenset(
+    {
+        "",
+        "dev",
+        "development",
+        "changeme",
+        "change-me",
+        "secret",
+        "secret-key",
+        "secret_key",
+        "your-secret-key",
+        "test",
+        "…",
+        "...",
+    }
+)
+MIN_SECRET_KEY_LENGTH = 16
+
+
+def weak_secret_key(key: object) -> bool:
+    """Whether ``key`` could be guessed: missing, too short or a known example."""
+    if not key:
+        return True
+    text = key.decode(errors="replace") if isinstance(key, bytes) else str(key)
+    return text.strip().lower() in WEAK_SECRET_KEYS or len(text) < MIN_SECRET_KEY_LENGTH
+
 
 class InvalidToken(EcitizError):
     """A token is tampered with, malformed, signed with an unknown key or expired."""

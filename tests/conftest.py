@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 
+import limits.storage.memory
 import pytest
 
-from ecitiz_kit import create_app, passwords
+from ecitiz_kit import create_app, passwords, throttle
 from ecitiz_kit.forms.loading import load_catalog
 from ecitiz_kit.staff import auth as staff_auth
 from ecitiz_kit.state import state
@@ -17,6 +18,7 @@ from .helpers import (
     CHEAP_PASSWORD_METHOD,
     ORG,
     SECRET,
+    LimitsClock,
     add_staff,
     sign_in,
 )
@@ -34,6 +36,15 @@ def cheap_password_hashing(request, monkeypatch):
     staff_auth._decoy_hash.cache_clear()
     yield
     staff_auth._decoy_hash.cache_clear()
+
+
+@pytest.fixture
+def limits_clock(monkeypatch):
+    """Stop the rate limits' clock; ``limits_clock.advance(seconds)`` moves it."""
+    clock = LimitsClock()
+    monkeypatch.setattr(limits.storage.memory, "time", clock)
+    monkeypatch.setattr(throttle, "time", clock)
+    return clock
 
 
 @pytest.fixture

@@ -45,6 +45,23 @@ PDF = (
 REFERENCE = re.compile(r"\bAID-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b")
 
 
+# -- the rate limits' clock -----------------------------------------------------------
+
+
+class LimitsClock:
+    """The clock of the rate limits' counters (in memory), moved by hand: the
+    ``limits_clock`` fixture puts it in place of ``time`` where they read it."""
+
+    def __init__(self, now: float = 1_800_000_000.0) -> None:
+        self.now = now
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
 # -- the public forms ------------------------------------------------------------------
 
 

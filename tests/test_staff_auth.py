@@ -98,7 +98,7 @@ def test_empty_sign_in_form_says_what_is_missing(client, staff):
 
 
 def test_eleventh_failure_is_refused_without_checking_the_password(
-    client, staff, store, monkeypatch
+    client, staff, store, monkeypatch, limits_clock
 ):
     calls = []
     real = staff_auth.verify_password
@@ -113,7 +113,7 @@ def test_eleventh_failure_is_refused_without_checking_the_password(
     assert len(calls) == 10
     refused = sign_in(client)  # the right password, but too late
     assert refused.status_code == 429
-    assert refused.headers["Retry-After"] == "900"
+    assert refused.headers["Retry-After"] == "901"  # 15 minutes, then a second
     assert "Trop de tentatives" in refused.get_data(as_text=True)
     assert len(calls) == 10, "the password must not even be checked"
     assert client.get(f"{STAFF}/").status_code == 303
@@ -132,25 +132,101 @@ def test_unknown_accounts_are_throttled_like_known_ones(client, staff, monkeypat
     assert len(calls) == 10
 
 
-def test_failures_from_one_address_throttle_every_account(app, staff, monkeypatch):
-    monkeypatch.setattr(staff_auth, "verify_password", lambda h, p: False)
+def test_the_owner_gets_in_from_elsewhere_after_30_failures_by_someone_else(app, staff):
     attacker = app.test_client()
+    answers = [
+        sign_in(attacker, password=f"guess {n}", address="203.0.113.7").status_code
+        for n in range(30)
+    ]
+    assert answers == [401] * 10 + [429] * 20
+    owner = app.test_client()
+    assert sign_in(owner, address="198.51.100.20").status_code == 303
+
+
+def test_failures_spread_over_addresses_stay_below_the_account_ceiling(app, staff):
+    # 30 failures counted against the account, from three addresses: the owner,
+    # somewhere else, is still let in.
+    for address in ("203.0.113.1", "203.0.113.2", "203.0.113.3"):
+        for n in range(10):
+            sign_in(app.test_client(), password=f"guess {n}", address=address)
+    assert sign_in(app.test_client(), address="198.51.100.20").status_code == 303
+
+
+def test_the_guesser_stays_stopped_at_their_address(app, staff, limits_clock):
+    guesser = app.test_client()
     for n in range(10):
-        sign_in(attacker, email=f"guess{n}@acme.example", address="10.0.0.1")
-    assert sign_in(attacker, address="10.0.0.1").status_code == 429
-    monkeypatch.undo()
-    # The account itself is not blocked for someone at another address.
-    assert sign_in(app.test_client(), address="10.0.0.2").status_code == 303
+        sign_in(guesser, password=f"guess {n}", address="203.0.113.7")
+    limits_clock.advance(14 * 60)
+    refused = sign_in(guesser, address="203.0.113.7")  # even the right password
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "61"
+    assert re.search(r"attendez 2\s+minutes", refused.get_data(as_text=True))
+    limits_clock.advance(61)
+    assert sign_in(guesser, address="203.0.113.7").status_code == 303
 
 
-def test_success_clears_the_account_failures(client, staff, store):
-    for _ in range(9):
-        sign_in(client, password="wrong password!")
+def test_failures_on_one_account_do_not_block_others_at_the_same_address(app, staff):
+    # An office behind one address: one person's mistakes block nobody else.
+    add_staff(app, email="colleague@acme.example")
+    for n in range(10):
+        sign_in(app.test_client(), password=f"guess {n}", address="192.0.2.10")
+    assert sign_in(app.test_client(), address="192.0.2.10").status_code == 429
+    colleague = app.test_client()
+    response = sign_in(colleague, email="colleague@acme.example", address="192.0.2.10")
+    assert response.status_code == 303
+
+
+def test_the_account_ceiling_stops_a_guesser_on_many_addresses_then_expires(
+    app, staff, limits_clock, monkeypatch
+):
+    with monkeypatch.context() as patch:
+        patch.setattr(staff_auth, "verify_password", lambda h, p: False)
+        answers = [
+            sign_in(app.test_client(), address=f"203.0.113.{n}").status_code
+            for n in range(1, 52)
+        ]
+    assert answers == [401] * 50 + [429]
+    owner = app.test_client()
+    refused = sign_in(owner, address="198.51.100.20")
+    assert refused.status_code == 429
+    assert refused.headers["Retry-After"] == "301"  # sooner than the 15 minutes
+    limits_clock.advance(301)
+    assert sign_in(owner, address="198.51.100.20").status_code == 303
+
+
+def test_limits_on_signing_in_follow_the_settings(app, staff):
+    app.config["ECITIZ_LOGIN_LIMIT"] = "3 per hour"
+    for n in range(3):
+        page = sign_in(app.test_client(), password=f"guess {n}")
+        assert page.status_code == 401
+    assert "3 tentatives" in page.get_data(as_text=True)
+    assert re.search(r"pendant 60\s+minutes", page.get_data(as_text=True))
+    assert sign_in(app.test_client()).status_code == 429
+
+
+def test_success_forgets_the_owners_own_failures(app, client, staff):
+    for n in range(9):
+        assert sign_in(client, password=f"typo {n}").status_code == 401
     assert sign_in(client).status_code == 303
-    left = store.db.execute(
-        "SELECT count(*) FROM login_failures WHERE account = ?", (STAFF_EMAIL,)
-    ).fetchone()[0]
-    assert left == 0
+    other_device = app.test_client()  # the same address
+    answers = [
+        sign_in(other_device, password=f"typo {n}").status_code for n in range(11)
+    ]
+    assert answers == [401] * 10 + [429]
+
+
+def test_signing_in_often_is_never_throttled(app, staff):
+    # Only failures count: 60 sign-ins in a row, from one address, all succeed.
+    answers = {sign_in(app.test_client()).status_code for _ in range(60)}
+    assert answers == {303}
+
+
+def test_turning_limits_off_lets_every_attempt_through(app, staff):
+    app.config["ECITIZ_RATELIMIT_ENABLED"] = False
+    client = app.test_client()
+    answers = {sign_in(client, password=f"guess {n}").status_code for n in range(60)}
+    assert answers == {401}
+    assert sign_in(client).status_code == 303
 
 
 def test_parallel_attempts_cannot_pass_the_limit(app, staff, monkeypatch):

@@ -26,6 +26,7 @@ from ..forms.fields import html_attributes
 from ..i18n import gettext
 from ..state import state
 from ..store import NotAmendable
+from ..web import ratelimits as limits
 from ..web.origins import is_cross_site_post
 from ..web.request_size import allow_uploads
 from .pages import (
@@ -77,6 +78,13 @@ def amend_submit(token: str) -> Any:
     )
     if not outcome.ok:
         return _render(found, token, values, errors=outcome.errors), 422
+    verdict = limits.hit(
+        limits.client_key("submit-client", "ECITIZ_SUBMIT_LIMIT"),
+        limits.key("amend-request", str(submission_id), "ECITIZ_AMEND_LIMIT"),
+    )
+    if not verdict:
+        notice = limits.form_refusal(verdict)
+        return limits.too_many(_render(found, token, values, notice=notice), verdict)
     try:
         amend(
             kit.store, kit.uploads, found.form, submission_id, outcome,

@@ -3,7 +3,8 @@
 The answer never tells whether the two matched: the page, its status code and
 the work done (one lookup, one message composed, one write transaction) are the
 same either way, so the page cannot be used to learn who asked for what. Uses
-are rate limited per e-mail address, per reference and per client address.
+are rate limited per e-mail address, per reference and per client address; a
+refused use shows the form again, answers kept, with when to try again.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import re
 from typing import Any
 
 from flask import current_app, g, render_template, request, url_for
-from werkzeug.exceptions import TooManyRequests
 
 from ..domain.lookup import find_organisation
 from ..domain.resend import resend_link
@@ -21,9 +21,10 @@ from ..forms.validators import MAX_EMAIL, is_email_address
 from ..i18n import gettext
 from ..state import state
 from ..tokens import InvalidToken
+from ..web import ratelimits as limits
 from ..web.origins import is_cross_site_post
 from ..web.pages import notices
-from .pages import blueprint, http_error
+from .pages import blueprint
 
 MAX_REFERENCE = 40
 REFERENCE = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*\Z")
@@ -55,20 +56,29 @@ def lost_link_post(org: str) -> Any:
             " open too long. Check your answers and send it again."
         )
         return _render(organisation, reference, email, notice=notice), 400
-    throttle = kit.throttle(config)
-    if not throttle.hit("lost-link-client", request.remote_addr or ""):
-        raise TooManyRequests()
     errors = _check(reference, email)
     if errors:
         return _render(organisation, reference, email, errors=errors), 422
-    # Both keys are counted before either is checked: whether the reference is
-    # used up must not depend on the address given, nor the other way round.
-    by_reference = throttle.hit(
-        "lost-link-reference", f"{organisation['id']}:{reference}"
+    # All three are checked before any is counted: a client refused for its own
+    # attempts does not use up the reference's or the address's.
+    verdict = limits.hit(
+        limits.client_key("lost-link-client", "ECITIZ_LOST_LINK_LIMIT"),
+        limits.key(
+            "lost-link-reference",
+            f"{organisation['id']}:{reference}",
+            "ECITIZ_LOST_LINK_LIMIT",
+        ),
+        limits.key("lost-link-email", email.casefold(), "ECITIZ_LOST_LINK_LIMIT"),
     )
-    by_email = throttle.hit("lost-link-email", email.casefold())
-    if not (by_reference and by_email):
-        raise TooManyRequests()
+    if not verdict:
+        notice = gettext(
+            "Too many attempts were made with these details or from your"
+            " connection. To protect applicants, this page refuses new attempts for"
+            " a while: try again in %(wait)s. Your answers are kept below.",
+            wait=limits.wait(verdict),
+        )
+        page = _render(organisation, reference, email, notice=notice, refused=True)
+        return limits.too_many(page, verdict)
     resend_link(kit.store, kit.forms, organisation, reference, email, notices=notices())
     return render_template(
         "ecitiz/lost_link.html",
@@ -76,23 +86,6 @@ def lost_link_post(org: str) -> Any:
         sent=True,
         again_url=url_for("ecitiz.lost_link", org=org, lang=g.ecitiz_lang),
     )
-
-
-@blueprint.errorhandler(TooManyRequests)
-def too_many(error: TooManyRequests) -> Any:
-    if request.endpoint != "ecitiz.lost_link_post":
-        return http_error(error)
-    organisation = state().store.organisation(request.view_args["org"])
-    response = current_app.make_response(
-        (
-            render_template(
-                "ecitiz/lost_link.html", organisation=organisation, limited=True
-            ),
-            429,
-        )
-    )
-    response.headers["Retry-After"] = "3600"
-    return response
 
 
 # -- helpers ---------------------------------------------------------------------
@@ -128,6 +121,7 @@ def _render(
     *,
     errors: dict[str, str] | None = None,
     notice: str | None = None,
+    refused: bool = False,
 ) -> str:
     tokens = state().tokens(current_app.config)
     return render_template(
@@ -137,6 +131,7 @@ def _render(
         email=email[:MAX_EMAIL],
         errors=errors or {},
         notice=notice,
+        refused=refused,
         ticket=tokens.lost_link_ticket(organisation["id"]),
         action=url_for(
             "ecitiz.lost_link_post", org=organisation["slug"], lang=g.ecitiz_lang

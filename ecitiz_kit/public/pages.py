@@ -30,10 +30,13 @@ from ..assets import asset_dir
 from ..domain.lookup import Tracked, read_ref, summary, tracked
 from ..domain.submit import TicketCheck, check_ticket, new_reference, submit
 from ..errors import ForeignOrigin, NonceUsed
+from ..forms.fields import Outcome
 from ..forms.registry import PublicForm, find_form
 from ..i18n import gettext
 from ..state import state
+from ..throttle import Key
 from ..web import csp, downloads
+from ..web import ratelimits as limits
 from ..web.embedding import Embed, parse_embed
 from ..web.origins import is_cross_site_post
 from ..web.pages import (
@@ -133,6 +136,10 @@ def submit_form(org: str, form_id: str) -> Any:
     )
     if not outcome.ok:
         return _render_form(form, values, errors=outcome.errors), 422
+    verdict = limits.hit(*submission_keys(form, outcome))
+    if not verdict:
+        notice = limits.form_refusal(verdict)
+        return limits.too_many(_render_form(form, values, notice=notice), verdict)
     try:
         submission = submit(
             kit.store,
@@ -234,6 +241,34 @@ def posted_ticket(form: PublicForm) -> TicketCheck:
         request.form.get("ticket", ""),
         current_app.config["ECITIZ_FORM_TICKET_MAX_AGE"],
     )
+
+
+def submission_keys(form: PublicForm, outcome: Outcome) -> list[Key]:
+    """What a new request counts against: its client address, its organisation
+    and the address its receipt goes to."""
+    keys = [
+        limits.client_key("submit-client", "ECITIZ_SUBMIT_LIMIT"),
+        limits.key(
+            "submit-organisation",
+            str(form.organisation["id"]),
+            "ECITIZ_SUBMIT_LIMIT_PER_ORGANISATION",
+        ),
+    ]
+    _name, email = form.definition.applicant_contact(outcome.answers)
+    if email:
+        keys.append(
+            limits.key(
+                "submit-recipient", mailbox(email), "ECITIZ_SUBMIT_LIMIT_PER_RECIPIENT"
+            )
+        )
+    return keys
+
+
+def mailbox(email: str) -> str:
+    """The mailbox an address delivers to, as far as anyone can tell: case and
+    a ``+tag`` do not make another one (``Camille+1@X.org`` is ``camille@x.org``)."""
+    local, _at, domain = email.strip().casefold().rpartition("@")
+    return f"{local.partition('+')[0]}@{domain}"
 
 
 def ticket_notice(problem: str) -> str:

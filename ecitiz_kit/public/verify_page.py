@@ -22,7 +22,9 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from ..documents import attestations, signing
 from ..i18n import format_date, gettext
 from ..state import state
+from ..throttle import Verdict
 from ..web import csp
+from ..web import ratelimits as limits
 from ..web.pages import (
     error_pages,
     forget_page_language,
@@ -65,17 +67,30 @@ def verification_headers(response: Response) -> Response:
 
 
 @blueprint.route("/v", methods=["GET", "POST"])
-def verify_page() -> str:
+def verify_page() -> Any:
     """The verification page; a POST checks a pasted code on the server."""
     check = None
     pasted = ""
     if request.method == "POST":
         pasted = request.form.get("code", "")[:MAX_PAYLOAD]
+        verdict = _counted()
+        if not verdict:
+            refusal = gettext(
+                "Too many checks were made from your connection: try again in"
+                " %(wait)s. The code you pasted is kept below.",
+                wait=limits.wait(verdict),
+            )
+            return limits.too_many(_render(None, pasted, refusal), verdict)
         check = attestations.verify(state().keyring, pasted, today())
+    return _render(check, pasted)
+
+
+def _render(check: Any, pasted: str, refusal: str | None = None) -> str:
     return render_template(
         "ecitiz/verify.html",
         check=check,
         pasted=pasted,
+        refusal=refusal,
         keys=state().keyring.published(today()),
         texts=verdict_texts(),
         status_url=url_for("ecitiz_verify.document_status", serial="SERIAL"),
@@ -84,9 +99,16 @@ def verify_page() -> str:
     )
 
 
+def _counted() -> Verdict:
+    return limits.hit(limits.client_key("verify-client", "ECITIZ_VERIFY_LIMIT"))
+
+
 @blueprint.post("/api/verify")
-def verify_api() -> tuple[Response, int]:
+def verify_api() -> tuple[Response, int] | Response:
     """Check a payload (or a whole QR URL) for other systems."""
+    verdict = _counted()
+    if not verdict:
+        return limits.too_many_json(verdict)
     body = request.get_json(silent=True)
     payload = body.get("payload") if isinstance(body, dict) else None
     if not isinstance(payload, str) or not payload or len(payload) > MAX_PAYLOAD:
@@ -97,8 +119,11 @@ def verify_api() -> tuple[Response, int]:
 
 
 @blueprint.get("/api/documents/<serial>/status")
-def document_status(serial: str) -> tuple[Response, int]:
+def document_status(serial: str) -> tuple[Response, int] | Response:
     """Whether a document was revoked; the serial is all the checker sends."""
+    verdict = _counted()
+    if not verdict:
+        return limits.too_many_json(verdict)
     normal = signing.normalise_serial(serial)
     row = state().store.document(normal) if normal else None
     if row is None:

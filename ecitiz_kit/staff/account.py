@@ -12,17 +12,17 @@ from flask import Response, g, redirect, render_template, request, url_for
 from wtforms import EmailField, PasswordField
 from wtforms.validators import InputRequired, Length
 
-from ..i18n import gettext
+from ..i18n import format_duration, gettext
 from ..passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from ..state import state
 from .auth import (
-    FAILURE_WINDOW,
-    MAX_FAILURES,
     StaffForm,
     Throttled,
     authenticate,
     safe_next,
     sign_in,
+    sign_in_limits,
+    sign_in_throttle,
     sign_out,
     staff_required,
 )
@@ -56,17 +56,13 @@ def login() -> Any:
             form.email.data or "",
             form.password.data or "",
             request.remote_addr or "unknown",
+            throttle=sign_in_throttle(),
+            limits=sign_in_limits(),
         )
-    except Throttled:
-        return _throttled(lambda refusal: _login_page(form, refusal))
+    except Throttled as throttled:
+        return _throttled(throttled, lambda refusal: _login_page(form, refusal))
     if staff is None:
-        refusal = gettext(
-            "Wrong e-mail address or password. After %(count)s failed attempts,"
-            " signing in is blocked for %(minutes)s minutes.",
-            count=MAX_FAILURES,
-            minutes=FAILURE_WINDOW // 60,
-        )
-        return _login_page(form, refusal), 401
+        return _login_page(form, _wrong_password()), 401
     sign_in(staff)
     return redirect(safe_next(request.args.get("next")), 303)
 
@@ -122,9 +118,11 @@ def password() -> Any:
             g.ecitiz_staff["email"],
             form.current.data or "",
             request.remote_addr or "unknown",
+            throttle=sign_in_throttle(),
+            limits=sign_in_limits(),
         )
-    except Throttled:
-        return _throttled(lambda refusal: _password_page(form, refusal))
+    except Throttled as throttled:
+        return _throttled(throttled, lambda refusal: _password_page(form, refusal))
     if staff is None:
         form.current.errors = [gettext("This is not your current password.")]
         return _password_page(form), 422
@@ -140,13 +138,26 @@ def _password_page(form: PasswordForm, refusal: str | None = None) -> str:
     )
 
 
-def _throttled(page: Callable[[str], str]) -> Response:
+def _wrong_password() -> str:
+    limit = sign_in_limits().first()
+    if limit is None or not sign_in_throttle().enabled:
+        return gettext("Wrong e-mail address or password.")
+    return gettext(
+        "Wrong e-mail address or password. After %(count)s failed attempts,"
+        " signing in to this account from your connection is blocked for"
+        " %(wait)s.",
+        count=limit.amount,
+        wait=format_duration(limit.get_expiry()),
+    )
+
+
+def _throttled(throttled: Throttled, page: Callable[[str], str]) -> Response:
     """The page again, saying how long to wait before the next attempt."""
     refusal = gettext(
-        "Too many failed attempts to sign in: wait %(minutes)s minutes, then try"
-        " again.",
-        minutes=FAILURE_WINDOW // 60,
+        "Too many failed attempts to sign in to this account: wait %(wait)s, then"
+        " try again.",
+        wait=format_duration(throttled.retry_after),
     )
     response = Response(page(refusal), 429)
-    response.headers["Retry-After"] = str(FAILURE_WINDOW)
+    response.headers["Retry-After"] = str(throttled.retry_after)
     return response

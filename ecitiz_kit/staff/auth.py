@@ -1,5 +1,13 @@
 """Staff sign-in: the session cookie, CSRF tokens bound to it, throttling.
 
+Failed sign-ins are counted per account *and client address* first
+(``ECITIZ_LOGIN_LIMIT``, 10 per 15 minutes): whoever guesses at an account is
+stopped where they are, without locking the account's owner out at theirs, and
+without one person's typos blocking everyone behind the same office address.
+A higher, shorter ceiling per account (``ECITIZ_LOGIN_LIMIT_PER_ACCOUNT``, 50
+per 5 minutes) stops a guesser who spreads over many addresses; only that one
+can refuse the owner, and only for a few minutes.
+
 The dashboard does not use Flask's ``session``: a host application may have its own,
 with its own cookie settings, and the kit's public pages must never set a cookie.
 Staff get one cookie of the kit's own, signed, holding a random session key (the
@@ -33,6 +41,7 @@ from ..i18n import gettext
 from ..passwords import hash_password, verify_password
 from ..state import state
 from ..store import Store, utcnow
+from ..throttle import Key, Throttle, parsed
 from ..tokens import InvalidToken
 
 COOKIE = "ecitiz_staff"
@@ -40,16 +49,36 @@ SECURE_COOKIE = "__Host-ecitiz_staff"
 CSRF_FIELD = "csrf_token"
 _ENVIRON_KEY = "ecitiz.staff_cookie"
 
-#: The 11th failure within 15 minutes, for one account or one address, is refused
-#: before the password is even looked at.
-MAX_FAILURES = 10
-FAILURE_WINDOW = 15 * 60
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Throttled(EcitizError, TooManyRequests):
-    """Too many failed sign-ins for this account or address; try again later."""
+    """Too many failed sign-ins for this account; try again later."""
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__()
+        #: Seconds until an attempt would be counted again.
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class SignInLimits:
+    """How many failed sign-ins are accepted: per account from one address, and
+    per account from everywhere (the notation of ``limits``; None: no limit)."""
+
+    per_address: str | None
+    per_account: str | None
+
+    def keys(self, account: str, address: str) -> tuple[Key, Key]:
+        return (
+            Key("login-account-address", f"{account} {address}", self.per_address),
+            Key("login-account", account, self.per_account),
+        )
+
+    def first(self) -> Any:
+        """The first limit per address (what the sign-in page tells), or None."""
+        found = parsed(self.per_address)
+        return found[0] if found else None
 
 
 # -- signing in (plain values, no request) ----------------------------------------
@@ -63,23 +92,48 @@ def _decoy_hash() -> str:
 
 
 def authenticate(
-    store: Store, email: str, password: str, address: str
+    store: Store,
+    email: str,
+    password: str,
+    address: str,
+    *,
+    throttle: Throttle,
+    limits: SignInLimits,
 ) -> dict[str, Any] | None:
     """The staff account these credentials open, or None; raises :class:`Throttled`.
 
     Unknown accounts are throttled and answered exactly like known ones.
     """
     account = email.strip().lower()
-    # The attempt is written down as a failure before the password is checked,
-    # so that attempts made in parallel are all counted against the limit.
-    if not store.begin_attempt(account, address, FAILURE_WINDOW, MAX_FAILURES):
-        raise Throttled()
+    per_address, per_account = limits.keys(account, address)
+    # The attempt is counted as a failure from its address before the password
+    # is checked, so that attempts made in parallel are all counted.
+    verdict = throttle.check(per_address, per_account)
+    if verdict:
+        verdict = throttle.hit(per_address)
+    if not verdict:
+        raise Throttled(verdict.retry_after)
     staff = store.staff_by_email(account)
     ok = verify_password(staff["password_hash"] if staff else _decoy_hash(), password)
     if staff is not None and ok:
-        store.clear_failures(account)
+        # Their own mistakes from here are forgotten; the account's ceiling
+        # is not, so a success does not reset it for a guesser elsewhere.
+        throttle.clear(per_address)
         return staff
+    throttle.hit(per_account)  # only failures count against the ceiling
     return None
+
+
+def sign_in_limits() -> SignInLimits:
+    """The limits on failed sign-ins, from the settings."""
+    config = current_app.config
+    return SignInLimits(
+        config["ECITIZ_LOGIN_LIMIT"], config["ECITIZ_LOGIN_LIMIT_PER_ACCOUNT"]
+    )
+
+
+def sign_in_throttle() -> Throttle:
+    return state().throttle(current_app.config)
 
 
 def key_hash(session_key: str) -> str:

@@ -27,6 +27,14 @@ class Organisations(Base):
     def organisation_by_id(self, organisation_id: int) -> dict[str, Any] | None:
         return self._one("SELECT * FROM organisations WHERE id = ?", (organisation_id,))
 
+    def organisations_with_forms(self) -> list[dict[str, Any]]:
+        """Organisations that have at least one form enabled, by slug."""
+        return self._all(
+            "SELECT * FROM organisations o WHERE EXISTS"
+            " (SELECT 1 FROM forms f WHERE f.organisation_id = o.id) ORDER BY o.slug",
+            (),
+        )
+
     def add_allowed_origin(self, organisation_id: int, origin: str) -> bool:
         """Let ``origin`` embed the organisation's forms; False if it already could."""
         with self._write() as conn:
