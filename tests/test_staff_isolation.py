@@ -100,7 +100,7 @@ def _snapshot(app):
         tables = {
             name: list(db[name].rows)
             for name in db.table_names()
-            if name not in ("staff_sessions", "login_failures")
+            if name != "staff_sessions"
         }
     return tables, uploaded_files(app)
 

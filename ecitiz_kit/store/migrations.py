@@ -289,4 +289,9 @@ MIGRATIONS: tuple[str, ...] = (
     -- as the applicant reached it.
     ALTER TABLE outbox ADD COLUMN base_url TEXT;
     """,
+    """
+    -- Sign-in failures are counted with the rate limits now (per account and
+    -- address, in the rate-limit storage), not in the database.
+    DROP TABLE login_failures;
+    """,
 )

@@ -4,7 +4,7 @@ staff see — always through their organisation's id."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from .base import Base, stamp, utcnow
@@ -68,41 +68,6 @@ class Staff(Base):
             "SELECT count(*) AS n FROM staff_sessions WHERE staff_id = ?", (staff_id,)
         )
         return row["n"] if row else 0
-
-    # -- sign-in failures -------------------------------------------------------
-
-    def begin_attempt(
-        self, account: str, address: str, window: int, limit: int
-    ) -> bool:
-        """Count a sign-in attempt as a failure until it succeeds, unless ``limit``
-        failures within ``window`` seconds (for the account or the address) already
-        refuse it: then False, and nothing is written.
-
-        Counting and writing happen in one write transaction, so parallel attempts
-        cannot all read the count before any of them adds to it.
-        """
-        now = utcnow()
-        since = stamp(now - timedelta(seconds=window))
-        with self._write() as conn:
-            conn.execute("DELETE FROM login_failures WHERE created_at <= ?", (since,))
-            by_account = conn.execute(
-                "SELECT count(*) FROM login_failures WHERE account = ?", (account,)
-            ).fetchone()[0]
-            by_address = conn.execute(
-                "SELECT count(*) FROM login_failures WHERE address = ?", (address,)
-            ).fetchone()[0]
-            if max(by_account, by_address) >= limit:
-                return False
-            conn.execute(
-                "INSERT INTO login_failures (account, address, created_at)"
-                " VALUES (?, ?, ?)",
-                (account, address, stamp(now)),
-            )
-        return True
-
-    def clear_failures(self, account: str) -> None:
-        with self._write() as conn:
-            conn.execute("DELETE FROM login_failures WHERE account = ?", (account,))
 
     # -- what staff see, always within their organisation ---------------------
 
