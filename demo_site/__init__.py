@@ -48,6 +48,8 @@ def create_app(
         ECITIZ_URL_PREFIX=KIT_PREFIX,
         # Where links in e-mails lead (and what `flask ecitiz doctor` checks).
         ECITIZ_PUBLIC_URL=base_url or origins[0],
+        # One process serves the demo: counting in its memory is right.
+        ECITIZ_RATELIMIT_STORAGE_URI="memory://",
     )
     EcitizKit(app)
     with app.app_context():

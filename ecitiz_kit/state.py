@@ -161,9 +161,13 @@ _warned_per_process = False
 
 
 def warn_if_counted_per_process(config: Mapping[str, Any]) -> None:
-    """Say once per process, at start-up, that counters are kept per process."""
+    """Say once per process, at start-up, that counters are kept per process,
+    unless ``memory://`` was chosen in so many words (one process serves)."""
     global _warned_per_process
-    if _warned_per_process or not counts_per_process(config):
+    chosen = config["ECITIZ_RATELIMIT_STORAGE_URI"] or config.get(
+        "RATELIMIT_STORAGE_URI"
+    )
+    if _warned_per_process or chosen or not counts_per_process(config):
         return
     _warned_per_process = True
     logging.getLogger("ecitiz_kit").warning(

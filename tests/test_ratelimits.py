@@ -379,6 +379,7 @@ def test_counters_per_process_are_warned_about_once(tmp_path, caplog, monkeypatc
         {"ECITIZ_RATELIMIT_STORAGE_URI": "redis://localhost:6379"},
         {"RATELIMIT_STORAGE_URI": "redis://localhost:6379"},
         {"ECITIZ_RATELIMIT_ENABLED": False},
+        {"ECITIZ_RATELIMIT_STORAGE_URI": "memory://"},  # one process, said so
     ],
 )
 def test_no_warning_with_shared_counters_or_limits_off(
