@@ -61,6 +61,16 @@ def test_unknown_address_under_the_prefix_has_the_staff_headers(
     assert_staff_headers(response)
 
 
+@pytest.mark.parametrize(
+    "lang, said", [("fr", "Page introuvable"), ("en", "Page not found")]
+)
+def test_unknown_staff_address_gets_the_dashboards_own_404_page(client, lang, said):
+    response = client.get(f"{STAFF}/requests/1/no-such-page?lang={lang}")
+    assert response.status_code == 404
+    page = response.get_data(as_text=True)
+    assert f'<html lang="{lang}"' in page and said in page
+
+
 def test_staff_error_pages_have_the_staff_headers(app, staff_client, monkeypatch):
     not_found = staff_client.get(f"{STAFF}/requests/999999")
     assert not_found.status_code == 404

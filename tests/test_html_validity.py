@@ -94,6 +94,7 @@ PAGES = [
     "staff-password-refused",
     "staff-password-changed",
     "staff-error-404",
+    "staff-error-404-unknown-address",
 ]
 
 #: A page the checker must find invalid: it proves the checker ran and reads
@@ -339,6 +340,9 @@ def _staff_pages(app, client, store, pages: _Pages) -> None:
         ),
     )
     pages.keep("staff-error-404", client.get(f"{STAFF}/requests/999999"), 404)
+    pages.keep(
+        "staff-error-404-unknown-address", client.get(f"{STAFF}/no-such-page"), 404
+    )
 
     intruder = app.test_client()
     intruder.environ_base.update(client.environ_base)

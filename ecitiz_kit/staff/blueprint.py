@@ -3,9 +3,9 @@ staff page shares. The pages themselves register their views on it."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
-from flask import Blueprint, Response, g, has_request_context, request
+from flask import Blueprint, Response, abort, g, has_request_context, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from ..i18n import LANGUAGES
@@ -47,6 +47,13 @@ def staff_headers(response: Response) -> Response:
     response.vary.add("Cookie")
     response.vary.add("Accept-Language")
     return save_cookie(response)
+
+
+@blueprint.route("/<path:unknown>", methods=["GET", "HEAD", "POST"])
+def unknown_page(unknown: str) -> NoReturn:
+    """An address under the dashboard that leads nowhere: the dashboard's own
+    404 page, in the staff member's language, rather than the server's."""
+    abort(404)
 
 
 http_error, server_error = error_pages("ecitiz/staff/error.html")
