@@ -8,6 +8,7 @@ and ``SECRET_KEY_FALLBACKS`` (still accepted), so keys can be rotated.
 
 from __future__ import annotations
 
+import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,12 @@ STATUS_LINK_SALT = "ecitiz.status-link.v1"
 LOST_LINK_TICKET_SALT = "ecitiz.lost-link-ticket.v1"
 STAFF_COOKIE_SALT = "ecitiz.staff-cookie.v1"
 STAFF_CSRF_SALT = "ecitiz.staff-csrf.v1"
+
+#: What any token of this module looks like (so logs can leave them out): payload
+#: (``.``-prefixed when compressed), timestamp and signature, base64url each.
+TOKEN_SHAPE = re.compile(
+    r"(?<![\w.-])\.?[\w-]+\.[\w-]{5,8}\.[\w-]{27,}(?![\w-])", flags=re.ASCII
+)
 
 #: Secret keys that must never reach production: empty, or copied from an example.
 WEAK_SECRET_KEYS = frozenset(

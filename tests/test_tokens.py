@@ -7,6 +7,7 @@ from itsdangerous import URLSafeTimedSerializer
 from ecitiz_kit.tokens import (
     RECEIPT_SALT,
     STATUS_LINK_SALT,
+    TOKEN_SHAPE,
     InvalidToken,
     SubmissionRef,
     Tokens,
@@ -113,3 +114,20 @@ def test_old_key_still_reads_until_removed():
     assert newest_only.read_status_link(rotated.status_link("abc", 1), max_age=60)
     with pytest.raises(InvalidToken):
         Tokens(["new" * 11]).read_status_link(token, max_age=60)
+
+
+def test_every_token_has_the_shape_logs_leave_out():
+    tokens = Tokens(["k" * 40])
+    made = [
+        tokens.form_ticket(7, "aid-request"),
+        tokens.receipt("Jw3x0nT9a5kq_Vb2ZrLm4Q", 1),
+        tokens.status_link("Jw3x0nT9a5kq_Vb2ZrLm4Q", 12),
+        tokens.lost_link_ticket(7),
+        tokens.staff_cookie("s" * 43, "c" * 43),
+        tokens.staff_csrf("c" * 43),
+    ]
+    for token in made:
+        assert TOKEN_SHAPE.fullmatch(token), token
+        assert TOKEN_SHAPE.search(f"GET /ecitiz/s/{token} HTTP/1.1")
+    # Neither a reference nor a word is taken for a token.
+    assert not TOKEN_SHAPE.search("AID-2345-6789 sent to camille@example.org.")

@@ -10,15 +10,11 @@ tokens before a handler sees it.
 from __future__ import annotations
 
 import logging
-import re
 
 from flask import Flask
 
-#: An itsdangerous timed token, as :mod:`ecitiz_kit.tokens` makes them: payload
-#: (``.``-prefixed when compressed), timestamp and signature, base64url each.
-TOKEN = re.compile(
-    r"(?<![\w.-])\.?[\w-]+\.[\w-]{5,8}\.[\w-]{27,}(?![\w-])", flags=re.ASCII
-)
+from ..tokens import TOKEN_SHAPE
+
 REDACTED = "[token]"
 
 #: The servers' loggers: Werkzeug's development server (``flask run``, the demo)
@@ -28,7 +24,7 @@ SERVER_LOGGERS = ("werkzeug", "gunicorn.access", "gunicorn.error")
 
 def redact(text: str) -> str:
     """``text`` with every token replaced by ``[token]``."""
-    return TOKEN.sub(REDACTED, text)
+    return TOKEN_SHAPE.sub(REDACTED, text)
 
 
 class RedactTokens(logging.Filter):
@@ -40,7 +36,7 @@ class RedactTokens(logging.Filter):
             message = record.getMessage()
         except (TypeError, ValueError):  # arguments that do not fit: left to logging
             return True
-        if TOKEN.search(message):
+        if TOKEN_SHAPE.search(message):
             record.msg, record.args = redact(message), ()
         if record.exc_info and not record.exc_text:
             # Formatters use exc_text when it is set.
