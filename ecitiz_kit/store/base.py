@@ -14,7 +14,6 @@ import sqlite_utils
 
 from .migrations import MIGRATIONS
 
-
 #: Bytes of the database file each connection maps (a bound, not an allocation).
 MMAP_SIZE = 256 * 1024 * 1024
 

@@ -26,10 +26,10 @@ The external-content FTS5 table indexes every word of both columns, folded to lo
 case without accents. Submitting does not write it: each search first indexes
 the requests that came in since the last one (:meth:`Listing.index_for_search`,
 from the id in ``search_indexed``), and triggers keep the rows already indexed in
-step with the columns whoever changes or deletes them. Each word the staff member types must start a word of the name or
-address, so ``durand camille``, ``lefevre`` and ``camille@example.org`` all find
-that applicant. A search result is sorted after matching; it is small unless the
-search is one very common word.
+step with the columns whoever changes or deletes them. Each word the staff member
+types must start a word of the name or address, so ``durand camille``,
+``lefevre`` and ``camille@example.org`` all find that applicant. A search result
+is sorted after matching; it is small unless the search is one very common word.
 """
 
 from __future__ import annotations
