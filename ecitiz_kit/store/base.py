@@ -14,9 +14,6 @@ import sqlite_utils
 
 from .migrations import MIGRATIONS
 
-#: Bytes of the database file each connection maps (a bound, not an allocation).
-MMAP_SIZE = 256 * 1024 * 1024
-
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -64,10 +61,6 @@ class Base:
             conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
             conn.execute("PRAGMA synchronous = FULL")
             conn.execute("PRAGMA foreign_keys = ON")
-            # Read the file through a memory map: another worker's commit empties
-            # this connection's page cache, and pages read again are then
-            # mapped, not copied by a read() each. Writes still go through the WAL.
-            conn.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
             db = self._local.db = sqlite_utils.Database(conn)
         return db
 
