@@ -398,6 +398,9 @@ def test_every_list_query_reads_an_index_never_the_whole_table(store, org, filte
         listing.daily_counts(store, org, TZ, form_id=filters.form_id)
         list(store.iter_requests(org, batch_size=10, **filters.for_store(TZ)))
 
+    # Indexing the new requests for search is a write (FTS5's own statements):
+    # done first, the search then only checks that nothing is left to index.
+    store.index_for_search()
     plans = _plans(store, one_page)
     assert len(plans) >= 3
     for sql, plan in plans.items():
@@ -510,13 +513,107 @@ def test_requests_stored_before_the_columns_are_filled_at_start_up(
         ]
 
 
-def test_changing_the_applicant_columns_keeps_the_search_in_step(store, org):
+@pytest.mark.parametrize("searched_before", [False, True])
+def test_changing_the_applicant_columns_keeps_the_search_in_step(
+    store, org, searched_before
+):
     row = add_request(store, org, at("2026-11-02 10:00"), last="Bonnet")
+    if searched_before:  # indexed before the change, or only after it
+        found = listing.request_page(store, org, Filters(search="bonnet"), TZ).rows
+        assert ids(found) == [row["id"]]
     store.set_applicants([(row["id"], "Léa Fontaine", "lea@example.org")])
     assert listing.request_page(store, org, Filters(search="bonnet"), TZ).rows == []
     found = listing.request_page(store, org, Filters(search="fontaine"), TZ).rows
     assert ids(found) == [row["id"]]
     _search_matches_the_columns(store)
+
+
+def _indexed(store):
+    return store.db.conn.execute(
+        "SELECT count(*) FROM submission_search_docsize"
+    ).fetchone()[0]
+
+
+def test_submitting_leaves_the_search_index_to_the_next_search(store, org):
+    first = add_request(store, org, at("2026-11-02 10:00"), last="Garnier")
+    # The submit path writes the request only, not the search index.
+    assert _indexed(store) == 0
+    found = listing.request_page(store, org, Filters(search="garnier"), TZ).rows
+    assert ids(found) == [first["id"]]
+    assert _indexed(store) == 1
+    # Each search first indexes what came in since the last one.
+    second = add_request(store, org, at("2026-11-03 10:00"), last="Garnier")
+    counts = listing.status_counts(store, org, Filters(search="garnier"), TZ)
+    assert counts["submitted"] == 2
+    found = listing.request_page(store, org, Filters(search="garnier"), TZ).rows
+    assert ids(found) == [second["id"], first["id"]]
+    assert _indexed(store) == 2
+    _search_matches_the_columns(store)
+
+
+def test_a_request_replacing_a_deleted_newest_one_is_found(store, org):
+    kept = add_request(store, org, at("2026-11-02 10:00"), last="Blanc")
+    gone = add_request(store, org, at("2026-11-03 10:00"), last="Blanc")
+    unindexed = add_request(store, org, at("2026-11-04 10:00"), last="Blanc")
+    listing.request_page(store, org, Filters(search="blanc"), TZ)
+    # The newest rows go: SQLite gives the next request the id of the last one.
+    with store._write() as conn:
+        for row in (gone, unindexed):
+            conn.execute("DELETE FROM events WHERE submission_id = ?", (row["id"],))
+            conn.execute("DELETE FROM submissions WHERE id = ?", (row["id"],))
+    again = add_request(store, org, at("2026-11-05 10:00"), last="Blanc")
+    assert again["id"] == gone["id"]
+    found = listing.request_page(store, org, Filters(search="blanc"), TZ).rows
+    assert ids(found) == [again["id"], kept["id"]]
+    _search_matches_the_columns(store)
+
+
+def test_a_request_deleted_before_any_search_leaves_no_trace(store, org):
+    kept = add_request(store, org, at("2026-11-02 10:00"), last="Roux")
+    listing.request_page(store, org, Filters(search="roux"), TZ)
+    gone = add_request(store, org, at("2026-11-03 10:00"), last="Roux")
+    later = add_request(store, org, at("2026-11-04 10:00"), last="Roux")
+    with store._write() as conn:
+        conn.execute("DELETE FROM events WHERE submission_id = ?", (gone["id"],))
+        conn.execute("DELETE FROM submissions WHERE id = ?", (gone["id"],))
+    found = listing.request_page(store, org, Filters(search="roux"), TZ).rows
+    assert ids(found) == [later["id"], kept["id"]]
+    _search_matches_the_columns(store)
+
+
+def test_an_upgraded_database_finds_its_requests_and_new_ones(tmp_path, monkeypatch):
+    import ecitiz_kit.store.base as base
+    from ecitiz_kit.store.migrations import MIGRATIONS
+
+    path = tmp_path / "ecitiz.sqlite3"
+    old = Store(path)
+    mine = next(i for i, m in enumerate(MIGRATIONS) if "search_indexed" in m)
+    monkeypatch.setattr(base, "MIGRATIONS", MIGRATIONS[:mine])
+    old.migrate()
+    org = old.create_organisation("acme", "ACME")["id"]
+    before = [
+        add_request(old, org, at(f"2026-11-0{n + 1} 10:00"), last=last)
+        for n, last in enumerate(["Roux", "Blanc", "Roux"])
+    ]
+    old.close()
+    monkeypatch.undo()
+
+    store = Store(path)
+    assert store.migrate() == len(MIGRATIONS)
+    # Indexed by the old triggers: nothing to catch up, nothing indexed twice.
+    assert _indexed(store) == 3
+    _search_matches_the_columns(store)
+    after = add_request(store, org, at("2026-11-09 10:00"), last="Roux")
+    found = listing.request_page(store, org, Filters(search="roux"), TZ).rows
+    assert ids(found) == [after["id"], before[2]["id"], before[0]["id"]]
+    _search_matches_the_columns(store)
+    pages = walk(store, org, size=2)
+    assert [i for page in pages for i in ids(page.rows)] == [
+        after["id"], *reversed(ids(before))
+    ]  # fmt: skip
+    for index in ("submissions_by_org_date", "submissions_by_org_status_date"):
+        columns = store.db.conn.execute(f"PRAGMA index_xinfo({index})").fetchall()
+        assert not any(column[3] for column in columns)  # no DESC column
 
 
 def test_counts_kept_by_the_store_match_the_requests_after_every_change(store, org):

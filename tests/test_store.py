@@ -62,6 +62,23 @@ def test_spent_nonce_writes_nothing(db):
     assert db.table_counts() == before
 
 
+def test_a_ticket_spent_on_an_amendment_makes_no_new_request(db):
+    org = db.create_organisation("acme", "ACME")
+    first = _submission(db, org["id"])
+    # Sent back for changes: in review, then submitted again.
+    for expected, to_status in (("submitted", "in_review"), ("in_review", "submitted")):
+        db.change_status(first["id"], expected=expected, to_status=to_status,
+                         actor="agent")  # fmt: skip
+    db.amend_submission(first["id"], answers={"siret": "73282932000074"},
+                        form_version=1, nonce="amend", attachments=[],
+                        replaced_fields=[])  # fmt: skip
+    before = db.table_counts()
+    with pytest.raises(NonceUsed) as caught:
+        _submission(db, org["id"], nonce="amend")
+    assert caught.value.submission_id == first["id"]
+    assert db.table_counts() == before
+
+
 def test_reference_collision_draws_again(db):
     org = db.create_organisation("acme", "ACME")
     _submission(db, org["id"], nonce="a", make_reference=lambda: "AID-AAAA-BBBB")

@@ -5,9 +5,9 @@ each plan with ``EXPLAIN QUERY PLAN``):
 
 - a page is read newest first by keyset, ``(created_at, id)`` below (or above) the
   cursor, never by ``OFFSET``: page 2,000 costs what page 1 costs. The indexes
-  ``(organisation_id[, form_id][, status], created_at DESC, id DESC)`` give each
-  combination of the form and status filters its rows already in order, the date
-  range being a range of the same index;
+  ``(organisation_id[, form_id][, status], created_at, id)`` give each
+  combination of the form and status filters its rows already in order (read
+  backwards, newest first), the date range being a range of the same index;
 - counts per status without dates or search come from ``submission_tallies``, a
   row per organisation, form and status that triggers keep in the transaction of
   every change; with dates they are counted from the same indexes, which cover
@@ -23,16 +23,19 @@ the columns ``applicant_name`` and ``applicant_email`` (filled by the definition
 index on those columns would only find a name by its first letters ("Camille" but
 not "Durand" in "Camille Durand-Lefèvre") and only in the case and accents typed.
 The external-content FTS5 table indexes every word of both columns, folded to lower
-case without accents, and triggers keep it in step with the columns whoever
-changes them. Each word the staff member types must start a word of the name or
-address, so ``durand camille``, ``lefevre`` and ``camille@example.org`` all find
-that applicant. A search result is sorted after matching; it is small unless the
-search is one very common word.
+case without accents. Submitting does not write it: each search first indexes
+the requests that came in since the last one (:meth:`Listing.index_for_search`,
+from the id in ``search_indexed``), and triggers keep the rows already indexed in
+step with the columns whoever changes or deletes them. Each word the staff member
+types must start a word of the name or address, so ``durand camille``,
+``lefevre`` and ``camille@example.org`` all find that applicant. A search result
+is sorted after matching; it is small unless the search is one very common word.
 """
 
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -89,6 +92,7 @@ class Listing(Base):
         source = "submissions s"
         params: list[Any] = []
         if search.strip():
+            self.index_for_search()
             # The few requests the search finds drive the query (CROSS JOIN fixes
             # the order): checking every row of the organisation against them
             # would cost as much as the whole list.
@@ -231,6 +235,35 @@ class Listing(Base):
             ],
         )
         return rows.fetchall()
+
+    # -- search index ----------------------------------------------------------
+
+    def index_for_search(self) -> None:
+        """Index the requests submitted since the last search (submitting one
+        does not touch the search table): every search starts here, so none
+        misses a request, however new."""
+        if not self._unindexed(self.db.conn):
+            return
+        with self._write() as conn:
+            newest = self._unindexed(conn)
+            if newest:
+                conn.execute(
+                    "INSERT INTO submission_search"
+                    " (rowid, applicant_name, applicant_email)"
+                    " SELECT id, applicant_name, applicant_email FROM submissions"
+                    " WHERE id > (SELECT last_id FROM search_indexed WHERE id = 1)"
+                )
+                conn.execute("UPDATE search_indexed SET last_id = ?", (newest,))
+
+    @staticmethod
+    def _unindexed(conn: sqlite3.Connection) -> int | None:
+        """The newest request's id if it is not indexed yet, else None."""
+        row = conn.execute(
+            "SELECT id FROM submissions"
+            " WHERE id > (SELECT last_id FROM search_indexed WHERE id = 1)"
+            " ORDER BY id DESC LIMIT 1"
+        ).fetchone()
+        return row[0] if row else None
 
     # -- applicant columns ---------------------------------------------------
 

@@ -96,7 +96,12 @@ class Submissions(Base):
         now = stamp(utcnow())
         public_id = new_public_id()
         with self._write() as conn:
-            used = conn.execute(SPENT_NONCE, (nonce, nonce)).fetchone()
+            # A ticket spent on a new request is refused by the insert itself
+            # (the nonce is unique); one spent on an amendment is looked up.
+            used = conn.execute(
+                "SELECT submission_id FROM submission_versions WHERE nonce = ?",
+                (nonce,),
+            ).fetchone()
             if used:
                 raise NonceUsed(used[0])
             payload = json.dumps(answers, ensure_ascii=False, separators=(",", ":"))
@@ -125,6 +130,11 @@ class Submissions(Base):
                     )
                     break
                 except sqlite3.IntegrityError as exc:
+                    if "submissions.nonce" in str(exc):
+                        (spent,) = conn.execute(
+                            "SELECT id FROM submissions WHERE nonce = ?", (nonce,)
+                        ).fetchone()
+                        raise NonceUsed(spent) from None
                     if "submissions.reference" not in str(exc):
                         raise
             else:  # pragma: no cover - 2**40 references make this unreachable
