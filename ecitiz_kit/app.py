@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from flask.sessions import SessionInterface
 
 from .config import check_secret_key, from_environ
 from .extension import EcitizKit
@@ -26,5 +27,15 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config.update(config)
     if not (app.debug or app.testing):
         check_secret_key(app.config)
+    # The kit keeps nothing in Flask's session (see staff.auth): no signed cookie
+    # to look for in every request and to weigh up in every response.
+    app.session_interface = NoSession()
     EcitizKit(app)
     return app
+
+
+class NoSession(SessionInterface):
+    """Flask's null session in every request: readable, empty, never saved."""
+
+    def open_session(self, app: Flask, request: Any) -> None:
+        return None

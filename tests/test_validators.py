@@ -205,6 +205,16 @@ def test_text_refuses_control_characters_and_short_answers():
     assert "too short" in refused(TextCheck(200, 5, False), "abc")
 
 
+def test_text_keeps_tabs_and_line_breaks_where_they_belong():
+    line, area = TextCheck(200, None, False), TextCheck(200, None, True)
+    assert clean(line, "a\tb") == "a\tb"
+    assert clean(area, "a\tb\nc") == "a\tb\nc"
+    assert "control" in refused(line, "a\nb")
+    for control in ("\x08", "\x0b", "\x1f", "\x7f", "\x85", "\x9f"):  # C0, DEL, C1
+        assert "control" in refused(area, f"a{control}b"), repr(control)
+    assert clean(area, "a\xa0b") == "a\xa0b"  # not a control: a no-break space
+
+
 def part(data: bytes, name: str) -> FileStorage:
     return FileStorage(io.BytesIO(data), filename=name)
 

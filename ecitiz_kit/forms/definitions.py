@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 
 FORMAT = 1
@@ -141,9 +142,10 @@ class FormDefinition:
     def __hash__(self) -> int:  # texts are mappings, so hash the canonical form
         return hash(self.digest)
 
-    @property
+    @cached_property
     def fields(self) -> tuple[Field, ...]:
-        """Every field of every section, in order."""
+        """Every field of every section, in order (worked out once: a definition
+        does not change)."""
         return tuple(f for section in self.sections for f in section.fields)
 
     def field(self, name: str) -> Field:

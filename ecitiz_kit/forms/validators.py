@@ -172,6 +172,12 @@ def too_long(maxlength: int, length: int) -> str:
     )
 
 
+#: Unicode's control characters (category ``Cc``: C0, DEL and C1) but the tab,
+#: and the line feed in multi-line text.
+_CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
+_CONTROLS_MULTILINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+
+
 class TextCheck(ValueCheck):
     """Free text of bounded length, without invisible control characters.
 
@@ -188,7 +194,7 @@ class TextCheck(ValueCheck):
     ):
         self.maxlength = max_length
         self.min_length = min_length or 0
-        self.allowed = "\n\t" if multiline else "\t"
+        self.controls = _CONTROLS_MULTILINE if multiline else _CONTROLS
         self.refuse_format_characters = name
 
     def prepare(self, raw: str) -> str:
@@ -197,9 +203,7 @@ class TextCheck(ValueCheck):
 
     def clean(self, value: str) -> str:
         value = unicodedata.normalize("NFC", value.strip())
-        if any(
-            unicodedata.category(c) == "Cc" and c not in self.allowed for c in value
-        ):
+        if self.controls.search(value):
             raise ValidationError(
                 gettext("Remove the invisible control characters from this text.")
             )

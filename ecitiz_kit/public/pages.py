@@ -315,7 +315,14 @@ def allow_framing(organisation_id: int) -> None:
     """Let an organisation's sites frame this response, and read how it is
     embedded: messages go only to an origin the organisation allowed."""
     g.ecitiz_organisation_id = organisation_id
-    embed = parse_embed(request.args, state().store.allowed_origins(organisation_id))
+    # Without an origin to check there is nothing to look up (a direct link, or
+    # a frame whose origin was not allowed when the form was shown).
+    allowed = (
+        state().store.allowed_origins(organisation_id)
+        if request.args.get("origin")
+        else ()
+    )
+    embed = parse_embed(request.args, allowed)
     g.ecitiz_embed = embed
     if embed.theme:
         g.ecitiz_style_nonce = secrets.token_urlsafe(16)
