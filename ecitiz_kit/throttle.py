@@ -43,6 +43,9 @@ class Verdict:
 
 ALLOWED = Verdict(True)
 
+#: What the limiter counts: a limit, then the parts of its key.
+Counter = tuple[RateLimitItem, str, str, str]
+
 
 class Throttle:
     """Count hits per key against their limits, in one storage of ``limits``."""
@@ -94,7 +97,7 @@ class Throttle:
         for counter in _counters(keys):
             self._limiter.clear(*counter)
 
-    def _retry_after(self, refused: list[tuple[RateLimitItem, ...]]) -> int:
+    def _retry_after(self, refused: list[Counter]) -> int:
         """Whole seconds until every refusing limit has room again."""
         now = time.time()
         reset = max(self._limiter.get_window_stats(*c).reset_time for c in refused)
@@ -103,7 +106,7 @@ class Throttle:
         return max(1, math.floor(reset - now) + 1)
 
 
-def _counters(keys: tuple[Key, ...]) -> list[tuple[RateLimitItem, str, str, str]]:
+def _counters(keys: tuple[Key, ...]) -> list[Counter]:
     return [
         (limit, "ecitiz", key.scope, _digest(key.value))
         for key in keys

@@ -32,6 +32,7 @@ from typing import Any, TypeVar
 from flask import Response, current_app, g, redirect, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
+from limits import RateLimitItem
 from werkzeug.exceptions import HTTPException, TooManyRequests
 from wtforms.csrf.core import CSRF
 from wtforms.validators import ValidationError
@@ -75,7 +76,7 @@ class SignInLimits:
             Key("login-account", account, self.per_account),
         )
 
-    def first(self) -> Any:
+    def first(self) -> RateLimitItem | None:
         """The first limit per address (what the sign-in page tells), or None."""
         found = parsed(self.per_address)
         return found[0] if found else None

@@ -72,7 +72,7 @@ class Documents(Base):
         row = self._one(
             "SELECT pdf FROM document_files WHERE document_id = ?", (document_id,)
         )
-        return row and row["pdf"]
+        return row["pdf"] if row else None
 
     def save_document_pdf(self, document_id: int, pdf: bytes) -> bytes:
         """Store the document's PDF unless one is stored already; return the one
