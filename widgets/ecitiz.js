@@ -2,16 +2,14 @@
 (function (w, doc) {
   'use strict';
   var SLUG = /^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]$/;
-  // A frame that has not said hello this long after it loaded was refused
-  // (the page's origin is not allowed): the loader removes it. data-timeout
-  // (seconds) changes it for one placeholder.
-  var TIMEOUT = 8;
-  // Every data attribute a placeholder may carry (dataset names); any other is
-  // ignored, with one console line.
-  var KNOWN = ['ecitizForm', 'ecitizStatus', 'ecitizId', 'form', 'title', 'lang',
-    'primary', 'radius', 'font', 'prefill', 'onSubmit', 'heading',
-    'languageSwitch', 'timeout'];
-  var HIDDEN = { heading: 'heading', languageSwitch: 'languages' };
+  // Options a placeholder may carry, and their form; others are ignored. All
+  // but lang and timeout (seconds a frame may stay silent) go to the frame.
+  var HIDE = /^(hidden|shown)$/, OPT = {
+    primary: /^#([0-9a-f]{3}){1,2}$/i, radius: /^(1?\d|2[0-4])$/, font: /^[a-z]{2,12}$/,
+    heading: HIDE, languages: HIDE, lang: /^[a-z]{2}\b/i, timeout: /^\d{1,3}$/
+  };
+  var SEND = /^(primary|radius|font|heading|languages)$/;
+  var OWN = /^(ecitiz(Form|Status|Id)|form|title|prefill|onSubmit)$/;
   var ns = w.ecitiz;
   if (ns && ns.scan) return ns.scan(); // loaded twice: the first loader does it
   var me = doc.currentScript || doc.querySelector('script[src*="/ecitiz.js"]');
@@ -22,11 +20,12 @@
   ns = w.ecitiz = { scan: scan, frames: frames };
 
   // The frame's address for one placeholder, or '' when it is not valid.
-  function address(el, id, ignored) {
-    var d = el.dataset, name = d.ecitizForm || d.form, q = [], h = '', p, k;
+  function address(x) {
+    var d = x.el.dataset, name = d.ecitizForm || d.form, q = [], h = '', p, k, bad = [];
     if (name) {
       p = name.split('/');
       if (p.length !== 2 || !SLUG.test(p[0]) || !SLUG.test(p[1])) return '';
+      x.org = p[0];
       p = '/f/' + name;
       if (d.prefill) {
         h = new URLSearchParams();
@@ -36,53 +35,38 @@
         h = String(h);
       }
     } else if (SLUG.test(d.ecitizStatus)) {
+      x.org = d.ecitizStatus;
       p = '/t/' + d.ecitizStatus;
       h = /(?:#|&)ecitiz=([\w.-]{10,400})(&|$)/.exec(w.location.hash);
       h = h ? 'token=' + h[1] : '';
     } else return '';
-    // Each option is used only when present and well formed; else ignored.
-    function option(key, pattern, test) {
-      var v = d[key];
-      if (v === undefined) return false;
-      if (pattern.test(v) && (!test || test(v))) return true;
-      ignored.push('data-' + key.replace(/[A-Z]/g, '-$&').toLowerCase() + '="' + v + '"');
-      return false;
-    }
-    for (k in d) {
-      if (KNOWN.indexOf(k) < 0) ignored.push('data-' + k.replace(/[A-Z]/g, '-$&').toLowerCase());
-    }
-    var lang = option('lang', /^[a-z]{2}([-_][a-z0-9]{1,8})*$/i) ? d.lang
-      : doc.documentElement.lang || '';
-    lang = lang.slice(0, 2).toLowerCase();
+    var lang = (d.lang || doc.documentElement.lang || '').slice(0, 2).toLowerCase();
     if (/^[a-z]{2}$/.test(lang)) q.push('lang=' + lang);
-    if (option('primary', /^#([0-9a-f]{3}){1,2}$/i)) q.push('primary=%23' + d.primary.slice(1));
-    if (option('radius', /^\d{1,2}$/, function (v) { return v <= 24; })) q.push('radius=' + d.radius);
-    if (option('font', /^[a-z]{2,12}$/)) q.push('font=' + d.font);
-    for (k in HIDDEN) if (option(k, /^(hidden|shown)$/) && d[k] === 'hidden') q.push(HIDDEN[k] + '=hidden');
-    option('timeout', /^\d{1,3}$/);
-    q.push('origin=' + encodeURIComponent(w.location.origin), 'embed=' + id);
+    for (k in d) {
+      if (OPT[k] ? !OPT[k].test(d[k]) : !OWN.test(k)) bad.push('data-' + k.replace(/[A-Z]/g, '-$&').toLowerCase());
+      else if (SEND.test(k)) q.push(k + '=' + encodeURIComponent(d[k]));
+    }
+    if (bad.length) w.console.warn('ecitiz: ignored ' + bad.join(', '));
+    x.wait = (OPT.timeout.test(d.timeout) ? d.timeout : 8) * 1000;
+    q.push('origin=' + encodeURIComponent(w.location.origin), 'embed=' + x.id);
     return kit[1] + kit[2] + p + '?' + q.join('&') + (h && '#' + h);
   }
 
   function place(el) {
     if (el.hasAttribute('data-ecitiz-id')) return;
-    var id = 'ecitiz-' + frames.length, ignored = [], src = address(el, id, ignored), f, x;
-    el.setAttribute('data-ecitiz-id', src ? id : 'invalid');
+    var x = { id: 'ecitiz-' + frames.length, el: el }, src = address(x), f;
+    el.setAttribute('data-ecitiz-id', src ? x.id : 'invalid');
     if (!src) return;
-    if (ignored.length) w.console.warn('ecitiz: ignored ' + ignored.join(', ') + ' (unknown or malformed)');
-    f = doc.createElement('iframe');
+    f = x.frame = doc.createElement('iframe');
     f.src = src;
     var d = el.dataset;
     f.title = d.title || el.textContent.trim() || d.ecitizForm || d.form || d.ecitizStatus;
     f.setAttribute('loading', 'lazy');
     f.style.cssText = 'width:100%;border:0;height:480px';
-    x = { id: id, el: el, frame: f, ready: false };
     frames.push(x);
-    // The wait starts when the frame loaded (a lazy frame may load much later).
+    // The wait starts once the frame loaded: a lazy frame may load much later.
     f.addEventListener('load', function () {
-      if (x.timer || x.ready) return;
-      var s = /^\d{1,3}$/.test(d.timeout) ? +d.timeout : TIMEOUT;
-      x.timer = w.setTimeout(function () { refused(x); }, s * 1000);
+      if (!x.timer) x.timer = w.setTimeout(refused, x.wait, x);
     });
     if (el.tagName === 'SCRIPT') el.parentNode.insertBefore(f, el.nextSibling);
     else el.insertBefore(f, el.firstChild);
@@ -93,15 +77,13 @@
     for (var i = 0; i < all.length; i++) place(all[i]);
   }
 
-  // The frame never said hello: its page refused this site. Keep the fallback
-  // link only, and say in the console what would let the form show.
+  // A frame that never says hello was refused (this page's origin is not
+  // allowed): keep the fallback link only, and say in the console why.
   function refused(x) {
-    if (x.ready || !x.frame.parentNode) return;
-    x.frame.parentNode.removeChild(x.frame);
-    for (var i = 0; i < x.el.children.length; i++) x.el.children[i].hidden = false;
-    var org = (x.el.dataset.ecitizForm || x.el.dataset.form || x.el.dataset.ecitizStatus).split('/')[0];
-    w.console.warn('ecitiz: this page\'s origin ' + w.location.origin + ' may not embed the forms of ' +
-      org + '; allow it with: ecitiz allow-origin ' + org + ' ' + w.location.origin);
+    if (x.ready) return;
+    x.frame.remove();
+    w.console.warn('ecitiz: ' + w.location.origin + ' may not show the forms of ' + x.org +
+      '; allow it with: ecitiz allow-origin ' + x.org + ' ' + w.location.origin);
   }
 
   function fire(x, type, detail) {
