@@ -392,7 +392,6 @@ def test_theme_parsing_keeps_the_valid_values_only():
     assert round(contrast_ratio("#fff"), 1) == 1.0
 
 
-
 # -- hiding parts of the frame -------------------------------------------------------
 
 
@@ -419,7 +418,9 @@ def test_the_status_mode_can_hide_its_heading(client):
 
 def test_the_heading_is_hidden_by_css_that_keeps_it_readable(client):
     css = (ROOT / "static" / "ecitiz.css").read_text()
-    rule = re.search(r"([^{}]*)\{([^}]*)\}", css[css.index(".ecitiz-no-heading") - 40 :])
+    rule = re.search(
+        r"([^{}]*)\{([^}]*)\}", css[css.index(".ecitiz-no-heading") - 40 :]
+    )
     assert ".ecitiz-no-heading .ecitiz-title" in rule.group(1)
     assert "clip:" in rule.group(2) and "display" not in rule.group(2)
 
@@ -469,7 +470,9 @@ def test_iframe_snippet_flags_reach_the_frame_but_not_the_link(runner):
     )
     assert result.exit_code == 0, result.output
     url = "http://127.0.0.1:5000/ecitiz/f/acme/attestation?lang=en"
-    assert f'<iframe src="{url}&amp;heading=hidden&amp;languages=hidden"' in result.output
+    assert (
+        f'<iframe src="{url}&amp;heading=hidden&amp;languages=hidden"' in result.output
+    )
     assert f'<a href="{url}" target="_blank"' in result.output
 
 

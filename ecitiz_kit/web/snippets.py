@@ -20,10 +20,12 @@ FRAME_HEIGHT = 1600
 
 def _options(heading: bool, language_switch: bool) -> Markup:
     """The placeholder's data attributes that hide parts of the framed page."""
-    return Markup(
-        (' data-heading="hidden"' if not heading else "")
-        + (' data-languages="hidden"' if not language_switch else "")
-    )
+    attributes = Markup()
+    if not heading:
+        attributes += Markup(' data-heading="hidden"')
+    if not language_switch:
+        attributes += Markup(' data-languages="hidden"')
+    return attributes
 
 
 def _hiding(url: str, heading: bool, language_switch: bool) -> str:

@@ -255,7 +255,9 @@ def test_site_not_allowed_cannot_display_the_form(cookie_blocking_browser, kit):
         page.wait_for_selector("[data-ecitiz-form] iframe", state="detached")
         assert page.evaluate("window.seen") == []
         assert page.is_visible("[data-ecitiz-form] a")  # the fallback link stays
-        assert page.eval_on_selector("[data-ecitiz-form]", "d => d.children.length") == 1
+        assert (
+            page.eval_on_selector("[data-ecitiz-form]", "d => d.children.length") == 1
+        )
         assert warnings == [
             f"ecitiz: {host.url} may not show the forms of {ORG};"
             f" allow it with: ecitiz allow-origin {ORG} {host.url}"
@@ -281,7 +283,9 @@ def test_an_embed_without_heading_keeps_it_for_screen_readers(
     site.pages["/"] = page_with(aid_snippet(site, heading="hidden", languages="hidden"))
     page = cookie_blocking_browser.new_page()
     warnings = []
-    page.on("console", lambda m: warnings.append(m.text) if m.type == "warning" else None)
+    page.on(
+        "console", lambda m: warnings.append(m.text) if m.type == "warning" else None
+    )
     page.goto(site.url + "/")
     wait_for_event(page, "ready")
     src = page.get_attribute("[data-ecitiz-form] iframe", "src")
@@ -290,9 +294,12 @@ def test_an_embed_without_heading_keeps_it_for_screen_readers(
     heading = frame.locator("h1")
     # Visually hidden: a 1 px clipped box, still in the page.
     assert heading.evaluate("h => h.getBoundingClientRect().height") <= 1
-    assert frame.locator(".ecitiz-organisation").evaluate(
-        "p => p.getBoundingClientRect().height"
-    ) <= 1
+    assert (
+        frame.locator(".ecitiz-organisation").evaluate(
+            "p => p.getBoundingClientRect().height"
+        )
+        <= 1
+    )
     assert frame.get_by_role("heading", level=1).count() == 1  # in the a11y tree
     assert frame.locator(".ecitiz-languages").count() == 0
     assert frame.locator("#f-siret").is_visible()
