@@ -57,12 +57,14 @@ PAGES = [
     *(f"form-{form_id}" for form_id in FORMS),
     *(f"form-{form_id}-refused" for form_id in FORMS),
     "form-embedded-themed",
+    "form-embedded-without-heading",
     "receipt",
     "receipt-attestation",
     "tracking",
     "tracking-accepted",
     "tracking-sent-back",
     "tracking-lookup",
+    "tracking-lookup-without-heading",
     "tracking-lookup-refused",
     "tracking-lookup-found",
     "lost-link",
@@ -189,6 +191,13 @@ def _public_pages(app, client, runner, store, pages: _Pages) -> None:
             "&primary=%23004080&radius=12&font=serif"
         ),
     )
+    pages.keep(
+        "form-embedded-without-heading",
+        client.get(
+            f"/ecitiz/f/{ORG}/aid-request?origin={ALLOWED}&embed=ecitiz-0"
+            "&heading=hidden&languages=hidden"
+        ),
+    )
 
     response = post_form(client, with_file(aid_answers()))
     receipt = pages.keep("receipt", client.get(response.headers["Location"]))
@@ -225,6 +234,10 @@ def _public_pages(app, client, runner, store, pages: _Pages) -> None:
     pages.keep("tracking-accepted", client.get(status_url_in(receipt)))
 
     pages.keep("tracking-lookup", client.get(f"/ecitiz/t/{ORG}"))
+    pages.keep(
+        "tracking-lookup-without-heading",
+        client.get(f"/ecitiz/t/{ORG}?heading=hidden&languages=hidden"),
+    )
     pages.keep(
         "tracking-lookup-refused",
         client.post(f"/ecitiz/t/{ORG}", data={"link": "not a link"}),

@@ -24,7 +24,7 @@ from .helpers import ALLOWED, ORG, aid_answers, form_url, post_form, with_file
 ROOT = Path(__file__).resolve().parent.parent
 WIDGETS = ROOT / "widgets"
 LOADER = f"/ecitiz/widget/{__version__}/ecitiz.js"
-BUDGET = 2048
+BUDGET = 2560
 
 
 # -- the scripts -------------------------------------------------------------------
@@ -390,6 +390,90 @@ def test_theme_parsing_keeps_the_valid_values_only():
     assert (theme.primary, theme.radius) == ("#1d4ed8", 0)
     assert round(contrast_ratio("#000"), 1) == 21.0
     assert round(contrast_ratio("#fff"), 1) == 1.0
+
+
+# -- hiding parts of the frame -------------------------------------------------------
+
+
+def test_an_embed_can_hide_the_heading_and_the_language_links(client):
+    shown = _body(client.get(form_url()))
+    assert '<h1 class="ecitiz-title">' in shown
+    assert 'class="ecitiz-languages"' in shown
+    assert "ecitiz-no-heading" not in shown
+    html = _body(client.get(form_url() + "?heading=hidden&languages=hidden"))
+    # Visually hidden only: screen readers still hear the form's title.
+    assert re.search(r'<body class="ecitiz ecitiz-no-heading"', html)
+    assert '<h1 class="ecitiz-title">' in html
+    assert "<title>" in html and "</title>" in html
+    assert 'class="ecitiz-languages"' not in html
+    action = re.search(r'<form method="post" action="([^"]+)"', html).group(1)
+    assert "heading=hidden" in action and "languages=hidden" in action
+
+
+def test_the_status_mode_can_hide_its_heading(client):
+    html = _body(client.get(f"/ecitiz/t/{ORG}?heading=hidden"))
+    assert re.search(r'<body class="ecitiz ecitiz-no-heading"', html)
+    assert '<h1 class="ecitiz-title">' in html
+
+
+def test_the_heading_is_hidden_by_css_that_keeps_it_readable(client):
+    css = (ROOT / "static" / "ecitiz.css").read_text()
+    rule = re.search(
+        r"([^{}]*)\{([^}]*)\}", css[css.index(".ecitiz-no-heading") - 40 :]
+    )
+    assert ".ecitiz-no-heading .ecitiz-title" in rule.group(1)
+    assert "clip:" in rule.group(2) and "display" not in rule.group(2)
+
+
+@pytest.mark.parametrize(
+    "query", ["heading=none", "heading=hidden%0A", "languages=1", "heading="]
+)
+def test_other_hiding_values_are_ignored(client, query):
+    html = _body(client.get(form_url() + "?" + query))
+    assert "ecitiz-no-heading" not in html
+    assert 'class="ecitiz-languages"' in html
+
+
+def test_parse_embed_reads_what_to_hide():
+    embed = parse_embed({"heading": "hidden", "languages": "hidden"}, [])
+    assert (embed.hide_heading, embed.hide_languages) == (True, True)
+    assert embed.args == {"heading": "hidden", "languages": "hidden"}
+    embed = parse_embed({"heading": "shown", "languages": "HIDDEN"}, [])
+    assert (embed.hide_heading, embed.hide_languages, embed.args) == (False, False, {})
+
+
+def test_snippet_flags_hide_the_heading_and_the_language_switch(runner):
+    result = runner.invoke(
+        args=[
+            "ecitiz",
+            "snippet",
+            ORG,
+            "aid-request",
+            "--no-heading",
+            "--no-language-switch",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith(
+        '<div data-ecitiz-form="acme/aid-request" data-title="'
+    )
+    assert ' data-heading="hidden" data-languages="hidden">' in result.output
+    plain = runner.invoke(args=["ecitiz", "snippet", ORG, "--status", "--no-heading"])
+    assert ' data-heading="hidden">' in plain.output
+    assert "data-languages" not in plain.output
+
+
+def test_iframe_snippet_flags_reach_the_frame_but_not_the_link(runner):
+    result = runner.invoke(
+        args=["ecitiz", "snippet", ORG, "attestation", "--iframe", "--lang", "en"]
+        + ["--no-heading", "--no-language-switch"]
+    )
+    assert result.exit_code == 0, result.output
+    url = "http://127.0.0.1:5000/ecitiz/f/acme/attestation?lang=en"
+    assert (
+        f'<iframe src="{url}&amp;heading=hidden&amp;languages=hidden"' in result.output
+    )
+    assert f'<a href="{url}" target="_blank"' in result.output
 
 
 # -- prefill -----------------------------------------------------------------------

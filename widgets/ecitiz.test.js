@@ -52,6 +52,11 @@ class Element {
     return c;
   }
   dispatchEvent(e) { this.events.push(e); }
+  addEventListener(type, fn) { (this.listeners[type] = this.listeners[type] || []).push(fn); }
+  remove() {
+    this.parentNode.children.splice(this.parentNode.children.indexOf(this), 1);
+    this.parentNode = null;
+  }
   getBoundingClientRect() { return { top: 100 }; }
   all() { return [this, ...this.children.flatMap((c) => c.all())]; }
 }
@@ -67,6 +72,8 @@ function page({ lang = 'fr', hash = '', origin = 'https://www.acme.example', sta
   const body = new Element('body');
   const listeners = {};
   const scrolls = [];
+  const warnings = [];
+  const timers = [];
   const document = {
     readyState: state,
     documentElement: { lang },
@@ -89,10 +96,12 @@ function page({ lang = 'fr', hash = '', origin = 'https://www.acme.example', sta
       (listeners[type] = listeners[type] || []).push(fn);
     },
     scrollTo: (x, y) => scrolls.push(y),
+    console: { warn: (line) => warnings.push(line) },
+    setTimeout: (fn, ms, arg) => timers.push({ fn: () => fn(arg), ms }),
     CustomEvent: class { constructor(type, init) { this.type = type; Object.assign(this, init); } },
   };
   window.window = window;
-  return { window, document, body, listeners, scrolls };
+  return { window, document, body, listeners, scrolls, warnings, timers };
 }
 
 function load(p, script) {
@@ -286,4 +295,97 @@ test('a loader whose own address is not the kit\'s does nothing', () => {
   load(p, new Element('script', { src: 'https://cdn.example/other.js' }));
   assert.equal(frames(p).length, 0);
   assert.equal(p.window.ecitiz, undefined);
+});
+
+test('an absent option adds nothing to the frame address', () => {
+  const p = page({ lang: '' });
+  p.body.appendChild(new Element('div', { 'data-ecitiz-form': 'acme/aid-request' }));
+  load(p);
+  const url = new URL(frames(p)[0].src);
+  assert.deepEqual([...url.searchParams.keys()], ['origin', 'embed']);
+  assert.equal(frames(p)[0].src.includes('undefined'), false);
+  assert.deepEqual(p.warnings, []);
+});
+
+test('the heading and the language switch can be hidden', () => {
+  const p = page();
+  p.body.appendChild(new Element('div', {
+    'data-ecitiz-form': 'acme/aid-request', 'data-heading': 'hidden',
+    'data-languages': 'hidden',
+  }));
+  p.body.appendChild(new Element('div', {
+    'data-ecitiz-form': 'acme/attestation', 'data-heading': 'shown',
+    'data-languages': 'shown',
+  }));
+  load(p);
+  const [hidden, shown] = frames(p).map((f) => new URL(f.src).searchParams);
+  assert.equal(hidden.get('heading'), 'hidden');
+  assert.equal(hidden.get('languages'), 'hidden');
+  assert.equal(shown.get('heading'), 'shown');
+  assert.equal(shown.get('languages'), 'shown');
+  assert.deepEqual(p.warnings, []);
+});
+
+test('unknown or malformed options are ignored, with one console line', () => {
+  const p = page();
+  p.body.appendChild(new Element('div', {
+    'data-ecitiz-form': 'acme/aid-request', 'data-colour': '#000',
+    'data-heading': 'none', 'data-font': 'Comic Sans', 'data-radius': '12',
+    'data-lang': '<en>', 'data-timeout': 'soon',
+  }));
+  load(p);
+  const url = new URL(frames(p)[0].src);
+  assert.equal(url.searchParams.get('heading'), null);
+  assert.equal(url.searchParams.get('font'), null);
+  assert.equal(url.searchParams.get('radius'), '12');
+  assert.equal(url.searchParams.get('lang'), null);
+  assert.equal(p.warnings.length, 1);
+  for (const name of ['data-colour', 'data-heading', 'data-font', 'data-lang', 'data-timeout']) {
+    assert.ok(p.warnings[0].includes(name), name);
+  }
+  assert.equal(p.warnings[0].includes('radius'), false);
+});
+
+function refusedPage(attrs = {}) {
+  const p = page();
+  const div = p.body.appendChild(new Element('div', { 'data-ecitiz-form': 'acme/aid-request', ...attrs }));
+  const link = div.appendChild(new Element('a', { href: '#' }, 'Open the form'));
+  load(p);
+  return { p, div, link, frame: frames(p)[0] };
+}
+
+test('a frame that never says hello is removed, leaving the link and one console line', () => {
+  const { p, div, link, frame } = refusedPage();
+  assert.deepEqual(p.timers, [], 'the wait starts when the frame has loaded');
+  frame.listeners.load[0]();
+  frame.listeners.load[0]();
+  assert.equal(p.timers.length, 1);
+  assert.equal(p.timers[0].ms, 8000);
+  p.timers[0].fn();
+  assert.deepEqual(frames(p), []);
+  assert.deepEqual(div.children, [link]);
+  assert.notEqual(link.hidden, true);
+  assert.deepEqual(p.warnings, [
+    'ecitiz: https://www.acme.example may not show the forms of acme;'
+    + ' allow it with: ecitiz allow-origin acme https://www.acme.example',
+  ]);
+});
+
+test('data-timeout sets the wait in seconds', () => {
+  const { p, frame } = refusedPage({ 'data-timeout': '2' });
+  frame.listeners.load[0]();
+  assert.equal(p.timers[0].ms, 2000);
+});
+
+test('a frame that said hello stays', () => {
+  const { p, link, frame } = refusedPage();
+  const source = frame.contentWindow;
+  frame.listeners.load[0]();
+  send(p, { ecitiz: 1, type: 'ready', id: 'ecitiz-0', height: 800 }, { source });
+  p.timers[0].fn();
+  frame.listeners.load[0]();
+  assert.deepEqual(frames(p), [frame]);
+  assert.equal(link.hidden, true);
+  assert.equal(p.timers.length, 1);
+  assert.deepEqual(p.warnings, []);
 });

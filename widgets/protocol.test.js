@@ -26,7 +26,7 @@ const FRAMES = scripts('frame.js');
 
 // The query parameters and fragment keys the kit reads from a frame's address
 // (ecitiz_kit/web/embedding.py and the pages); a loader may send no other.
-const QUERY = new Set(['lang', 'primary', 'radius', 'font', 'origin', 'embed']);
+const QUERY = new Set(['lang', 'primary', 'radius', 'font', 'heading', 'languages', 'origin', 'embed']);
 
 class Element {
   constructor(tag, attrs = {}) {
@@ -61,6 +61,7 @@ class Element {
     return c;
   }
   dispatchEvent(e) { this.events.push(e); }
+  addEventListener() {}
   getBoundingClientRect() { return { top: 100 }; }
 }
 

@@ -276,6 +276,23 @@ def list_forms(as_json: bool) -> None:
     is_flag=True,
     help="Print the status mode instead: applicants follow their request there.",
 )
+@click.option(
+    "--no-heading",
+    "heading",
+    is_flag=True,
+    flag_value=False,
+    default=True,
+    help="Hide the frame's heading and organisation name (the host page has its"
+    " own title); screen readers still read them.",
+)
+@click.option(
+    "--no-language-switch",
+    "language_switch",
+    is_flag=True,
+    flag_value=False,
+    default=True,
+    help="Leave out the frame's language links (the host page chooses).",
+)
 def snippet(
     org: str,
     form: str | None,
@@ -283,6 +300,8 @@ def snippet(
     lang: str | None,
     plain: bool,
     status: bool,
+    heading: bool,
+    language_switch: bool,
 ) -> None:
     """Print the HTML that ORG pastes into its website to show FORM (or, with
     --status, to let applicants follow their requests)."""
@@ -298,7 +317,15 @@ def snippet(
     if status:
         if form is not None or plain:
             raise click.ClickException("--status takes no FORM and no --iframe.")
-        click.echo(status_snippet(organisation["slug"], kit_url, lang=lang))
+        click.echo(
+            status_snippet(
+                organisation["slug"],
+                kit_url,
+                lang=lang,
+                heading=heading,
+                language_switch=language_switch,
+            )
+        )
         return
     if form is None:
         raise click.ClickException(
@@ -316,7 +343,15 @@ def snippet(
     title = public_form.title(lang or current_app.config["ECITIZ_DEFAULT_LANGUAGE"])
     make = iframe_snippet if plain else script_snippet
     click.echo(
-        make(organisation["slug"], public_form.row["form_id"], title, kit_url, lang)
+        make(
+            organisation["slug"],
+            public_form.row["form_id"],
+            title,
+            kit_url,
+            lang,
+            heading=heading,
+            language_switch=language_switch,
+        )
     )
 
 

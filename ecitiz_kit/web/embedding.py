@@ -28,6 +28,8 @@ FONTS: dict[str, str] = {
     "mono": 'ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace',
 }
 MAX_RADIUS = 24
+#: Parts of a framed page the embedding page may hide, each with ``NAME=hidden``.
+HIDEABLE = ("heading", "languages")
 #: WCAG AA for normal text: white on the primary colour (buttons) must stay legible.
 MIN_CONTRAST = 4.5
 
@@ -74,6 +76,12 @@ class Embed:
     theme: Theme = field(default_factory=Theme)
     #: The query parameters to keep on links and forms inside the frame.
     args: dict[str, str] = field(default_factory=dict)
+    #: The host page shows its own title: the form's (or tracking page's) heading
+    #: and the organisation's name are then visually hidden, still read out by
+    #: screen readers; the receipt and other pages keep theirs.
+    hide_heading: bool = False
+    #: The host page chooses the language: no language links.
+    hide_languages: bool = False
 
     @property
     def messaging(self) -> bool:
@@ -120,7 +128,16 @@ def parse_embed(args: Mapping[str, str], allowed: Collection[str]) -> Embed:
         kept["radius"] = str(theme.radius)
     if theme.font:
         kept["font"] = theme.font
-    return Embed(origin, frame_id or None, theme, kept)
+    hidden = {name for name in HIDEABLE if args.get(name) == "hidden"}
+    kept.update((name, "hidden") for name in sorted(hidden))
+    return Embed(
+        origin,
+        frame_id or None,
+        theme,
+        kept,
+        hide_heading="heading" in hidden,
+        hide_languages="languages" in hidden,
+    )
 
 
 def status_token(pasted: str) -> str | None:

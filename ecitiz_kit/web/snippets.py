@@ -18,6 +18,28 @@ from .urls import form_page, loader, tracking_page
 FRAME_HEIGHT = 1600
 
 
+def _options(heading: bool, language_switch: bool) -> Markup:
+    """The placeholder's data attributes that hide parts of the framed page."""
+    attributes = Markup()
+    if not heading:
+        attributes += Markup(' data-heading="hidden"')
+    if not language_switch:
+        attributes += Markup(' data-languages="hidden"')
+    return attributes
+
+
+def _hiding(url: str, heading: bool, language_switch: bool) -> str:
+    """``url`` with the query parameters that hide parts of the framed page."""
+    hidden = [
+        f"{name}=hidden"
+        for name, shown in (("heading", heading), ("languages", language_switch))
+        if not shown
+    ]
+    if not hidden:
+        return url
+    return url + ("&" if "?" in url else "?") + "&".join(hidden)
+
+
 def loader_tag(base_url: str) -> Markup:
     """The ``<script>`` tag of the loader, with its integrity hash."""
     return Markup(
@@ -26,19 +48,31 @@ def loader_tag(base_url: str) -> Markup:
 
 
 def script_snippet(
-    org_slug: str, form_id: str, title: str, base_url: str, lang: str | None = None
+    org_slug: str,
+    form_id: str,
+    title: str,
+    base_url: str,
+    lang: str | None = None,
+    *,
+    heading: bool = True,
+    language_switch: bool = True,
 ) -> Markup:
-    """A placeholder with a fallback link, and the loader that frames the form."""
+    """A placeholder with a fallback link, and the loader that frames the form.
+
+    ``heading=False`` visually hides the form's heading and the organisation's
+    name in the frame (the host page shows its own); ``language_switch=False``
+    leaves out the frame's language links."""
     link_text = gettext("Open the form “%(title)s”", lang, title=title)
     lang_attribute = Markup(' data-lang="{}"').format(lang) if lang else ""
     return Markup(
-        '<div data-ecitiz-form="{org}/{form}" data-title="{title}"{lang}>'
+        '<div data-ecitiz-form="{org}/{form}" data-title="{title}"{lang}{options}>'
         '<a href="{url}">{link}</a></div>\n{script}'
     ).format(
         org=org_slug,
         form=form_id,
         title=title,
         lang=lang_attribute,
+        options=_options(heading, language_switch),
         url=form_page(org_slug, form_id, base_url, lang),
         link=escape(link_text),
         script=loader_tag(base_url),
@@ -46,19 +80,26 @@ def script_snippet(
 
 
 def status_snippet(
-    org_slug: str, base_url: str, title: str | None = None, lang: str | None = None
+    org_slug: str,
+    base_url: str,
+    title: str | None = None,
+    lang: str | None = None,
+    *,
+    heading: bool = True,
+    language_switch: bool = True,
 ) -> Markup:
     """The status mode: applicants follow their request inside the host page."""
     title = title or gettext("Follow my request", lang)
     link_text = gettext("Follow my request on its own page", lang)
     lang_attribute = Markup(' data-lang="{}"').format(lang) if lang else ""
     return Markup(
-        '<div data-ecitiz-status="{org}" data-title="{title}"{lang}>'
+        '<div data-ecitiz-status="{org}" data-title="{title}"{lang}{options}>'
         '<a href="{url}">{link}</a></div>\n{script}'
     ).format(
         org=org_slug,
         title=title,
         lang=lang_attribute,
+        options=_options(heading, language_switch),
         url=tracking_page(org_slug, base_url, lang),
         link=escape(link_text),
         script=loader_tag(base_url),
@@ -66,16 +107,30 @@ def status_snippet(
 
 
 def iframe_snippet(
-    org_slug: str, form_id: str, title: str, base_url: str, lang: str | None = None
+    org_slug: str,
+    form_id: str,
+    title: str,
+    base_url: str,
+    lang: str | None = None,
+    *,
+    heading: bool = True,
+    language_switch: bool = True,
 ) -> Markup:
     """A plain framed form (for site builders that strip scripts), plus a link
     to open it on its own page."""
     url = form_page(org_slug, form_id, base_url, lang)
+    frame_url = _hiding(url, heading, language_switch)
     link_text = gettext(
         "Form not showing? Open “%(title)s” in a new page", lang, title=title
     )
     return Markup(
-        '<iframe src="{url}" title="{title}" loading="lazy" '
+        '<iframe src="{frame_url}" title="{title}" loading="lazy" '
         'style="width:100%;height:{height}px;border:0"></iframe>\n'
         '<p><a href="{url}" target="_blank" rel="noopener">{link}</a></p>'
-    ).format(url=url, title=title, height=FRAME_HEIGHT, link=escape(link_text))
+    ).format(
+        frame_url=frame_url,
+        url=url,
+        title=title,
+        height=FRAME_HEIGHT,
+        link=escape(link_text),
+    )

@@ -22,6 +22,7 @@ from ..helpers import (
     aid_answers,
     attestation_answers,
     host_site,
+    no_violations,
     post_form,
     with_file,
 )
@@ -233,20 +234,79 @@ def test_two_forms_on_one_page_both_work(cookie_blocking_browser, site, store):
 
 
 def test_site_not_allowed_cannot_display_the_form(cookie_blocking_browser, kit):
+    """The kit refuses the frame (frame-ancestors): the loader removes it once it
+    stayed silent data-timeout seconds, leaving the fallback link, and says in
+    one console line which origin to allow and how."""
     kit_base = kit.url + "/ecitiz"
     snippet = str(script_snippet(ORG, "aid-request", "Aide", kit_base))
+    snippet = snippet.replace("<div ", '<div data-timeout="1" ', 1)
     host = LiveServer(host_site({"/": page_with(snippet)}), "localhost")
     try:
         page = cookie_blocking_browser.new_page()
+        warnings = []
+        page.on(
+            "console",
+            lambda m: warnings.append(m.text) if m.type == "warning" else None,
+        )
         page.goto(host.url + "/")
         page.wait_for_selector("[data-ecitiz-form] iframe")
-        page.wait_for_timeout(1500)
         frames = [f for f in page.frames if f != page.main_frame]
         assert all(f.locator("#f-siret").count() == 0 for f in frames)
+        page.wait_for_selector("[data-ecitiz-form] iframe", state="detached")
         assert page.evaluate("window.seen") == []
         assert page.is_visible("[data-ecitiz-form] a")  # the fallback link stays
+        assert (
+            page.eval_on_selector("[data-ecitiz-form]", "d => d.children.length") == 1
+        )
+        assert warnings == [
+            f"ecitiz: {host.url} may not show the forms of {ORG};"
+            f" allow it with: ecitiz allow-origin {ORG} {host.url}"
+        ]
     finally:
         host.stop()
+
+
+def test_allowed_frame_stays_after_the_timeout(cookie_blocking_browser, site):
+    site.pages["/"] = page_with(aid_snippet(site, timeout="1"))
+    page = cookie_blocking_browser.new_page()
+    page.goto(site.url + "/")
+    wait_for_event(page, "ready")
+    page.wait_for_timeout(1500)
+    assert page.locator("[data-ecitiz-form] iframe").count() == 1
+    assert not page.is_visible("[data-ecitiz-form] a")
+    page.close()
+
+
+def test_an_embed_without_heading_keeps_it_for_screen_readers(
+    cookie_blocking_browser, site, axe
+):
+    site.pages["/"] = page_with(aid_snippet(site, heading="hidden", languages="hidden"))
+    page = cookie_blocking_browser.new_page()
+    warnings = []
+    page.on(
+        "console", lambda m: warnings.append(m.text) if m.type == "warning" else None
+    )
+    page.goto(site.url + "/")
+    wait_for_event(page, "ready")
+    src = page.get_attribute("[data-ecitiz-form] iframe", "src")
+    assert "font=" not in src and "undefined" not in src
+    frame = page.frame_locator("[data-ecitiz-form] iframe")
+    heading = frame.locator("h1")
+    # Visually hidden: a 1 px clipped box, still in the page.
+    assert heading.evaluate("h => h.getBoundingClientRect().height") <= 1
+    assert (
+        frame.locator(".ecitiz-organisation").evaluate(
+            "p => p.getBoundingClientRect().height"
+        )
+        <= 1
+    )
+    assert frame.get_by_role("heading", level=1).count() == 1  # in the a11y tree
+    assert frame.locator(".ecitiz-languages").count() == 0
+    assert frame.locator("#f-siret").is_visible()
+    assert warnings == []
+    inner = next(f for f in page.frames if f != page.main_frame)
+    no_violations(axe, inner, "a form embedded without its heading")
+    page.close()
 
 
 def test_forged_messages_change_nothing(cookie_blocking_browser, site, store):
