@@ -1,0 +1,139 @@
+"""The dashboard on a phone (390 CSS px) and on a laptop zoomed to 200 % (1280 px
+seen as 640 CSS px): no staff page scrolls sideways, even with long unbroken
+addresses, file names and messages; the request list reflows into one card per
+request and keeps its table for assistive technology."""
+
+from datetime import UTC, datetime
+
+import pytest
+
+from ..helpers import (
+    PASSWORD,
+    STAFF,
+    add_request,
+    add_staff,
+    aid_answers,
+    no_violations,
+    post_form,
+    stored_requests,
+    with_file,
+)
+
+pytestmark = pytest.mark.browser
+
+LONG_EMAIL = "camille.durand-lefevre.boulangerie@" + "tres" * 12 + "-long.example.org"
+LONG_FILE = "justificatif_" + "chiffre_affaires" * 6 + ".pdf"
+LONG_WORD = "Précisez" + "x" * 150
+LONG_STAFF_EMAIL = "instructeur." + "service-des-aides-" * 4 + "@acme.example"
+LONG_ORIGIN = "https://www." + "commune" * 9 + ".example.org"
+
+
+@pytest.fixture
+def long_request(app, client, store):
+    """A staff account, and a request full of long unbroken strings."""
+    add_staff(app, email=LONG_STAFF_EMAIL)
+    answers = aid_answers(email=LONG_EMAIL, explanation=LONG_WORD)
+    response = post_form(client, with_file(answers, name=LONG_FILE))
+    assert response.status_code == 303
+    [row] = stored_requests(store)
+    sid = row["id"]
+    org = store.organisation("acme")["id"]
+    store.add_allowed_origin(org, LONG_ORIGIN)
+    store.change_status(sid, expected="submitted", to_status="in_review", actor="t")
+    store.change_status(
+        sid, expected="in_review", to_status="submitted", actor="t",
+        public_message=LONG_WORD, private_note=LONG_WORD,
+    )  # fmt: skip
+    store.amend_submission(
+        sid, answers=store.submission(sid)["answers"] | {"town": "Lyon"},
+        form_version=1, nonce="narrow-nonce", attachments=[], replaced_fields=[],
+    )  # fmt: skip
+    # Listed, a request whose applicant has a long name and a long address.
+    long_name = "de La Tour-" + "Montgolfier" * 3
+    add_request(
+        store, org, datetime.now(UTC), email=LONG_EMAIL, first="Léa", last=long_name
+    )
+    return sid
+
+
+def _overflow(page):
+    """How many CSS pixels the page is wider than its viewport."""
+    return page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def _staff_pages(page, base, sid):
+    """Visit every staff page, yielding a name for each once it is shown."""
+    page.goto(f"{base}{STAFF}/login")
+    yield "login"
+    page.fill("#f-email", LONG_STAFF_EMAIL)
+    page.fill("#f-password", "wrong password here")
+    page.click("button[type=submit]")
+    page.wait_for_selector(".ecitiz-error-summary")
+    yield "login refused"
+    page.fill("#f-email", LONG_STAFF_EMAIL)
+    page.fill("#f-password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{STAFF}/")
+    yield "list"
+    page.click(".ecitiz-chart-data summary")
+    yield "list with its figures as a table"
+    page.goto(f"{base}{STAFF}/?status=submitted&q=camille")
+    yield "filtered list"
+    page.goto(f"{base}{STAFF}/?from=not-a-date")
+    yield "list with a refused filter"
+    page.goto(f"{base}{STAFF}/requests/{sid}")
+    yield "request"
+    page.goto(f"{base}{STAFF}/requests/{sid}/versions/1")
+    yield "earlier version"
+    page.goto(f"{base}{STAFF}/embed")
+    page.wait_for_load_state("load")
+    yield "embed"
+    page.fill("#f-origin", "www." + "x" * 200)
+    page.click("form[action$='/embed/origins'] button")
+    page.wait_for_selector("[aria-invalid=true]")
+    yield "embed with a refused address"
+    page.goto(f"{base}{STAFF}/password")
+    yield "password"
+    page.goto(f"{base}{STAFF}/requests/99999")
+    yield "not found"
+    page.goto(f"{base}{STAFF}/?lang=en")
+    yield "list in English"
+
+
+@pytest.mark.parametrize("width", [390, 640])
+def test_no_staff_page_scrolls_sideways(browser, kit, long_request, axe, width):
+    context = browser.new_context(viewport={"width": width, "height": 800})
+    page = context.new_page()
+    overflows = {}
+    for name in _staff_pages(page, kit.url, long_request):
+        overflows[name] = _overflow(page)
+        no_violations(axe, page, f"{name} at {width} px")
+    assert len(overflows) == 13
+    assert {name: px for name, px in overflows.items() if px > 0} == {}
+    context.close()
+
+
+def test_the_request_list_becomes_cards_on_a_phone(browser, kit, long_request):
+    context = browser.new_context(viewport={"width": 390, "height": 800})
+    page = context.new_page()
+    page.goto(f"{kit.url}{STAFF}/login?lang=en")
+    page.fill("#f-email", LONG_STAFF_EMAIL)
+    page.fill("#f-password", PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(f"**{STAFF}/?lang=en")
+    row = page.locator("#requests tbody tr").first
+    # Every cell of the card is within the screen, the column names shown.
+    for cell in row.locator("th, td").all():
+        box = cell.bounding_box()
+        assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    labels = row.locator("td").evaluate_all(
+        "cells => cells.filter(c => getComputedStyle(c, '::before').content"
+        '.startsWith(`"${c.dataset.label}`)).map(c => c.dataset.label)'
+    )
+    assert labels == ["Applicant", "Form", "Status", "Received"]
+    # The table is still a table for assistive technology.
+    snapshot = page.locator("#requests").aria_snapshot()
+    assert "columnheader" in snapshot and "rowheader" in snapshot
+    context.close()
