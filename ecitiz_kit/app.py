@@ -13,7 +13,7 @@ from flask import Flask
 from flask.sessions import SessionInterface
 
 from .cli import console
-from .config import DEFAULTS, check_secret_key, from_environ
+from .config import DEFAULTS, check_secret_key, check_settings, from_environ
 from .extension import EcitizKit
 
 #: Where the ``ecitiz`` command keeps the secret key it made for a first try.
@@ -62,8 +62,9 @@ def console_app(serving: bool = False) -> Flask:
     """
     config: dict[str, Any] = {}
     if not os.environ.get("FLASK_SECRET_KEY"):
-        settings = from_environ(os.environ)
-        data_dir = Path(settings.get("ECITIZ_DATA_DIR", DEFAULTS["ECITIZ_DATA_DIR"]))
+        settings = {**DEFAULTS, **from_environ(os.environ)}
+        check_settings(settings)  # before a key is kept for settings refused
+        data_dir = Path(settings["ECITIZ_DATA_DIR"])
         key = kept_secret_key(data_dir, create=not serving)
         if key is not None:
             config["SECRET_KEY"] = key
