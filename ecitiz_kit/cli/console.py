@@ -85,9 +85,11 @@ class Console(click.Group):
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
-    default=2,
+    default=1,
     show_default=True,
-    help="Worker processes (see the README on rate limits with several).",
+    envvar="WEB_CONCURRENCY",
+    help="Worker processes, else WEB_CONCURRENCY; several need shared rate-limit "
+    "counters (ECITIZ_RATELIMIT_STORAGE_URI).",
 )
 @click.pass_obj
 def serve(info: ScriptInfo, host: str, port: int, workers: int) -> None:
