@@ -138,3 +138,14 @@ def test_worker_runs_the_send_mail_loop(data_dir, monkeypatch):
     [(interval, outcome)] = passes
     assert interval == 2.5
     assert outcome is not None
+
+
+def test_hints_name_the_ecitiz_command(data_dir):
+    result = ecitiz("snippet", "acme", "aid-request", FLASK_SECRET_KEY=SECRET)
+    assert_one_line_error(result, 1, "create it with: ecitiz create-org acme")
+    ecitiz("create-org", "acme", "--name", "ACME", FLASK_SECRET_KEY=SECRET)
+    result = ecitiz("snippet", "acme", "aid-request", FLASK_SECRET_KEY=SECRET)
+    assert_one_line_error(result, 1, "enable it with: ecitiz enable-form acme")
+    ecitiz("enable-form", "acme", "aid-request", FLASK_SECRET_KEY=SECRET)
+    result = ecitiz("doctor", FLASK_SECRET_KEY=SECRET)
+    assert "run ecitiz allow-origin acme https://" in result.output
