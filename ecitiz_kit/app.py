@@ -17,7 +17,7 @@ from .config import DEFAULTS, check_secret_key, check_settings, from_environ
 from .extension import EcitizKit
 
 #: Where the ``ecitiz`` command keeps the secret key it made for a first try.
-SECRET_KEY_FILE = "secret_key"
+KEPT_KEY_FILE = "secret_key"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -77,7 +77,7 @@ def console_app(serving: bool = False) -> Flask:
 def kept_secret_key(data_dir: Path, create: bool) -> str | None:
     """The secret key kept in ``data_dir``; made (readable by its owner only) when
     missing and ``create`` is true, else None."""
-    path = data_dir / SECRET_KEY_FILE
+    path = data_dir / KEPT_KEY_FILE
     try:
         return path.read_text().strip()
     except FileNotFoundError:

@@ -45,7 +45,7 @@ def assert_one_line_error(result, code, *words):
 def test_first_command_keeps_a_secret_key_and_says_so_once(data_dir):
     first = ecitiz("create-org", "acme", "--name", "ACME")
     assert first.exit_code == 0, first.output
-    key_file = data_dir / standalone.SECRET_KEY_FILE
+    key_file = data_dir / standalone.KEPT_KEY_FILE
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     key = key_file.read_text()
     assert len(key.strip()) == 64
@@ -60,7 +60,7 @@ def test_first_command_keeps_a_secret_key_and_says_so_once(data_dir):
 def test_a_given_key_is_used_and_none_is_kept(data_dir):
     result = ecitiz("create-org", "acme", "--name", "ACME", FLASK_SECRET_KEY=SECRET)
     assert result.exit_code == 0, result.output
-    assert not (data_dir / standalone.SECRET_KEY_FILE).exists()
+    assert not (data_dir / standalone.KEPT_KEY_FILE).exists()
 
 
 @pytest.mark.parametrize(
@@ -101,7 +101,7 @@ def test_serve_refuses_to_start_without_a_key_and_keeps_none(
 ):
     result = ecitiz("serve", FLASK_DEBUG=debug)
     assert_one_line_error(result, 2, "FLASK_SECRET_KEY")
-    assert not (data_dir / standalone.SECRET_KEY_FILE).exists()
+    assert not (data_dir / standalone.KEPT_KEY_FILE).exists()
     assert server_runs == []
 
 
@@ -114,7 +114,7 @@ def test_serve_runs_gunicorn_with_the_kept_key(data_dir, server_runs):
     assert server.cfg.workers == 3
     app = server.load()
     assert isinstance(app, Flask)
-    key = (data_dir / standalone.SECRET_KEY_FILE).read_text().strip()
+    key = (data_dir / standalone.KEPT_KEY_FILE).read_text().strip()
     assert app.config["SECRET_KEY"] == key
 
 

@@ -79,9 +79,7 @@ class Console(click.Group):
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind.")
-@click.option(
-    "--port", type=click.IntRange(1, 65535), default=8000, show_default=True
-)
+@click.option("--port", type=click.IntRange(1, 65535), default=8000, show_default=True)
 @click.option(
     "--workers",
     type=click.IntRange(1, 64),
