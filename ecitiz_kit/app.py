@@ -14,6 +14,7 @@ from flask.sessions import SessionInterface
 
 from .cli import console
 from .config import DEFAULTS, check_secret_key, check_settings, from_environ
+from .errors import ConfigurationError
 from .extension import EcitizKit
 
 #: Where the ``ecitiz`` command keeps the secret key it made for a first try.
@@ -60,15 +61,22 @@ def console_app(serving: bool = False) -> Flask:
     commands make one there on first use (saying so), but ``serving`` never does:
     a server needs a key someone chose to keep.
     """
+    settings = {**DEFAULTS, **from_environ(os.environ)}
+    check_settings(settings)  # before a key is kept for settings refused
+    data_dir = Path(settings["ECITIZ_DATA_DIR"])
     config: dict[str, Any] = {}
-    if not os.environ.get("FLASK_SECRET_KEY"):
-        settings = {**DEFAULTS, **from_environ(os.environ)}
-        check_settings(settings)  # before a key is kept for settings refused
-        data_dir = Path(settings["ECITIZ_DATA_DIR"])
-        key = kept_secret_key(data_dir, create=not serving)
-        if key is not None:
-            config["SECRET_KEY"] = key
-    app = create_app(config)
+    try:
+        if not os.environ.get("FLASK_SECRET_KEY"):
+            key = kept_secret_key(data_dir, create=not serving)
+            if key is not None:
+                config["SECRET_KEY"] = key
+        app = create_app(config)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"ECITIZ_DATA_DIR: the kit cannot use the folder {str(data_dir)!r} "
+            f"({exc.strerror}: {exc.filename}); set ECITIZ_DATA_DIR to a folder it "
+            "can create or write."
+        ) from None
     if serving:
         check_secret_key(app.config)  # in debug too
     return app

@@ -149,3 +149,11 @@ def test_hints_name_the_ecitiz_command(data_dir):
     ecitiz("enable-form", "acme", "aid-request", FLASK_SECRET_KEY=SECRET)
     result = ecitiz("doctor", FLASK_SECRET_KEY=SECRET)
     assert "run ecitiz allow-origin acme https://" in result.output
+
+
+@pytest.mark.parametrize("key", [None, SECRET])
+def test_a_data_folder_that_is_a_file_is_one_line(data_dir, key):
+    data_dir.write_text("not a folder")
+    result = ecitiz("list-forms", ECITIZ_DATA_DIR=str(data_dir), FLASK_SECRET_KEY=key)
+    assert_one_line_error(result, 2, "ECITIZ_DATA_DIR", str(data_dir))
+    assert data_dir.read_text() == "not a folder"
