@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import os
+import secrets
+import sys
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 from flask import Flask
 from flask.sessions import SessionInterface
 
-from .config import check_secret_key, from_environ
+from .cli import console
+from .config import DEFAULTS, check_secret_key, check_settings, from_environ
+from .errors import ConfigurationError
 from .extension import EcitizKit
+
+#: Where the ``ecitiz`` command keeps the secret key it made for a first try.
+KEPT_KEY_FILE = "secret_key"
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -39,3 +47,61 @@ class NoSession(SessionInterface):
 
     def open_session(self, app: Flask, request: Any) -> None:
         return None
+
+
+def main(args: list[str] | None = None) -> None:
+    """The ``ecitiz`` console command: the kit's commands on the standalone app."""
+    console.run(console_app, args)
+
+
+def console_app(serving: bool = False) -> Flask:
+    """The standalone app for the ``ecitiz`` command.
+
+    Without ``FLASK_SECRET_KEY``, the key kept in the data folder is used; the
+    commands make one there on first use (saying so), but ``serving`` never does:
+    a server needs a key someone chose to keep.
+    """
+    settings = {**DEFAULTS, **from_environ(os.environ)}
+    check_settings(settings)  # before a key is kept for settings refused
+    data_dir = Path(settings["ECITIZ_DATA_DIR"])
+    config: dict[str, Any] = {}
+    try:
+        if not os.environ.get("FLASK_SECRET_KEY"):
+            key = kept_secret_key(data_dir, create=not serving)
+            if key is not None:
+                config["SECRET_KEY"] = key
+        app = create_app(config)
+    except OSError as exc:
+        raise ConfigurationError(
+            f"ECITIZ_DATA_DIR: the kit cannot use the folder {str(data_dir)!r} "
+            f"({exc.strerror}: {exc.filename}); set ECITIZ_DATA_DIR to a folder it "
+            "can create or write."
+        ) from None
+    if serving:
+        check_secret_key(app.config)  # in debug too
+    return app
+
+
+def kept_secret_key(data_dir: Path, create: bool) -> str | None:
+    """The secret key kept in ``data_dir``; made (readable by its owner only) when
+    missing and ``create`` is true, else None."""
+    path = data_dir / KEPT_KEY_FILE
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        if not create:
+            return None
+    data_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # made meanwhile by another command
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as file:
+        file.write(key + "\n")
+    print(
+        f"ecitiz: made a secret key for trying the kit, kept in {path}; "
+        "in production set FLASK_SECRET_KEY instead.",
+        file=sys.stderr,
+    )
+    return key

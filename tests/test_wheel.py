@@ -1,13 +1,19 @@
 """The built wheel carries everything the kit serves: templates, CSS, scripts
 (the embed loader and frame helper too, without their tests, and those of every
-released version), translations, forms and the fonts its PDFs embed."""
+released version), translations, forms and the fonts its PDFs embed; installed
+with its ``server`` extra, the README's standalone commands work as written."""
 
 import json
 import os
 import shutil
+import signal
+import socket
 import subprocess
 import sys
 import textwrap
+import time
+import urllib.error
+import urllib.request
 import venv
 from pathlib import Path
 
@@ -63,8 +69,10 @@ SCRIPT = textwrap.dedent(
 )
 
 
-@pytest.mark.slow
-def test_installed_wheel_serves_pages_and_assets(tmp_path):
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """A fresh virtual environment with the built wheel and its ``server`` extra."""
+    tmp_path = tmp_path_factory.mktemp("wheel")
     # Build from a copy of the sources: setuptools would otherwise reuse what an
     # earlier build left in the checkout's build/ folder, and hide a missing entry.
     source = tmp_path / "source"
@@ -78,17 +86,30 @@ def test_installed_wheel_serves_pages_and_assets(tmp_path):
     [wheel] = dist.glob("ecitiz_kit-*.whl")
     env_dir = tmp_path / "venv"
     venv.create(env_dir, with_pip=True)
-    python = env_dir / "bin" / "python"
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", str(wheel)],
+        [str(env_dir / "bin" / "python"), "-m", "pip", "install", "--quiet",
+         f"{wheel}[server]"],
         check=True,
         capture_output=True,
-    )
+    )  # fmt: skip
+    return wheel, env_dir
+
+
+def clean_environ() -> dict[str, str]:
+    return {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("ECITIZ_", "PYTHON", "FLASK_", "WEB_CONCURRENCY"))
+    }
+
+
+@pytest.mark.slow
+def test_installed_wheel_serves_pages_and_assets(tmp_path, installed):
+    _wheel, env_dir = installed
+    python = env_dir / "bin" / "python"
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
-    env = {
-        k: v for k, v in os.environ.items() if not k.startswith(("ECITIZ_", "PYTHON"))
-    }
+    env = clean_environ()
     result = subprocess.run(
         [str(python), "-c", SCRIPT, str(tmp_path / "data"), RELEASED_LOADER_SRI],
         cwd=elsewhere,
@@ -101,3 +122,69 @@ def test_installed_wheel_serves_pages_and_assets(tmp_path):
         "200", "200", "True", "True", "True", "200", "True", "200", "True", "200",
         "['ecitiz.js',", "'frame.js',", "'released']", "True", "200", "True",
     ]  # fmt: skip
+
+
+def readme_standalone_commands() -> str:
+    """The first shell block of the README's "Standalone server" section."""
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("### Standalone server") :]
+    return section.split("```sh\n", 1)[1].split("```", 1)[0]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_readme_standalone_commands_work_as_written(tmp_path, installed):
+    """The README's commands, in a shell whose PATH starts with the fresh virtual
+    environment (as once it is activated): only the package to install, the data
+    folder, the public address and the port are this test's own."""
+    wheel, env_dir = installed
+    port = free_port()
+    script = readme_standalone_commands()
+    for written, here in [
+        ('"ecitiz-kit[server]"', f'"{wheel}[server]"'),
+        ("/var/lib/ecitiz", str(tmp_path / "data")),
+        ("https://forms.example.org", f"http://127.0.0.1:{port}"),
+        ("--host 0.0.0.0 --port 8000", f"--host 127.0.0.1 --port {port}"),
+    ]:
+        assert written in script
+        script = script.replace(written, here)
+    env = clean_environ()
+    env["PATH"] = f"{env_dir / 'bin'}{os.pathsep}{env['PATH']}"
+    help_ = subprocess.run(
+        ["ecitiz", "--help"], env=env, capture_output=True, text=True, check=True
+    )
+    assert "serve" in help_.stdout and "create-org" in help_.stdout
+    shell = subprocess.Popen(
+        ["bash", "-euc", script],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    page = f"http://127.0.0.1:{port}/ecitiz/f/val-fleuri/aid-request"
+    try:
+        status = None
+        for _attempt in range(600):
+            if shell.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(page, timeout=5) as response:  # noqa: S310
+                    status, body = response.status, response.read()
+                break
+            except (urllib.error.URLError, ConnectionError):
+                time.sleep(0.1)
+    finally:
+        if shell.poll() is None:
+            os.killpg(shell.pid, signal.SIGTERM)
+        output, _ = shell.communicate(timeout=60)
+    assert status == 200, output
+    assert b"Mairie de Val-Fleuri" in body
+    assert "ok:" in output or "warning:" in output  # doctor ran and passed
+    assert "Created organisation 'val-fleuri'" in output

@@ -46,13 +46,22 @@ SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,38}[a-z0-9]\Z")
 DEFAULT_BASE_URL = "http://127.0.0.1:5000"
 
 
+def command_name() -> str:
+    """How the running command was called, for the hints in its messages:
+    ``ecitiz`` (the standalone console command), else ``flask ecitiz``."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is not None and ctx.find_root().info_name == "ecitiz":
+        return "ecitiz"
+    return "flask ecitiz"
+
+
 def _organisation(slug: str) -> dict:
     try:
         return find_organisation(state().store, slug)
     except UnknownObject:
         raise click.ClickException(
-            f"no organisation {slug!r}; create it with: flask ecitiz create-org {slug}"
-            " --name NAME"
+            f"no organisation {slug!r}; create it with: {command_name()} create-org"
+            f" {slug} --name NAME"
         ) from None
 
 
@@ -335,8 +344,8 @@ def snippet(
         public_form = find_form(kit.store, kit.forms, org, form)
     except UnknownObject:
         raise click.ClickException(
-            f"form {form!r} is not enabled for {org!r}; enable it with: flask ecitiz"
-            f" enable-form {org} {form}"
+            f"form {form!r} is not enabled for {org!r}; enable it with:"
+            f" {command_name()} enable-form {org} {form}"
         ) from None
     # With --lang the form always shows in that language; without, in the host
     # page's (the loader reads <html lang>), else the visitor's browser's.

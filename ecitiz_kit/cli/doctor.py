@@ -28,7 +28,7 @@ from ..state import state as kit_state
 from ..store import MIGRATIONS
 from ..throttle import Throttle
 from ..tokens import weak_secret_key
-from .commands import group
+from .commands import command_name, group
 
 LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain"})
 
@@ -92,7 +92,7 @@ def check_database(
     if version < len(MIGRATIONS):
         yield Finding(
             f"the database is at schema version {version}, the kit needs "
-            f"{len(MIGRATIONS)}: run flask ecitiz init-db."
+            f"{len(MIGRATIONS)}: run {command_name()} init-db."
         )
     elif version > len(MIGRATIONS):
         yield Finding(
@@ -180,7 +180,7 @@ def check_allowed_origins(
             slug = organisation["slug"]
             yield Finding(
                 f"{slug} has forms enabled but no allowed origin, so no site can "
-                f"embed them: run flask ecitiz allow-origin {slug} https://…"
+                f"embed them: run {command_name()} allow-origin {slug} https://…"
             )
 
 
