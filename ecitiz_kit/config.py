@@ -237,7 +237,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Where rate-limit counters live (`memory://`, `redis://…`, see the "
         "`limits` documentation); defaults to `RATELIMIT_STORAGE_URI`, else "
         "memory, which each process counts on its own: with several workers set "
-        "a shared storage (`flask ecitiz doctor` checks it), with one say "
+        "a shared storage (`ecitiz doctor` checks it), with one say "
         "`memory://` to silence the start-up warning.",
     ),
     Setting(

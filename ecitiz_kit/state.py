@@ -174,5 +174,5 @@ def warn_if_counted_per_process(config: Mapping[str, Any]) -> None:
         "ecitiz-kit counts its rate limits in memory, per process: with several "
         "workers each one counts on its own and lets more through. Set "
         "ECITIZ_RATELIMIT_STORAGE_URI to a shared storage (redis://…), or serve "
-        "with one worker; `flask ecitiz doctor` checks the deployment."
+        "with one worker; `ecitiz doctor` checks the deployment."
     )
