@@ -238,7 +238,7 @@ SETTINGS: tuple[Setting, ...] = (
         "`limits` documentation); defaults to `RATELIMIT_STORAGE_URI`, else "
         "memory, which each process counts on its own: with several workers set "
         "a shared storage (`ecitiz doctor` checks it), with one say "
-        "`memory://` to silence the start-up warning.",
+        "`memory://` to silence the warning about it.",
     ),
     Setting(
         "ECITIZ_STAFF_SESSION_LIFETIME",

@@ -35,7 +35,7 @@ class EcitizKit:
 
         kit = open_state(app.config)
         app.extensions["ecitiz"] = kit
-        start(kit, app.config)
+        start(kit)
 
         prefix = app.config["ECITIZ_URL_PREFIX"] or None
         for blueprint in public.blueprints:

@@ -69,6 +69,7 @@ class KitState:
         with self._lock:
             if self._throttle is None or self._throttle[0] != wanted:
                 self._throttle = (wanted, Throttle(*wanted))
+                warn_if_counted_per_process(config)
             return self._throttle[1]
 
     def tidy_uploads(self) -> tuple[int, int, int]:
@@ -108,18 +109,16 @@ def open_state(config: Mapping[str, Any]) -> KitState:
     )
 
 
-def start(kit: KitState, config: Mapping[str, Any]) -> None:
+def start(kit: KitState) -> None:
     """Work done once at start-up: finish what a crash left half done.
 
     Uploaded files that no request holds are removed (see
     :meth:`KitState.tidy_uploads`), and requests stored before the list could
-    search applicants get their searchable columns. Rate-limit counters kept
-    per process are worth a warning.
+    search applicants get their searchable columns.
     """
     kit.tidy_uploads()
     fill_applicants(kit.store, definition_lookup(kit.store, kit.forms))
     kit.store.close()
-    warn_if_counted_per_process(config)
 
 
 def state(app: Flask | None = None) -> KitState:
@@ -161,8 +160,10 @@ _warned_per_process = False
 
 
 def warn_if_counted_per_process(config: Mapping[str, Any]) -> None:
-    """Say once per process, at start-up, that counters are kept per process,
-    unless ``memory://`` was chosen in so many words (one process serves)."""
+    """Say once per process, when it first counts a hit (a server's first limited
+    request, never a command that counts nothing), that counters are kept per
+    process, unless ``memory://`` was chosen in so many words (one process
+    serves)."""
     global _warned_per_process
     chosen = config["ECITIZ_RATELIMIT_STORAGE_URI"] or config.get(
         "RATELIMIT_STORAGE_URI"

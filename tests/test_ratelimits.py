@@ -363,14 +363,30 @@ def _start(tmp_path, **settings):
     )  # fmt: skip
 
 
+def _count_something(app):
+    with app.test_request_context():
+        state_module.state(app).throttle(app.config)
+
+
 def test_counters_per_process_are_warned_about_once(tmp_path, caplog, monkeypatch):
     monkeypatch.setattr(state_module, "_warned_per_process", False)
     with caplog.at_level(logging.WARNING, logger="ecitiz_kit"):
-        _start(tmp_path / "a")
-        _start(tmp_path / "b")
+        for name in ("a", "b"):
+            _count_something(_start(tmp_path / name))
     warnings = [r for r in caplog.records if "per process" in r.getMessage()]
     assert len(warnings) == 1
     assert "ECITIZ_RATELIMIT_STORAGE_URI" in warnings[0].getMessage()
+
+
+def test_no_warning_from_a_process_that_counts_nothing(tmp_path, caplog, monkeypatch):
+    # A command (`ecitiz snippet …`) starts the application but serves nobody.
+    monkeypatch.setattr(state_module, "_warned_per_process", False)
+    with caplog.at_level(logging.WARNING, logger="ecitiz_kit"):
+        app = _start(tmp_path)
+        assert (
+            app.test_cli_runner().invoke(args=["ecitiz", "list-forms"]).exit_code == 0
+        )
+    assert not [r for r in caplog.records if "per process" in r.getMessage()]
 
 
 @pytest.mark.parametrize(
@@ -387,5 +403,5 @@ def test_no_warning_with_shared_counters_or_limits_off(
 ):
     monkeypatch.setattr(state_module, "_warned_per_process", False)
     with caplog.at_level(logging.WARNING, logger="ecitiz_kit"):
-        _start(tmp_path, **settings)
+        _count_something(_start(tmp_path, **settings))
     assert not [r for r in caplog.records if "per process" in r.getMessage()]
