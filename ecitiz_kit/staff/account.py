@@ -18,7 +18,7 @@ from ..state import state
 from .auth import (
     StaffForm,
     Throttled,
-    authenticate,
+    check_credentials,
     safe_next,
     sign_in,
     sign_in_limits,
@@ -51,14 +51,7 @@ def login() -> Any:
         status = 422 if form.is_submitted() else 200
         return _login_page(form), status
     try:
-        staff = authenticate(
-            state().store,
-            form.email.data or "",
-            form.password.data or "",
-            request.remote_addr or "unknown",
-            throttle=sign_in_throttle(),
-            limits=sign_in_limits(),
-        )
+        staff = check_credentials(form.email.data or "", form.password.data or "")
     except Throttled as throttled:
         return _throttled(throttled, lambda refusal: _login_page(form, refusal))
     if staff is None:
@@ -111,22 +104,14 @@ def password() -> Any:
     if form.new.data != form.confirm.data:
         form.confirm.errors = [gettext("The two new passwords differ.")]
         return _password_page(form), 422
-    store = state().store
     try:
-        staff = authenticate(
-            store,
-            g.ecitiz_staff["email"],
-            form.current.data or "",
-            request.remote_addr or "unknown",
-            throttle=sign_in_throttle(),
-            limits=sign_in_limits(),
-        )
+        staff = check_credentials(g.ecitiz_staff["email"], form.current.data or "")
     except Throttled as throttled:
         return _throttled(throttled, lambda refusal: _password_page(form, refusal))
     if staff is None:
         form.current.errors = [gettext("This is not your current password.")]
         return _password_page(form), 422
-    store.set_password(staff["id"], hash_password(form.new.data or ""))
+    state().store.set_password(staff["id"], hash_password(form.new.data or ""))
     sign_in(staff)  # this device stays signed in, with a new session
     return render_template("ecitiz/staff/password.html", form=None, changed=True)
 

@@ -44,6 +44,7 @@ from ..state import state
 from ..store import Store, utcnow
 from ..throttle import Key, Throttle, parsed
 from ..tokens import InvalidToken
+from ..web.ratelimits import client_address
 
 COOKIE = "ecitiz_staff"
 SECURE_COOKIE = "__Host-ecitiz_staff"
@@ -123,6 +124,19 @@ def authenticate(
         return staff
     throttle.hit(per_account)  # only failures count against the ceiling
     return None
+
+
+def check_credentials(email: str, password: str) -> dict[str, Any] | None:
+    """:func:`authenticate` for the current request: from its client address,
+    against the kit's throttle and the sign-in limits of the settings."""
+    return authenticate(
+        state().store,
+        email,
+        password,
+        client_address(),
+        throttle=sign_in_throttle(),
+        limits=sign_in_limits(),
+    )
 
 
 def sign_in_limits() -> SignInLimits:
