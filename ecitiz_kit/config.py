@@ -15,6 +15,7 @@ from typing import Any
 from limits import parse_many
 
 from .errors import ConfigurationError
+from .forms.files import largest_submission
 from .i18n import LANGUAGES
 from .tokens import (  # noqa: F401 - the names config always offered
     MIN_SECRET_KEY_LENGTH,
@@ -399,11 +400,7 @@ def request_size_limits(config: Mapping[str, Any]) -> dict[str, int]:
     """
     found = {}
     if config.get("MAX_CONTENT_LENGTH") is None:
-        # Each file part also carries its own multipart headers: 1 KiB is ample.
-        per_file = config["ECITIZ_MAX_FILE_SIZE"] + 1024
-        found["MAX_CONTENT_LENGTH"] = (
-            config["ECITIZ_MAX_FORM_SIZE"] + config["ECITIZ_MAX_FILES"] * per_file
-        )
+        found["MAX_CONTENT_LENGTH"] = largest_submission(config)
     if config.get("MAX_FORM_MEMORY_SIZE") == FLASK_FORM_MEMORY_SIZE:
         found["MAX_FORM_MEMORY_SIZE"] = config["ECITIZ_MAX_FORM_SIZE"]
     return found

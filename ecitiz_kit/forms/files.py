@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,17 @@ MAX_FILENAME = 120
 _EXTENSION = re.compile("[A-Za-z0-9]{1,10}")
 #: Extensions that name the same type as the one the type is saved under.
 _SYNONYMS = {"jpg": {"jpg", "jpeg"}}
+
+#: Room for the multipart headers of each file part.
+FILE_PART_OVERHEAD = 1024
+
+
+def largest_submission(config: Mapping[str, Any]) -> int:
+    """The most bytes a submission with files may take, as the ``ECITIZ_*``
+    settings in ``config`` allow: its text and the most files of the largest size."""
+    per_file = config["ECITIZ_MAX_FILE_SIZE"] + FILE_PART_OVERHEAD
+    size: int = config["ECITIZ_MAX_FORM_SIZE"] + config["ECITIZ_MAX_FILES"] * per_file
+    return size
 
 
 @dataclass

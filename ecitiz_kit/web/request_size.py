@@ -30,9 +30,7 @@ from werkzeug.sansio.multipart import (
 )
 
 from ..forms.definitions import FormDefinition
-
-#: Room for the multipart headers of each file part.
-FILE_PART_OVERHEAD = 1024
+from ..forms.files import largest_submission
 
 
 def form_limit(config: Mapping[str, Any]) -> int:
@@ -45,8 +43,7 @@ def form_limit(config: Mapping[str, Any]) -> int:
 def upload_limit(config: Mapping[str, Any]) -> int:
     """The most the kit reads of a submission with files: its text and the most
     files of the largest size; the application's own limit wins if smaller."""
-    per_file = config["ECITIZ_MAX_FILE_SIZE"] + FILE_PART_OVERHEAD
-    limit: int = config["ECITIZ_MAX_FORM_SIZE"] + config["ECITIZ_MAX_FILES"] * per_file
+    limit = largest_submission(config)
     app_limit = config.get("MAX_CONTENT_LENGTH")
     return limit if app_limit is None else min(limit, app_limit)
 
