@@ -63,12 +63,39 @@ def test_catalog_texts_exist_in_both_languages():
     for form_id in catalog_ids():
         defn = load_catalog(form_id)
         texts = [defn.title, defn.intro, *(s.title for s in defn.sections)]
+        texts += [defn.summary, *defn.prepare]
         texts += [f.label for f in defn.fields] + [
             f.help for f in defn.fields if f.help
         ]
         for item in texts:
             assert text(item, "fr").strip() and text(item, "en").strip()
             assert set(item) == {"fr", "en"}, item
+
+
+def test_ready_made_forms_say_what_they_are_for_and_what_to_prepare():
+    for form_id in catalog_ids():
+        defn = load_catalog(form_id)
+        assert defn.summary and defn.prepare, form_id
+        assert 1 <= (defn.minutes or 0) <= 60, form_id
+
+
+def test_procedure_description_reads_back_and_is_optional():
+    described = membership(
+        summary={"fr": "Pour adhérer.", "en": "To join."},
+        minutes=5,
+        prepare=["Une pièce d’identité", {"fr": "Un RIB", "en": "Bank details"}],
+    )
+    defn = parse_definition(described, "membership.json")
+    assert (text(defn.summary, "en"), defn.minutes) == ("To join.", 5)
+    assert [text(item, "en") for item in defn.prepare] == [
+        "Une pièce d’identité",
+        "Bank details",
+    ]
+    again = parse_definition(json.loads(definition_to_json(defn)), "again")
+    assert again == defn
+    plain = parse_definition(membership(), "membership.json")
+    assert (plain.summary, plain.minutes, plain.prepare) == (None, None, ())
+    assert "prepare" not in json.loads(definition_to_json(plain))
 
 
 def test_unknown_ready_made_form():
@@ -290,6 +317,15 @@ BROKEN = [
         ),  # fmt: skip
         "computed 'drop': 'to' field 'full_name' must be of type number or money",
     ),
+]
+
+
+BROKEN += [
+    (membership(minutes=0), "'minutes' must be between 1 and 600"),
+    (membership(minutes="10"), "'minutes' must be a whole number"),
+    (membership(prepare="un RIB"), "'prepare' must be a list"),
+    (membership(prepare=[""]), "'prepare' must be a text"),
+    (membership(summary={"en": "x"}), "'summary' needs a French text"),
 ]
 
 

@@ -146,7 +146,8 @@ class Checker:
             )
         self.keys(
             "", data, {"format", "id", "version", "reference_prefix", "title"},
-            {"intro", "sections", "rules", "computed", "document"},
+            {"intro", "sections", "rules", "computed", "document", "summary",
+             "minutes", "prepare"},
         )  # fmt: skip
         if not isinstance(data.get("sections"), list) or not data["sections"]:
             raise self.fail("", "'sections' must be a non-empty list")
@@ -173,6 +174,12 @@ class Checker:
             sections=sections, rules=rules, computed=computed, digest="",
             document=self.document(data["document"], fields)
             if "document" in data else None,
+            summary=self.optional_text("", data, "summary"),
+            minutes=self.integer("", data, "minutes", None, 1, 600),
+            prepare=tuple(
+                self.text("", item, "prepare")
+                for item in _list(self, data, "prepare")
+            ),
         )  # fmt: skip
 
     def section(self, raw: Any) -> Section:

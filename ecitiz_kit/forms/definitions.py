@@ -138,6 +138,11 @@ class FormDefinition:
     computed: tuple[Computed, ...]
     digest: str
     document: DocumentSpec | None = None
+    #: What a list of procedures shows: one line on what the form is for, the
+    #: minutes it takes to fill in, and what to have at hand.
+    summary: Text | None = None
+    minutes: int | None = None
+    prepare: tuple[Text, ...] = ()
 
     def __hash__(self) -> int:  # texts are mappings, so hash the canonical form
         return hash(self.digest)

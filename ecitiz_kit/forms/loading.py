@@ -110,7 +110,8 @@ def _plain(defn: FormDefinition) -> dict[str, Any]:
     return drop_none({
         "format": FORMAT, "id": defn.id, "version": defn.version,
         "reference_prefix": defn.reference_prefix, "title": defn.title,
-        "intro": defn.intro,
+        "intro": defn.intro, "summary": defn.summary, "minutes": defn.minutes,
+        "prepare": list(defn.prepare) or None,
         "sections": [
             drop_none({"id": s.id, "title": s.title, "help": s.help,
                        "fields": [field(f) for f in s.fields]})
