@@ -131,8 +131,16 @@ def decode_qr(pdf: bytes, tmp_path) -> str:
         ],
         check=True,
     )
+    # Only QR codes: lines of text can pass for a one-dimensional barcode.
     result = subprocess.run(
-        ["zbarimg", "--raw", "-q", str(tmp_path / "page.png")],
+        [
+            "zbarimg",
+            "--raw",
+            "-q",
+            "-Sdisable",
+            "-Sqrcode.enable",
+            str(tmp_path / "page.png"),
+        ],
         capture_output=True,
         text=True,
     )
