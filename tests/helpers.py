@@ -140,6 +140,20 @@ def attestation_answers(**overrides) -> dict:
     return {k: v for k, v in answers.items() if v is not None}
 
 
+def fill_aid(frame, answers):
+    """Type ``answers`` into the aid request shown in ``frame`` (a Playwright
+    frame or page), and attach a PDF."""
+    for name, value in answers.items():
+        field = frame.locator(f"#f-{name}")
+        if value == "y":
+            field.check()
+        else:
+            field.fill(value)
+    frame.locator("#f-documents").set_input_files(
+        {"name": "justificatif.pdf", "mimeType": "application/pdf", "buffer": PDF}
+    )
+
+
 def with_file(data: dict, content: bytes = PDF, name: str = "justificatif.pdf") -> dict:
     return {**data, "documents": (io.BytesIO(content), name)}
 
@@ -368,9 +382,11 @@ def host_site(pages, headers=()):
     """A tiny website on another site than the kit, serving fixed pages."""
 
     def app(environ, start_response):
-        body = pages.get(environ["PATH_INFO"])
+        path = environ["PATH_INFO"]
+        body = pages.get(path)
         status = "200 OK" if body else "404 Not Found"
-        start_response(status, [("Content-Type", "text/html; charset=utf-8"), *headers])
+        kind = "text/css" if path.endswith(".css") and body else "text/html"
+        start_response(status, [("Content-Type", f"{kind}; charset=utf-8"), *headers])
         return [(body or "not found").encode()]
 
     return app

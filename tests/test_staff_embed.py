@@ -5,6 +5,8 @@ import html as htmlmod
 import pytest
 
 from ecitiz_kit import __version__
+from ecitiz_kit.forms.loading import load_catalog
+from ecitiz_kit.web.frame_heights import fitting_height
 from ecitiz_kit.web.scripts import integrity
 
 from .helpers import ALLOWED, ORG, STAFF, csrf_for, form_url
@@ -29,7 +31,8 @@ def test_embed_page_gives_a_snippet_and_a_preview_per_form(staff_client):
         # scripts.
         assert f'<div data-ecitiz-form="{ORG}/{form_id}"' in text
         assert f'<a href="http://localhost{form_url(form_id)}?lang=fr">' in text
-        assert f'<iframe src="http://localhost{form_url(form_id)}?lang=fr"' in text
+        assert f' src="http://localhost{form_url(form_id)}?lang=fr" title=' in text
+        assert f'height="{fitting_height(load_catalog(form_id))}"' in text
         assert f'class="ecitiz-preview" src="{form_url(form_id)}?lang=fr"' in page
     loader = f"http://localhost/ecitiz/widget/{__version__}/ecitiz.js"
     assert f'src="{loader}" integrity="{integrity()}"' in text

@@ -9,13 +9,16 @@ import os
 import re
 import shutil
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from ecitiz_kit import __version__
 from ecitiz_kit.colours import contrast_ratio
+from ecitiz_kit.forms.loading import load_catalog
 from ecitiz_kit.web.embedding import parse_embed, parse_theme
+from ecitiz_kit.web.frame_heights import fitting_height
 from ecitiz_kit.web.scripts import SCRIPTS
 from ecitiz_kit.web.snippets import script_snippet
 
@@ -226,10 +229,31 @@ def test_snippet_iframe_variant_is_a_plain_titled_frame(runner):
     )
     assert result.exit_code == 0, result.output
     assert result.output.startswith(
-        '<iframe src="http://127.0.0.1:5000/ecitiz/f/acme/attestation?lang=en" title="'
+        '<iframe class="ecitiz-frame"'
+        ' src="http://127.0.0.1:5000/ecitiz/f/acme/attestation?lang=en" title="'
     )
-    assert "height:1600px" in result.output
+    # The height is an attribute (a strict CSP drops style attributes), fitted
+    # to the form; the style only widens the frame and removes its border.
+    height = fitting_height(load_catalog("attestation"))
+    assert f' height="{height}" style="width:100%;border:0">' in result.output
     assert "<script" not in result.output
+
+
+def test_plain_frame_heights_follow_the_form_and_its_heading():
+    aid, attestation = load_catalog("aid-request"), load_catalog("attestation")
+    # The aid request is longer than the attestation, and both are far longer
+    # than one screen.
+    assert fitting_height(aid) > fitting_height(attestation) > 2000
+    assert fitting_height(attestation, heading=False) < fitting_height(attestation)
+    # A label long enough to wrap takes more room than a short one.
+    section = attestation.sections[0]
+    first = replace(section.fields[0], label="Prénom " * 40)
+    longer = replace(
+        attestation,
+        sections=(replace(section, fields=(first, *section.fields[1:])),),
+    )
+    shorter = replace(attestation, sections=(section,))
+    assert fitting_height(longer) > fitting_height(shorter)
 
 
 def test_snippet_status_mode(runner):
@@ -470,9 +494,7 @@ def test_iframe_snippet_flags_reach_the_frame_but_not_the_link(runner):
     )
     assert result.exit_code == 0, result.output
     url = "http://127.0.0.1:5000/ecitiz/f/acme/attestation?lang=en"
-    assert (
-        f'<iframe src="{url}&amp;heading=hidden&amp;languages=hidden"' in result.output
-    )
+    assert f' src="{url}&amp;heading=hidden&amp;languages=hidden"' in result.output
     assert f'<a href="{url}" target="_blank"' in result.output
 
 
@@ -482,8 +504,6 @@ def test_iframe_snippet_flags_reach_the_frame_but_not_the_link(runner):
 def test_only_fields_marked_prefillable_accept_prefill(client, app):
     html = _body(client.get(form_url()))
     marked = set(re.findall(r'name="([a-z_]+)" data-ecitiz-prefill', html))
-    from ecitiz_kit.forms.loading import load_catalog
-
     expected = {f.name for f in load_catalog("aid-request").fields if f.prefill}
     assert marked == expected
     assert {"siret", "email", "legal_name"} <= marked

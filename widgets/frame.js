@@ -28,7 +28,15 @@
     return;
   }
 
-  if (!origin || !id || w.parent === w) return;
+  var target = data.ecitizScroll && d.getElementById(data.ecitizScroll);
+  if (!origin || !id || w.parent === w) {
+    // A frame pasted without the loader cannot ask the host page to scroll:
+    // after an answer it brings the new page's top (or its error summary)
+    // into view itself, which scrolls the host page too (not on iOS).
+    if (target && target.tabIndex === -1) target.focus({ preventScroll: true });
+    if (data.ecitizScroll && w.parent !== w) (target || b).scrollIntoView();
+    return;
+  }
 
   function height() {
     return Math.ceil(d.documentElement.getBoundingClientRect().height);
@@ -52,7 +60,6 @@
     post('error', { reason: data.ecitizReason });
   }
   // iOS does not scroll into a frame: the host page scrolls to what matters.
-  var target = data.ecitizScroll && d.getElementById(data.ecitizScroll);
   if (data.ecitizScroll) {
     if (target && target.tabIndex === -1) target.focus({ preventScroll: true });
     post('scroll', {

@@ -15,9 +15,12 @@ function field(attrs) {
 function run({ body = {}, hash = '', fields = [], byId = {}, framed = true, observer = true } = {}) {
   const posted = [];
   const observed = [];
+  const scrolled = [];
+  const scrollable = (el, name) => Object.assign(el, { scrollIntoView: () => scrolled.push(name) });
+  for (const id of Object.keys(byId)) scrollable(byId[id], id);
   const parent = { postMessage: (m, target) => posted.push({ m: JSON.parse(JSON.stringify(m)), target }) };
   const document = {
-    body: { dataset: body },
+    body: scrollable({ dataset: body }, 'body'),
     documentElement: { getBoundingClientRect: () => ({ height: document.height }) },
     height: 700.2,
     querySelectorAll: (sel) => {
@@ -37,7 +40,7 @@ function run({ body = {}, hash = '', fields = [], byId = {}, framed = true, obse
   };
   window.parent = framed ? parent : window;
   vm.runInNewContext(SOURCE, { window, document, URLSearchParams });
-  return { posted, window, document, observed };
+  return { posted, window, document, observed, scrolled };
 }
 
 const EMBED = { ecitizOrigin: 'https://www.acme.example', ecitizEmbed: 'ecitiz-0' };
@@ -97,6 +100,28 @@ test('validation errors focus the summary and ask the host to scroll to it', () 
   assert.equal(posted[1].m.reason, 'invalid');
   assert.equal(posted[2].m.top, 241);
   assert.deepEqual(JSON.parse(JSON.stringify(focused)), [{ preventScroll: true }]);
+});
+
+test('a plain frame brings a new page into view itself, posting nothing', () => {
+  const { posted, scrolled } = run({ body: { ecitizEvent: 'submitted', ecitizScroll: 'top' } });
+  assert.deepEqual(posted, []);
+  assert.deepEqual(scrolled, ['body']);
+});
+
+test('a plain frame scrolls to and focuses the error summary', () => {
+  const focused = [];
+  const { posted, scrolled } = run({
+    body: { ecitizEvent: 'error', ecitizScroll: 'error-summary' },
+    byId: { 'error-summary': { id: 'error-summary', tabIndex: -1, focus: (o) => focused.push(o) } },
+  });
+  assert.deepEqual(posted, []);
+  assert.deepEqual(scrolled, ['error-summary']);
+  assert.deepEqual(JSON.parse(JSON.stringify(focused)), [{ preventScroll: true }]);
+});
+
+test('a first page, or a page not in a frame, does not scroll', () => {
+  assert.deepEqual(run({ body: {} }).scrolled, []);
+  assert.deepEqual(run({ body: { ecitizScroll: 'top' }, framed: false }).scrolled, []);
 });
 
 test('prefill fills only empty, prefillable fields', () => {

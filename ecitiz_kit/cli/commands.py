@@ -35,6 +35,7 @@ from ..passwords import WeakPassword, hash_password
 from ..state import state
 from ..store import StaleStatus
 from ..web.embedding import BadTrackingPage, check_tracking_page
+from ..web.frame_heights import fitting_height
 from ..web.origins import BadOrigin, normalise_origin
 from ..web.pages import notices, today
 from ..web.snippets import iframe_snippet, script_snippet, status_snippet
@@ -350,18 +351,13 @@ def snippet(
     # With --lang the form always shows in that language; without, in the host
     # page's (the loader reads <html lang>), else the visitor's browser's.
     title = public_form.title(lang or current_app.config["ECITIZ_DEFAULT_LANGUAGE"])
-    make = iframe_snippet if plain else script_snippet
-    click.echo(
-        make(
-            organisation["slug"],
-            public_form.row["form_id"],
-            title,
-            kit_url,
-            lang,
-            heading=heading,
-            language_switch=language_switch,
-        )
-    )
+    where = (organisation["slug"], public_form.row["form_id"], title, kit_url, lang)
+    hiding = {"heading": heading, "language_switch": language_switch}
+    if plain:
+        height = fitting_height(public_form.definition, heading=heading)
+        click.echo(iframe_snippet(*where, height=height, **hiding))
+    else:
+        click.echo(script_snippet(*where, **hiding))
 
 
 @group.command("set-status")

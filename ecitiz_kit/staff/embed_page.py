@@ -13,6 +13,7 @@ from ..errors import UnknownObject
 from ..i18n import gettext
 from ..state import state
 from ..web import snippets
+from ..web.frame_heights import fitting_height
 from ..web.origins import BadOrigin, normalise_origin
 from ..web.urls import kit_base_url
 from .auth import StaffForm, staff_required
@@ -101,6 +102,7 @@ def _page(form: OriginForm) -> str:
     forms = []
     for row in store.enabled_forms(organisation_id):
         title = state().forms.title(row, row["form_id"], site_lang)
+        definition, _compiled = state().forms.get(row)
         forms.append(
             {
                 "form_id": row["form_id"],
@@ -109,7 +111,12 @@ def _page(form: OriginForm) -> str:
                     slug, row["form_id"], title, base_url, site_lang
                 ),
                 "iframe_snippet": snippets.iframe_snippet(
-                    slug, row["form_id"], title, base_url, site_lang
+                    slug,
+                    row["form_id"],
+                    title,
+                    base_url,
+                    site_lang,
+                    height=fitting_height(definition),
                 ),
                 "preview_url": url_for(
                     "ecitiz.form_page",

@@ -13,10 +13,6 @@ from ..i18n import gettext
 from .scripts import integrity
 from .urls import form_page, loader, tracking_page
 
-#: Tall enough for the ready-made forms on a phone; the embed script (when used)
-#: resizes the frame to fit instead.
-FRAME_HEIGHT = 1600
-
 
 def _options(heading: bool, language_switch: bool) -> Markup:
     """The placeholder's data attributes that hide parts of the framed page."""
@@ -113,24 +109,30 @@ def iframe_snippet(
     base_url: str,
     lang: str | None = None,
     *,
+    height: int,
     heading: bool = True,
     language_switch: bool = True,
 ) -> Markup:
     """A plain framed form (for site builders that strip scripts), plus a link
-    to open it on its own page."""
+    to open it on its own page.
+
+    ``height`` is in pixels (:func:`.frame_heights.fitting_height`), given as an
+    attribute: a host page whose Content Security Policy refuses inline styles
+    still sizes the frame. The ``style`` attribute only widens it and removes the
+    border; such a page can do the same with its own rule for ``.ecitiz-frame``."""
     url = form_page(org_slug, form_id, base_url, lang)
     frame_url = _hiding(url, heading, language_switch)
     link_text = gettext(
         "Form not showing? Open “%(title)s” in a new page", lang, title=title
     )
     return Markup(
-        '<iframe src="{frame_url}" title="{title}" loading="lazy" '
-        'style="width:100%;height:{height}px;border:0"></iframe>\n'
+        '<iframe class="ecitiz-frame" src="{frame_url}" title="{title}" '
+        'loading="lazy" height="{height}" style="width:100%;border:0"></iframe>\n'
         '<p><a href="{url}" target="_blank" rel="noopener">{link}</a></p>'
     ).format(
         frame_url=frame_url,
         url=url,
         title=title,
-        height=FRAME_HEIGHT,
+        height=height,
         link=escape(link_text),
     )

@@ -21,6 +21,7 @@ from ..helpers import (
     LiveServer,
     aid_answers,
     attestation_answers,
+    fill_aid,
     host_site,
     no_violations,
     post_form,
@@ -88,18 +89,6 @@ def wait_for_event(page, type_, count=1):
         f"window.seen.filter(e => e.type === 'ecitiz:{type_}').length >= {count}"
     )
     return [e for e in page.evaluate("window.seen") if e["type"] == f"ecitiz:{type_}"]
-
-
-def fill_aid(frame, answers):
-    for name, value in answers.items():
-        field = frame.locator(f"#f-{name}")
-        if value == "y":
-            field.check()
-        else:
-            field.fill(value)
-    frame.locator("#f-documents").set_input_files(
-        {"name": "justificatif.pdf", "mimeType": "application/pdf", "buffer": PDF}
-    )
 
 
 def test_third_party_cookies_are_blocked_in_these_tests(cookie_blocking_browser, kit):

@@ -1,0 +1,93 @@
+"""How tall a plain ``<iframe>`` must be to show a whole form without scrolling.
+
+A frame without the loader cannot resize itself, so its snippet fixes a height.
+It is worked out from the definition: each part of the form page takes the room
+``static/ecitiz.css`` gives it on a phone 360 pixels wide, where the page is at
+its tallest (wider screens leave some room below the form instead). Texts are
+counted in lines of a cautious number of characters, in the longer of the two
+languages, and some room is added for the messages of a refused answer. The
+browser tests measure the ready-made forms against this estimate.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..forms.definitions import Field, FormDefinition, Section, Text
+from ..i18n import text
+
+#: One line of body text, in pixels (16 px at line-height 1.5).
+LINE = 24
+#: Characters that fit on one line of the 328 pixels of a 360-pixel frame: of a
+#: bold label, of a hint, beside a checkbox or radio button, of the page title.
+LABEL_CHARS = 32
+HINT_CHARS = 40
+CHOICE_CHARS = 30
+TITLE_CHARS = 22
+TITLE_LINE = 30
+#: The page around the form: language links, organisation name, the "all fields
+#: are required" hint, the send button and the lost-link line.
+PAGE = 290
+#: A section's heading and the space below it; a field's label and input.
+SECTION = 76
+INPUT = 72
+#: Room for the error summary and messages after a refused answer.
+ERRORS = 0.05
+LANGUAGES = ("fr", "en")
+
+
+def fitting_height(definition: FormDefinition, heading: bool = True) -> int:
+    """The frame height, in pixels, that shows the whole form on a phone."""
+    return max(_page(definition, lang, heading) for lang in LANGUAGES)
+
+
+def _page(definition: FormDefinition, lang: str, heading: bool) -> int:
+    height = PAGE + _lines(definition.intro, lang, HINT_CHARS) * LINE
+    if heading:
+        height += _lines(definition.title, lang, TITLE_CHARS) * TITLE_LINE
+    height += sum(_section(section, lang) for section in definition.sections)
+    return math.ceil(height * (1 + ERRORS) / 10) * 10
+
+
+def _section(section: Section, lang: str) -> int:
+    height = SECTION + _hint(section.help, lang, HINT_CHARS)
+    return height + sum(_field(field, lang) for field in section.fields)
+
+
+def _field(field: Field, lang: str) -> int:
+    label = _lines(field.label, lang, LABEL_CHARS) * LINE
+    if field.type in ("checkbox", "consent"):
+        return (
+            _lines(field.label, lang, CHOICE_CHARS) * LINE
+            + _hint(field.help, lang, CHOICE_CHARS)
+            + 28
+        )
+    if field.type == "choice" and field.widget != "select":
+        options = sum(
+            _lines(option.label, lang, CHOICE_CHARS) * LINE + 12
+            for option in field.options or ()
+        )
+        return label + _hint(field.help, lang, HINT_CHARS) + options + 28
+    body = INPUT
+    if field.type == "textarea":
+        body = (field.rows or 5) * LINE + 56
+    elif field.type == "date":
+        body = INPUT + 4
+    return label + _hint(field.help, lang, HINT_CHARS) + body
+
+
+def _hint(value: Text | None, lang: str, chars: int) -> int:
+    return _lines(value, lang, chars) * LINE + 8 if value else 0
+
+
+def _lines(value: Text | None, lang: str, chars: int) -> int:
+    """Lines ``value`` takes when wrapped at ``chars`` characters, word by word."""
+    if not value:
+        return 0
+    lines, used = 1, 0
+    for word in text(value, lang).split():
+        if used and used + 1 + len(word) > chars:
+            lines, used = lines + 1, len(word)
+        else:
+            used += len(word) + (1 if used else 0)
+    return lines

@@ -1,0 +1,119 @@
+"""The plain-iframe snippet (``ecitiz snippet --iframe``) in Chromium: a host page
+that strips scripts, or forbids inline styles, still shows the whole form, and
+after each answer the applicant sees the top of the new page.
+
+The kit is served on http://127.0.0.1:P1 and the host page on http://localhost:P2.
+"""
+
+import pytest
+
+from ecitiz_kit.forms.loading import catalog_ids, load_catalog
+from ecitiz_kit.web.frame_heights import fitting_height
+from ecitiz_kit.web.snippets import iframe_snippet
+
+from ..helpers import ORG, LiveServer, aid_answers, fill_aid, host_site
+
+pytestmark = pytest.mark.browser
+
+#: What a careful host page sends: no inline style or script of any kind.
+STRICT_CSP = "default-src 'self'; style-src 'self'; script-src 'self'; frame-src http://127.0.0.1:*"
+FRAME = "iframe.ecitiz-frame"
+
+
+@pytest.fixture
+def site(kit, store):
+    """The organisation's website, with a strict Content Security Policy."""
+    pages = {}
+    host = LiveServer(
+        host_site(pages, [("Content-Security-Policy", STRICT_CSP)]), "localhost"
+    )
+    store.add_allowed_origin(store.organisation(ORG)["id"], host.url)
+
+    def paste(form_id, lang="fr", margin=0):
+        snippet = iframe_snippet(
+            ORG,
+            form_id,
+            "Formulaire",
+            kit.url + "/ecitiz",
+            lang,
+            height=fitting_height(load_catalog(form_id)),
+        )
+        # The host's own style sheet, as its CSP requires (with the rule the
+        # README gives for the frame), and some text above the form.
+        pages["/site.css"] = (
+            f"body{{margin:{margin}px}}.intro{{height:900px}}"
+            ".ecitiz-frame{width:100%;border:0}"
+        )
+        pages[f"/{form_id}"] = (
+            f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
+            '<title>Host</title><link rel="stylesheet" href="/site.css"></head>'
+            f'<body><h1>Our site</h1><p class="intro">Intro</p>{snippet}</body></html>'
+        )
+        return f"{host.url}/{form_id}"
+
+    host.paste = paste
+    yield host
+    host.stop()
+
+
+def frame_document_height(page):
+    return (
+        page.frame_locator(FRAME)
+        .locator("html")
+        .evaluate("html => Math.ceil(html.getBoundingClientRect().height)")
+    )
+
+
+@pytest.mark.parametrize("form_id", catalog_ids())
+def test_the_fixed_height_fits_the_form_at_every_width(browser, site, form_id):
+    expected = fitting_height(load_catalog(form_id))
+    page = browser.new_page()
+    for lang in ("fr", "en"):
+        url = site.paste(form_id, lang)
+        # 360 px is the narrowest common phone: there the form is at its tallest.
+        for width in (360, 390, 1280):
+            page.set_viewport_size({"width": width, "height": 800})
+            page.goto(url)
+            page.frame_locator(FRAME).locator("form[method=post]").wait_for()
+            # The height attribute holds under a CSP that drops style attributes.
+            box = page.locator(FRAME).bounding_box()
+            assert (box["width"], box["height"]) == (width, expected)
+            measured = frame_document_height(page)
+            assert measured <= expected, (lang, width)
+            if width == 360:
+                # …and the frame is not much taller than the form needs.
+                assert expected <= 1.2 * measured, (lang, measured)
+
+
+def test_after_sending_the_receipt_is_in_view(browser, site):
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(site.paste("aid-request", "en", margin=8))
+    frame = page.frame_locator(FRAME)
+    fill_aid(frame, aid_answers())
+    frame.locator("button[type=submit]").click()
+    heading = frame.locator("h1")
+    heading.filter(has_text="received").wait_for()
+    page.wait_for_function("scrollY > 0")
+    # The host page scrolled down to the top of the frame: the receipt's
+    # heading, with its reference below, is on screen.
+    frame_top = page.locator(FRAME).bounding_box()["y"]
+    assert -2 <= frame_top <= 2
+    top = heading.bounding_box()["y"]
+    assert 0 <= top < 800 / 2
+    assert frame.locator(".ecitiz-reference").first.bounding_box()["y"] < 800
+
+
+def test_refused_answers_bring_the_error_summary_into_view(browser, site):
+    page = browser.new_page(viewport={"width": 390, "height": 800})
+    page.goto(site.paste("aid-request", "fr", margin=8))
+    frame = page.frame_locator(FRAME)
+    fill_aid(frame, aid_answers())
+    # A browser that does not check answers itself sends a wrong one.
+    frame.locator("form[method=post]").evaluate("form => { form.noValidate = true }")
+    frame.locator("#f-iban").fill("FR76 0000")
+    frame.locator("button[type=submit]").click()
+    summary = frame.locator("#error-summary")
+    summary.wait_for()
+    page.wait_for_function("scrollY > 0")
+    assert -2 <= summary.bounding_box()["y"] < 800 / 2
+    assert summary.evaluate("el => el === document.activeElement")
