@@ -33,7 +33,7 @@ from flask import Response, current_app, g, redirect, request, url_for
 from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
 from limits import RateLimitItem
-from werkzeug.exceptions import HTTPException, TooManyRequests
+from werkzeug.exceptions import Forbidden, HTTPException, TooManyRequests
 from wtforms.csrf.core import CSRF
 from wtforms.validators import ValidationError
 
@@ -117,7 +117,7 @@ def authenticate(
         raise Throttled(verdict.retry_after)
     staff = store.staff_by_email(account)
     ok = verify_password(staff["password_hash"] if staff else _decoy_hash(), password)
-    if staff is not None and ok:
+    if staff is not None and ok and staff["active"]:
         # Their own mistakes from here are forgotten; the account's ceiling
         # is not, so a success does not reset it for a guesser elsewhere.
         throttle.clear(per_address)
@@ -358,6 +358,21 @@ def staff_required(view: F) -> F:
         return view(*args, **kwargs)
 
     return wrapper  # type: ignore[return-value]
+
+
+def admin_required(view: F) -> F:
+    """Let an admin of the organisation through; an agent gets 403, and anyone
+    not signed in goes to sign in."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        if g.ecitiz_staff["role"] != "admin":
+            raise refusal(
+                Forbidden, gettext("Only an admin of your organisation can do this.")
+            )
+        return view(*args, **kwargs)
+
+    return staff_required(wrapper)  # type: ignore[return-value]
 
 
 def safe_next(target: str | None) -> str:

@@ -10,6 +10,7 @@ acknowledged write survives a power cut, and every write transaction starts with
 from __future__ import annotations
 
 from .amendments import Amendments, NotAmendable
+from .audit import Audit
 from .base import parse_stamp, utcnow
 from .documents import Documents
 from .embedding import Embedding
@@ -39,5 +40,6 @@ class Store(
     Staff,
     Amendments,
     Listing,
+    Audit,
 ):
     """The kit's data in one SQLite file; one connection per thread."""

@@ -344,4 +344,32 @@ MIGRATIONS: tuple[str, ...] = (
     -- Nothing reads the outbox by request.
     DROP INDEX outbox_by_submission;
     """,
+    """
+    -- A team per organisation: admins manage it and the organisation's settings,
+    -- agents process requests. Accounts made before roles were all admins. A
+    -- deactivated account keeps its row (its name stays on what it did) but
+    -- cannot sign in, and its sessions are gone.
+    ALTER TABLE staff ADD COLUMN role TEXT NOT NULL DEFAULT 'admin'
+        CHECK (role IN ('admin', 'agent'));
+    ALTER TABLE staff ADD COLUMN active INTEGER NOT NULL DEFAULT 1;
+    -- Who did what, when, from where: written once, never changed.
+    CREATE TABLE audit_log (
+        id INTEGER PRIMARY KEY,
+        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+        staff_id INTEGER REFERENCES staff(id),
+        actor TEXT NOT NULL,
+        action TEXT NOT NULL,
+        subject TEXT,
+        detail TEXT,
+        address TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX audit_log_by_org ON audit_log (organisation_id, id);
+    CREATE TRIGGER audit_log_kept BEFORE UPDATE ON audit_log BEGIN
+        SELECT RAISE(ABORT, 'the audit log is append-only');
+    END;
+    CREATE TRIGGER audit_log_never_deleted BEFORE DELETE ON audit_log BEGIN
+        SELECT RAISE(ABORT, 'the audit log is append-only');
+    END;
+    """,
 )

@@ -35,6 +35,21 @@ class Staff(Base):
             )
         return cursor.rowcount
 
+    def set_staff_role(self, staff_id: int, role: str) -> None:
+        """Make a staff member ``admin`` or ``agent``."""
+        with self._write() as conn:
+            conn.execute("UPDATE staff SET role = ? WHERE id = ?", (role, staff_id))
+
+    def set_staff_active(self, staff_id: int, active: bool) -> None:
+        """Let an account sign in again, or stop it: its sessions end at once."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE staff SET active = ?, session_version = session_version + 1"
+                " WHERE id = ?",
+                (int(active), staff_id),
+            )
+            conn.execute("DELETE FROM staff_sessions WHERE staff_id = ?", (staff_id,))
+
     def start_session(self, key_hash: str, staff_id: int, expires_at: datetime) -> None:
         now = utcnow()
         with self._write() as conn:
@@ -55,11 +70,11 @@ class Staff(Base):
     def session_staff(self, key_hash: str) -> dict[str, Any] | None:
         """The staff member (with their organisation) a live session belongs to."""
         return self._one(
-            "SELECT s.id, s.organisation_id, s.email, s.password_hash,"
+            "SELECT s.id, s.organisation_id, s.email, s.password_hash, s.role,"
             " o.slug, o.name, x.expires_at"
             " FROM staff_sessions x JOIN staff s ON s.id = x.staff_id"
             " JOIN organisations o ON o.id = s.organisation_id"
-            " WHERE x.key_hash = ? AND x.expires_at > ?",
+            " WHERE x.key_hash = ? AND x.expires_at > ? AND s.active",
             (key_hash, stamp(utcnow())),
         )
 

@@ -1,0 +1,73 @@
+"""The audit log's storage, and the accounts a team may stop."""
+
+import sqlite3
+
+import pytest
+
+from .helpers import ORG, STAFF, STAFF_EMAIL, add_staff, sign_in
+
+
+def test_entries_are_listed_newest_first_by_organisation(store):
+    acme = store.organisation(ORG)["id"]
+    other = store.create_organisation("other", "Other")["id"]
+    first = store.record_audit(acme, "auth.sign_in", actor="a@acme.example")
+    second = store.record_audit(
+        acme,
+        "request.status",
+        actor="b@acme.example",
+        subject="AID-7K3F-9Q2M",
+        detail={"to": "accepted", "né": "é"},
+        address="192.0.2.7",
+    )
+    store.record_audit(other, "auth.sign_in", actor="c@other.example")
+    entries = store.audit_entries(acme)
+    assert [e["id"] for e in entries] == [second, first]
+    assert entries[0]["detail"] == {"to": "accepted", "né": "é"}
+    assert (entries[0]["subject"], entries[0]["address"]) == (
+        "AID-7K3F-9Q2M",
+        "192.0.2.7",
+    )
+    assert entries[1]["detail"] == {}
+    assert [e["id"] for e in store.audit_entries(acme, action="auth.sign_in")] == [
+        first
+    ]
+    assert [e["id"] for e in store.audit_entries(acme, actor="b@acme.example")] == [
+        second
+    ]
+    assert [e["id"] for e in store.audit_entries(acme, before_id=second)] == [first]
+    assert store.audit_entries(acme, limit=1)[0]["id"] == second
+
+
+def test_the_log_cannot_be_changed_or_emptied(store):
+    acme = store.organisation(ORG)["id"]
+    store.record_audit(acme, "auth.sign_in", actor="a@acme.example")
+    conn = sqlite3.connect(store.path)
+    for sql in (
+        "UPDATE audit_log SET actor = 'someone else'",
+        "DELETE FROM audit_log",
+    ):
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute(sql)
+    conn.close()
+    assert store.audit_entries(acme)[0]["actor"] == "a@acme.example"
+
+
+def test_accounts_made_before_roles_are_admins(app, store):
+    staff = add_staff(app)
+    assert store.staff_by_email(STAFF_EMAIL)["role"] == "admin"
+    store.set_staff_role(staff["id"], "agent")
+    assert store.staff_by_email(STAFF_EMAIL)["role"] == "agent"
+    with pytest.raises(sqlite3.IntegrityError):
+        store.set_staff_role(staff["id"], "owner")
+
+
+def test_a_stopped_account_loses_its_sessions_and_cannot_sign_in(app, store):
+    staff = add_staff(app)
+    client = app.test_client()
+    assert sign_in(client).status_code == 303
+    assert client.get(f"{STAFF}/").status_code == 200
+    store.set_staff_active(staff["id"], False)
+    assert client.get(f"{STAFF}/").status_code == 303  # back to signing in
+    assert sign_in(app.test_client()).status_code == 401
+    store.set_staff_active(staff["id"], True)
+    assert sign_in(app.test_client()).status_code == 303
