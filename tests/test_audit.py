@@ -4,7 +4,7 @@ import sqlite3
 
 import pytest
 
-from .helpers import ORG, STAFF, STAFF_EMAIL, add_staff, sign_in
+from .helpers import ORG, STAFF, STAFF_EMAIL, add_staff, sign_in, submit_request
 
 
 def test_entries_are_listed_newest_first_by_organisation(store):
@@ -71,3 +71,45 @@ def test_a_stopped_account_loses_its_sessions_and_cannot_sign_in(app, store):
     assert sign_in(app.test_client()).status_code == 401
     store.set_staff_active(staff["id"], True)
     assert sign_in(app.test_client()).status_code == 303
+
+
+# -- assignment ----------------------------------------------------------------
+
+
+def test_a_request_is_assigned_within_its_organisation_only(app, client, store):
+    acme = store.organisation(ORG)["id"]
+    request = store.submission_by_reference(submit_request(client))["id"]
+    camille = add_staff(app, email="camille@acme.example")["id"]
+    paul = add_staff(app, email="paul@acme.example")["id"]
+    store.create_organisation("other", "Other")
+    stranger = add_staff(app, "other", "eve@other.example")["id"]
+    other = store.organisation("other")["id"]
+
+    assert store.assign_submission(acme, request, camille, actor="paul@acme.example")
+    # Another organisation's person, or the request seen from another
+    # organisation: refused, nothing written.
+    assert not store.assign_submission(acme, request, stranger, actor="x")
+    assert not store.assign_submission(other, request, stranger, actor="x")
+    # A colleague changed it first: the stale change is refused.
+    assert not store.assign_submission(
+        acme, request, paul, actor="paul@acme.example", expected=None
+    )
+    assert store.assign_submission(
+        acme, request, paul, actor="paul@acme.example", expected=camille
+    )
+    assert store.assign_submission(acme, request, paul, actor="again")  # no change
+    store.set_staff_active(camille, False)
+    assert not store.assign_submission(acme, request, camille, actor="x")
+    assert store.assign_submission(acme, request, None, actor="paul@acme.example")
+
+    assert store.submission(request)["assigned_to"] is None
+    history = store.assignment_history(request)
+    assert [(h["staff_email"], h["actor"]) for h in history] == [
+        ("camille@acme.example", "paul@acme.example"),
+        ("paul@acme.example", "paul@acme.example"),
+        (None, "paul@acme.example"),
+    ]
+    assert [m["email"] for m in store.team(acme)] == [
+        "paul@acme.example",
+        "camille@acme.example",
+    ]

@@ -10,6 +10,7 @@ acknowledged write survives a power cut, and every write transaction starts with
 from __future__ import annotations
 
 from .amendments import Amendments, NotAmendable
+from .assignments import Assignments
 from .audit import Audit
 from .base import parse_stamp, utcnow
 from .documents import Documents
@@ -41,5 +42,6 @@ class Store(
     Amendments,
     Listing,
     Audit,
+    Assignments,
 ):
     """The kit's data in one SQLite file; one connection per thread."""

@@ -372,4 +372,19 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT RAISE(ABORT, 'the audit log is append-only');
     END;
     """,
+    """
+    -- A request may be assigned to one member of its organisation's team. Each
+    -- change is kept for the staff timeline, apart from the events applicants see.
+    ALTER TABLE submissions ADD COLUMN assigned_to INTEGER REFERENCES staff(id);
+    CREATE INDEX submissions_by_org_assignee_date
+        ON submissions (organisation_id, assigned_to, created_at, id);
+    CREATE TABLE assignments (
+        id INTEGER PRIMARY KEY,
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        staff_id INTEGER REFERENCES staff(id),
+        actor TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX assignments_by_submission ON assignments (submission_id, id);
+    """,
 )
