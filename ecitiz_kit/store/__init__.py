@@ -10,6 +10,7 @@ acknowledged write survives a power cut, and every write transaction starts with
 from __future__ import annotations
 
 from .amendments import Amendments, NotAmendable
+from .applicants import Applicants, applicant_key
 from .base import parse_stamp, utcnow
 from .documents import Documents
 from .embedding import Embedding
@@ -24,6 +25,7 @@ __all__ = [
     "MIGRATIONS",
     "NotAmendable",
     "StaleStatus",
+    "applicant_key",
     "Store",
     "parse_stamp",
     "utcnow",
@@ -39,5 +41,6 @@ class Store(
     Staff,
     Amendments,
     Listing,
+    Applicants,
 ):
     """The kit's data in one SQLite file; one connection per thread."""
