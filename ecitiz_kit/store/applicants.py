@@ -12,7 +12,6 @@ the organisation and the address's key), so the signed token carries no address.
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -29,24 +28,19 @@ def applicant_key(email: str | None) -> str | None:
     return email.strip().casefold() if email else None
 
 
-def new_link_key() -> str:
-    """The random key a "my requests" link names (128 bits)."""
-    return secrets.token_urlsafe(16)
-
-
 class Applicants(Base):
-    def latest_applicant_address(
+    def latest_applicant(
         self, organisation_id: int, email: str
-    ) -> str | None:
-        """The address, as its applicant wrote it, of the organisation's newest
-        request sent with ``email`` (matched by :func:`applicant_key`)."""
-        row = self._one(
-            "SELECT applicant_email FROM submissions"
+    ) -> dict[str, Any] | None:
+        """The name and address, as written, of the applicant of the
+        organisation's newest request sent with ``email`` (matched by
+        :func:`applicant_key`)."""
+        return self._one(
+            "SELECT applicant_name, applicant_email FROM submissions"
             " WHERE organisation_id = ? AND applicant_key = ?"
             " ORDER BY created_at DESC, id DESC LIMIT 1",
             (organisation_id, applicant_key(email)),
         )
-        return row["applicant_email"] if row else None
 
     def record_applicant_link(
         self,
