@@ -216,7 +216,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ECITIZ_LOST_LINK_LIMIT",
         "5 per hour",
-        "How often the \"my requests\" form (which also gives lost tracking "
+        'How often the "my requests" form (which also gives lost tracking '
         "links again) may be used per e-mail address and per client address.",
     ),
     Setting(

@@ -12,8 +12,8 @@ in CI where they must run.
 from __future__ import annotations
 
 import json
-import re
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path

@@ -1,4 +1,4 @@
-""""My requests": an address gets a short-lived link to the list of the requests
+""" "My requests": an address gets a short-lived link to the list of the requests
 it sent to one organisation, and the page asking tells nobody anything."""
 
 import re
@@ -22,13 +22,13 @@ from .helpers import (
     ORG,
     REFERENCE,
     add_request,
+    aid_answers,
     at,
     form_url,
     hidden_inputs,
     post_form,
     send_mail,
     with_file,
-    aid_answers,
 )
 
 MINE = f"/ecitiz/my/{ORG}"
@@ -43,7 +43,9 @@ def unlimited(app):
 def ask(client, email, org=ORG, **kw):
     page = client.get(f"/ecitiz/my/{org}")
     ticket = hidden_inputs(page.get_data(as_text=True))["ticket"]
-    return client.post(f"/ecitiz/my/{org}", data={"ticket": ticket, "email": email}, **kw)
+    return client.post(
+        f"/ecitiz/my/{org}", data={"ticket": ticket, "email": email}, **kw
+    )
 
 
 def my_mails(store):
@@ -71,14 +73,16 @@ def globex(store):
     return org
 
 
-# -- the list -------------------------------------------------------------------------
+# -- the list --------------------------------------------------------------------------
 
 
 def test_every_request_of_the_address_is_listed_and_nothing_else(
     unlimited, client, store, globex
 ):
     acme = org_id(store)
-    older = add_request(store, acme, at("2026-11-02 10:00"), email="camille@example.org")
+    older = add_request(
+        store, acme, at("2026-11-02 10:00"), email="camille@example.org"
+    )
     newer = add_request(
         store, acme, at("2026-11-05 09:30"), email="Camille@Example.ORG",
         form_id="attestation",
@@ -101,7 +105,7 @@ def test_every_request_of_the_address_is_listed_and_nothing_else(
     assert "Set-Cookie" not in page.headers
     assert page.headers["Cache-Control"] == "no-store"
     # Newest first: procedure, reference, status in words, date, tracking link.
-    items = html.split('<li>')[1:]
+    items = html.split("<li>")[1:]
     assert len(items) == 2
     for item, request, form_id, day in (
         (items[0], newer, "attestation", "5 nov. 2026"),
@@ -138,9 +142,7 @@ def test_the_status_is_in_the_tracking_pages_words(unlimited, client, store):
     assert shown == lifecycle.status_name("in_review", "en")
 
 
-def test_the_mail_is_in_the_page_language_with_a_working_link(
-    unlimited, client, store
-):
+def test_the_mail_is_in_the_page_language_with_a_working_link(unlimited, client, store):
     add_request(store, org_id(store), at("2026-11-02 10:00"))
     ask(client, "camille@example.org", headers={"Accept-Language": "en"})
     [mail] = my_mails(store)
@@ -168,7 +170,9 @@ def test_the_embed_parameters_are_kept_on_the_lists_links(unlimited, client, sto
 
 def test_a_request_whose_form_is_gone_is_not_listed(unlimited, client, store):
     kept = add_request(store, org_id(store), at("2026-11-02 10:00"))
-    gone = add_request(store, org_id(store), at("2026-11-03 10:00"), form_id="attestation")
+    gone = add_request(
+        store, org_id(store), at("2026-11-03 10:00"), form_id="attestation"
+    )
     store.db.execute(
         "DELETE FROM forms WHERE organisation_id = ? AND form_id = 'attestation'",
         (org_id(store),),
@@ -178,7 +182,7 @@ def test_a_request_whose_form_is_gone_is_not_listed(unlimited, client, store):
     assert kept["reference"] in html and gone["reference"] not in html
 
 
-# -- telling nobody anything ------------------------------------------------------------
+# -- telling nobody anything -----------------------------------------------------------
 
 
 def test_an_address_with_requests_and_one_without_get_the_same_answer(
@@ -230,7 +234,7 @@ def test_timing_does_not_tell_a_known_address_from_an_unknown_one(
     assert 0.5 < medians["known"] / medians["unknown"] < 2, medians
 
 
-# -- bad links --------------------------------------------------------------------------
+# -- bad links -------------------------------------------------------------------------
 
 
 def a_link(client, store):
@@ -264,7 +268,9 @@ def test_another_organisations_link_is_not_found(unlimited, client, store, globe
     # Signed for the other organisation, naming this one's stored link.
     [link] = store._all("SELECT key FROM applicant_links")
     with app.test_request_context():
-        forged = state(app).tokens(app.config).my_requests_link(globex["id"], link["key"])
+        forged = (
+            state(app).tokens(app.config).my_requests_link(globex["id"], link["key"])
+        )
     response = client.get(f"/ecitiz/my/globex/{forged}")
     assert response.status_code == 404 and response.get_data() == expected
 
@@ -295,7 +301,7 @@ def test_expired_links_are_deleted_by_the_next_ask(unlimited, client, store):
     assert store.table_counts()["applicant_links"] == 0
 
 
-# -- the form, where it sits -------------------------------------------------------------
+# -- the form, where it sits -----------------------------------------------------------
 
 
 def test_the_form_is_on_the_tracking_page_and_linked_from_the_others(
@@ -341,7 +347,7 @@ def test_the_old_lost_link_address_leads_to_the_form(client, path, method, statu
     assert client.get("/ecitiz/lost/nobody").status_code == 404
 
 
-# -- rate limits -------------------------------------------------------------------------
+# -- rate limits -----------------------------------------------------------------------
 
 
 def test_too_many_asks_for_one_address_get_429_and_a_clear_page(app, client, store):
@@ -374,7 +380,7 @@ def test_the_limit_can_be_turned_off(unlimited, client):
     assert statuses == {200}
 
 
-# -- bad input ---------------------------------------------------------------------------
+# -- bad input -------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -433,7 +439,10 @@ def test_missing_forged_or_foreign_ticket_is_refused(unlimited, client, store, a
 
 def test_cross_site_post_is_refused(unlimited, client, store):
     before = store.table_counts()
-    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"}):
+    for headers in (
+        {"Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "cross-site"},
+    ):
         assert ask(client, "a@example.org", headers=headers).status_code == 403
     assert store.table_counts() == before
 
@@ -443,7 +452,7 @@ def test_the_pages_may_be_framed_by_the_organisations_sites_only(client):
     assert f"frame-ancestors {ALLOWED}" in csp
 
 
-# -- the store ---------------------------------------------------------------------------
+# -- the store -------------------------------------------------------------------------
 
 
 def test_the_list_reads_one_organisations_index_range(store):
@@ -499,10 +508,13 @@ def test_an_upgraded_database_lists_the_requests_it_held(tmp_path, monkeypatch):
 
     store = Store(path)
     assert store.migrate() == len(MIGRATIONS)
-    keys = lambda: [r["reference"] for r in store.applicant_requests(org, "camille@x.org")]  # noqa: E731
-    assert keys() == [ascii_one["reference"]]
+
+    def listed(key):
+        return [r["reference"] for r in store.applicant_requests(org, key)]
+
+    assert listed("camille@x.org") == [ascii_one["reference"]]
     # Non-ASCII addresses are folded by Python at start-up, names and all.
-    assert store.applicant_requests(org, "élodie@x.org") == []
+    assert listed("élodie@x.org") == []
     fill_applicants(store, lambda o, f: load_catalog(f))
     [found] = store.applicant_requests(org, "élodie@x.org")
     assert found["reference"] == accented["reference"]

@@ -238,9 +238,7 @@ def ask_mine(client, email, address="192.0.2.1", **kw):
     )
 
 
-def test_my_requests_refusal_keeps_the_address_and_says_when(
-    app, client, limits_clock
-):
+def test_my_requests_refusal_keeps_the_address_and_says_when(app, client, limits_clock):
     app.config["ECITIZ_LOST_LINK_LIMIT"] = "1 per hour"
     assert ask_mine(client, "a@example.org").status_code == 200
     refused = ask_mine(client, "b@example.org", headers={"Accept-Language": "en"})
@@ -254,9 +252,7 @@ def test_my_requests_refusal_keeps_the_address_and_says_when(
     assert 'role="alert"' in html
 
 
-def test_my_requests_refused_client_does_not_use_up_the_address(
-    app, client, store
-):
+def test_my_requests_refused_client_does_not_use_up_the_address(app, client, store):
     app.config["ECITIZ_LOST_LINK_LIMIT"] = "1 per hour"
     assert ask_mine(client, "a@example.org").status_code == 200
     for _ in range(3):
@@ -321,9 +317,7 @@ def test_limits_can_be_turned_off(app, client, store, switch):
         client.post("/ecitiz/api/verify", json={"payload": "x"}).status_code
         for _ in range(3)
     } == {200}
-    assert {
-        ask_mine(client, "a@example.org").status_code for _ in range(3)
-    } == {200}
+    assert {ask_mine(client, "a@example.org").status_code for _ in range(3)} == {200}
     # And on again.
     app.config.update(ECITIZ_RATELIMIT_ENABLED=True, RATELIMIT_ENABLED=True)
     assert send(client).status_code == 303

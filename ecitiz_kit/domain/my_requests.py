@@ -86,7 +86,9 @@ def my_requests(
         form_id = row["form_id"]
         if form_id not in titles:
             form = store.enabled_form(organisation_id, form_id)
-            titles[form_id] = form and form_title(form, registry.get(form)[0], lang)
+            titles[form_id] = (
+                form_title(form, registry.get(form)[0], lang) if form else None
+            )
         if titles[form_id] is not None:
             listed.append({**row, "title": titles[form_id]})
     return listed

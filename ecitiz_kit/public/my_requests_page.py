@@ -1,4 +1,4 @@
-""""My requests": an applicant's requests to one organisation, without an account.
+""" "My requests": an applicant's requests to one organisation, without an account.
 
 The applicant gives an e-mail address (the form is the macro
 ``ecitiz/_my_requests.html``, on the tracking page and wherever a page calls

@@ -1,4 +1,4 @@
-""""My requests" in a real browser: asked for inside a cross-site frame, with the
+""" "My requests" in a real browser: asked for inside a cross-site frame, with the
 keyboard alone, read on a phone, and clean for axe in French and English."""
 
 import re
@@ -103,9 +103,7 @@ def test_the_list_is_asked_for_and_opened_with_the_keyboard_alone(
     page.locator(".ecitiz-status").wait_for()
 
 
-def test_the_list_is_asked_for_inside_a_cross_site_frame(
-    browser, kit, store, requests
-):
+def test_the_list_is_asked_for_inside_a_cross_site_frame(browser, kit, store, requests):
     pages = {}
     host = LiveServer(host_site(pages), "localhost")
     store.add_allowed_origin(store.organisation(ORG)["id"], host.url)
