@@ -153,9 +153,8 @@ def my_requests(org: str, token: str) -> str:
 def lost_link(org: str) -> Response:
     """The former lost-link page: its addresses lead to the "my requests" form."""
     organisation = find_organisation(state().store, org)
-    target = url_for(
-        "ecitiz.my_requests_ask", org=organisation["slug"], **request.args.to_dict()
-    )
+    kept: dict[str, Any] = request.args.to_dict()  # language and embedding
+    target = url_for("ecitiz.my_requests_ask", org=organisation["slug"], **kept)
     return redirect(target, 301 if request.method == "GET" else 303)
 
 
