@@ -494,7 +494,8 @@ def test_an_upgraded_database_lists_the_requests_it_held(tmp_path, monkeypatch):
 
     path = tmp_path / "ecitiz.sqlite3"
     old = Store(path)
-    monkeypatch.setattr(base, "MIGRATIONS", MIGRATIONS[:-1])
+    mine = next(i for i, m in enumerate(MIGRATIONS) if "applicant_links" in m)
+    monkeypatch.setattr(base, "MIGRATIONS", MIGRATIONS[:mine])
     old.migrate()
     # Today's code also writes the new column: it is there while the old rows
     # are written, and gone before the upgrade adds it.
