@@ -34,7 +34,7 @@ def main(argv: list[str] | None = None) -> None:
   Staff account                           {email} / {password}
   Data                                    {app.extensions["ecitiz"].data_dir}
   E-mails (.eml files, sent every 2 s)    {mail_dir(app)}
-  Lost tracking link                      {base}/kit/lost/{ORG_SLUG}
+  My requests (a link by e-mail)          {base}/kit/my/{ORG_SLUG}
 """,
         flush=True,
     )

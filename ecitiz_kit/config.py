@@ -87,6 +87,13 @@ SETTINGS: tuple[Setting, ...] = (
         unit="seconds",
     ),
     Setting(
+        "ECITIZ_MY_REQUESTS_LINK_MAX_AGE",
+        3600,
+        "Seconds the e-mailed link to an applicant's list of requests stays "
+        "valid (the applicant can ask for a new one at any time).",
+        unit="seconds",
+    ),
+    Setting(
         "ECITIZ_MAX_FILE_SIZE",
         10 * 1024 * 1024,
         "Largest accepted upload in bytes, whatever a form definition says.",
@@ -209,8 +216,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ECITIZ_LOST_LINK_LIMIT",
         "5 per hour",
-        "How often the lost-link page may be used per e-mail address, per "
-        "reference and per client address.",
+        'How often the "my requests" form (which also gives lost tracking '
+        "links again) may be used per e-mail address and per client address.",
     ),
     Setting(
         "ECITIZ_VERIFY_LIMIT",
@@ -257,6 +264,7 @@ POSITIVE = (
     "ECITIZ_FORM_TICKET_MAX_AGE",
     "ECITIZ_RECEIPT_MAX_AGE",
     "ECITIZ_STATUS_LINK_MAX_AGE",
+    "ECITIZ_MY_REQUESTS_LINK_MAX_AGE",
     "ECITIZ_MAX_FILE_SIZE",
     "ECITIZ_MAX_FILES",
     "ECITIZ_MAX_FORM_SIZE",

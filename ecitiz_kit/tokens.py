@@ -20,7 +20,8 @@ from .errors import EcitizError
 FORM_TICKET_SALT = "ecitiz.form-ticket.v1"
 RECEIPT_SALT = "ecitiz.receipt.v1"
 STATUS_LINK_SALT = "ecitiz.status-link.v1"
-LOST_LINK_TICKET_SALT = "ecitiz.lost-link-ticket.v1"
+MY_REQUESTS_TICKET_SALT = "ecitiz.my-requests-ticket.v1"
+MY_REQUESTS_LINK_SALT = "ecitiz.my-requests-link.v1"
 STAFF_COOKIE_SALT = "ecitiz.staff-cookie.v1"
 STAFF_CSRF_SALT = "ecitiz.staff-csrf.v1"
 
@@ -98,7 +99,12 @@ class Tokens:
         self._status = URLSafeTimedSerializer(list(keys), salt=STATUS_LINK_SALT)
         self._staff_cookie = URLSafeTimedSerializer(list(keys), salt=STAFF_COOKIE_SALT)
         self._staff_csrf = URLSafeTimedSerializer(list(keys), salt=STAFF_CSRF_SALT)
-        self._lost_link = URLSafeTimedSerializer(list(keys), salt=LOST_LINK_TICKET_SALT)
+        self._my_requests_ticket = URLSafeTimedSerializer(
+            list(keys), salt=MY_REQUESTS_TICKET_SALT
+        )
+        self._my_requests = URLSafeTimedSerializer(
+            list(keys), salt=MY_REQUESTS_LINK_SALT
+        )
 
     def form_ticket(self, organisation_id: int, form_id: str) -> str:
         """A single-use ticket for one blank form of one organisation."""
@@ -139,17 +145,31 @@ class Tokens:
     def read_status_link(self, token: str, max_age: int) -> SubmissionRef:
         return _read_ref(self._status, token, max_age)
 
-    def lost_link_ticket(self, organisation_id: int) -> str:
-        """The ticket of a blank "lost link" form of one organisation."""
-        return self._lost_link.dumps([organisation_id])
+    def my_requests_ticket(self, organisation_id: int) -> str:
+        """The ticket of a blank "my requests" form of one organisation."""
+        return self._my_requests_ticket.dumps([organisation_id])
 
-    def read_lost_link_ticket(self, token: str, max_age: int) -> int:
-        """The organisation a "lost link" ticket was issued for."""
+    def read_my_requests_ticket(self, token: str, max_age: int) -> int:
+        """The organisation a "my requests" ticket was issued for."""
         try:
-            payload = self._lost_link.loads(token, max_age=max_age)
+            payload = self._my_requests_ticket.loads(token, max_age=max_age)
         except BadSignature as exc:
-            raise InvalidToken("bad or expired lost-link ticket") from exc
+            raise InvalidToken("bad or expired my-requests ticket") from exc
         return _shape(payload, (int,))[0]
+
+    def my_requests_link(self, organisation_id: int, link_key: str) -> str:
+        """The token of an e-mailed link to an applicant's requests: the
+        organisation and the random key of the stored link (no address)."""
+        return self._my_requests.dumps([organisation_id, link_key])
+
+    def read_my_requests_link(self, token: str, max_age: int) -> tuple[int, str]:
+        """The organisation and link key a "my requests" token names."""
+        try:
+            payload = self._my_requests.loads(token, max_age=max_age)
+        except BadSignature as exc:
+            raise InvalidToken("bad or expired my-requests link") from exc
+        organisation_id, link_key = _shape(payload, (int, str))
+        return organisation_id, link_key
 
     def staff_cookie(self, session_key: str, csrf_seed: str) -> str:
         """The staff cookie: a session key (empty before sign-in) and the random

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -67,9 +69,11 @@ PAGES = [
     "tracking-lookup-without-heading",
     "tracking-lookup-refused",
     "tracking-lookup-found",
-    "lost-link",
-    "lost-link-answer",
-    "lost-link-refused",
+    "my-requests-ask",
+    "my-requests-answer",
+    "my-requests-refused",
+    "my-requests",
+    "my-requests-empty",
     "verify",
     "verify-valid",
     "verify-forged",
@@ -79,7 +83,7 @@ PAGES = [
     "error-404-tracking",
     "error-404-status-link",
     "error-413",
-    "error-429-lost-link",
+    "error-429-my-requests",
     "error-500",
     "staff-login",
     "staff-login-refused",
@@ -249,22 +253,25 @@ def _public_pages(app, client, runner, store, pages: _Pages) -> None:
     )
 
     # The limit is 1 per hour (see _app): each post comes from its own address,
-    # and the third asks again for the first one's reference.
-    lost = f"/ecitiz/lost/{ORG}"
+    # and the third asks again for the first one's.
+    mine = f"/ecitiz/my/{ORG}"
     asked = [
-        ("lost-link-answer", reference, "a@example.org", 200),
-        ("lost-link-refused", "x", "y", 422),
-        ("error-429-lost-link", reference, "b@example.org", 429),
+        ("my-requests-answer", "camille@example.org", 200),
+        ("my-requests-refused", "y", 422),
+        ("error-429-my-requests", "camille@example.org", 429),
     ]
-    for number, (name, asked_reference, email, status) in enumerate(asked):
-        html = pages.keep("lost-link", client.get(lost))
-        data = {
-            "ticket": hidden_inputs(html)["ticket"],
-            "reference": asked_reference,
-            "email": email,
-        }
+    for number, (name, email, status) in enumerate(asked):
+        html = pages.keep("my-requests-ask", client.get(mine))
+        data = {"ticket": hidden_inputs(html)["ticket"], "email": email}
         address = {"REMOTE_ADDR": f"192.0.2.{number + 1}"}
-        pages.keep(name, client.post(lost, data=data, environ_base=address), status)
+        pages.keep(name, client.post(mine, data=data, environ_base=address), status)
+    [mail] = [m for m in store.outbox_messages() if m["kind"] == "my-requests"]
+    listed = urlsplit(re.search(r"https?://\S+", mail["body_text"]).group(0)).path
+    pages.keep("my-requests", client.get(listed))
+    # Every request of the list gone: the page says so.
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(type(store), "applicant_requests", lambda *a, **k: [])
+        pages.keep("my-requests-empty", client.get(listed))
 
     pages.keep("verify", client.get("/ecitiz/v"))
     code = "https://forms.example.org/ecitiz/v#" + document["payload"]

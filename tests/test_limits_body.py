@@ -84,7 +84,7 @@ PUBLIC_POSTS = [
     form_url(),
     form_url("attestation"),
     "/ecitiz/t/acme",
-    "/ecitiz/lost/acme",
+    "/ecitiz/my/acme",
     "/ecitiz/v",
     "/ecitiz/staff/login",
 ]

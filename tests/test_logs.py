@@ -29,7 +29,7 @@ from .helpers import (
     with_file,
 )
 
-TOKEN_IN_PATH = re.compile(r"/(?:r|s)/([^/?#\s\"]+)")
+TOKEN_IN_PATH = re.compile(r"/(?:r|s|my/[\w-]+)/([^/?#\s\"]+)")
 
 
 class EchoingServer:
@@ -112,18 +112,17 @@ def test_no_token_reaches_the_logs_through_a_whole_request(
     )
     assert amended.status_code == 303
 
-    # Lost link: a new link goes out by e-mail.
-    lost = client.get(f"/ecitiz/lost/{ORG}").get_data(as_text=True)
-    lost_ticket = hidden_inputs(lost)["ticket"]
-    secrets.add(lost_ticket)
+    # "My requests": a link to the list goes out by e-mail, and is opened.
+    mine = client.get(f"/ecitiz/my/{ORG}").get_data(as_text=True)
+    mine_ticket = hidden_inputs(mine)["ticket"]
+    secrets.add(mine_ticket)
     client.post(
-        f"/ecitiz/lost/{ORG}",
-        data={
-            "ticket": lost_ticket,
-            "reference": reference,
-            "email": aid_answers()["email"],
-        },
+        f"/ecitiz/my/{ORG}",
+        data={"ticket": mine_ticket, "email": aid_answers()["email"]},
     )
+    [listed] = [m for m in store.outbox_messages() if m["kind"] == "my-requests"]
+    list_path = urlsplit(re.search(r"http\S+", listed["body_text"]).group(0)).path
+    assert client.get(list_path).status_code == 200
     for message in store.outbox_messages():
         secrets.update(TOKEN_IN_PATH.findall(message["body_text"]))
 
@@ -149,10 +148,13 @@ def test_no_token_reaches_the_logs_through_a_whole_request(
             urllib.request.urlopen(server.url + status_path, timeout=10)
         with urllib.request.urlopen(server.url + receipt_path, timeout=10) as page:
             assert page.status == 200
+        with urllib.request.urlopen(server.url + list_path, timeout=10) as page:
+            assert page.status == 200
     finally:
         server.stop()
 
-    assert len(secrets) >= 5  # tickets, receipt and tracking links
+    assert len(secrets) >= 6  # tickets, receipt, tracking and list links
+    assert TOKEN_IN_PATH.search(list_path).group(1) in secrets
     logged = caplog.text
     leaked = [secret for secret in secrets if secret in logged]
     assert leaked == []
@@ -160,6 +162,7 @@ def test_no_token_reaches_the_logs_through_a_whole_request(
     assert "rejected, listed URL" in logged and "could not encode" in logged
     assert "Exception on" in logged and "incident" in logged
     assert "GET /ecitiz/r/[token] HTTP/1.1" in logged
+    assert f"GET /ecitiz/my/{ORG}/[token] HTTP/1.1" in logged
 
 
 @pytest.mark.parametrize(

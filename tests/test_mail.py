@@ -790,21 +790,16 @@ def test_greeting_leaves_out_a_name_holding_invisible_characters(name):
     "first,last,greeting",
     [(*HOSTILE_NAMES[0], "Bonjour,"), (*GOOD_NAMES[1], "Bonjour Seán O'Brien,")],
 )
-def test_lost_link_mail_greets_by_name_only_a_name(
+def test_my_requests_mail_greets_by_name_only_a_name(
     app, client, store, first, last, greeting
 ):
     post_form(client, with_file(aid_answers(first_name=first, last_name=last)))
-    [request] = stored_requests(store)
-    page = client.get(f"/ecitiz/lost/{ORG}")
+    page = client.get(f"/ecitiz/my/{ORG}")
     ticket = hidden_inputs(page.get_data(as_text=True))["ticket"]
     client.post(
-        f"/ecitiz/lost/{ORG}",
-        data={
-            "ticket": ticket,
-            "reference": request["reference"],
-            "email": "camille@example.org",
-        },
+        f"/ecitiz/my/{ORG}",
+        data={"ticket": ticket, "email": "camille@example.org"},
     )
-    [lost] = outbox(store, "lost")
-    assert greeting in lost["body_text"]
-    assert "evil" not in lost["body_text"] + lost["body_html"]
+    [mine] = outbox(store, "my-requests")
+    assert greeting in mine["body_text"]
+    assert "evil" not in mine["body_text"] + mine["body_html"]

@@ -494,14 +494,16 @@ def test_no_public_response_sets_a_cookie(client, app):
     seen.append(client.post("/ecitiz/t/acme", data={"link": "nope"}))
     seen.append(client.get("/ecitiz/widget/ecitiz.js"))
     seen.append(client.get(f"/ecitiz/widget/{__version__}/frame.js"))
-    lost = client.get(f"/ecitiz/lost/{ORG}")
-    seen.append(lost)
+    mine = client.get(f"/ecitiz/my/{ORG}")
+    seen.append(mine)
     seen.append(
         client.post(
-            f"/ecitiz/lost/{ORG}",
-            data={**hidden_inputs(lost.get_data(as_text=True)), "reference": "X-1"},
+            f"/ecitiz/my/{ORG}",
+            data={**hidden_inputs(mine.get_data(as_text=True)), "email": "a@b.org"},
         )
     )
+    seen.append(client.get(f"/ecitiz/my/{ORG}/nope"))
+    seen.append(client.get(f"/ecitiz/lost/{ORG}"))
     public_rules = {
         r.endpoint
         for r in app.url_map.iter_rules()
@@ -533,8 +535,10 @@ def test_no_public_response_sets_a_cookie(client, app):
         "ecitiz_track.show",
         "ecitiz_widget.versioned",
         "ecitiz_widget.alias",
+        "ecitiz.my_requests_ask",
+        "ecitiz.my_requests_post",
+        "ecitiz.my_requests",
         "ecitiz.lost_link",
-        "ecitiz.lost_link_post",
     }, "a new public route must be added to this walk"
     for response in seen:
         assert "Set-Cookie" not in response.headers, response.request.path

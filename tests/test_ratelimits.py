@@ -24,7 +24,7 @@ from .helpers import (
     with_file,
 )
 
-LOST = f"/ecitiz/lost/{ORG}"
+MINE = f"/ecitiz/my/{ORG}"
 
 
 def send(client, address="192.0.2.1", email="camille@example.org", headers=(), **kw):
@@ -227,42 +227,38 @@ def test_changes_count_against_the_client_address(app, client, store, sent_back)
 # -- lost link and verification ---------------------------------------------------
 
 
-def ask_lost(client, reference, email, address="192.0.2.1", **kw):
-    page = client.get(LOST)
+def ask_mine(client, email, address="192.0.2.1", **kw):
+    page = client.get(MINE)
     ticket = hidden_inputs(page.get_data(as_text=True))["ticket"]
     return client.post(
-        LOST,
-        data={"ticket": ticket, "reference": reference, "email": email},
+        MINE,
+        data={"ticket": ticket, "email": email},
         environ_base={"REMOTE_ADDR": address},
         **kw,
     )
 
 
-def test_lost_link_refusal_keeps_the_details_and_says_when(app, client, limits_clock):
+def test_my_requests_refusal_keeps_the_address_and_says_when(app, client, limits_clock):
     app.config["ECITIZ_LOST_LINK_LIMIT"] = "1 per hour"
-    assert ask_lost(client, "AID-2222-2222", "a@example.org").status_code == 200
-    refused = ask_lost(
-        client, "AID-3333-3333", "b@example.org", headers={"Accept-Language": "en"}
-    )
+    assert ask_mine(client, "a@example.org").status_code == 200
+    refused = ask_mine(client, "b@example.org", headers={"Accept-Language": "en"})
     assert refused.status_code == 429
     assert refused.headers["Retry-After"] == "3601"
     html = refused.get_data(as_text=True)
     assert re.search(r"try again in 61\s+minutes", html)
     kept = hidden_inputs(html)
-    assert (kept["reference"], kept["email"]) == ("AID-3333-3333", "b@example.org")
+    assert kept["email"] == "b@example.org"
     assert kept["ticket"]
     assert 'role="alert"' in html
 
 
-def test_lost_link_refused_client_does_not_use_up_the_address(app, client, store):
+def test_my_requests_refused_client_does_not_use_up_the_address(app, client, store):
     app.config["ECITIZ_LOST_LINK_LIMIT"] = "1 per hour"
-    assert ask_lost(client, "AID-2222-2222", "a@example.org").status_code == 200
+    assert ask_mine(client, "a@example.org").status_code == 200
     for _ in range(3):
-        refused = ask_lost(client, "AID-3333-3333", "victim@example.org")
+        refused = ask_mine(client, "victim@example.org")
         assert refused.status_code == 429
-    other = ask_lost(
-        client, "AID-4444-4444", "victim@example.org", address="198.51.100.1"
-    )
+    other = ask_mine(client, "victim@example.org", address="198.51.100.1")
     assert other.status_code == 200
 
 
@@ -321,9 +317,7 @@ def test_limits_can_be_turned_off(app, client, store, switch):
         client.post("/ecitiz/api/verify", json={"payload": "x"}).status_code
         for _ in range(3)
     } == {200}
-    assert {
-        ask_lost(client, "AID-2222-2222", "a@example.org").status_code for _ in range(3)
-    } == {200}
+    assert {ask_mine(client, "a@example.org").status_code for _ in range(3)} == {200}
     # And on again.
     app.config.update(ECITIZ_RATELIMIT_ENABLED=True, RATELIMIT_ENABLED=True)
     assert send(client).status_code == 303

@@ -122,7 +122,9 @@ def test_every_token_has_the_shape_logs_leave_out():
         tokens.form_ticket(7, "aid-request"),
         tokens.receipt("Jw3x0nT9a5kq_Vb2ZrLm4Q", 1),
         tokens.status_link("Jw3x0nT9a5kq_Vb2ZrLm4Q", 12),
-        tokens.lost_link_ticket(7),
+        tokens.my_requests_ticket(7),
+        tokens.my_requests_link(7, "Jw3x0nT9a5kq_Vb2ZrLm4Q"),
+        tokens.my_requests_link(2**40, "Jw3x0nT9a5kq_Vb2ZrLm4Q"),
         tokens.staff_cookie("s" * 43, "c" * 43),
         tokens.staff_csrf("c" * 43),
     ]
@@ -131,3 +133,29 @@ def test_every_token_has_the_shape_logs_leave_out():
         assert TOKEN_SHAPE.search(f"GET /ecitiz/s/{token} HTTP/1.1")
     # Neither a reference nor a word is taken for a token.
     assert not TOKEN_SHAPE.search("AID-2345-6789 sent to camille@example.org.")
+
+
+def test_a_my_requests_link_names_its_organisation_and_key_only():
+    tokens = Tokens(["k" * 40])
+    token = tokens.my_requests_link(7, "Jw3x0nT9a5kq_Vb2ZrLm4Q")
+    assert tokens.read_my_requests_link(token, max_age=60) == (
+        7,
+        "Jw3x0nT9a5kq_Vb2ZrLm4Q",
+    )
+    assert "@" not in base64url_payload(token)
+    # One salt per purpose: no other token reads as one, nor it as another.
+    for other in (
+        tokens.status_link("Jw3x0nT9a5kq_Vb2ZrLm4Q", 7),
+        tokens.my_requests_ticket(7),
+    ):
+        with pytest.raises(InvalidToken):
+            tokens.read_my_requests_link(other, max_age=60)
+    with pytest.raises(InvalidToken):
+        tokens.read_status_link(token, max_age=60)
+    with pytest.raises(InvalidToken):
+        tokens.read_my_requests_link(token[:-2] + "xx", max_age=60)
+
+
+def base64url_payload(token):
+    part = token.split(".")[0]
+    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4)).decode()

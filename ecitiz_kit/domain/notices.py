@@ -27,6 +27,10 @@ class Links(Protocol):
         self, submission: dict[str, Any], lang: str | None = None
     ) -> str | None: ...
 
+    def my_requests(
+        self, organisation: dict[str, Any], link_key: str, lang: str | None = None
+    ) -> str | None: ...
+
 
 @dataclass(frozen=True)
 class Notices:
@@ -151,22 +155,23 @@ class Notices:
             )
         ]
 
-    def lost_link(
+    def my_requests(
         self,
         organisation: dict[str, Any],
-        form_title: str,
-        submission: dict[str, Any],
         *,
         name: str,
         email: str,
+        lang: str,
+        link_key: str,
+        valid_for: str,
     ) -> dict[str, Any]:
-        """The tracking link again, to the address the request gave."""
-        return messages.lost_link_message(
+        """The link to the list of the requests ``email`` sent to ``organisation``."""
+        return messages.my_requests_message(
             self.composer,
             organisation,
-            form_title,
-            submission,
             name=name,
             email=email,
-            tracking_url=self.links.status(submission, submission["lang"]),
+            lang=lang,
+            list_url=self.links.my_requests(organisation, link_key, lang),
+            valid_for=valid_for,
         )

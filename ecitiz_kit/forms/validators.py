@@ -223,7 +223,7 @@ MAX_EMAIL = 254
 
 def is_email_address(value: str) -> bool:
     """Whether ``value`` is an e-mail address as the forms accept one (the
-    command line and the lost-link page check addresses the same way)."""
+    command line and the "my requests" form check addresses the same way)."""
     return (
         utf16_length(value) <= MAX_EMAIL
         and re.fullmatch(_EMAIL, value) is not None

@@ -35,7 +35,8 @@ from ..store import parse_stamp
 #: The sender of ``.eml`` files when ``ECITIZ_MAIL_FROM`` is not set.
 FALLBACK_SENDER = "no-reply@localhost"
 
-RECEIPT, STATUS, NEW_REQUEST, LOST_LINK = "receipt", "status", "new-request", "lost"
+RECEIPT, STATUS, NEW_REQUEST = "receipt", "status", "new-request"
+MY_REQUESTS = "my-requests"
 
 #: The longest name an e-mail greets by.
 MAX_GREETING_NAME = 60
@@ -243,34 +244,32 @@ def new_request_message(
     )
 
 
-def lost_link_message(
+def my_requests_message(
     composer: Composer,
     organisation: dict[str, Any],
-    form_title: str,
-    submission: dict[str, Any],
     *,
     name: str,
     email: str,
-    tracking_url: str | None,
+    lang: str,
+    list_url: str | None,
+    valid_for: str,
 ) -> dict[str, Any]:
-    """Send the tracking link again to the address the request gave."""
-    lang = submission["lang"]
+    """The link to the list of an applicant's requests to ``organisation``,
+    valid for ``valid_for`` (in words of ``lang``)."""
     return _message(
         composer,
-        LOST_LINK,
+        MY_REQUESTS,
         lang,
         organisation,
-        submission,
+        {"id": None, "reference": ""},
         recipient=email,
         subject=gettext(
-            "Your link to follow request %(reference)s",
-            lang,
-            reference=submission["reference"],
+            "Your requests to %(organisation)s", lang, organisation=organisation["name"]
         ),
         values={
             "name": greeting_name(name),
-            "form_title": form_title,
-            "tracking_url": tracking_url,
+            "list_url": list_url,
+            "valid_for": valid_for,
         },
     )
 

@@ -1,13 +1,13 @@
-"""The pages applicants and verifiers see: forms, receipts, tracking, lost links,
+"""The pages applicants and verifiers see: forms, receipts, tracking, "my requests",
 amendments, attestation checks, and the embed scripts."""
 
 from __future__ import annotations
 
-from . import amend_page, lost_link_page, pages, tracking_page, verify_page, widget
+from . import amend_page, my_requests_page, pages, tracking_page, verify_page, widget
 
 #: Registered under the kit's URL prefix, in this order.
 blueprints = (
-    pages.blueprint,  # with amend_page's and lost_link_page's views
+    pages.blueprint,  # with amend_page's and my_requests_page's views
     tracking_page.blueprint,
     widget.blueprint,
     verify_page.blueprint,
@@ -15,4 +15,4 @@ blueprints = (
 #: Registered at the site root, where verifiers look for the public keys.
 well_known = verify_page.well_known
 
-__all__ = ["amend_page", "blueprints", "lost_link_page", "well_known"]
+__all__ = ["amend_page", "blueprints", "my_requests_page", "well_known"]

@@ -17,6 +17,7 @@ from ..state import state
 from ..web.embedding import status_token
 from ..web.origins import is_cross_site_post
 from ..web.pages import forget_page_language, set_page_language, template_helpers
+from .my_requests_page import my_requests_form
 from .pages import (
     allow_framing,
     http_error,
@@ -84,6 +85,7 @@ def _render_lookup(organisation: dict, pasted: str = "", error: str = "") -> str
         organisation=organisation,
         pasted=pasted,
         error=error,
+        my_requests=my_requests_form(organisation),
         action=url_for(
             "ecitiz_track.show",
             org=organisation["slug"],

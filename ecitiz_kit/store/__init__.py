@@ -10,6 +10,7 @@ acknowledged write survives a power cut, and every write transaction starts with
 from __future__ import annotations
 
 from .amendments import Amendments, NotAmendable
+from .applicants import Applicants, applicant_key
 from .assignments import Assignments
 from .audit import Audit
 from .base import parse_stamp, utcnow
@@ -26,6 +27,7 @@ __all__ = [
     "MIGRATIONS",
     "NotAmendable",
     "StaleStatus",
+    "applicant_key",
     "Store",
     "parse_stamp",
     "utcnow",
@@ -43,5 +45,6 @@ class Store(
     Listing,
     Audit,
     Assignments,
+    Applicants,
 ):
     """The kit's data in one SQLite file; one connection per thread."""

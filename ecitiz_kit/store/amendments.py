@@ -8,6 +8,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import EcitizError, NonceUsed
+from .applicants import applicant_key
 from .base import Base, stamp, utcnow
 from .submissions import SPENT_NONCE, insert_attachments
 
@@ -107,12 +108,14 @@ class Amendments(Base):
             insert_attachments(conn, submission_id, attachments, now)
             conn.execute(
                 "UPDATE submissions SET answers = ?, form_version = ?, updated_at = ?,"
-                " applicant_name = ?, applicant_email = ? WHERE id = ?",
+                " applicant_name = ?, applicant_email = ?, applicant_key = ?"
+                " WHERE id = ?",
                 (
                     json.dumps(answers, ensure_ascii=False, separators=(",", ":")),
                     form_version,
                     now,
                     *(applicant or (None, None)),
+                    applicant_key(applicant[1] if applicant else None),
                     submission_id,
                 ),
             )

@@ -39,6 +39,7 @@ import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
+from .applicants import applicant_key
 from .base import Base
 
 #: A search made only of the characters of a reference, with a hyphen or a
@@ -280,9 +281,12 @@ class Listing(Base):
         """Record ``(submission id, name, email)`` for each request, at once."""
         with self._write() as conn:
             conn.executemany(
-                "UPDATE submissions SET applicant_name = ?, applicant_email = ?"
-                " WHERE id = ?",
-                [(name, email, submission_id) for submission_id, name, email in values],
+                "UPDATE submissions SET applicant_name = ?, applicant_email = ?,"
+                " applicant_key = ? WHERE id = ?",
+                [
+                    (name, email, applicant_key(email), submission_id)
+                    for submission_id, name, email in values
+                ],
             )
 
 

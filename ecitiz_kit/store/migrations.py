@@ -387,4 +387,27 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX assignments_by_submission ON assignments (submission_id, id);
     """,
+    """
+    -- "My requests": an organisation's requests by applicant address, matched
+    -- as the applicant may type it (Python's casefold of the trimmed address,
+    -- written with the address by the store). ASCII addresses get theirs here
+    -- (SQLite's lower() is casefold for them); the others are filled again from
+    -- their answers at start-up, with the applicant's name.
+    ALTER TABLE submissions ADD COLUMN applicant_key TEXT;
+    UPDATE submissions SET applicant_key = lower(trim(applicant_email))
+        WHERE applicant_email IS NOT NULL AND applicant_email NOT GLOB '*[^ -~]*';
+    UPDATE submissions SET applicant_name = NULL
+        WHERE applicant_email GLOB '*[^ -~]*';
+    CREATE INDEX submissions_by_org_applicant
+        ON submissions (organisation_id, applicant_key, created_at, id);
+    -- The links to a "my requests" page: the e-mailed token names a row, so it
+    -- carries no address. Rows go once their link has expired.
+    CREATE TABLE applicant_links (
+        key TEXT PRIMARY KEY,
+        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+        applicant_key TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    ) WITHOUT ROWID;
+    CREATE INDEX applicant_links_by_date ON applicant_links (created_at);
+    """,
 )

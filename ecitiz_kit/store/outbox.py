@@ -191,33 +191,3 @@ class Outbox(Base):
                 (int(notify), email),
             )
         return cursor.rowcount == 1
-
-    # -- lost links --------------------------------------------------------------
-
-    def lost_link_lookup(
-        self, organisation_id: int, reference: str
-    ) -> dict[str, Any] | None:
-        """The request ``reference`` of the organisation, for resending its link."""
-        return self._one(
-            "SELECT id, public_id, form_id, answers, lang, link_version"
-            " FROM submissions"
-            " WHERE reference = ? AND organisation_id = ?",
-            (reference, organisation_id),
-        )
-
-    def record_lost_link_request(
-        self, organisation_id: int, messages: Sequence[dict[str, Any]]
-    ) -> None:
-        """Log a lost-link request and queue its message (if any) together.
-
-        Matching or not, the request costs one write transaction, so its timing
-        tells nothing.
-        """
-        now = stamp(utcnow())
-        with self._write() as conn:
-            conn.execute(
-                "INSERT INTO lost_link_requests (organisation_id, matched, created_at)"
-                " VALUES (?, ?, ?)",
-                (organisation_id, int(bool(messages)), now),
-            )
-            insert_messages(conn, messages, now)

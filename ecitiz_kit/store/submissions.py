@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..errors import EcitizError, NonceUsed
+from .applicants import applicant_key
 from .base import Base, stamp, utcnow
 from .documents import insert_document
 from .outbox import insert_messages
@@ -111,8 +112,8 @@ class Submissions(Base):
                         "INSERT INTO submissions (public_id, organisation_id,"
                         " form_id, form_version, reference, status, answers, lang,"
                         " nonce, created_at, updated_at, applicant_name,"
-                        " applicant_email) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                        " ?, ?)",
+                        " applicant_email, applicant_key) VALUES (?, ?, ?, ?, ?, ?,"
+                        " ?, ?, ?, ?, ?, ?, ?, ?)",
                         (
                             public_id,
                             organisation_id,
@@ -126,6 +127,7 @@ class Submissions(Base):
                             now,
                             now,
                             *(applicant or (None, None)),
+                            applicant_key(applicant[1] if applicant else None),
                         ),
                     )
                     break

@@ -84,6 +84,16 @@ class Links:
             return tracking_link(page, token)
         return absolute("ecitiz.status", token=token, lang=lang)
 
+    def my_requests(
+        self, organisation: dict[str, Any], link_key: str, lang: str | None = None
+    ) -> str | None:
+        """The private link to the list of an applicant's requests, for the
+        stored link ``link_key`` of ``organisation``."""
+        token = self._tokens.my_requests_link(organisation["id"], link_key)
+        return absolute(
+            "ecitiz.my_requests", org=organisation["slug"], token=token, lang=lang
+        )
+
 
 # -- the addresses a snippet points to: no request needed ---------------------------
 

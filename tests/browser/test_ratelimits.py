@@ -59,20 +59,19 @@ def test_refused_form_keeps_the_answers_and_passes_axe(
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_refused_lost_link_and_verification_pages_pass_axe(
+def test_refused_my_requests_and_verification_pages_pass_axe(
     browser, kit, app, axe, lang
 ):
     app.config["ECITIZ_LOST_LINK_LIMIT"] = "1 per hour"
     app.config["ECITIZ_VERIFY_LIMIT"] = "1 per hour"
     page = browser.new_page()
-    for attempt in range(2):
-        page.goto(f"{kit.url}/ecitiz/lost/{ORG}?lang={lang}")
-        page.fill("#f-reference", f"AID-2222-{attempt + 2}{attempt + 2}{attempt + 2}2")
-        page.fill("#f-email", "camille@example.org")
+    for _attempt in range(2):
+        page.goto(f"{kit.url}/ecitiz/my/{ORG}?lang={lang}")
+        page.fill("#f-my-requests-email", "camille@example.org")
         page.click("button[type=submit]")
     page.locator(".ecitiz-notice[role=alert]").wait_for()
-    assert page.locator("#f-email").input_value() == "camille@example.org"
-    no_violations(axe, page, f"lost link refused ({lang})")
+    assert page.locator("#f-my-requests-email").input_value() == "camille@example.org"
+    no_violations(axe, page, f"my requests refused ({lang})")
 
     page = browser.new_page()
     for _ in range(2):

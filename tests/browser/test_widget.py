@@ -398,7 +398,7 @@ def test_status_mode_shows_the_request_inside_the_host_page(
     page.goto(f"{site.url}/suivi")
     frame = page.frame_locator("[data-ecitiz-status] iframe")
     frame.locator("#f-link").fill(link)
-    frame.locator("button[type=submit]").click()
+    frame.locator("#ecitiz-lookup button[type=submit]").click()
     frame.locator(".ecitiz-status--submitted").wait_for()
     assert reference in frame.locator(".ecitiz-summary").inner_text()
     iframe_height, inner = fitted_heights(page, frame, "[data-ecitiz-status] iframe")
