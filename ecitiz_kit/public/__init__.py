@@ -1,14 +1,23 @@
-"""The pages applicants and verifiers see: forms, receipts, tracking, lost links,
-amendments, attestation checks, and the embed scripts."""
+"""The pages applicants and verifiers see: the counter, forms, receipts, tracking,
+lost links, amendments, attestation checks, and the embed scripts."""
 
 from __future__ import annotations
 
-from . import amend_page, lost_link_page, pages, tracking_page, verify_page, widget
+from . import (
+    amend_page,
+    counter_page,
+    lost_link_page,
+    pages,
+    tracking_page,
+    verify_page,
+    widget,
+)
 
 #: Registered under the kit's URL prefix, in this order.
 blueprints = (
     pages.blueprint,  # with amend_page's and lost_link_page's views
     tracking_page.blueprint,
+    counter_page.blueprint,
     widget.blueprint,
     verify_page.blueprint,
 )

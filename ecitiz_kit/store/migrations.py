@@ -344,4 +344,10 @@ MIGRATIONS: tuple[str, ...] = (
     -- Nothing reads the outbox by request.
     DROP INDEX outbox_by_submission;
     """,
+    """
+    -- A procedure may open and close at set times (stored in UTC, like every
+    -- stamp); NULL: open since it was enabled, or open with no end.
+    ALTER TABLE forms ADD COLUMN opens_at TEXT;
+    ALTER TABLE forms ADD COLUMN closes_at TEXT;
+    """,
 )
