@@ -129,9 +129,8 @@ class Tokens:
             issued_at, expired = exc.date_signed, True
         except BadSignature as exc:
             raise InvalidToken("bad form ticket") from exc
-        return Ticket(
-            *_shape(payload, (int, str, str)), expired=expired, issued_at=issued_at
-        )
+        organisation_id, form_id, nonce = _shape(payload, (int, str, str))
+        return Ticket(organisation_id, form_id, nonce, expired, issued_at)
 
     def receipt(self, public_id: str, link_version: int) -> str:
         """The hard-to-guess part of a receipt page URL."""

@@ -15,6 +15,7 @@ from .. import lifecycle
 from ..documents import attestations
 from ..documents.signing import format_serial
 from ..domain.lookup import find_organisation
+from ..domain.opening import Opening
 from ..domain.status import change_status
 from ..errors import (
     DefinitionError,
@@ -39,6 +40,7 @@ from ..web.origins import BadOrigin, normalise_origin
 from ..web.pages import notices, today
 from ..web.snippets import iframe_snippet, script_snippet, status_snippet
 from ..web.urls import kit_base_url
+from .opening_times import describe, read_schedule
 
 group = AppGroup("ecitiz", help="Manage ecitiz-kit organisations, forms and staff.")
 
@@ -126,14 +128,30 @@ def create_org(slug: str, name: str, contact: str | None) -> None:
     is_flag=True,
     help="Accept requests at once and issue their attestation (forms with a document).",
 )
+@click.option(
+    "--opens",
+    metavar="WHEN",
+    default=None,
+    help="Take requests only from then on, e.g. 2026-03-01T09:00 (see schedule).",
+)
+@click.option(
+    "--closes",
+    metavar="WHEN",
+    default=None,
+    help="Take no new request from then on (see schedule).",
+)
 def enable_form(
     org: str,
     form: str,
     title: str | None,
     retention_days: int | None,
     issue_on_submit: bool,
+    opens: str | None,
+    closes: str | None,
 ) -> None:
-    """Enable FORM (a ready-made id or a definition file) for organisation ORG."""
+    """Enable FORM (a ready-made id or a definition file) for organisation ORG.
+
+    Enabled again, a form keeps its opening times but for those given."""
     organisation = _organisation(org)
     try:
         if form in catalog_ids():
@@ -157,7 +175,12 @@ def enable_form(
             f"{form}: the id {definition.id!r} is a ready-made form's; give your form"
             " its own id."
         )
-    state().store.enable_form(
+    store = state().store
+    schedule = None
+    if opens is not None or closes is not None:
+        row = store.enabled_form(organisation["id"], definition.id)
+        schedule = read_schedule(Opening.of(row) if row else Opening(), opens, closes)
+    row = store.enable_form(
         organisation["id"],
         definition.id,
         definition.version,
@@ -165,10 +188,13 @@ def enable_form(
         retention_days or current_app.config["ECITIZ_RETENTION_DAYS"],
         title.strip() if title and title.strip() else None,
         issue_on_submit,
+        schedule=schedule,
     )
     click.echo(
         f"Enabled form {definition.id!r} (version {definition.version}) for {org!r}."
     )
+    if schedule is not None:
+        click.echo(f"Schedule: {describe(Opening.of(row))}.")
 
 
 @group.command("allow-origin")

@@ -94,12 +94,3 @@ def parse_moment(value: str, timezone: str, option: str) -> datetime:
             )
         moment = local
     return moment.astimezone(UTC)
-
-
-def checked_schedule(
-    opens_at: datetime | None, closes_at: datetime | None
-) -> tuple[datetime | None, datetime | None]:
-    """The schedule if it makes sense, else :class:`BadSchedule`."""
-    if opens_at is not None and closes_at is not None and closes_at <= opens_at:
-        raise BadSchedule("--closes must come after --opens.")
-    return opens_at, closes_at
