@@ -38,7 +38,13 @@ from ..store import StaleStatus
 from ..web.embedding import BadTrackingPage, check_tracking_page
 from ..web.origins import BadOrigin, normalise_origin
 from ..web.pages import notices, today
-from ..web.snippets import iframe_snippet, script_snippet, status_snippet
+from ..web.snippets import (
+    counter_iframe_snippet,
+    counter_snippet,
+    iframe_snippet,
+    script_snippet,
+    status_snippet,
+)
 from ..web.urls import kit_base_url
 from .opening_times import describe, read_schedule
 
@@ -312,6 +318,11 @@ def list_forms(as_json: bool) -> None:
     help="Print the status mode instead: applicants follow their request there.",
 )
 @click.option(
+    "--counter",
+    is_flag=True,
+    help="Print the counter instead: all of ORG's procedures on one page.",
+)
+@click.option(
     "--no-heading",
     "heading",
     is_flag=True,
@@ -335,11 +346,13 @@ def snippet(
     lang: str | None,
     plain: bool,
     status: bool,
+    counter: bool,
     heading: bool,
     language_switch: bool,
 ) -> None:
     """Print the HTML that ORG pastes into its website to show FORM (or, with
-    --status, to let applicants follow their requests)."""
+    --status, to let applicants follow their requests; with --counter, to list
+    all its procedures)."""
     kit = state()
     organisation = _organisation(org)
     base = base_url or current_app.config["ECITIZ_PUBLIC_URL"] or DEFAULT_BASE_URL
@@ -349,6 +362,20 @@ def snippet(
         raise click.ClickException(f"--base-url {exc}") from None
     with current_app.test_request_context(base_url=base):
         kit_url = kit_base_url(base)
+    if counter:
+        if form is not None or status:
+            raise click.ClickException("--counter takes no FORM and no --status.")
+        make_counter = counter_iframe_snippet if plain else counter_snippet
+        click.echo(
+            make_counter(
+                organisation["slug"],
+                kit_url,
+                lang=lang,
+                heading=heading,
+                language_switch=language_switch,
+            )
+        )
+        return
     if status:
         if form is not None or plain:
             raise click.ClickException("--status takes no FORM and no --iframe.")
@@ -364,7 +391,7 @@ def snippet(
         return
     if form is None:
         raise click.ClickException(
-            "give the FORM to embed (e.g. aid-request), or --status."
+            "give the FORM to embed (e.g. aid-request), or --status, or --counter."
         )
     try:
         public_form = find_form(kit.store, kit.forms, org, form)

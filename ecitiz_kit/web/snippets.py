@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from ..i18n import gettext
 from .scripts import integrity
-from .urls import form_page, loader, tracking_page
+from .urls import counter_page, form_page, loader, tracking_page
 
 #: Tall enough for the ready-made forms on a phone; the embed script (when used)
 #: resizes the frame to fit instead.
@@ -129,6 +129,60 @@ def iframe_snippet(
         '<p><a href="{url}" target="_blank" rel="noopener">{link}</a></p>'
     ).format(
         frame_url=frame_url,
+        url=url,
+        title=title,
+        height=FRAME_HEIGHT,
+        link=escape(link_text),
+    )
+
+
+def counter_snippet(
+    org_slug: str,
+    base_url: str,
+    title: str | None = None,
+    lang: str | None = None,
+    *,
+    heading: bool = True,
+    language_switch: bool = True,
+) -> Markup:
+    """The counter: every procedure of the organisation, each started in the frame."""
+    title = title or gettext("Online procedures", lang)
+    link_text = gettext("See our online procedures", lang)
+    lang_attribute = Markup(' data-lang="{}"').format(lang) if lang else ""
+    return Markup(
+        '<div data-ecitiz-counter="{org}" data-title="{title}"{lang}{options}>'
+        '<a href="{url}">{link}</a></div>\n{script}'
+    ).format(
+        org=org_slug,
+        title=title,
+        lang=lang_attribute,
+        options=_options(heading, language_switch),
+        url=counter_page(org_slug, base_url, lang),
+        link=escape(link_text),
+        script=loader_tag(base_url),
+    )
+
+
+def counter_iframe_snippet(
+    org_slug: str,
+    base_url: str,
+    title: str | None = None,
+    lang: str | None = None,
+    *,
+    heading: bool = True,
+    language_switch: bool = True,
+) -> Markup:
+    """The counter in a plain frame (for site builders that strip scripts), plus
+    a link to open it on its own page."""
+    title = title or gettext("Online procedures", lang)
+    url = counter_page(org_slug, base_url, lang)
+    link_text = gettext("Procedures not showing? Open them in a new page", lang)
+    return Markup(
+        '<iframe src="{frame_url}" title="{title}" loading="lazy" '
+        'style="width:100%;height:{height}px;border:0"></iframe>\n'
+        '<p><a href="{url}" target="_blank" rel="noopener">{link}</a></p>'
+    ).format(
+        frame_url=_hiding(url, heading, language_switch),
         url=url,
         title=title,
         height=FRAME_HEIGHT,
