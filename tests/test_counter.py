@@ -157,8 +157,8 @@ def test_counter_snippet_is_a_placeholder_with_a_fallback_link():
     html = str(counter_snippet(ORG, "https://k.example/ecitiz", lang="en"))
     assert html.startswith(
         '<div data-ecitiz-counter="acme" data-title="Online procedures" data-lang="en">'
-        '<a href="https://k.example/ecitiz/c/acme?lang=en">See our online procedures</a>'
-        "</div>\n<script async src="
+        '<a href="https://k.example/ecitiz/c/acme?lang=en">'
+        "See our online procedures</a></div>\n<script async src="
     )
     hidden = str(counter_snippet(ORG, "https://k.example/ecitiz", heading=False))
     assert ' data-heading="hidden"' in hidden

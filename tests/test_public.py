@@ -494,6 +494,7 @@ def test_no_public_response_sets_a_cookie(client, app):
     seen.append(client.post("/ecitiz/t/acme", data={"link": "nope"}))
     seen.append(client.get("/ecitiz/widget/ecitiz.js"))
     seen.append(client.get(f"/ecitiz/widget/{__version__}/frame.js"))
+    seen.append(client.get(f"/ecitiz/c/{ORG}"))
     lost = client.get(f"/ecitiz/lost/{ORG}")
     seen.append(lost)
     seen.append(
@@ -511,6 +512,7 @@ def test_no_public_response_sets_a_cookie(client, app):
                 "ecitiz_verify.",
                 "ecitiz_keys.",
                 "ecitiz_track.",
+                "ecitiz_counter.",
                 "ecitiz_widget.",
             )
         )
@@ -531,6 +533,7 @@ def test_no_public_response_sets_a_cookie(client, app):
         "ecitiz_keys.published_keys",
         "ecitiz_track.lookup",
         "ecitiz_track.show",
+        "ecitiz_counter.counter",
         "ecitiz_widget.versioned",
         "ecitiz_widget.alias",
         "ecitiz.lost_link",
