@@ -73,8 +73,9 @@ def parse_moment(value: str, timezone: str, option: str) -> datetime:
     ``timezone`` unless it carries its own offset; :class:`BadSchedule` says why
     it cannot be used, naming ``option``."""
     raw = value.strip()
+    shown = value if len(value) <= 40 else value[:40] + "…"
     shape_error = BadSchedule(
-        f"{option} {value!r}: write a date and a time such as {EXAMPLE}"
+        f"{option} {shown!r}: write a date and a time such as {EXAMPLE}"
         f" ({timezone} time)."
     )
     if not _MOMENT.match(raw):
@@ -89,7 +90,7 @@ def parse_moment(value: str, timezone: str, option: str) -> datetime:
         # A time skipped when the clocks go forward does not come back the same.
         if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != moment:
             raise BadSchedule(
-                f"{option} {value!r}: this time does not exist in {timezone}"
+                f"{option} {shown!r}: this time does not exist in {timezone}"
                 " (the clocks go forward then); choose another."
             )
         moment = local

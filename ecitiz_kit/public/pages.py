@@ -110,8 +110,9 @@ def asset(version: str, filename: str) -> Response:
 def form_page(org: str, form_id: str) -> str:
     form = _public_form(org, form_id)
     opening = Opening.of(form.row)
-    if opening.state(utcnow()) != OPEN:
-        return _render_closed(form, opening)
+    now_state = opening.state(utcnow())
+    if now_state != OPEN:
+        return _render_closed(form, opening, now_state)
     return _render_form(form, opening=opening)
 
 
@@ -133,10 +134,10 @@ def submit_form(org: str, form_id: str) -> Any:
         return _to_receipt(ticket.spent_by)
     # Outside its opening times a procedure refuses requests, except those typed
     # into a form shown while it was open, for as long as their ticket lasts.
-    opening = Opening.of(form.row)
+    opening, now = Opening.of(form.row), utcnow()
     shown_at = ticket.issued_at if ticket.problem is None else None
-    if not opening.admits(utcnow(), shown_at):
-        return _render_closed(form, opening, refused=True), 403
+    if not opening.admits(now, shown_at):
+        return _render_closed(form, opening, opening.state(now), refused=True), 403
     if ticket.problem is not None:
         return _render_form(form, values, notice=ticket_notice(ticket.problem)), 400
 
@@ -340,13 +341,15 @@ def allow_framing(organisation_id: int) -> None:
         g.ecitiz_style_nonce = secrets.token_urlsafe(16)
 
 
-def _render_closed(form: PublicForm, opening: Opening, refused: bool = False) -> str:
-    """The page of a procedure outside its opening times: when it opens, or
-    until when it was open; ``refused``: a request sent then was not taken."""
+def _render_closed(
+    form: PublicForm, opening: Opening, now_state: str, refused: bool = False
+) -> str:
+    """The page of a procedure outside its opening times (``now_state``): when it
+    opens, or until when it was open; ``refused``: a request sent was not taken."""
     return render_template(
         "ecitiz/form_closed.html",
         form=form,
-        upcoming=opening.state(utcnow()) == UPCOMING,
+        upcoming=now_state == UPCOMING,
         opens_at=moment(opening.opens_at) if opening.opens_at else "",
         closes_at=moment(opening.closes_at) if opening.closes_at else "",
         refused=refused,
