@@ -106,6 +106,19 @@ def format_datetime(
     )
 
 
+def format_minute(
+    moment: datetime, lang: str | None = None, timezone: str | None = None
+) -> str:
+    """A date and time to the minute, as a deadline is written (``1 mars 2026,
+    09:00``), in the page language and ``timezone``."""
+    return _format_datetime(
+        moment,
+        "d MMMM y, HH:mm",
+        tzinfo=get_timezone(timezone) if timezone else None,
+        locale=lang or current_language(),
+    )
+
+
 def format_date(day: date, lang: str | None = None) -> str:
     """A calendar date in words, in the page language (``1 décembre 2026``)."""
     return _format_date(day, "long", locale=lang or current_language())

@@ -12,6 +12,7 @@ import re
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -71,6 +72,9 @@ class Ticket:
     form_id: str
     nonce: str
     expired: bool = False
+    #: When the form was shown (whole seconds, UTC): a procedure that closed
+    #: since still takes the request (see domain.opening).
+    issued_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,9 @@ class Tokens:
         and keep what they typed.
         """
         try:
-            payload = self._tickets.loads(token, max_age=max_age)
+            payload, issued_at = self._tickets.loads(
+                token, max_age=max_age, return_timestamp=True
+            )
             expired = False
         except SignatureExpired as exc:
             # The exception carries the payload still encoded.
@@ -126,10 +132,11 @@ class Tokens:
                 payload = self._tickets.load_payload(exc.payload)
             except BadSignature as bad:
                 raise InvalidToken("bad form ticket") from bad
-            expired = True
+            issued_at, expired = exc.date_signed, True
         except BadSignature as exc:
             raise InvalidToken("bad form ticket") from exc
-        return Ticket(*_shape(payload, (int, str, str)), expired=expired)
+        organisation_id, form_id, nonce = _shape(payload, (int, str, str))
+        return Ticket(organisation_id, form_id, nonce, expired, issued_at)
 
     def receipt(self, public_id: str, link_version: int) -> str:
         """The hard-to-guess part of a receipt page URL."""

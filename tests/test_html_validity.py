@@ -16,6 +16,7 @@ import os
 import re
 import shutil
 import subprocess
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -74,6 +75,14 @@ PAGES = [
     "my-requests-refused",
     "my-requests",
     "my-requests-empty",
+    "counter",
+    "counter-embedded-without-heading",
+    "counter-opening-and-closed",
+    "counter-empty",
+    "form-open-until",
+    "form-upcoming",
+    "form-closed",
+    "form-closed-refused",
     "verify",
     "verify-valid",
     "verify-forged",
@@ -278,6 +287,8 @@ def _public_pages(app, client, runner, store, pages: _Pages) -> None:
     pages.keep("verify-valid", client.post("/ecitiz/v", data={"code": code}))
     pages.keep("verify-forged", client.post("/ecitiz/v", data={"code": code[:-4]}))
 
+    _counter_pages(client, store, pages)
+
     pages.keep("error-404-form", client.get(f"/ecitiz/f/{ORG}/nope"), 404)
     pages.keep("error-404-tracking", client.get("/ecitiz/t/nobody"), 404)
     pages.keep("error-404-status-link", client.get("/ecitiz/s/forged"), 404)
@@ -294,6 +305,37 @@ def _public_pages(app, client, runner, store, pages: _Pages) -> None:
         patch.setattr(submissions, "insert_attachments", broken)
         app.config["PROPAGATE_EXCEPTIONS"] = False
         pages.keep("error-500", post_form(client, with_file(aid_answers())), 500)
+
+
+def _counter_pages(client, store, pages: _Pages) -> None:
+    """The counter in its states, and a procedure's pages outside its times."""
+    org = store.organisation(ORG)["id"]
+    pages.keep("counter", client.get(f"/ecitiz/c/{ORG}"))
+    pages.keep(
+        "counter-embedded-without-heading",
+        client.get(
+            f"/ecitiz/c/{ORG}?origin={ALLOWED}&embed=ecitiz-0"
+            "&heading=hidden&languages=hidden"
+        ),
+    )
+    now = datetime.now(UTC)
+    store.set_form_schedule(org, "aid-request", (None, now + timedelta(days=30)))
+    pages.keep("form-open-until", client.get(f"/ecitiz/f/{ORG}/aid-request"))
+    ticket = hidden_inputs(pages["form-open-until"])["ticket"]
+    store.set_form_schedule(org, "aid-request", (now + timedelta(days=3), None))
+    store.set_form_schedule(org, "attestation", (None, now - timedelta(days=3)))
+    pages.keep("counter-opening-and-closed", client.get(f"/ecitiz/c/{ORG}"))
+    pages.keep("form-upcoming", client.get(f"/ecitiz/f/{ORG}/aid-request"))
+    pages.keep("form-closed", client.get(f"/ecitiz/f/{ORG}/attestation"))
+    pages.keep(
+        "form-closed-refused",
+        post_form(client, with_file(aid_answers()), ticket=ticket),
+        403,
+    )
+    store.set_form_schedule(org, "aid-request", (None, None))
+    store.set_form_schedule(org, "attestation", (None, None))
+    store.create_organisation("vide", "Association Vide")
+    pages.keep("counter-empty", client.get("/ecitiz/c/vide"))
 
 
 def _staff_pages(app, client, store, pages: _Pages) -> None:

@@ -496,6 +496,7 @@ def test_no_public_response_sets_a_cookie(client, app):
     seen.append(client.get(f"/ecitiz/widget/{__version__}/frame.js"))
     mine = client.get(f"/ecitiz/my/{ORG}")
     seen.append(mine)
+    seen.append(client.get(f"/ecitiz/c/{ORG}"))
     seen.append(
         client.post(
             f"/ecitiz/my/{ORG}",
@@ -513,6 +514,7 @@ def test_no_public_response_sets_a_cookie(client, app):
                 "ecitiz_verify.",
                 "ecitiz_keys.",
                 "ecitiz_track.",
+                "ecitiz_counter.",
                 "ecitiz_widget.",
             )
         )
@@ -533,6 +535,7 @@ def test_no_public_response_sets_a_cookie(client, app):
         "ecitiz_keys.published_keys",
         "ecitiz_track.lookup",
         "ecitiz_track.show",
+        "ecitiz_counter.counter",
         "ecitiz_widget.versioned",
         "ecitiz_widget.alias",
         "ecitiz.my_requests_ask",

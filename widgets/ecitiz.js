@@ -9,7 +9,7 @@
     heading: HIDE, languages: HIDE, lang: /^[a-z]{2}\b/i, timeout: /^\d{1,3}$/
   };
   var SEND = /^(primary|radius|font|heading|languages)$/;
-  var OWN = /^(ecitiz(Form|Status|Id)|form|title|prefill|onSubmit)$/;
+  var OWN = /^(ecitiz(Form|Status|Counter|Id)|form|title|prefill|onSubmit)$/;
   var ns = w.ecitiz;
   if (ns && ns.scan) return ns.scan(); // loaded twice: the first loader does it
   var me = doc.currentScript || doc.querySelector('script[src*="/ecitiz.js"]');
@@ -34,11 +34,14 @@
         });
         h = String(h);
       }
-    } else if (SLUG.test(d.ecitizStatus)) {
+    } else if (SLUG.test(d.ecitizStatus || '')) {
       x.org = d.ecitizStatus;
       p = '/t/' + d.ecitizStatus;
       h = /(?:#|&)ecitiz=([\w.-]{10,400})(&|$)/.exec(w.location.hash);
       h = h ? 'token=' + h[1] : '';
+    } else if (SLUG.test(d.ecitizCounter || '')) {
+      x.org = d.ecitizCounter;
+      p = '/c/' + x.org;
     } else return '';
     var lang = (d.lang || doc.documentElement.lang || '').slice(0, 2).toLowerCase();
     if (/^[a-z]{2}$/.test(lang)) q.push('lang=' + lang);
@@ -60,7 +63,7 @@
     f = x.frame = doc.createElement('iframe');
     f.src = src;
     var d = el.dataset;
-    f.title = d.title || el.textContent.trim() || d.ecitizForm || d.form || d.ecitizStatus;
+    f.title = d.title || el.textContent.trim() || d.ecitizForm || d.form || d.ecitizStatus || d.ecitizCounter;
     f.setAttribute('loading', 'lazy');
     f.style.cssText = 'width:100%;border:0;height:480px';
     frames.push(x);
@@ -73,7 +76,7 @@
   }
 
   function scan() {
-    var all = doc.querySelectorAll('[data-ecitiz-form],[data-ecitiz-status],script[data-form]');
+    var all = doc.querySelectorAll('[data-ecitiz-form],[data-ecitiz-status],[data-ecitiz-counter],script[data-form]');
     for (var i = 0; i < all.length; i++) place(all[i]);
   }
 

@@ -247,6 +247,33 @@ test('status mode passes a tracking token from the host fragment to the frame fr
   assert.equal(url.hash, '#token=WzEsMF0.aBcDeF.gHiJkLmNoP');
 });
 
+test('the counter frames all of an organisation\'s procedures, with the same events', () => {
+  const p = page({ lang: 'en' });
+  const div = p.body.appendChild(new Element('div', {
+    'data-ecitiz-counter': 'acme', 'data-heading': 'hidden',
+  }));
+  const link = div.appendChild(new Element('a', {}, 'See our online procedures'));
+  p.body.appendChild(new Element('div', { 'data-ecitiz-counter': 'no/slash' }));
+  load(p);
+  const all = frames(p);
+  assert.equal(all.length, 1);
+  const [f] = all;
+  assert.equal(f.title, 'See our online procedures');
+  const url = new URL(f.src);
+  assert.equal(url.origin + url.pathname, KIT + '/ecitiz/c/acme');
+  assert.equal(url.searchParams.get('lang'), 'en');
+  assert.equal(url.searchParams.get('heading'), 'hidden');
+  assert.equal(url.searchParams.get('embed'), 'ecitiz-0');
+  assert.deepEqual(p.warnings, []);
+  const source = f.contentWindow;
+  send(p, { ecitiz: 1, type: 'ready', id: 'ecitiz-0', height: 600 }, { source });
+  send(p, { ecitiz: 1, type: 'submitted', id: 'ecitiz-0', reference: 'AID-2345-6789' }, { source });
+  assert.equal(f.style.height, '600px');
+  assert.equal(link.hidden, true);
+  assert.deepEqual(div.events.map((e) => e.type), ['ecitiz:ready', 'ecitiz:submitted']);
+  assert.equal(div.events[1].detail.reference, 'AID-2345-6789');
+});
+
 test('messages resize the frame and become events on the placeholder', () => {
   const p = page();
   const div = p.body.appendChild(new Element('div', {

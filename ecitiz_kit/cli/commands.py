@@ -15,6 +15,7 @@ from .. import lifecycle
 from ..documents import attestations
 from ..documents.signing import format_serial
 from ..domain.lookup import find_organisation
+from ..domain.opening import Opening
 from ..domain.status import change_status
 from ..errors import (
     DefinitionError,
@@ -35,11 +36,18 @@ from ..passwords import WeakPassword, hash_password
 from ..state import state
 from ..store import StaleStatus
 from ..web.embedding import BadTrackingPage, check_tracking_page
-from ..web.frame_heights import fitting_height
+from ..web.frame_heights import counter_height, fitting_height
 from ..web.origins import BadOrigin, normalise_origin
 from ..web.pages import notices, today
-from ..web.snippets import iframe_snippet, script_snippet, status_snippet
+from ..web.snippets import (
+    counter_iframe_snippet,
+    counter_snippet,
+    iframe_snippet,
+    script_snippet,
+    status_snippet,
+)
 from ..web.urls import kit_base_url
+from .opening_times import describe, read_schedule
 
 group = AppGroup("ecitiz", help="Manage ecitiz-kit organisations, forms and staff.")
 
@@ -127,14 +135,30 @@ def create_org(slug: str, name: str, contact: str | None) -> None:
     is_flag=True,
     help="Accept requests at once and issue their attestation (forms with a document).",
 )
+@click.option(
+    "--opens",
+    metavar="WHEN",
+    default=None,
+    help="Take requests only from then on, e.g. 2026-03-01T09:00 (see schedule).",
+)
+@click.option(
+    "--closes",
+    metavar="WHEN",
+    default=None,
+    help="Take no new request from then on (see schedule).",
+)
 def enable_form(
     org: str,
     form: str,
     title: str | None,
     retention_days: int | None,
     issue_on_submit: bool,
+    opens: str | None,
+    closes: str | None,
 ) -> None:
-    """Enable FORM (a ready-made id or a definition file) for organisation ORG."""
+    """Enable FORM (a ready-made id or a definition file) for organisation ORG.
+
+    Enabled again, a form keeps its opening times but for those given."""
     organisation = _organisation(org)
     try:
         if form in catalog_ids():
@@ -158,7 +182,12 @@ def enable_form(
             f"{form}: the id {definition.id!r} is a ready-made form's; give your form"
             " its own id."
         )
-    state().store.enable_form(
+    store = state().store
+    schedule = None
+    if opens is not None or closes is not None:
+        row = store.enabled_form(organisation["id"], definition.id)
+        schedule = read_schedule(Opening.of(row) if row else Opening(), opens, closes)
+    row = store.enable_form(
         organisation["id"],
         definition.id,
         definition.version,
@@ -166,10 +195,13 @@ def enable_form(
         retention_days or current_app.config["ECITIZ_RETENTION_DAYS"],
         title.strip() if title and title.strip() else None,
         issue_on_submit,
+        schedule=schedule,
     )
     click.echo(
         f"Enabled form {definition.id!r} (version {definition.version}) for {org!r}."
     )
+    if schedule is not None:
+        click.echo(f"Schedule: {describe(Opening.of(row))}.")
 
 
 @group.command("allow-origin")
@@ -287,6 +319,11 @@ def list_forms(as_json: bool) -> None:
     help="Print the status mode instead: applicants follow their request there.",
 )
 @click.option(
+    "--counter",
+    is_flag=True,
+    help="Print the counter instead: all of ORG's procedures on one page.",
+)
+@click.option(
     "--no-heading",
     "heading",
     is_flag=True,
@@ -310,11 +347,13 @@ def snippet(
     lang: str | None,
     plain: bool,
     status: bool,
+    counter: bool,
     heading: bool,
     language_switch: bool,
 ) -> None:
     """Print the HTML that ORG pastes into its website to show FORM (or, with
-    --status, to let applicants follow their requests)."""
+    --status, to let applicants follow their requests; with --counter, to list
+    all its procedures)."""
     kit = state()
     organisation = _organisation(org)
     base = base_url or current_app.config["ECITIZ_PUBLIC_URL"] or DEFAULT_BASE_URL
@@ -324,6 +363,23 @@ def snippet(
         raise click.ClickException(f"--base-url {exc}") from None
     with current_app.test_request_context(base_url=base):
         kit_url = kit_base_url(base)
+    if counter:
+        if form is not None or status:
+            raise click.ClickException("--counter takes no FORM and no --status.")
+        hiding = {"heading": heading, "language_switch": language_switch}
+        if plain:
+            listed = [
+                kit.forms.get(row)[0]
+                for row in kit.store.enabled_forms(organisation["id"])
+            ]
+            height = counter_height(listed, heading=heading)
+            html = counter_iframe_snippet(
+                organisation["slug"], kit_url, lang=lang, height=height, **hiding
+            )
+        else:
+            html = counter_snippet(organisation["slug"], kit_url, lang=lang, **hiding)
+        click.echo(html)
+        return
     if status:
         if form is not None or plain:
             raise click.ClickException("--status takes no FORM and no --iframe.")
@@ -339,7 +395,7 @@ def snippet(
         return
     if form is None:
         raise click.ClickException(
-            "give the FORM to embed (e.g. aid-request), or --status."
+            "give the FORM to embed (e.g. aid-request), or --status, or --counter."
         )
     try:
         public_form = find_form(kit.store, kit.forms, org, form)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from .. import lifecycle
@@ -38,12 +39,14 @@ class TicketCheck:
     """What a posted form ticket allows.
 
     ``problem`` is ``None``, ``"invalid"`` (missing, forged, or for another form)
-    or ``"expired"``; ``spent_by`` is the submission a spent ticket produced.
+    or ``"expired"``; ``spent_by`` is the submission a spent ticket produced;
+    ``issued_at``, when the form was shown (for a genuine ticket).
     """
 
     nonce: str
     problem: str | None = None
     spent_by: int | None = None
+    issued_at: datetime | None = None
 
 
 def check_ticket(
@@ -64,7 +67,11 @@ def check_ticket(
     spent_by = store.submission_for_nonce(ticket.nonce)
     if spent_by is not None:
         return TicketCheck(ticket.nonce, spent_by=spent_by)
-    return TicketCheck(ticket.nonce, "expired" if ticket.expired else None)
+    return TicketCheck(
+        ticket.nonce,
+        "expired" if ticket.expired else None,
+        issued_at=ticket.issued_at,
+    )
 
 
 def submit(

@@ -1,14 +1,23 @@
-"""The pages applicants and verifiers see: forms, receipts, tracking, "my requests",
-amendments, attestation checks, and the embed scripts."""
+"""The pages applicants and verifiers see: the counter, forms, receipts, tracking,
+"my requests", amendments, attestation checks, and the embed scripts."""
 
 from __future__ import annotations
 
-from . import amend_page, my_requests_page, pages, tracking_page, verify_page, widget
+from . import (
+    amend_page,
+    counter_page,
+    my_requests_page,
+    pages,
+    tracking_page,
+    verify_page,
+    widget,
+)
 
 #: Registered under the kit's URL prefix, in this order.
 blueprints = (
     pages.blueprint,  # with amend_page's and my_requests_page's views
     tracking_page.blueprint,
+    counter_page.blueprint,
     widget.blueprint,
     verify_page.blueprint,
 )

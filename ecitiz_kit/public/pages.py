@@ -28,16 +28,19 @@ from .. import lifecycle
 from .._version import __version__
 from ..assets import asset_dir
 from ..domain.lookup import Tracked, read_ref, summary, tracked
+from ..domain.opening import OPEN, UPCOMING, Opening
 from ..domain.submit import TicketCheck, check_ticket, new_reference, submit
 from ..errors import ForeignOrigin, NonceUsed
 from ..forms.fields import Outcome
 from ..forms.registry import PublicForm, find_form
 from ..i18n import gettext
 from ..state import state
+from ..store import utcnow
 from ..throttle import Key
 from ..web import csp, downloads
 from ..web import ratelimits as limits
 from ..web.embedding import Embed, parse_embed
+from ..web.opening import moment
 from ..web.origins import is_cross_site_post
 from ..web.pages import (
     error_pages,
@@ -106,7 +109,11 @@ def asset(version: str, filename: str) -> Response:
 @blueprint.get("/f/<org>/<form_id>")
 def form_page(org: str, form_id: str) -> str:
     form = _public_form(org, form_id)
-    return _render_form(form)
+    opening = Opening.of(form.row)
+    now_state = opening.state(utcnow())
+    if now_state != OPEN:
+        return _render_closed(form, opening, now_state)
+    return _render_form(form, opening=opening)
 
 
 @blueprint.post("/f/<org>/<form_id>")
@@ -125,6 +132,12 @@ def submit_form(org: str, form_id: str) -> Any:
     ticket = posted_ticket(form)
     if ticket.spent_by is not None:
         return _to_receipt(ticket.spent_by)
+    # Outside its opening times a procedure refuses requests, except those typed
+    # into a form shown while it was open, for as long as their ticket lasts.
+    opening, now = Opening.of(form.row), utcnow()
+    shown_at = ticket.issued_at if ticket.problem is None else None
+    if not opening.admits(now, shown_at):
+        return _render_closed(form, opening, opening.state(now), refused=True), 403
     if ticket.problem is not None:
         return _render_form(form, values, notice=ticket_notice(ticket.problem)), 400
 
@@ -328,16 +341,34 @@ def allow_framing(organisation_id: int) -> None:
         g.ecitiz_style_nonce = secrets.token_urlsafe(16)
 
 
+def _render_closed(
+    form: PublicForm, opening: Opening, now_state: str, refused: bool = False
+) -> str:
+    """The page of a procedure outside its opening times (``now_state``): when it
+    opens, or until when it was open; ``refused``: a request sent was not taken."""
+    return render_template(
+        "ecitiz/form_closed.html",
+        form=form,
+        upcoming=now_state == UPCOMING,
+        opens_at=moment(opening.opens_at) if opening.opens_at else "",
+        closes_at=moment(opening.closes_at) if opening.closes_at else "",
+        refused=refused,
+    )
+
+
 def _render_form(
     form: PublicForm,
     values: MultiDict | None = None,
     errors: dict[str, str] | None = None,
     notice: str | None = None,
+    opening: Opening | None = None,
 ) -> str:
     tokens = state().tokens(current_app.config)
+    opening = opening or Opening.of(form.row)
     return render_template(
         "ecitiz/form.html",
         form=form,
+        closes_at=moment(opening.closes_at) if opening.closes_at else "",
         definition=form.definition,
         values=values if values is not None else MultiDict(),
         errors=errors or {},

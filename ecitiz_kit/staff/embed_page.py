@@ -1,5 +1,5 @@
 """The embed page: the snippet to paste for each enabled form, a preview of each,
-and the websites allowed to show them."""
+the counter's and the tracking page's, and the websites allowed to show them."""
 
 from __future__ import annotations
 
@@ -130,6 +130,8 @@ def _page(form: OriginForm) -> str:
         "ecitiz/staff/embed.html",
         forms=forms,
         status_snippet=snippets.status_snippet(slug, base_url, lang=site_lang),
+        counter_snippet=snippets.counter_snippet(slug, base_url, lang=site_lang),
+        counter_url=url_for("ecitiz_counter.counter", org=slug, lang=g.ecitiz_lang),
         origins=store.allowed_origins(organisation_id),
         form=form,
         added=request.args.get("added"),

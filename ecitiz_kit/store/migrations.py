@@ -410,4 +410,10 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX applicant_links_by_date ON applicant_links (created_at);
     """,
+    """
+    -- A procedure may open and close at set times (stored in UTC, like every
+    -- stamp); NULL: open since it was enabled, or open with no end.
+    ALTER TABLE forms ADD COLUMN opens_at TEXT;
+    ALTER TABLE forms ADD COLUMN closes_at TEXT;
+    """,
 )

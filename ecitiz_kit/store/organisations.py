@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import sqlite3
+from datetime import datetime
 from typing import Any
 
 from .base import Base, stamp, utcnow
+
+#: When a procedure opens and closes (aware datetimes; ``None``: no limit).
+Schedule = tuple[datetime | None, datetime | None]
 
 
 class Organisations(Base):
@@ -64,8 +69,13 @@ class Organisations(Base):
         retention_days: int,
         title_override: str | None = None,
         issue_on_submit: bool = False,
+        schedule: Schedule | None = None,
     ) -> dict[str, Any]:
-        """Enable a form or update it; ``definition`` is given for custom forms."""
+        """Enable a form or update it; ``definition`` is given for custom forms.
+
+        ``schedule`` sets when it opens and closes in the same transaction (so a
+        procedure enabled to open later is never open meanwhile); without it, a
+        form enabled again keeps its schedule."""
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO forms (organisation_id, form_id, version, definition,"
@@ -87,7 +97,18 @@ class Organisations(Base):
                     stamp(utcnow()),
                 ),
             )
+            if schedule is not None:
+                _set_schedule(conn, organisation_id, form_id, schedule)
         return self.enabled_form(organisation_id, form_id)  # type: ignore[return-value]
+
+    def set_form_schedule(
+        self, organisation_id: int, form_id: str, schedule: Schedule
+    ) -> dict[str, Any] | None:
+        """Set when an enabled form opens and closes; ``None`` if it is not enabled."""
+        with self._write() as conn:
+            if not _set_schedule(conn, organisation_id, form_id, schedule):
+                return None
+        return self.enabled_form(organisation_id, form_id)
 
     def enabled_form(self, organisation_id: int, form_id: str) -> dict[str, Any] | None:
         return self._one(
@@ -136,3 +157,20 @@ class Organisations(Base):
 
     def staff_by_email(self, email: str) -> dict[str, Any] | None:
         return self._one("SELECT * FROM staff WHERE email = ?", (email,))
+
+
+def _set_schedule(
+    conn: sqlite3.Connection, organisation_id: int, form_id: str, schedule: Schedule
+) -> bool:
+    opens_at, closes_at = schedule
+    cursor = conn.execute(
+        "UPDATE forms SET opens_at = ?, closes_at = ?"
+        " WHERE organisation_id = ? AND form_id = ?",
+        (
+            stamp(opens_at) if opens_at else None,
+            stamp(closes_at) if closes_at else None,
+            organisation_id,
+            form_id,
+        ),
+    )
+    return cursor.rowcount == 1

@@ -1,4 +1,5 @@
-"""How tall a plain ``<iframe>`` must be to show a whole form without scrolling.
+"""How tall a plain ``<iframe>`` must be to show a whole form, or an organisation's
+counter, without scrolling.
 
 A frame without the loader cannot resize itself, so its snippet fixes a height.
 It is worked out from the definition: each part of the form page takes the room
@@ -12,6 +13,7 @@ browser tests measure the ready-made forms against this estimate.
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 from ..forms.definitions import Field, FormDefinition, Section, Text
 from ..i18n import text
@@ -31,6 +33,13 @@ PAGE = 290
 #: A section's heading and the space below it; a field's label and input.
 SECTION = 76
 INPUT = 72
+#: The counter: its page with the "my requests" form, one procedure's box with
+#: its start button and a line on when it opens or closes, and the characters
+#: on a line inside that box, of its title and of its text.
+COUNTER_PAGE = 540
+PROCEDURE = 170
+BOX_TITLE_CHARS = 22
+BOX_CHARS = 34
 #: Room for the error summary and messages after a refused answer.
 ERRORS = 0.05
 LANGUAGES = ("fr", "en")
@@ -41,11 +50,36 @@ def fitting_height(definition: FormDefinition, heading: bool = True) -> int:
     return max(_page(definition, lang, heading) for lang in LANGUAGES)
 
 
+def counter_height(definitions: Sequence[FormDefinition], heading: bool = True) -> int:
+    """The frame height, in pixels, that shows on a phone a counter listing the
+    procedures ``definitions`` describe."""
+    return max(_counter(definitions, lang, heading) for lang in LANGUAGES)
+
+
+def _counter(definitions: Sequence[FormDefinition], lang: str, heading: bool) -> int:
+    height = COUNTER_PAGE + (TITLE_LINE if heading else 0)
+    for definition in definitions:
+        height += PROCEDURE + _lines(definition.title, lang, BOX_TITLE_CHARS) * 29
+        height += _lines(definition.summary, lang, BOX_CHARS) * LINE
+        if definition.minutes:
+            height += 2 * LINE + 14
+        if definition.prepare:
+            height += LINE + 14
+            height += sum(
+                _lines(item, lang, BOX_CHARS - 4) * LINE for item in definition.prepare
+            )
+    return _rounded(height)
+
+
 def _page(definition: FormDefinition, lang: str, heading: bool) -> int:
     height = PAGE + _lines(definition.intro, lang, HINT_CHARS) * LINE
     if heading:
         height += _lines(definition.title, lang, TITLE_CHARS) * TITLE_LINE
     height += sum(_section(section, lang) for section in definition.sections)
+    return _rounded(height)
+
+
+def _rounded(height: float) -> int:
     return math.ceil(height * (1 + ERRORS) / 10) * 10
 
 

@@ -11,7 +11,7 @@ from markupsafe import Markup, escape
 
 from ..i18n import gettext
 from .scripts import integrity
-from .urls import form_page, loader, tracking_page
+from .urls import counter_page, form_page, loader, tracking_page
 
 
 def _options(heading: bool, language_switch: bool) -> Markup:
@@ -114,25 +114,72 @@ def iframe_snippet(
     language_switch: bool = True,
 ) -> Markup:
     """A plain framed form (for site builders that strip scripts), plus a link
-    to open it on its own page.
-
-    ``height`` is in pixels (:func:`.frame_heights.fitting_height`), given as an
-    attribute: a host page whose Content Security Policy refuses inline styles
-    still sizes the frame. The ``style`` attribute only widens it and removes the
-    border; such a page can do the same with its own rule for ``.ecitiz-frame``."""
+    to open it on its own page; ``height`` is in pixels
+    (:func:`.frame_heights.fitting_height`)."""
     url = form_page(org_slug, form_id, base_url, lang)
     frame_url = _hiding(url, heading, language_switch)
     link_text = gettext(
         "Form not showing? Open “%(title)s” in a new page", lang, title=title
     )
+    return _plain_frame(frame_url, url, title, height, link_text)
+
+
+def counter_snippet(
+    org_slug: str,
+    base_url: str,
+    title: str | None = None,
+    lang: str | None = None,
+    *,
+    heading: bool = True,
+    language_switch: bool = True,
+) -> Markup:
+    """The counter: every procedure of the organisation, each started in the frame."""
+    title = title or gettext("Online procedures", lang)
+    link_text = gettext("See our online procedures", lang)
+    lang_attribute = Markup(' data-lang="{}"').format(lang) if lang else ""
+    return Markup(
+        '<div data-ecitiz-counter="{org}" data-title="{title}"{lang}{options}>'
+        '<a href="{url}">{link}</a></div>\n{script}'
+    ).format(
+        org=org_slug,
+        title=title,
+        lang=lang_attribute,
+        options=_options(heading, language_switch),
+        url=counter_page(org_slug, base_url, lang),
+        link=escape(link_text),
+        script=loader_tag(base_url),
+    )
+
+
+def counter_iframe_snippet(
+    org_slug: str,
+    base_url: str,
+    title: str | None = None,
+    lang: str | None = None,
+    *,
+    height: int,
+    heading: bool = True,
+    language_switch: bool = True,
+) -> Markup:
+    """The counter in a plain frame (for site builders that strip scripts), plus
+    a link to open it on its own page; ``height`` is in pixels
+    (:func:`.frame_heights.counter_height`)."""
+    title = title or gettext("Online procedures", lang)
+    url = counter_page(org_slug, base_url, lang)
+    link_text = gettext("Procedures not showing? Open them in a new page", lang)
+    frame_url = _hiding(url, heading, language_switch)
+    return _plain_frame(frame_url, url, title, height, link_text)
+
+
+def _plain_frame(
+    frame_url: str, url: str, title: str, height: int, link_text: str
+) -> Markup:
+    """A frame of ``height`` pixels, as an attribute (a host page whose Content
+    Security Policy refuses inline styles still sizes it; the ``style``
+    attribute only widens it and removes its border, which such a page can do
+    with its own rule for ``.ecitiz-frame``), and a link to the page itself."""
     return Markup(
         '<iframe class="ecitiz-frame" src="{frame_url}" title="{title}" '
         'loading="lazy" height="{height}" style="width:100%;border:0"></iframe>\n'
         '<p><a href="{url}" target="_blank" rel="noopener">{link}</a></p>'
-    ).format(
-        frame_url=frame_url,
-        url=url,
-        title=title,
-        height=height,
-        link=escape(link_text),
-    )
+    ).format(frame_url=frame_url, url=url, title=title, height=height, link=link_text)

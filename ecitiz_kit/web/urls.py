@@ -110,6 +110,11 @@ def tracking_page(org_slug: str, base_url: str, lang: str | None = None) -> str:
     return f"{base_url.rstrip('/')}/t/{org_slug}{_lang(lang)}"
 
 
+def counter_page(org_slug: str, base_url: str, lang: str | None = None) -> str:
+    """The address of an organisation's counter: all its procedures."""
+    return f"{base_url.rstrip('/')}/c/{org_slug}{_lang(lang)}"
+
+
 def loader(base_url: str) -> str:
     """The versioned, immutable address of the embed loader."""
     return f"{base_url.rstrip('/')}/widget/{__version__}/ecitiz.js"
