@@ -22,6 +22,7 @@ from ..errors import (
     MessageRequired,
     UnknownObject,
 )
+from ..forms.checks import MAX_RETENTION_DAYS
 from ..forms.loading import (
     catalog_ids,
     definition_to_json,
@@ -116,10 +117,10 @@ def create_org(slug: str, name: str, contact: str | None) -> None:
 @click.option("--title", default=None, help="Show this title instead of the form's.")
 @click.option(
     "--retention-days",
-    type=click.IntRange(1, 36500),
+    type=click.IntRange(1, MAX_RETENTION_DAYS),
     default=None,
-    help="Days to keep requests after their last change"
-    " (default: ECITIZ_RETENTION_DAYS).",
+    help="Days to keep requests after their last change (default: the form"
+    " definition's retention_days, else ECITIZ_RETENTION_DAYS).",
 )
 @click.option(
     "--issue-on-submit",
@@ -162,7 +163,9 @@ def enable_form(
         definition.id,
         definition.version,
         source,
-        retention_days or current_app.config["ECITIZ_RETENTION_DAYS"],
+        retention_days
+        or definition.retention_days
+        or current_app.config["ECITIZ_RETENTION_DAYS"],
         title.strip() if title and title.strip() else None,
         issue_on_submit,
     )
