@@ -158,19 +158,23 @@ def enable_form(
             f"{form}: the id {definition.id!r} is a ready-made form's; give your form"
             " its own id."
         )
+    kept = (
+        retention_days
+        or definition.retention_days
+        or current_app.config["ECITIZ_RETENTION_DAYS"]
+    )
     state().store.enable_form(
         organisation["id"],
         definition.id,
         definition.version,
         source,
-        retention_days
-        or definition.retention_days
-        or current_app.config["ECITIZ_RETENTION_DAYS"],
+        kept,
         title.strip() if title and title.strip() else None,
         issue_on_submit,
     )
     click.echo(
-        f"Enabled form {definition.id!r} (version {definition.version}) for {org!r}."
+        f"Enabled form {definition.id!r} (version {definition.version}) for {org!r};"
+        f" its requests are kept {kept} days after their last change."
     )
 
 
@@ -259,8 +263,9 @@ def list_forms(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
+    width = max(len(row["id"]) for row in rows)
     for row in rows:
-        click.echo(f"{row['id']:<16} v{row['version']:<3} {row['title']}")
+        click.echo(f"{row['id']:<{width}}  v{row['version']:<3} {row['title']}")
 
 
 @group.command("snippet")
