@@ -263,7 +263,7 @@ def list_forms(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    width = max(len(row["id"]) for row in rows)
+    width = max(map(len, catalog_ids()))
     for row in rows:
         click.echo(f"{row['id']:<{width}}  v{row['version']:<3} {row['title']}")
 
