@@ -105,6 +105,14 @@ def test_catalog_texts_exist_in_both_languages():
             assert set(item) == {"fr", "en"}, item
 
 
+def test_ready_made_labels_leave_saying_optional_to_the_page():
+    # The form page adds "(optional)" after the label of every optional field.
+    for form_id in catalog_ids():
+        for field in load_catalog(form_id).fields:
+            for lang, said in (("fr", "facultatif"), ("en", "optional")):
+                assert said not in text(field.label, lang).lower(), field.name
+
+
 def test_ready_made_forms_say_what_they_are_for_and_what_to_prepare():
     for form_id in catalog_ids():
         defn = load_catalog(form_id)

@@ -2,6 +2,7 @@
 axe in French and English and fits a 390 px wide phone; filled in and sent, it
 gives a receipt with its own reference and the time a decision should take."""
 
+import json
 import re
 
 import pytest
@@ -15,6 +16,7 @@ from ..helpers import (
     deferral_answers,
     form_url,
     no_violations,
+    stored_requests,
 )
 
 pytestmark = pytest.mark.browser
@@ -80,3 +82,53 @@ def test_procedure_is_accessible_fits_a_phone_and_goes_through(
     no_violations(axe, page, f"{form_id} receipt")
     assert store.table_counts()["submissions"] == 1
     context.close()
+
+
+def test_an_appointment_can_be_asked_with_the_keyboard_alone(browser, kit, store):
+    """Tab from field to field, type, pick options with the arrow keys, tick with
+    the space bar, send with Enter: every control is reached in reading order."""
+    definition = load_catalog("adviser-appointment")
+    answers = appointment_answers()
+    page = browser.new_page()
+    page.goto(f"{kit.url}{form_url('adviser-appointment')}?lang=en")
+
+    def focused() -> str:
+        return page.evaluate("document.activeElement.id")
+
+    for _ in range(30):
+        page.keyboard.press("Tab")
+        if focused() == "f-first_name":
+            break
+    for field in definition.fields:
+        expected = f"f-{field.name}"
+        if field.type == "choice" and field.widget == "radio":
+            expected += "-1"  # the group's first option takes the focus
+        assert focused() == expected
+        value = answers[field.name]
+        if field.type == "choice":
+            index = [o.value for o in field.options].index(value)
+            if field.widget == "select":
+                for _ in range(index + 1):  # past "Choose…"
+                    page.keyboard.press("ArrowDown")
+            elif index == 0:
+                page.keyboard.press("Space")
+            else:
+                for _ in range(index):
+                    page.keyboard.press("ArrowDown")
+        elif field.type == "consent":
+            page.keyboard.press("Space")
+        else:
+            page.keyboard.type(value)
+        page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.type") == "submit"
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/ecitiz/r/**")
+    assert "RDV-" in page.locator(".ecitiz-reference").inner_text()
+    [row] = stored_requests(store, form_id="adviser-appointment")
+    stored = json.loads(row["answers"])
+    chosen = ("sector", "topic", "meeting", "availability")
+    assert {name: stored[name] for name in chosen} == {
+        name: answers[name] for name in chosen
+    }
+    assert (stored["headcount"], stored["privacy"]) == (2, True)
+    page.close()
