@@ -81,7 +81,7 @@ def test_ready_made_forms_have_their_own_prefix_and_defaults():
         assert defn.decision_days < defn.retention_days, defn.id
 
 
-def test_ready_made_forms_name_their_applicant_for_staff():
+def test_ready_made_forms_name_their_applicant_and_ask_consent():
     for form_id in catalog_ids():
         defn = load_catalog(form_id)
         answers = {f.name: f"{f.name} value" for f in defn.fields}
