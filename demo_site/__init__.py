@@ -18,7 +18,7 @@ from flask import Flask, abort, render_template
 
 from ecitiz_kit import EcitizKit
 from ecitiz_kit.config import DEFAULTS
-from ecitiz_kit.forms.loading import load_catalog
+from ecitiz_kit.forms.loading import catalog_ids, load_catalog
 from ecitiz_kit.mail.delivery import deliver_from_config, mail_folder, run_loop
 from ecitiz_kit.passwords import hash_password
 from ecitiz_kit.state import state
@@ -29,7 +29,7 @@ from ecitiz_kit.web.urls import kit_base_url
 ORG_SLUG = "val-fleuri"
 ORG_NAME = "Val-Fleuri Entreprendre"
 ADMIN_EMAIL = "admin@val-fleuri.example"
-FORMS = ("aid-request", "attestation")
+FORMS = catalog_ids()  # every ready-made procedure
 DEFAULT_ORIGINS = ("http://127.0.0.1:5000", "http://localhost:5000")
 KIT_PREFIX = "/kit"
 
@@ -106,7 +106,7 @@ def seed(origins: tuple[str, ...], tracking_page: str) -> None:
                 form_id,
                 definition.version,
                 None,
-                730,
+                definition.retention_days or DEFAULTS["ECITIZ_RETENTION_DAYS"],
                 issue_on_submit=definition.document is not None,
             )
     for origin in origins:

@@ -114,7 +114,7 @@ SETTINGS: tuple[Setting, ...] = (
         "ECITIZ_RETENTION_DAYS",
         730,
         "Default number of days a request is kept after its last change, "
-        "recorded with each enabled form.",
+        "recorded with each enabled form whose definition sets no retention_days.",
     ),
     Setting(
         "ECITIZ_TIMEZONE",

@@ -9,7 +9,7 @@ import limits.storage.memory
 import pytest
 
 from ecitiz_kit import create_app, passwords, throttle
-from ecitiz_kit.forms.loading import load_catalog
+from ecitiz_kit.forms.loading import catalog_ids, load_catalog
 from ecitiz_kit.staff import auth as staff_auth
 from ecitiz_kit.state import state
 
@@ -61,7 +61,7 @@ def app(tmp_path, monkeypatch):
     with app.app_context():
         store = state(app).store
         org = store.create_organisation(ORG, "ACME Entraide")
-        for form_id in ("aid-request", "attestation"):
+        for form_id in catalog_ids():
             definition = load_catalog(form_id)
             store.enable_form(org["id"], form_id, definition.version, None, 730)
         store.add_allowed_origin(org["id"], ALLOWED)

@@ -154,6 +154,81 @@ def fill_aid(frame, answers):
     )
 
 
+def deferral_answers(**overrides) -> dict:
+    """Answers to the payment-deferral form (no file: it is optional there)."""
+    answers = {
+        "first_name": "Karim",
+        "last_name": "Benali",
+        "email": "karim@example.org",
+        "phone": "+33 6 98 76 54 32",
+        "siret": SIRET,
+        "legal_name": "Le Comptoir de Karim",
+        "postal_code": "13001",
+        "town": "Marseille",
+        "kind": "market_fees",
+        "bill_reference": "DP-2020-0412",
+        "amount_due": "1 240,00",
+        "due_date": (date.today() - timedelta(days=20)).isoformat(),
+        "arrangement": "spread",
+        "months": "6",
+        "explanation": "Le marché est fermé depuis le 24 mars.",
+        "declaration": "y",
+        "privacy": "y",
+    }
+    answers.update(overrides)
+    return {k: v for k, v in answers.items() if v is not None}
+
+
+def appointment_answers(**overrides) -> dict:
+    """Answers to the adviser-appointment form."""
+    answers = {
+        "first_name": "Élodie",
+        "last_name": "Marchal",
+        "email": "elodie@example.org",
+        "phone": "01 23 45 67 89",
+        "legal_name": "Atelier Marchal",
+        "siret": "",
+        "sector": "crafts",
+        "headcount": "2",
+        "postal_code": "35000",
+        "topic": "cash",
+        "question": "Puis-je obtenir un prêt garanti ? L’atelier a ouvert en janvier.",
+        "meeting": "phone",
+        "availability": "morning",
+        "privacy": "y",
+    }
+    answers.update(overrides)
+    return {k: v for k, v in answers.items() if v is not None}
+
+
+def declaration_answers(**overrides) -> dict:
+    """Answers to the activity-declaration form."""
+    today = date.today()
+    answers = {
+        "change": "orders_only",
+        "from_date": today.isoformat(),
+        "until_date": (today + timedelta(days=30)).isoformat(),
+        "siret": SIRET,
+        "legal_name": "Librairie des Quais SARL",
+        "trade_name": "Librairie des Quais",
+        "activity": "Librairie",
+        "address": "3 quai de la Loire",
+        "postal_code": "44000",
+        "town": "Nantes",
+        "collection": "y",
+        "opening_hours": "Du mardi au samedi, de 10 h à 13 h.",
+        "shop_phone": "02 40 00 00 00",
+        "publish": "y",
+        "first_name": "Yann",
+        "last_name": "Le Goff",
+        "email": "yann@example.org",
+        "declaration": "y",
+        "privacy": "y",
+    }
+    answers.update(overrides)
+    return {k: v for k, v in answers.items() if v is not None}
+
+
 def with_file(data: dict, content: bytes = PDF, name: str = "justificatif.pdf") -> dict:
     return {**data, "documents": (io.BytesIO(content), name)}
 

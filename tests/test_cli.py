@@ -38,6 +38,28 @@ def test_enable_ready_made_form(runner, store):
     assert store.enabled_form(org["id"], "attestation")["definition"] is None
 
 
+@pytest.mark.parametrize(
+    ("form", "option", "kept"),
+    [
+        ("payment-deferral", [], 1825),  # the definition's own period
+        ("adviser-appointment", [], 365),
+        ("payment-deferral", ["--retention-days", "90"], 90),
+        ("tests/data/definitions/membership.json", [], 400),  # ECITIZ_RETENTION_DAYS
+    ],
+)
+def test_enable_form_keeps_requests_for_the_chosen_period(
+    app, runner, store, form, option, kept
+):
+    app.config["ECITIZ_RETENTION_DAYS"] = 400
+    runner.invoke(args=["ecitiz", "create-org", "mairie-x", "--name", "Mairie X"])
+    result = runner.invoke(args=["ecitiz", "enable-form", "mairie-x", form, *option])
+    assert result.exit_code == 0, result.output
+    assert f"kept {kept} days after their last change" in result.output
+    form_id = "membership" if form.endswith(".json") else form
+    row = store.enabled_form(store.organisation("mairie-x")["id"], form_id)
+    assert row["retention_days"] == kept
+
+
 def test_enable_custom_form_from_file_serves_it(runner, store, client):
     path = "tests/data/definitions/membership.json"
     result = runner.invoke(args=["ecitiz", "enable-form", ORG, path])
@@ -148,7 +170,13 @@ def test_list_forms(runner):
     result = runner.invoke(args=["ecitiz", "list-forms", "--json"])
     assert result.exit_code == 0
     ids = [row["id"] for row in json.loads(result.output)]
-    assert ids == ["aid-request", "attestation"]
+    assert ids == [
+        "activity-declaration", "adviser-appointment", "aid-request", "attestation",
+        "payment-deferral",
+    ]  # fmt: skip
+    lines = runner.invoke(args=["ecitiz", "list-forms"]).output.splitlines()
+    assert [line.split()[0] for line in lines] == ids
+    assert len({line.index(" v1 ") for line in lines}) == 1  # one column of versions
 
 
 def test_snippet_uses_base_url(runner, app):

@@ -18,6 +18,15 @@ LATER = datetime(2099, 3, 1, 8, 0, tzinfo=UTC)  # 09:00 in Paris
 EARLIER = datetime(2020, 3, 31, 21, 59, tzinfo=UTC)  # 23:59 in Paris
 
 
+@pytest.fixture(autouse=True)
+def two_procedures(app, store):
+    """ACME offers only the aid request and the attestation here, whatever else
+    the catalogue holds, so that the counter's order and contents are known."""
+    store.db.execute(
+        "DELETE FROM forms WHERE form_id NOT IN ('aid-request', 'attestation')"
+    )
+
+
 def _org(store):
     return store.organisation(ORG)["id"]
 
@@ -223,3 +232,9 @@ def test_closed_procedure_page_leads_to_the_counter_inside_the_frame(client, sto
     html = client.get(f"/ecitiz/f/{ORG}/aid-request{query}").get_data(as_text=True)
     link = htmlmod.unescape(re.search(r'href="(/ecitiz/c/acme[^"]*)"', html).group(1))
     assert "embed=ecitiz-0" in link and "origin=https" in link
+
+
+def test_counter_holds_the_my_requests_form(client):
+    html = client.get(COUNTER + "?lang=en").get_data(as_text=True)
+    assert 'id="f-my-requests-email"' in html
+    assert f'action="/ecitiz/my/{ORG}?lang=en"' in html

@@ -1,5 +1,6 @@
 import copy
 import json
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -37,7 +38,10 @@ def with_field(target, /, **changes):
 
 
 def test_catalog_lists_and_loads_the_ready_made_forms():
-    assert catalog_ids() == ("aid-request", "attestation")
+    assert catalog_ids() == (
+        "activity-declaration", "adviser-appointment", "aid-request", "attestation",
+        "payment-deferral",
+    )  # fmt: skip
     aid = load_catalog("aid-request")
     assert (aid.id, aid.reference_prefix, aid.has_files) == ("aid-request", "AID", True)
     assert aid.field("revenue_reference").min == Decimal("1.00")
@@ -57,6 +61,33 @@ def test_catalog_lists_and_loads_the_ready_made_forms():
     assert attestation.has_files is False
     assert attestation.rules[0].max_days == 31
     assert load_catalog("attestation") is attestation  # cached
+    deferral = load_catalog("payment-deferral")
+    assert (deferral.reference_prefix, deferral.has_files) == ("DEF", True)
+    assert deferral.field("documents").min_files == 0  # the bill helps, if at hand
+    assert load_catalog("adviser-appointment").field("siret").required is False
+    declaration = load_catalog("activity-declaration")
+    assert (declaration.rules[0].start, declaration.rules[0].end) == (
+        "from_date",
+        "until_date",
+    )
+
+
+def test_ready_made_forms_have_their_own_prefix_and_defaults():
+    forms = [load_catalog(form_id) for form_id in catalog_ids()]
+    prefixes = [defn.reference_prefix for defn in forms]
+    assert len(set(prefixes)) == len(prefixes)
+    for defn in forms:
+        assert defn.retention_days and defn.decision_days, defn.id
+        assert defn.decision_days < defn.retention_days, defn.id
+
+
+def test_ready_made_forms_name_their_applicant_and_ask_consent():
+    for form_id in catalog_ids():
+        defn = load_catalog(form_id)
+        answers = {f.name: f"{f.name} value" for f in defn.fields}
+        name, email = defn.applicant_contact(answers)
+        assert (name, email) == ("first_name value last_name value", "email value")
+        assert any(f.type == "consent" for f in defn.fields), form_id
 
 
 def test_catalog_texts_exist_in_both_languages():
@@ -67,9 +98,19 @@ def test_catalog_texts_exist_in_both_languages():
         texts += [f.label for f in defn.fields] + [
             f.help for f in defn.fields if f.help
         ]
+        texts += [s.help for s in defn.sections if s.help]
+        texts += [o.label for f in defn.fields for o in f.options or ()]
         for item in texts:
             assert text(item, "fr").strip() and text(item, "en").strip()
             assert set(item) == {"fr", "en"}, item
+
+
+def test_ready_made_labels_leave_saying_optional_to_the_page():
+    # The form page adds "(optional)" after the label of every optional field.
+    for form_id in catalog_ids():
+        for field in load_catalog(form_id).fields:
+            for lang, said in (("fr", "facultatif"), ("en", "optional")):
+                assert said not in text(field.label, lang).lower(), field.name
 
 
 def test_ready_made_forms_say_what_they_are_for_and_what_to_prepare():
@@ -98,9 +139,40 @@ def test_procedure_description_reads_back_and_is_optional():
     assert "prepare" not in json.loads(definition_to_json(plain))
 
 
+def test_retention_and_decision_days_read_back_and_are_optional():
+    defn = parse_definition(
+        membership(retention_days=365, decision_days=15), "membership.json"
+    )
+    assert (defn.retention_days, defn.decision_days) == (365, 15)
+    stored = json.loads(definition_to_json(defn))
+    assert (stored["retention_days"], stored["decision_days"]) == (365, 15)
+    assert parse_definition(stored, "again") == defn
+    plain = parse_definition(membership(), "membership.json")
+    assert (plain.retention_days, plain.decision_days) == (None, None)
+    assert "decision_days" not in json.loads(definition_to_json(plain))
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "problem"),
+    [
+        ("retention_days", 0, "'retention_days' must be between 1 and 36500"),
+        ("retention_days", 36501, "'retention_days' must be between 1 and 36500"),
+        ("retention_days", "730", "'retention_days' must be a whole number"),
+        ("retention_days", 730.5, "'retention_days' must be a whole number"),
+        ("decision_days", True, "'decision_days' must be a whole number"),
+        ("decision_days", 0, "'decision_days' must be between 1 and 730"),
+        ("decision_days", 731, "'decision_days' must be between 1 and 730"),
+    ],
+)
+def test_bad_retention_or_decision_days_are_refused(key, value, problem):
+    with pytest.raises(DefinitionError, match=re.escape(f"membership.json: {problem}")):
+        parse_definition(membership(**{key: value}), "membership.json")
+
+
 def test_unknown_ready_made_form():
     with pytest.raises(DefinitionError, match=r"unknown ready-made form 'nope' "
-                       r"\(available: aid-request, attestation\)"):  # fmt: skip
+                       r"\(available: activity-declaration, adviser-appointment, "
+                       r"aid-request, attestation, payment-deferral\)"):  # fmt: skip
         load_catalog("nope")
 
 
@@ -132,7 +204,7 @@ def test_defaults_are_filled_in():
 def test_canonical_json_reads_back_identically():
     for defn in (
         load_definition(DATA / "membership.json"),
-        load_catalog("aid-request"),
+        *(load_catalog(form_id) for form_id in catalog_ids()),
     ):
         stored = definition_to_json(defn)
         again = parse_definition(json.loads(stored), "stored")

@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from ecitiz_kit import create_app, passwords
-from ecitiz_kit.forms.loading import load_catalog
+from ecitiz_kit.forms.loading import catalog_ids, load_catalog
 from ecitiz_kit.staff import auth as staff_auth
 from ecitiz_kit.state import state
 from ecitiz_kit.store import submissions
@@ -40,8 +40,11 @@ from .helpers import (
     accept_request,
     add_staff,
     aid_answers,
+    appointment_answers,
     attestation_answers,
     csrf_for,
+    declaration_answers,
+    deferral_answers,
     documents_of,
     hidden_inputs,
     post_form,
@@ -53,7 +56,7 @@ from .helpers import (
 ROOT = Path(__file__).resolve().parent.parent
 VNU = ROOT / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 LANGS = ("fr", "en")
-FORMS = ("aid-request", "attestation")
+FORMS = catalog_ids()
 
 #: Every page type, by the name the collection below gives it.
 PAGES = [
@@ -197,6 +200,13 @@ def _public_pages(app, client, runner, store, pages: _Pages) -> None:
         post_form(client, attestation_answers(first_name=""), "attestation"),
         422,
     )
+    refused = {
+        "payment-deferral": deferral_answers(months="25", amount_due="beaucoup"),
+        "adviser-appointment": appointment_answers(siret="123", topic=None),
+        "activity-declaration": declaration_answers(until_date="2020-01-01"),
+    }
+    for form_id, answers in refused.items():
+        pages.keep(f"form-{form_id}-refused", post_form(client, answers, form_id), 422)
     pages.keep(
         "form-embedded-themed",
         client.get(

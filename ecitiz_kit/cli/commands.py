@@ -23,6 +23,7 @@ from ..errors import (
     MessageRequired,
     UnknownObject,
 )
+from ..forms.checks import MAX_RETENTION_DAYS
 from ..forms.loading import (
     catalog_ids,
     definition_to_json,
@@ -125,10 +126,10 @@ def create_org(slug: str, name: str, contact: str | None) -> None:
 @click.option("--title", default=None, help="Show this title instead of the form's.")
 @click.option(
     "--retention-days",
-    type=click.IntRange(1, 36500),
+    type=click.IntRange(1, MAX_RETENTION_DAYS),
     default=None,
-    help="Days to keep requests after their last change"
-    " (default: ECITIZ_RETENTION_DAYS).",
+    help="Days to keep requests after their last change (default: the form"
+    " definition's retention_days, else ECITIZ_RETENTION_DAYS).",
 )
 @click.option(
     "--issue-on-submit",
@@ -187,18 +188,24 @@ def enable_form(
     if opens is not None or closes is not None:
         row = store.enabled_form(organisation["id"], definition.id)
         schedule = read_schedule(Opening.of(row) if row else Opening(), opens, closes)
+    kept = (
+        retention_days
+        or definition.retention_days
+        or current_app.config["ECITIZ_RETENTION_DAYS"]
+    )
     row = store.enable_form(
         organisation["id"],
         definition.id,
         definition.version,
         source,
-        retention_days or current_app.config["ECITIZ_RETENTION_DAYS"],
+        kept,
         title.strip() if title and title.strip() else None,
         issue_on_submit,
         schedule=schedule,
     )
     click.echo(
-        f"Enabled form {definition.id!r} (version {definition.version}) for {org!r}."
+        f"Enabled form {definition.id!r} (version {definition.version}) for {org!r};"
+        f" its requests are kept {kept} days after their last change."
     )
     if schedule is not None:
         click.echo(f"Schedule: {describe(Opening.of(row))}.")
@@ -289,8 +296,9 @@ def list_forms(as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
+    width = max(map(len, catalog_ids()))
     for row in rows:
-        click.echo(f"{row['id']:<16} v{row['version']:<3} {row['title']}")
+        click.echo(f"{row['id']:<{width}}  v{row['version']:<3} {row['title']}")
 
 
 @group.command("snippet")

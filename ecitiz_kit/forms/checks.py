@@ -34,6 +34,8 @@ from .definitions import (
 
 RESERVED_NAMES = frozenset({"website"})  # the honeypot field of public forms
 MIB = 1024 * 1024
+MAX_RETENTION_DAYS = 36500  # a hundred years: the bound of enable-form's option
+MAX_DECISION_DAYS = 730
 
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{1,40}")
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,40}")
@@ -147,7 +149,7 @@ class Checker:
         self.keys(
             "", data, {"format", "id", "version", "reference_prefix", "title"},
             {"intro", "sections", "rules", "computed", "document", "summary",
-             "minutes", "prepare"},
+             "minutes", "prepare", "retention_days", "decision_days"},
         )  # fmt: skip
         if not isinstance(data.get("sections"), list) or not data["sections"]:
             raise self.fail("", "'sections' must be a non-empty list")
@@ -179,6 +181,12 @@ class Checker:
             prepare=tuple(
                 self.text("", item, "prepare")
                 for item in _list(self, data, "prepare")
+            ),
+            retention_days=self.integer(
+                "", data, "retention_days", None, 1, MAX_RETENTION_DAYS
+            ),
+            decision_days=self.integer(
+                "", data, "decision_days", None, 1, MAX_DECISION_DAYS
             ),
         )  # fmt: skip
 

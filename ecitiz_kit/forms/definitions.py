@@ -143,6 +143,11 @@ class FormDefinition:
     summary: Text | None = None
     minutes: int | None = None
     prepare: tuple[Text, ...] = ()
+    #: The form's own defaults: days a request is kept after its last change
+    #: (``enable-form`` uses it unless told otherwise) and days staff take to
+    #: decide (the applicant is told so on the receipt and tracking page).
+    retention_days: int | None = None
+    decision_days: int | None = None
 
     def __hash__(self) -> int:  # texts are mappings, so hash the canonical form
         return hash(self.digest)

@@ -112,6 +112,7 @@ def _plain(defn: FormDefinition) -> dict[str, Any]:
         "reference_prefix": defn.reference_prefix, "title": defn.title,
         "intro": defn.intro, "summary": defn.summary, "minutes": defn.minutes,
         "prepare": list(defn.prepare) or None,
+        "retention_days": defn.retention_days, "decision_days": defn.decision_days,
         "sections": [
             drop_none({"id": s.id, "title": s.title, "help": s.help,
                        "fields": [field(f) for f in s.fields]})
