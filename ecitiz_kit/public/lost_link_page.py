@@ -24,7 +24,7 @@ from ..tokens import InvalidToken
 from ..web import ratelimits as limits
 from ..web.origins import is_cross_site_post
 from ..web.pages import notices
-from .pages import blueprint
+from .pages import allow_framing, blueprint
 
 MAX_REFERENCE = 40
 REFERENCE = re.compile(r"^[A-Z0-9]+(?:-[A-Z0-9]+)*\Z")
@@ -93,7 +93,7 @@ def lost_link_post(org: str) -> Any:
 
 def _organisation(slug: str) -> dict[str, Any]:
     organisation = find_organisation(state().store, slug)
-    g.ecitiz_organisation_id = organisation["id"]  # its sites may frame the page
+    allow_framing(organisation)  # its sites may frame the page, in its theme
     return organisation
 
 

@@ -344,4 +344,11 @@ MIGRATIONS: tuple[str, ...] = (
     -- Nothing reads the outbox by request.
     DROP INDEX outbox_by_submission;
     """,
+    """
+    -- An organisation's theme: the look of its public pages unless an embed
+    -- sets its own (NULL: the kit's default for that value).
+    ALTER TABLE organisations ADD COLUMN theme_primary TEXT;
+    ALTER TABLE organisations ADD COLUMN theme_radius INTEGER;
+    ALTER TABLE organisations ADD COLUMN theme_font TEXT;
+    """,
 )
