@@ -3,7 +3,7 @@ the kit."""
 
 from __future__ import annotations
 
-from . import doctor, documents, mail
+from . import doctor, documents, mail, settings
 from .commands import group
 
-__all__ = ["doctor", "documents", "group", "mail"]
+__all__ = ["doctor", "documents", "group", "mail", "settings"]

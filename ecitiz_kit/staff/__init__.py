@@ -5,4 +5,11 @@ from __future__ import annotations
 from . import account, embed_page, list_page, request_page, settings_page
 from .blueprint import blueprint
 
-__all__ = ["account", "blueprint", "embed_page", "list_page", "request_page", "settings_page"]
+__all__ = [
+    "account",
+    "blueprint",
+    "embed_page",
+    "list_page",
+    "request_page",
+    "settings_page",
+]

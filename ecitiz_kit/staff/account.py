@@ -94,7 +94,9 @@ def account() -> Any:
     form.validate_on_submit()  # the CSRF token was checked before the view
     notify = bool(form.notify.data)
     state().store.set_staff_notify(g.ecitiz_staff["email"], notify)
-    return redirect(url_for("ecitiz_staff.account", saved="on" if notify else "off"), 303)
+    return redirect(
+        url_for("ecitiz_staff.account", saved="on" if notify else "off"), 303
+    )
 
 
 # -- password ------------------------------------------------------------------

@@ -73,8 +73,7 @@ def tracking_page_problem(error: BadTrackingPage) -> str:
     if error.reason in ("wildcard", "credentials", "host"):
         return origin_problem(error.reason)
     return gettext(
-        "Give the whole address of the page, starting with https://, e.g."
-        " %(example)s.",
+        "Give the whole address of the page, starting with https://, e.g. %(example)s.",
         example=EXAMPLE_PAGE,
     )
 
@@ -171,4 +170,3 @@ def _page(form: SettingsForm) -> str:
         saved=bool(request.args.get("saved")),
         nav="settings",
     )
-
