@@ -27,6 +27,8 @@ class Links(Protocol):
         self, submission: dict[str, Any], lang: str | None = None
     ) -> str | None: ...
 
+    def staff_account(self) -> str | None: ...
+
 
 @dataclass(frozen=True)
 class Notices:
@@ -118,6 +120,7 @@ class Notices:
                 form_title(form, definition, self.composer.default_language),
                 submission,
                 email=row["recipient"],
+                account_url=self.links.staff_account(),
             )
         else:
             return None

@@ -92,12 +92,22 @@ def remove_origin() -> Any:
     return redirect(url_for("ecitiz_staff.embed", removed=form.origin.data), 303)
 
 
+def snippet_options() -> dict[str, bool]:
+    """The snippet options chosen on the page (``?heading=hidden`` and
+    ``?languages=hidden``), as the snippet functions take them."""
+    return {
+        "heading": request.args.get("heading") != "hidden",
+        "language_switch": request.args.get("languages") != "hidden",
+    }
+
+
 def _page(form: OriginForm) -> str:
     store = state().store
     organisation_id = g.ecitiz_staff["organisation_id"]
     site_lang = current_app.config["ECITIZ_DEFAULT_LANGUAGE"]
     base_url = kit_base_url()
     slug = g.ecitiz_staff["slug"]
+    options = snippet_options()
     forms = []
     for row in store.enabled_forms(organisation_id):
         title = state().forms.title(row, row["form_id"], site_lang)
@@ -106,10 +116,10 @@ def _page(form: OriginForm) -> str:
                 "form_id": row["form_id"],
                 "title": state().forms.title(row, row["form_id"], g.ecitiz_lang),
                 "snippet": snippets.script_snippet(
-                    slug, row["form_id"], title, base_url, site_lang
+                    slug, row["form_id"], title, base_url, site_lang, **options
                 ),
                 "iframe_snippet": snippets.iframe_snippet(
-                    slug, row["form_id"], title, base_url, site_lang
+                    slug, row["form_id"], title, base_url, site_lang, **options
                 ),
                 "preview_url": url_for(
                     "ecitiz.form_page",
@@ -122,7 +132,11 @@ def _page(form: OriginForm) -> str:
     return render_template(
         "ecitiz/staff/embed.html",
         forms=forms,
-        status_snippet=snippets.status_snippet(slug, base_url, lang=site_lang),
+        status_snippet=snippets.status_snippet(
+            slug, base_url, lang=site_lang, **options
+        ),
+        options=options,
+        tracking_page=store.tracking_page(organisation_id),
         origins=store.allowed_origins(organisation_id),
         form=form,
         added=request.args.get("added"),

@@ -73,7 +73,9 @@ def tracking_page_problem(error: BadTrackingPage) -> str:
     if error.reason in ("wildcard", "credentials", "host"):
         return origin_problem(error.reason)
     return gettext(
-        "Give the whole address of the page, starting with https://, e.g. %(example)s.",
+        "Give the whole address of the page, starting with %(scheme)s, e.g."
+        " %(example)s.",
+        scheme="https://",
         example=EXAMPLE_PAGE,
     )
 

@@ -84,6 +84,10 @@ class Links:
             return tracking_link(page, token)
         return absolute("ecitiz.status", token=token, lang=lang)
 
+    def staff_account(self) -> str | None:
+        """A staff member's account page, where new-request e-mails are turned off."""
+        return absolute("ecitiz_staff.account")
+
 
 # -- the addresses a snippet points to: no request needed ---------------------------
 
