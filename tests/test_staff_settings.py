@@ -7,7 +7,18 @@ import pytest
 
 from ecitiz_kit.staff import auth
 
-from .helpers import ALLOWED, ORG, STAFF, add_staff, csrf_for, form_url, sign_in
+from .helpers import (
+    ALLOWED,
+    ORG,
+    STAFF,
+    add_staff,
+    aid_answers,
+    csrf_for,
+    form_url,
+    post_form,
+    sign_in,
+    with_file,
+)
 
 GOOD = {
     "contact_email": "accueil@acme.example",
@@ -194,6 +205,22 @@ def test_the_saved_theme_styles_the_form_and_an_embed_overrides_it(
     )
 
 
+def test_the_saved_theme_styles_the_other_public_pages_too(runner, client):
+    runner.invoke(args=["ecitiz", "theme", ORG, "--primary", "#7c2d12"])
+    receipt = post_form(client, with_file(aid_answers()))
+    for url in (
+        receipt.headers["Location"],
+        f"/ecitiz/t/{ORG}",
+        f"/ecitiz/lost/{ORG}",
+        form_url() + "?origin=https://evil.example&embed=x",
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert "--ecitiz-primary:#7c2d12" in response.get_data(as_text=True), url
+    # A page of an unknown organisation has no theme to take.
+    assert "<style" not in client.get("/ecitiz/t/nobody").get_data(as_text=True)
+
+
 def test_a_page_without_a_saved_theme_has_no_style_element(client):
     assert "<style" not in client.get(form_url()).get_data(as_text=True)
 
@@ -252,3 +279,35 @@ def test_tracking_page_command_names_the_reason(runner, store):
     assert result.exit_code == 1
     assert "may not embed" in result.output
     assert _settings(store)[1] is None
+
+
+# -- one's own account: new-request e-mails --------------------------------------
+
+
+def test_staff_turn_new_request_emails_on_and_off_on_their_account_page(
+    app, staff_client, store
+):
+    org = store.organisation(ORG)
+    add_staff(app, email="other@acme.example")
+    page = staff_client.get(f"{STAFF}/account").get_data(as_text=True)
+    assert 'id="f-notify"' in page and 'id="f-notify" name="notify" value="y"' in page
+    assert "checked" not in page
+    token = csrf_for(staff_client, f"{STAFF}/account")
+    response = staff_client.post(
+        f"{STAFF}/account", data={"csrf_token": token, "notify": "y"}
+    )
+    assert response.status_code == 303
+    assert store.staff_to_notify(org["id"]) == ["agent@acme.example"]
+    page = staff_client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Vous recevrez un e-mail pour chaque nouvelle demande." in page
+    assert " checked>" in page
+    # An unticked box is not sent at all: off.
+    response = staff_client.post(f"{STAFF}/account", data={"csrf_token": token})
+    assert response.status_code == 303
+    assert store.staff_to_notify(org["id"]) == []
+
+
+def test_the_account_page_refuses_a_post_without_the_csrf_token(staff_client, store):
+    response = staff_client.post(f"{STAFF}/account", data={"notify": "y"})
+    assert response.status_code == 400
+    assert store.staff_to_notify(store.organisation(ORG)["id"]) == []
