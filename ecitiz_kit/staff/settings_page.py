@@ -84,7 +84,7 @@ def theme_problem(error: BadTheme) -> str:
     """Why a theme value was refused, in the staff member's language."""
     return {
         "format": gettext(
-            "Give a colour as # followed by 6 hexadecimal digits, e.g. #1d4ed8."
+            "Give a colour as # followed by 3 or 6 hexadecimal digits, e.g. #1d4ed8."
         ),
         "contrast": gettext(
             "White text on this colour would be hard to read (contrast below"
