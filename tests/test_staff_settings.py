@@ -94,6 +94,13 @@ def test_empty_values_go_back_to_the_defaults(staff_client, store):
         ("tracking_page", ALLOWED + "/suivi#top", "partie après #", "part from #"),
         (
             "tracking_page",
+            ALLOWED + '/a"><script>alert(1)</script>',
+            "ni guillemets",
+            "quotes and angle brackets",
+        ),
+        ("tracking_page", ALLOWED + "/a b", "ni espaces", "check it for spaces"),
+        (
+            "tracking_page",
             ALLOWED + "/" + "a" * 600,
             "trop longue",
             "too long",

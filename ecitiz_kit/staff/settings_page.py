@@ -68,6 +68,11 @@ def tracking_page_problem(error: BadTrackingPage) -> str:
             " it on the “Embed the forms” page first.",
             origin=error.origin,
         )
+    if error.reason == "invalid":
+        return gettext(
+            "This is not a valid page address: check it for spaces, quotes and"
+            " angle brackets."
+        )
     if error.reason == "length":
         return gettext("This address is too long: it is not a page address.")
     if error.reason in ("wildcard", "credentials", "host"):

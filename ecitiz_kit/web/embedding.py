@@ -37,6 +37,8 @@ MIN_CONTRAST = 4.5
 _COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}\Z")
 _RADIUS = re.compile(r"^[0-9]{1,2}\Z")
 _FRAME_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}\Z")
+#: Characters a URL never holds unencoded (RFC 3986).
+_NOT_IN_URLS = frozenset('"<>\\^`{|}')
 _TOKEN = re.compile(r"^[A-Za-z0-9_.-]{10,400}\Z")
 
 
@@ -280,8 +282,10 @@ def check_tracking_page(url: str, allowed: Collection[str]) -> str:
             f"the address is longer than {MAX_TRACKING_PAGE_LENGTH} characters.",
             "length",
         )
-    if any(c.isspace() or not c.isprintable() for c in raw):
-        raise BadTrackingPage(f"{url!r}: an address has no spaces.", "invalid")
+    if any(c.isspace() or not c.isprintable() or c in _NOT_IN_URLS for c in raw):
+        raise BadTrackingPage(
+            f"{url!r}: an address has no spaces, quotes or angle brackets.", "invalid"
+        )
     try:
         parts = urlsplit(raw)
     except ValueError as exc:
