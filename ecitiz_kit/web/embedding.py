@@ -4,6 +4,10 @@ The loader passes these in the frame's query string. Nothing here is trusted: th
 origin is used only when the organisation allowed it, and theme values only when
 they match a strict form, so a page can restyle a form a little but never inject
 CSS, and never receive messages meant for another site.
+
+The same checks, raising an error with a reason instead of dropping a value,
+guard what an organisation saves: its theme (the defaults an embed's own values
+override) and its tracking page. The dashboard and the commands both call them.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ FONTS: dict[str, str] = {
     "mono": 'ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace',
 }
 MAX_RADIUS = 24
+MAX_TRACKING_PAGE_LENGTH = 500
 #: Parts of a framed page the embedding page may hide, each with ``NAME=hidden``.
 HIDEABLE = ("heading", "languages")
 #: WCAG AA for normal text: white on the primary colour (buttons) must stay legible.
@@ -42,15 +47,13 @@ _NOT_IN_URLS = frozenset('"<>\\^`{|}')
 _TOKEN = re.compile(r"^[A-Za-z0-9_.-]{10,400}\Z")
 
 
-MAX_TRACKING_PAGE_LENGTH = 500
-
-
 class BadTrackingPage(EcitizError, ValueError):
     """A tracking page address the kit cannot use; the message says why.
 
     ``reason`` names the problem for callers that explain it in another
-    language: ``fragment``, ``not-allowed``, ``length``, or one of
-    :class:`~.origins.BadOrigin`'s reasons.
+    language: ``fragment``, ``not-allowed``, ``length``, ``invalid`` (a
+    character no address holds), or one of :class:`~.origins.BadOrigin`'s
+    reasons.
     """
 
     def __init__(
