@@ -22,6 +22,7 @@ from ecitiz_kit.forms.loading import catalog_ids, load_catalog
 from ecitiz_kit.mail.delivery import deliver_from_config, mail_folder, run_loop
 from ecitiz_kit.passwords import hash_password
 from ecitiz_kit.state import state
+from ecitiz_kit.web.embedding import check_theme
 from ecitiz_kit.web.pages import compose_queued
 from ecitiz_kit.web.snippets import script_snippet, status_snippet
 from ecitiz_kit.web.urls import kit_base_url
@@ -32,6 +33,8 @@ ADMIN_EMAIL = "admin@val-fleuri.example"
 FORMS = catalog_ids()  # every ready-made procedure
 DEFAULT_ORIGINS = ("http://127.0.0.1:5000", "http://localhost:5000")
 KIT_PREFIX = "/kit"
+#: The forms' look, matching the site's: colour, corner radius, font.
+SITE_THEME = ("#7a2e0e", 8, "serif")
 
 
 def create_app(
@@ -94,9 +97,15 @@ def seed(origins: tuple[str, ...], tracking_page: str) -> None:
     """Create the sample organisation, its forms, origins and admin, once."""
     kit = state()
     store = kit.store
-    organisation = store.organisation(ORG_SLUG) or store.create_organisation(
-        ORG_SLUG, ORG_NAME, "contact@val-fleuri.example"
-    )
+    organisation = store.organisation(ORG_SLUG)
+    if organisation is None:
+        organisation = store.create_organisation(
+            ORG_SLUG, ORG_NAME, "contact@val-fleuri.example"
+        )
+        # The site's own brown, corners and serif (static/site.css), checked as
+        # the dashboard checks them; staff may change them in the settings.
+        theme = check_theme(*SITE_THEME)
+        store.set_theme(organisation["id"], theme.primary, theme.radius, theme.font)
     for form_id in FORMS:
         if store.enabled_form(organisation["id"], form_id) is None:
             definition = load_catalog(form_id)

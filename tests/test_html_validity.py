@@ -108,6 +108,12 @@ PAGES = [
     "staff-request-version",
     "staff-embed",
     "staff-embed-refused",
+    "staff-embed-options",
+    "staff-settings",
+    "staff-settings-saved",
+    "staff-settings-refused",
+    "staff-account",
+    "staff-account-saved",
     "staff-password",
     "staff-password-refused",
     "staff-password-changed",
@@ -388,6 +394,42 @@ def _staff_pages(app, client, store, pages: _Pages) -> None:
         ),
         422,
     )
+    pages.keep(
+        "staff-embed-options",
+        client.get(f"{STAFF}/embed?heading=hidden&languages=hidden"),
+    )
+    pages.keep("staff-settings", client.get(f"{STAFF}/settings"))
+    settings = {
+        "csrf_token": csrf_for(client, f"{STAFF}/settings"),
+        "contact_email": "accueil@acme.example",
+        "tracking_page": ALLOWED + "/suivi",
+        "primary": "#7c2d12",
+        "radius": "4",
+        "font": "serif",
+    }
+    saved = client.post(f"{STAFF}/settings", data=settings)
+    pages.keep("staff-settings-saved", client.get(saved.headers["Location"]))
+    pages.keep(
+        "staff-settings-refused",
+        client.post(
+            f"{STAFF}/settings",
+            data={
+                **settings,
+                "contact_email": "nope",
+                "tracking_page": "javascript:alert(1)",
+                "primary": "#fff",
+                "radius": "25",
+                "font": "comic",
+            },
+        ),
+        422,
+    )
+    pages.keep("staff-account", client.get(f"{STAFF}/account"))
+    saved = client.post(
+        f"{STAFF}/account",
+        data={"csrf_token": csrf_for(client, f"{STAFF}/account"), "notify": "y"},
+    )
+    pages.keep("staff-account-saved", client.get(saved.headers["Location"]))
     pages.keep("staff-password", client.get(f"{STAFF}/password"))
     token = csrf_for(client, f"{STAFF}/password")
     pages.keep(

@@ -13,12 +13,13 @@ from aiosmtpd.controller import Controller
 
 from ecitiz_kit import create_app, lifecycle
 from ecitiz_kit.errors import ConfigurationError
+from ecitiz_kit.mail import messages
 from ecitiz_kit.mail.delivery import deliver_due, deliver_from_config, lease_seconds
 from ecitiz_kit.mail.messages import greeting_name
 from ecitiz_kit.passwords import hash_password
 from ecitiz_kit.state import state
 from ecitiz_kit.store import utcnow
-from ecitiz_kit.web.pages import compose_queued
+from ecitiz_kit.web.pages import compose_queued, notices
 
 from .helpers import (
     IBAN,
@@ -476,6 +477,40 @@ def test_staff_who_opted_in_get_a_new_request_mail_without_applicant_data(
     runner.invoke(args=["ecitiz", "staff-notify", ORG, "agent@acme.example", "off"])
     submit(client)
     assert len(outbox(store, "new-request")) == 1
+
+
+def test_the_new_request_mail_says_where_to_turn_it_off(app, client, store):
+    org = store.organisation(ORG)
+    store.create_staff(org["id"], "agent@acme.example", hash_password("x" * 16))
+    store.set_staff_notify("agent@acme.example", True)
+    submit(client)
+    deliver(app)
+    [staff_mail] = outbox(store, "new-request")
+    account = "http://localhost/ecitiz/staff/account"
+    assert f"sur la page de votre compte\u00a0: {account}" in staff_mail["body_text"]
+    assert f'<a href="{account}">' in staff_mail["body_html"]
+    for text in (staff_mail["body_text"], staff_mail["body_html"]):
+        assert "flask" not in text and "staff-notify" not in text
+
+
+def test_without_the_kits_address_the_new_request_mail_names_the_page(app, store):
+    submission = {
+        "id": 1,
+        "reference": "AID-2345-6789",
+        "created_at": "2026-01-02T03:04:05.000000Z",
+    }
+    with app.app_context():
+        written = messages.new_request_message(
+            notices().composer,
+            store.organisation(ORG),
+            "Aide",
+            submission,
+            email="agent@acme.example",
+        )
+    for text in (written["body_text"], written["body_html"]):
+        footer = text.split("Vous recevez cet e-mail")[-1]
+        assert "«\u00a0Mon compte\u00a0»" in footer
+        assert "http" not in footer
 
 
 def test_staff_notify_refuses_unknown_accounts_and_other_organisations(runner, store):

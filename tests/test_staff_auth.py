@@ -538,7 +538,7 @@ def test_password_change_attempts_are_throttled_too(client, staff, monkeypatch):
 def test_a_chosen_language_stays_from_page_to_page(client, staff):
     response = sign_in(client)
     page = client.get(f"{STAFF}/?lang=en").get_data(as_text=True)
-    assert f'href="{STAFF}/password?lang=en"' in page
+    assert f'href="{STAFF}/account?lang=en"' in page
     assert "Change my password" in client.get(f"{STAFF}/password?lang=en").get_data(
         as_text=True
     )

@@ -107,3 +107,34 @@ def test_origin_changes_need_a_csrf_token(staff_client, store):
     )
     assert add.status_code == remove.status_code == 400
     assert _origins(store) == before
+
+
+def test_embed_options_regenerate_every_snippet_without_javascript(staff_client, store):
+    forms = len(store.enabled_forms(store.organisation(ORG)["id"]))
+    plain = htmlmod.unescape(staff_client.get(f"{STAFF}/embed").get_data(as_text=True))
+    assert 'data-heading="hidden"' not in plain and "heading=hidden" not in plain
+    page = staff_client.get(f"{STAFF}/embed?heading=hidden&languages=hidden&lang=en")
+    text = htmlmod.unescape(page.get_data(as_text=True))
+    # Each form's snippet and its plain frame, the status snippet and the
+    # counter's.
+    assert text.count('data-heading="hidden" data-languages="hidden"') == forms + 2
+    assert text.count("heading=hidden&languages=hidden") == forms
+    # The options stay ticked, and the page stays in the chosen language.
+    assert 'name="heading" value="hidden" checked' in text
+    assert 'name="languages" value="hidden" checked' in text
+    assert '<input type="hidden" name="lang" value="en">' in text
+    only = staff_client.get(f"{STAFF}/embed?languages=hidden").get_data(as_text=True)
+    only = htmlmod.unescape(only)
+    assert 'data-languages="hidden"' in only and 'data-heading="hidden"' not in only
+
+
+def test_embed_page_shows_the_tracking_page_and_links_to_the_settings(
+    staff_client, store
+):
+    page = htmlmod.unescape(staff_client.get(f"{STAFF}/embed").get_data(as_text=True))
+    assert "flask ecitiz" not in page
+    assert "Votre page de suivi : non renseignée" in page.replace("\u00a0", " ")
+    assert f'href="{STAFF}/settings"' in page
+    store.set_tracking_page(store.organisation(ORG)["id"], ALLOWED + "/suivi")
+    page = htmlmod.unescape(staff_client.get(f"{STAFF}/embed").get_data(as_text=True))
+    assert f"Votre page de suivi\u00a0: {ALLOWED}/suivi" in page

@@ -36,7 +36,7 @@ from ..i18n import text
 from ..passwords import WeakPassword, hash_password
 from ..state import state
 from ..store import StaleStatus
-from ..web.embedding import BadTrackingPage, check_tracking_page
+from ..web.contact import BadContact, check_contact_email
 from ..web.frame_heights import counter_height, fitting_height
 from ..web.origins import BadOrigin, normalise_origin
 from ..web.pages import notices, today
@@ -65,7 +65,8 @@ def command_name() -> str:
     return "flask ecitiz"
 
 
-def _organisation(slug: str) -> dict:
+def organisation_named(slug: str) -> dict:
+    """The organisation ``slug`` names; an unknown one stops the command."""
     try:
         return find_organisation(state().store, slug)
     except UnknownObject:
@@ -111,8 +112,11 @@ def create_org(slug: str, name: str, contact: str | None) -> None:
         )
     if not name.strip() or len(name) > 200:
         raise click.ClickException("--name must be between 1 and 200 characters.")
-    if contact is not None and not is_email_address(contact):
-        raise click.ClickException(f"{contact!r} is not an e-mail address.")
+    if contact is not None:
+        try:
+            contact = check_contact_email(contact)
+        except BadContact as exc:
+            raise click.ClickException(str(exc)) from None
     store = state().store
     if store.organisation(slug) is not None:
         raise click.ClickException(f"organisation {slug!r} already exists.")
@@ -160,7 +164,7 @@ def enable_form(
     """Enable FORM (a ready-made id or a definition file) for organisation ORG.
 
     Enabled again, a form keeps its opening times but for those given."""
-    organisation = _organisation(org)
+    organisation = organisation_named(org)
     try:
         if form in catalog_ids():
             definition, source = load_catalog(form), None
@@ -216,7 +220,7 @@ def enable_form(
 @click.argument("url")
 def allow_origin(org: str, url: str) -> None:
     """Let the website at URL (scheme://host[:port]) embed ORG's forms."""
-    organisation = _organisation(org)
+    organisation = organisation_named(org)
     try:
         origin = normalise_origin(url)
     except BadOrigin as exc:
@@ -227,37 +231,12 @@ def allow_origin(org: str, url: str) -> None:
         click.echo(f"{origin} was already allowed for {org!r}.")
 
 
-@group.command("tracking-page")
-@click.argument("org")
-@click.argument("url", required=False)
-@click.option(
-    "--clear", is_flag=True, help="Send tracking links to the kit's own page again."
-)
-def tracking_page(org: str, url: str | None, clear: bool) -> None:
-    """Make ORG's tracking links open URL, a page of its site showing the status
-    mode (snippet ORG --status); links then end in #ecitiz=CODE."""
-    organisation = _organisation(org)
-    store = state().store
-    if clear == (url is not None):
-        raise click.ClickException("give either the page's URL or --clear.")
-    if clear:
-        store.set_tracking_page(organisation["id"], None)
-        click.echo(f"Tracking links of {org!r} open the kit's own page again.")
-        return
-    try:
-        page = check_tracking_page(url, store.allowed_origins(organisation["id"]))
-    except BadTrackingPage as exc:
-        raise click.ClickException(str(exc)) from None
-    store.set_tracking_page(organisation["id"], page)
-    click.echo(f"Tracking links of {org!r} now open {page}#ecitiz=…")
-
-
 @group.command("create-admin")
 @click.argument("org")
 @click.argument("email")
 def create_admin(org: str, email: str) -> None:
     """Create a staff account for ORG; the password is read from standard input."""
-    organisation = _organisation(org)
+    organisation = organisation_named(org)
     if not is_email_address(email):
         raise click.ClickException(f"{email!r} is not an e-mail address.")
     store = state().store
@@ -274,7 +253,7 @@ def create_admin(org: str, email: str) -> None:
 def reset_password(org: str, email: str) -> None:
     """Set a new password for a staff account of ORG (read from standard input);
     every session of that person ends."""
-    organisation = _organisation(org)
+    organisation = organisation_named(org)
     store = state().store
     staff = store.staff_in(organisation["slug"], email)
     if staff is None:
@@ -363,7 +342,7 @@ def snippet(
     --status, to let applicants follow their requests; with --counter, to list
     all its procedures)."""
     kit = state()
-    organisation = _organisation(org)
+    organisation = organisation_named(org)
     base = base_url or current_app.config["ECITIZ_PUBLIC_URL"] or DEFAULT_BASE_URL
     try:
         base = normalise_origin(base)
@@ -469,7 +448,7 @@ def set_status(
 @click.argument("org")
 def keygen(org: str) -> None:
     """Give ORG a new signing key; earlier keys stay published while needed."""
-    organisation = _organisation(org)
+    organisation = organisation_named(org)
     kid, _key = state().keyring.rotate(organisation["id"])
     click.echo(f"New signing key {kid} for {org!r}.")
 

@@ -8,7 +8,7 @@ import click
 
 from ..domain.opening import Opening
 from ..state import state
-from .commands import _organisation, command_name, group
+from .commands import command_name, group, organisation_named
 from .opening_times import NO_LIMIT, describe, read_schedule
 
 
@@ -34,7 +34,7 @@ def schedule(
     """Set when ORG's procedure FORM opens and closes (times in ECITIZ_TIMEZONE
     unless they carry an offset); without options, show it. A form shown before
     the closing time can still be sent while its ticket lasts."""
-    organisation = _organisation(org)
+    organisation = organisation_named(org)
     store = state().store
     row = store.enabled_form(organisation["id"], form)
     if row is None:

@@ -31,6 +31,8 @@ class Links(Protocol):
         self, organisation: dict[str, Any], link_key: str, lang: str | None = None
     ) -> str | None: ...
 
+    def staff_account(self) -> str | None: ...
+
 
 @dataclass(frozen=True)
 class Notices:
@@ -122,6 +124,7 @@ class Notices:
                 form_title(form, definition, self.composer.default_language),
                 submission,
                 email=row["recipient"],
+                account_url=self.links.staff_account(),
             )
         else:
             return None

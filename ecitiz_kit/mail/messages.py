@@ -225,8 +225,10 @@ def new_request_message(
     submission: dict[str, Any],
     *,
     email: str,
+    account_url: str | None = None,
 ) -> dict[str, Any]:
-    """Tell a staff member who opted in that a request arrived (no applicant data)."""
+    """Tell a staff member who opted in that a request arrived (no applicant data);
+    the footer says where to stop these e-mails (``account_url``, when known)."""
     lang = composer.default_language
     return _message(
         composer,
@@ -240,6 +242,7 @@ def new_request_message(
         values={
             "form_title": form_title,
             "received_at": composer.when(submission["created_at"], lang),
+            "account_url": account_url,
         },
     )
 

@@ -28,7 +28,7 @@ blueprint.register_error_handler(InternalServerError, server_error)
 def counter(org: str) -> str:
     kit = state()
     organisation = find_organisation(kit.store, org)
-    allow_framing(organisation["id"])
+    allow_framing(organisation)
     found = procedures(
         kit.store, kit.forms, organisation["id"], g.ecitiz_lang, utcnow()
     )

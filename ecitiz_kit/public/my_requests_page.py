@@ -192,7 +192,7 @@ def my_requests_form(
 
 def _organisation(slug: str) -> dict[str, Any]:
     organisation = find_organisation(state().store, slug)
-    allow_framing(organisation["id"])  # its sites may frame the page
+    allow_framing(organisation)  # its sites may frame the page
     return organisation
 
 

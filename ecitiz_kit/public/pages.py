@@ -39,7 +39,7 @@ from ..store import utcnow
 from ..throttle import Key
 from ..web import csp, downloads
 from ..web import ratelimits as limits
-from ..web.embedding import Embed, parse_embed
+from ..web.embedding import Embed, parse_embed, saved_theme
 from ..web.opening import moment
 from ..web.origins import is_cross_site_post
 from ..web.pages import (
@@ -321,12 +321,14 @@ def found_request(kind: str, token: str) -> Tracked:
 
 def _allow_framing(form: PublicForm) -> None:
     """Let the organisation's sites frame this response (see public_headers)."""
-    allow_framing(form.organisation["id"])
+    allow_framing(form.organisation)
 
 
-def allow_framing(organisation_id: int) -> None:
+def allow_framing(organisation: dict[str, Any]) -> None:
     """Let an organisation's sites frame this response, and read how it is
-    embedded: messages go only to an origin the organisation allowed."""
+    embedded: messages go only to an origin the organisation allowed, and the
+    page takes the organisation's theme unless the embed sets its own."""
+    organisation_id = organisation["id"]
     g.ecitiz_organisation_id = organisation_id
     # Without an origin to check there is nothing to look up (a direct link, or
     # a frame whose origin was not allowed when the form was shown).
@@ -335,7 +337,7 @@ def allow_framing(organisation_id: int) -> None:
         if request.args.get("origin")
         else ()
     )
-    embed = parse_embed(request.args, allowed)
+    embed = parse_embed(request.args, allowed, saved_theme(organisation))
     g.ecitiz_embed = embed
     if embed.theme:
         g.ecitiz_style_nonce = secrets.token_urlsafe(16)

@@ -75,7 +75,7 @@ def show(org: str) -> tuple[str, int] | str:
 
 def _organisation(slug: str) -> dict:
     organisation = find_organisation(state().store, slug)
-    allow_framing(organisation["id"])
+    allow_framing(organisation)
     return organisation
 
 

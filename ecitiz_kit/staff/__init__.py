@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from . import account, embed_page, list_page, request_page
+from . import account, embed_page, list_page, request_page, settings_page
 from .blueprint import blueprint
 
-__all__ = ["account", "blueprint", "embed_page", "list_page", "request_page"]
+__all__ = [
+    "account",
+    "blueprint",
+    "embed_page",
+    "list_page",
+    "request_page",
+    "settings_page",
+]

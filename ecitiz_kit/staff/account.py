@@ -1,4 +1,5 @@
-"""Signing in and out, and changing one's password.
+"""Signing in and out, one's account page (e-mails about new requests) and
+changing one's password.
 
 The session, CSRF and throttling machinery lives in :mod:`.auth`.
 """
@@ -9,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, g, redirect, render_template, request, url_for
-from wtforms import EmailField, PasswordField
+from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import InputRequired, Length
 
 from ..i18n import format_duration, gettext
@@ -69,6 +70,33 @@ def _login_page(form: LoginForm, refusal: str | None = None) -> str:
 def logout() -> Response:
     sign_out()
     return redirect(url_for("ecitiz_staff.login"), 303)
+
+
+# -- account -------------------------------------------------------------------
+
+
+class NotifyForm(StaffForm):
+    notify = BooleanField()
+
+
+@blueprint.route("/account", methods=["GET", "POST"])
+@staff_required
+def account() -> Any:
+    """One's own account: whether to get an e-mail for each new request."""
+    if request.method == "GET":
+        return render_template(
+            "ecitiz/staff/account.html",
+            notify=bool(g.ecitiz_staff["notify_new_requests"]),
+            saved=request.args.get("saved"),
+            nav="account",
+        )
+    form = NotifyForm()
+    form.validate_on_submit()  # the CSRF token was checked before the view
+    notify = bool(form.notify.data)
+    state().store.set_staff_notify(g.ecitiz_staff["email"], notify)
+    return redirect(
+        url_for("ecitiz_staff.account", saved="on" if notify else "off"), 303
+    )
 
 
 # -- password ------------------------------------------------------------------

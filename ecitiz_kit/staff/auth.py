@@ -360,15 +360,22 @@ def staff_required(view: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def is_admin(staff: dict[str, Any]) -> bool:
+    """Whether a staff member is an admin of their organisation: admins manage
+    the team, the forms, the allowed origins and the organisation's settings."""
+    return staff["role"] == "admin"
+
+
 def admin_required(view: F) -> F:
     """Let an admin of the organisation through; an agent gets 403, and anyone
     not signed in goes to sign in."""
 
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if g.ecitiz_staff["role"] != "admin":
+        if not is_admin(g.ecitiz_staff):
             raise refusal(
-                Forbidden, gettext("Only an admin of your organisation can do this.")
+                Forbidden,
+                gettext("Only your organisation's administrators may do this."),
             )
         return view(*args, **kwargs)
 

@@ -93,12 +93,22 @@ def remove_origin() -> Any:
     return redirect(url_for("ecitiz_staff.embed", removed=form.origin.data), 303)
 
 
+def snippet_options() -> dict[str, bool]:
+    """The snippet options chosen on the page (``?heading=hidden`` and
+    ``?languages=hidden``), as the snippet functions take them."""
+    return {
+        "heading": request.args.get("heading") != "hidden",
+        "language_switch": request.args.get("languages") != "hidden",
+    }
+
+
 def _page(form: OriginForm) -> str:
     store = state().store
     organisation_id = g.ecitiz_staff["organisation_id"]
     site_lang = current_app.config["ECITIZ_DEFAULT_LANGUAGE"]
     base_url = kit_base_url()
     slug = g.ecitiz_staff["slug"]
+    options = snippet_options()
     forms = []
     for row in store.enabled_forms(organisation_id):
         title = state().forms.title(row, row["form_id"], site_lang)
@@ -108,7 +118,7 @@ def _page(form: OriginForm) -> str:
                 "form_id": row["form_id"],
                 "title": state().forms.title(row, row["form_id"], g.ecitiz_lang),
                 "snippet": snippets.script_snippet(
-                    slug, row["form_id"], title, base_url, site_lang
+                    slug, row["form_id"], title, base_url, site_lang, **options
                 ),
                 "iframe_snippet": snippets.iframe_snippet(
                     slug,
@@ -116,7 +126,8 @@ def _page(form: OriginForm) -> str:
                     title,
                     base_url,
                     site_lang,
-                    height=fitting_height(definition),
+                    height=fitting_height(definition, heading=options["heading"]),
+                    **options,
                 ),
                 "preview_url": url_for(
                     "ecitiz.form_page",
@@ -129,9 +140,15 @@ def _page(form: OriginForm) -> str:
     return render_template(
         "ecitiz/staff/embed.html",
         forms=forms,
-        status_snippet=snippets.status_snippet(slug, base_url, lang=site_lang),
-        counter_snippet=snippets.counter_snippet(slug, base_url, lang=site_lang),
+        status_snippet=snippets.status_snippet(
+            slug, base_url, lang=site_lang, **options
+        ),
+        counter_snippet=snippets.counter_snippet(
+            slug, base_url, lang=site_lang, **options
+        ),
         counter_url=url_for("ecitiz_counter.counter", org=slug, lang=g.ecitiz_lang),
+        options=options,
+        tracking_page=store.tracking_page(organisation_id),
         origins=store.allowed_origins(organisation_id),
         form=form,
         added=request.args.get("added"),

@@ -20,6 +20,7 @@ from .listing import Listing
 from .migrations import MIGRATIONS
 from .organisations import Organisations
 from .outbox import Outbox
+from .settings import Settings
 from .staff import Staff
 from .submissions import StaleStatus, Submissions
 
@@ -39,6 +40,7 @@ class Store(
     Submissions,
     Documents,
     Embedding,
+    Settings,
     Outbox,
     Staff,
     Amendments,

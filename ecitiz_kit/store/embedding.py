@@ -3,7 +3,25 @@ applicants follow their requests (the status mode)."""
 
 from __future__ import annotations
 
+import sqlite3
+
 from .base import Base
+
+
+def write_tracking_page(
+    conn: sqlite3.Connection, organisation_id: int, url: str | None
+) -> None:
+    """Set or remove the tracking page, inside a write transaction."""
+    if url is None:
+        conn.execute(
+            "DELETE FROM tracking_pages WHERE organisation_id = ?", (organisation_id,)
+        )
+    else:
+        conn.execute(
+            "INSERT INTO tracking_pages (organisation_id, url) VALUES (?, ?)"
+            " ON CONFLICT (organisation_id) DO UPDATE SET url = excluded.url",
+            (organisation_id, url),
+        )
 
 
 class Embedding(Base):
@@ -11,17 +29,7 @@ class Embedding(Base):
         """Point tracking links at ``url`` (a page embedding the status mode), or
         back at the kit's own tracking page with ``None``."""
         with self._write() as conn:
-            if url is None:
-                conn.execute(
-                    "DELETE FROM tracking_pages WHERE organisation_id = ?",
-                    (organisation_id,),
-                )
-            else:
-                conn.execute(
-                    "INSERT INTO tracking_pages (organisation_id, url) VALUES (?, ?)"
-                    " ON CONFLICT (organisation_id) DO UPDATE SET url = excluded.url",
-                    (organisation_id, url),
-                )
+            write_tracking_page(conn, organisation_id, url)
 
     def tracking_page(self, organisation_id: int) -> str | None:
         """The organisation's own tracking page, while its site may embed the kit.

@@ -416,4 +416,11 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE forms ADD COLUMN opens_at TEXT;
     ALTER TABLE forms ADD COLUMN closes_at TEXT;
     """,
+    """
+    -- An organisation's theme: the look of its public pages unless an embed
+    -- sets its own (NULL: the kit's default for that value).
+    ALTER TABLE organisations ADD COLUMN theme_primary TEXT;
+    ALTER TABLE organisations ADD COLUMN theme_radius INTEGER;
+    ALTER TABLE organisations ADD COLUMN theme_font TEXT;
+    """,
 )

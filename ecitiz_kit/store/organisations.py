@@ -122,7 +122,9 @@ class Organisations(Base):
         """An organisation and one of its enabled forms, in one query (hot path)."""
         row = self._one(
             "SELECT o.id AS o_id, o.slug AS o_slug, o.name AS o_name,"
-            " o.contact_email AS o_contact_email, o.created_at AS o_created_at, f.*"
+            " o.contact_email AS o_contact_email, o.created_at AS o_created_at,"
+            " o.theme_primary AS o_theme_primary, o.theme_radius AS o_theme_radius,"
+            " o.theme_font AS o_theme_font, f.*"
             " FROM organisations o JOIN forms f ON f.organisation_id = o.id"
             " WHERE o.slug = ? AND f.form_id = ?",
             (slug, form_id),

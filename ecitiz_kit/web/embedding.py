@@ -4,6 +4,10 @@ The loader passes these in the frame's query string. Nothing here is trusted: th
 origin is used only when the organisation allowed it, and theme values only when
 they match a strict form, so a page can restyle a form a little but never inject
 CSS, and never receive messages meant for another site.
+
+The same checks, raising an error with a reason instead of dropping a value,
+guard what an organisation saves: its theme (the defaults an embed's own values
+override) and its tracking page. The dashboard and the commands both call them.
 """
 
 from __future__ import annotations
@@ -11,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from markupsafe import Markup
@@ -28,6 +33,7 @@ FONTS: dict[str, str] = {
     "mono": 'ui-monospace, "SFMono-Regular", Menlo, Consolas, monospace',
 }
 MAX_RADIUS = 24
+MAX_TRACKING_PAGE_LENGTH = 500
 #: Parts of a framed page the embedding page may hide, each with ``NAME=hidden``.
 HIDEABLE = ("heading", "languages")
 #: WCAG AA for normal text: white on the primary colour (buttons) must stay legible.
@@ -36,11 +42,42 @@ MIN_CONTRAST = 4.5
 _COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}\Z")
 _RADIUS = re.compile(r"^[0-9]{1,2}\Z")
 _FRAME_ID = re.compile(r"^[A-Za-z0-9_-]{1,40}\Z")
+#: Characters a URL never holds unencoded (RFC 3986).
+_NOT_IN_URLS = frozenset('"<>\\^`{|}')
 _TOKEN = re.compile(r"^[A-Za-z0-9_.-]{10,400}\Z")
 
 
 class BadTrackingPage(EcitizError, ValueError):
-    """A tracking page address the kit cannot use; the message says why."""
+    """A tracking page address the kit cannot use; the message says why.
+
+    ``reason`` names the problem for callers that explain it in another
+    language: ``fragment``, ``not-allowed``, ``length``, ``invalid`` (a
+    character no address holds), or one of :class:`~.origins.BadOrigin`'s
+    reasons.
+    """
+
+    def __init__(
+        self, message: str, reason: str = "invalid", origin: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.reason = reason
+        #: The site of the page, when its only fault is not being allowed.
+        self.origin = origin
+
+
+class BadTheme(EcitizError, ValueError):
+    """A theme value the kit refuses; the message says why.
+
+    ``field`` is ``primary``, ``radius`` or ``font``; ``reason`` is ``format``
+    (not ``#rgb`` or ``#rrggbb``), ``contrast`` (white text unreadable on it),
+    ``range`` (a radius outside 0 to :data:`MAX_RADIUS`) or ``unknown`` (a font
+    not in :data:`FONTS`).
+    """
+
+    def __init__(self, message: str, field: str, reason: str) -> None:
+        super().__init__(message)
+        self.field = field
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -53,6 +90,14 @@ class Theme:
 
     def __bool__(self) -> bool:
         return any(v is not None for v in (self.primary, self.radius, self.font))
+
+    def over(self, defaults: Theme) -> Theme:
+        """This theme, with ``defaults`` where it sets nothing (value by value)."""
+        return Theme(
+            self.primary if self.primary is not None else defaults.primary,
+            self.radius if self.radius is not None else defaults.radius,
+            self.font if self.font is not None else defaults.font,
+        )
 
     def css(self) -> Markup:
         """The custom properties ``static/ecitiz.css`` reads, for a ``<style>``."""
@@ -88,25 +133,93 @@ class Embed:
         return self.origin is not None and self.frame_id is not None
 
 
-def parse_theme(args: Mapping[str, str]) -> Theme:
-    """The theme asked for in ``args``, each invalid value dropped."""
-    primary = args.get("primary") or ""
-    if not _COLOUR.match(primary) or contrast_ratio(primary) < MIN_CONTRAST:
-        primary = None
-    radius = args.get("radius") or ""
-    radius_px = int(radius) if _RADIUS.match(radius) else None
-    if radius_px is not None and radius_px > MAX_RADIUS:
-        radius_px = None
-    font = args.get("font")
+def check_primary(value: str) -> str:
+    """A primary colour in its stored form (lower case), or :class:`BadTheme`."""
+    if not _COLOUR.match(value):
+        raise BadTheme(
+            f"{value!r}: give a colour as #rgb or #rrggbb, e.g. #1d4ed8.",
+            "primary",
+            "format",
+        )
+    ratio = contrast_ratio(value)
+    if ratio < MIN_CONTRAST:
+        raise BadTheme(
+            f"{value!r}: white text on it has a contrast of {ratio:.1f}:1, below"
+            f" {MIN_CONTRAST}:1; choose a darker colour.",
+            "primary",
+            "contrast",
+        )
+    return value.lower()
+
+
+def check_radius(value: str | int) -> int:
+    """A corner radius in pixels (0 to :data:`MAX_RADIUS`), or :class:`BadTheme`."""
+    text = str(value)
+    if not _RADIUS.match(text) or int(text) > MAX_RADIUS:
+        raise BadTheme(
+            f"{value!r}: give a corner radius as a whole number of pixels from 0"
+            f" to {MAX_RADIUS}.",
+            "radius",
+            "range",
+        )
+    return int(text)
+
+
+def check_font(value: str) -> str:
+    """One of the font names of :data:`FONTS`, or :class:`BadTheme`."""
+    if value not in FONTS:
+        raise BadTheme(
+            f"{value!r}: choose a font among {', '.join(FONTS)}.", "font", "unknown"
+        )
+    return value
+
+
+def check_theme(
+    primary: str | None = None, radius: str | int | None = None, font: str | None = None
+) -> Theme:
+    """The theme of these values (``None`` or ``""``: the kit's default), or
+    :class:`BadTheme` for the first one refused."""
     return Theme(
-        primary.lower() if primary else None,
-        radius_px,
-        font if font in FONTS else None,
+        check_primary(primary) if primary else None,
+        check_radius(radius) if radius not in (None, "") else None,
+        check_font(font) if font else None,
     )
 
 
-def parse_embed(args: Mapping[str, str], allowed: Collection[str]) -> Embed:
-    """Read the loader's parameters; ``allowed`` are the organisation's origins."""
+def parse_theme(args: Mapping[str, str]) -> Theme:
+    """The theme asked for in ``args``, each invalid value dropped."""
+    values: list[Any] = []
+    for name, check in (
+        ("primary", check_primary),
+        ("radius", check_radius),
+        ("font", check_font),
+    ):
+        value = args.get(name) or ""
+        try:
+            values.append(check(value) if value else None)
+        except BadTheme:
+            values.append(None)
+    return Theme(*values)
+
+
+def saved_theme(organisation: Mapping[str, Any]) -> Theme:
+    """The theme an organisation saved (checked again: a value the rules refuse
+    now, e.g. written by hand in the database, is dropped)."""
+    radius = organisation.get("theme_radius")
+    return parse_theme(
+        {
+            "primary": organisation.get("theme_primary") or "",
+            "radius": "" if radius is None else str(radius),
+            "font": organisation.get("theme_font") or "",
+        }
+    )
+
+
+def parse_embed(
+    args: Mapping[str, str], allowed: Collection[str], defaults: Theme | None = None
+) -> Embed:
+    """Read the loader's parameters; ``allowed`` are the organisation's origins,
+    ``defaults`` its saved theme, which the embed's own values override."""
     origin = None
     raw = args.get("origin") or ""
     try:
@@ -133,7 +246,7 @@ def parse_embed(args: Mapping[str, str], allowed: Collection[str]) -> Embed:
     return Embed(
         origin,
         frame_id or None,
-        theme,
+        theme.over(defaults or Theme()),
         kept,
         hide_heading="heading" in hidden,
         hide_languages="languages" in hidden,
@@ -167,19 +280,34 @@ def check_tracking_page(url: str, allowed: Collection[str]) -> str:
     ``#ecitiz=TOKEN``), on a site the organisation allowed to embed it.
     """
     raw = url.strip()
-    parts = urlsplit(raw)
+    if len(raw) > MAX_TRACKING_PAGE_LENGTH:
+        raise BadTrackingPage(
+            f"the address is longer than {MAX_TRACKING_PAGE_LENGTH} characters.",
+            "length",
+        )
+    if any(c.isspace() or not c.isprintable() or c in _NOT_IN_URLS for c in raw):
+        raise BadTrackingPage(
+            f"{url!r}: an address has no spaces, quotes or angle brackets.", "invalid"
+        )
+    try:
+        parts = urlsplit(raw)
+    except ValueError as exc:
+        raise BadTrackingPage(f"{url!r}: not a valid address ({exc}).") from None
     if parts.fragment or raw.endswith("#"):
         raise BadTrackingPage(
-            f"{url!r}: leave out the '#' part; the kit adds the tracking code there."
+            f"{url!r}: leave out the '#' part; the kit adds the tracking code there.",
+            "fragment",
         )
     try:
         origin = normalise_origin(f"{parts.scheme}://{parts.netloc}")
     except BadOrigin as exc:
-        raise BadTrackingPage(str(exc)) from None
+        raise BadTrackingPage(str(exc), exc.reason) from None
     if origin not in allowed:
         raise BadTrackingPage(
             f"{url!r}: {origin} may not embed this organisation's pages; allow it"
-            " first with allow-origin."
+            " first with allow-origin.",
+            "not-allowed",
+            origin,
         )
     path = parts.path or "/"
     return origin + path + (f"?{parts.query}" if parts.query else "")

@@ -94,6 +94,10 @@ class Links:
             "ecitiz.my_requests", org=organisation["slug"], token=token, lang=lang
         )
 
+    def staff_account(self) -> str | None:
+        """A staff member's account page, where new-request e-mails are turned off."""
+        return absolute("ecitiz_staff.account")
+
 
 # -- the addresses a snippet points to: no request needed ---------------------------
 

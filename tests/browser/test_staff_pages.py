@@ -101,6 +101,33 @@ def test_every_staff_page_passes_axe(browser, kit, world, axe, store):
     page.wait_for_selector("[aria-invalid=true]")
     no_violations(axe, page, "embed with a refused address")
 
+    page.check("#option-heading")
+    page.click("form[method=get] button")
+    page.wait_for_url("**heading=hidden**")
+    no_violations(axe, page, "embed with options")
+
+    page.goto(base + f"{STAFF}/settings")
+    no_violations(axe, page, "settings")
+    page.fill("#f-primary", "#fff")
+    page.fill("#f-radius", "25")
+    page.fill("#f-tracking_page", "javascript:alert(1)")
+    page.click("form[action$='/settings'] button")
+    page.wait_for_selector(".ecitiz-error-summary")
+    no_violations(axe, page, "settings refused")
+    page.fill("#f-primary", "#7c2d12")
+    page.fill("#f-radius", "4")
+    page.fill("#f-tracking_page", "")
+    page.click("form[action$='/settings'] button")
+    page.wait_for_selector(".ecitiz-notice")
+    no_violations(axe, page, "settings saved")
+
+    page.goto(base + f"{STAFF}/account")
+    no_violations(axe, page, "account")
+    page.check("#f-notify")
+    page.click("form[action$='/account'] button")
+    page.wait_for_selector(".ecitiz-notice")
+    no_violations(axe, page, "account saved")
+
     page.goto(base + f"{STAFF}/password")
     no_violations(axe, page, "password")
     page.goto(base + f"{STAFF}/requests/99999")
@@ -158,6 +185,45 @@ def test_sign_in_and_start_a_review_with_the_keyboard_alone(browser, kit, world,
     _tab_to(page, lambda f: f[3] == "Se déconnecter")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**{STAFF}/login")
+    context.close()
+
+
+def test_settings_and_account_work_with_the_keyboard_alone(browser, kit, world, store):
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    _sign_in(page, kit.url)
+    _tab_to(page, lambda f: f[3] == "Settings")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{STAFF}/settings")
+    _tab_to(page, lambda f: f[1] == "f-primary")
+    page.keyboard.type("#fff")
+    _tab_to(page, lambda f: f[1] == "f-font")
+    page.keyboard.press("ArrowDown")  # the first font after "the kit's default"
+    _tab_to(page, lambda f: f[0] == "BUTTON" and f[3] == "Save the settings")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".ecitiz-error-summary")
+    # The summary's link takes the focus to the refused field.
+    _tab_to(page, lambda f: f[2] == "#f-primary")
+    page.keyboard.press("Enter")
+    assert _focused(page)[1] == "f-primary"
+    page.keyboard.press("Control+A")
+    page.keyboard.type("#7c2d12")
+    _tab_to(page, lambda f: f[0] == "BUTTON" and f[3] == "Save the settings")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".ecitiz-notice")
+    organisation = store.organisation("acme")
+    assert organisation["theme_primary"] == "#7c2d12"
+    assert organisation["theme_font"] == "system"
+
+    _tab_to(page, lambda f: f[3] == "My account")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{STAFF}/account")
+    _tab_to(page, lambda f: f[1] == "f-notify")
+    page.keyboard.press("Space")
+    _tab_to(page, lambda f: f[0] == "BUTTON" and f[3] == "Save")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".ecitiz-notice")
+    assert store.staff_to_notify(organisation["id"]) == [STAFF_EMAIL]
     context.close()
 
 

@@ -374,6 +374,40 @@ def test_prefill_and_theme_reach_the_form(cookie_blocking_browser, site):
     page.close()
 
 
+def _button_style(frame_or_page):
+    return frame_or_page.locator("button[type=submit]").evaluate(
+        "b => { const s = getComputedStyle(b);"
+        " return [s.backgroundColor, s.borderTopLeftRadius, s.fontFamily]; }"
+    )
+
+
+def test_the_saved_theme_reaches_the_form_and_an_embed_overrides_it(
+    cookie_blocking_browser, site, store, runner
+):
+    result = runner.invoke(
+        args=["ecitiz", "theme", ORG, "--primary", "#7c2d12", "--radius", "2"]
+    )
+    assert result.exit_code == 0, result.output
+    page = cookie_blocking_browser.new_page()
+    # On its own page,
+    page.goto(site.kit_base + f"/f/{ORG}/aid-request")
+    assert _button_style(page)[:2] == ["rgb(124, 45, 18)", "2px"]
+    # embedded with the plain snippet,
+    site.pages["/"] = page_with(aid_snippet(site))
+    page.goto(site.url + "/")
+    wait_for_event(page, "ready")
+    frame = page.frame_locator("[data-ecitiz-form] iframe")
+    assert _button_style(frame)[:2] == ["rgb(124, 45, 18)", "2px"]
+    # and embedded with a colour of the host's own: that one wins, the
+    # saved radius stays.
+    site.pages["/"] = page_with(aid_snippet(site, primary="#7a1f5c"))
+    page.goto(site.url + "/")
+    wait_for_event(page, "ready")
+    frame = page.frame_locator("[data-ecitiz-form] iframe")
+    assert _button_style(frame)[:2] == ["rgb(122, 31, 92)", "2px"]
+    page.close()
+
+
 def test_status_mode_shows_the_request_inside_the_host_page(
     cookie_blocking_browser, site, client
 ):
