@@ -110,6 +110,11 @@ class Base:
     def schema_version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
 
+    def answers(self) -> bool:
+        """Whether the database reads a table (raises ``sqlite3.Error`` if not)."""
+        self.db.execute("SELECT count(*) FROM organisations WHERE id = 0").fetchone()
+        return True
+
     def table_counts(self) -> dict[str, int]:
         """Rows per table (to check that a refused request wrote nothing)."""
         return {name: self.db[name].count for name in self.db.table_names()}
