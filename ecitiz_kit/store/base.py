@@ -107,6 +107,15 @@ class Base:
                 conn.execute(f"PRAGMA user_version = {number}")
         return len(MIGRATIONS)
 
+    def backup_to(self, path: str | Path) -> None:
+        """Copy the whole database to a new file at ``path`` with SQLite's online
+        backup: one consistent state, while others keep reading and writing."""
+        target = sqlite3.connect(path)
+        try:
+            self.db.conn.backup(target)
+        finally:
+            target.close()
+
     def schema_version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
 
