@@ -58,7 +58,10 @@ def next_request(submission_id: int) -> Response:
     )
     if following is None:
         target = url_for(
-            "ecitiz_staff.request_list", **filters.query(), end="1", _anchor="end-of-list"
+            "ecitiz_staff.request_list",
+            **filters.query(),
+            end="1",
+            _anchor="end-of-list",
         )
     else:
         target = url_for(

@@ -156,9 +156,7 @@ def render_detail(
         notice=request.args.get("done"),
         queue=filters.query(),
         team=[member for member in team if member["active"]],
-        assignee=next(
-            (m for m in team if m["id"] == submission["assigned_to"]), None
-        ),
+        assignee=next((m for m in team if m["id"] == submission["assigned_to"]), None),
         comments=[
             {**comment, "when": when(comment["created_at"])}
             for comment in store.comments(submission["id"])

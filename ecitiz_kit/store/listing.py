@@ -189,10 +189,12 @@ class Listing(Base):
         Without dates or search the answer is read from the tallies the triggers
         keep (a few rows); otherwise the matching index range is counted.
         """
-        if not any(
-            filters.get(key)
-            for key in ("since", "until", "search", "unassigned")
-        ) and filters.get("assigned_to") is None:
+        if (
+            not any(
+                filters.get(key) for key in ("since", "until", "search", "unassigned")
+            )
+            and filters.get("assigned_to") is None
+        ):
             return self._tallies(
                 organisation_id, filters.get("form_id"), filters.get("status")
             )
