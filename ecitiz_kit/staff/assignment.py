@@ -80,13 +80,16 @@ def assign_request(submission_id: int) -> Response:
             to=team[wanted]["email"] if wanted else None,
             previous=(team[expected]["email"] if expected in team else None),
         )
+    back: dict[str, Any] = {
+        **queue_filters().query(),
+        "done": "assigned" if wanted else "unassigned",
+    }
     return redirect(
         url_for(
             "ecitiz_staff.request_detail",
             submission_id=submission_id,
-            done="assigned" if wanted else "unassigned",
-            **queue_filters().query(),
             _anchor="assignment",
+            **back,
         ),
         303,
     )

@@ -43,13 +43,13 @@ def add_comment(submission_id: int) -> Any:
     if added is None:
         raise UnknownObject()
     audit("request.comment", found.submission["reference"], comment=added)
+    back: dict[str, Any] = {**queue_filters().query(), "done": "commented"}
     return redirect(
         url_for(
             "ecitiz_staff.request_detail",
             submission_id=submission_id,
-            done="commented",
-            **queue_filters().query(),
             _anchor="comments",
+            **back,
         ),
         303,
     )
