@@ -2,14 +2,26 @@
 
 from __future__ import annotations
 
-from . import account, embed_page, list_page, request_page, settings_page
+from . import (
+    account,
+    assignment,
+    comments,
+    embed_page,
+    list_page,
+    queue,
+    request_page,
+    settings_page,
+)
 from .blueprint import blueprint
 
 __all__ = [
     "account",
+    "assignment",
     "blueprint",
+    "comments",
     "embed_page",
     "list_page",
+    "queue",
     "request_page",
     "settings_page",
 ]
