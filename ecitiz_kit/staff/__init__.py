@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from . import account, embed_page, list_page, request_page, settings_page
+from . import (
+    account,
+    audit_page,
+    embed_page,
+    list_page,
+    request_page,
+    settings_page,
+    team_page,
+)
 from .blueprint import blueprint
 
 __all__ = [
     "account",
+    "audit_page",
     "blueprint",
     "embed_page",
     "list_page",
     "request_page",
     "settings_page",
+    "team_page",
 ]

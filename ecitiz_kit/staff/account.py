@@ -16,6 +16,7 @@ from wtforms.validators import InputRequired, Length
 from ..i18n import format_duration, gettext
 from ..passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from ..state import state
+from .audit import audit_as
 from .auth import (
     StaffForm,
     Throttled,
@@ -56,9 +57,19 @@ def login() -> Any:
     except Throttled as throttled:
         return _throttled(throttled, lambda refusal: _login_page(form, refusal))
     if staff is None:
+        _record_failure(form.email.data or "")
         return _login_page(form, _wrong_password()), 401
     sign_in(staff)
+    audit_as(staff, "auth.sign_in")
     return redirect(safe_next(request.args.get("next")), 303)
+
+
+def _record_failure(email: str) -> None:
+    """Record a failed sign-in to an existing account, in its organisation's log
+    (attempts at unknown addresses belong to no organisation)."""
+    account = state().store.staff_by_email(email.strip().lower())
+    if account is not None:
+        audit_as(account, "auth.sign_in_failed")
 
 
 def _login_page(form: LoginForm, refusal: str | None = None) -> str:

@@ -16,16 +16,19 @@ from .audit import Audit
 from .base import parse_stamp, utcnow
 from .documents import Documents
 from .embedding import Embedding
+from .invitations import AlreadyStaff, Invitations
 from .listing import Listing
 from .migrations import MIGRATIONS
 from .organisations import Organisations
 from .outbox import Outbox
 from .settings import Settings
-from .staff import Staff
+from .staff import LastAdmin, Staff
 from .submissions import StaleStatus, Submissions
 
 __all__ = [
     "MIGRATIONS",
+    "AlreadyStaff",
+    "LastAdmin",
     "NotAmendable",
     "StaleStatus",
     "applicant_key",
@@ -48,5 +51,6 @@ class Store(
     Audit,
     Assignments,
     Applicants,
+    Invitations,
 ):
     """The kit's data in one SQLite file; one connection per thread."""
