@@ -169,9 +169,7 @@ def test_a_forged_role_is_forbidden(staff_client, store, role):
 def test_the_invite_command_queues_the_email_and_prints_the_link(app, store):
     app.config["ECITIZ_PUBLIC_URL"] = "https://forms.acme.example"
     runner = app.test_cli_runner()
-    result = runner.invoke(
-        args=["ecitiz", "invite", ORG, COLLEAGUE, "--role", "admin"]
-    )
+    result = runner.invoke(args=["ecitiz", "invite", ORG, COLLEAGUE, "--role", "admin"])
     assert result.exit_code == 0, result.output
     [message] = _invitations(store)
     link = result.output.strip().splitlines()[-1]
@@ -231,9 +229,7 @@ def test_an_admin_changes_a_role_and_stops_and_restores_access(
     assert sign_in(app.test_client(), "agent2@acme.example").status_code == 401
     assert _post(staff_client, f"{colleague['id']}/restore").status_code == 303
     assert sign_in(app.test_client(), "agent2@acme.example").status_code == 303
-    actions = [
-        e["action"] for e in store.audit_entries(store.organisation(ORG)["id"])
-    ]
+    actions = [e["action"] for e in store.audit_entries(store.organisation(ORG)["id"])]
     assert {"team.role", "team.deactivate", "team.reactivate"} <= set(actions)
 
 
@@ -298,9 +294,7 @@ def test_a_forged_role_change_is_forbidden(app, staff_client, store):
     assert store.staff_by_email("agent2@acme.example")["role"] == "agent"
 
 
-def test_the_team_page_lists_members_and_waiting_invitations(
-    app, staff_client, store
-):
+def test_the_team_page_lists_members_and_waiting_invitations(app, staff_client, store):
     _agent(app, store)
     _invite(staff_client)
     html = staff_client.get(TEAM).get_data(as_text=True)

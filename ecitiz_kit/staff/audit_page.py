@@ -135,8 +135,8 @@ def audit_csv() -> Response:
     store = state().store
     organisation_id = g.ecitiz_staff["organisation_id"]
     slug = re.sub(r"[^A-Za-z0-9_-]", "-", g.ecitiz_staff["slug"])
-    filters: dict[str, Any] = {"action": action, "person": person}
-    audit("audit.export", **{k: v for k, v in filters.items() if v})
+    filters = {"of_action": action, "of_person": person}
+    audit("audit.export", **{key: value for key, value in filters.items() if value})
     entries = store.iter_audit_entries(organisation_id, action=action, actor=person)
     response = Response(
         stream_with_context(

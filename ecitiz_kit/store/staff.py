@@ -171,7 +171,8 @@ def _keep_an_admin(conn: sqlite3.Connection, before: tuple[int, bool]) -> None:
     if (
         was_admin
         and not conn.execute(
-            "SELECT 1 FROM staff WHERE organisation_id = ? AND role = 'admin' AND active",
+            "SELECT 1 FROM staff"
+            " WHERE organisation_id = ? AND role = 'admin' AND active",
             (organisation_id,),
         ).fetchone()
     ):
