@@ -187,7 +187,7 @@ def test_the_log_is_exported_as_csv_streamed_and_inert(staff_client, store):
     text = response.get_data(as_text=True)
     assert text.startswith("\ufeff")
     rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
-    assert rows[0] == ["Date", "Person", "Action", "Subject", "Details", "Address"]
+    assert rows[0] == ["Date", "Person", "Action", "Subject", "Details", "IP address"]
     # Newest first: the export's own entry, the three, the one, the sign-in.
     assert [row[2] for row in rows[1:]] == [
         "audit.export",

@@ -35,7 +35,7 @@ def audit_csv_chunks(
             gettext("Action", lang),
             gettext("Subject", lang),
             gettext("Details", lang),
-            gettext("Address", lang),
+            gettext("IP address", lang),
         ]
     )
     pending = 0
