@@ -25,6 +25,12 @@ TEAM = f"{STAFF}/settings/team"
 NEW_PASSWORD = "a brand new colleague password"
 
 
+@pytest.fixture(autouse=True)
+def english(app):
+    """Pages and e-mails in English, which the assertions read."""
+    app.config["ECITIZ_DEFAULT_LANGUAGE"] = "en"
+
+
 def _invitations(store):
     return [m for m in store.outbox_messages() if m["kind"] == "invitation"]
 

@@ -116,8 +116,9 @@ def invite() -> Any:
     except team.BadInvitation as exc:
         form.email.errors = [
             gettext(
-                "This address already has an account on this service: your"
-                " colleague can sign in with it, or use another address."
+                "This address already has an account on this service. If it is a"
+                " member of your team whose access was stopped, restore it below;"
+                " otherwise, use another address."
             )
             if exc.reason == "taken"
             else _email_problem()

@@ -142,9 +142,7 @@ def _tab_to(page, predicate, limit=80):
     raise AssertionError(f"never reached by Tab; last focus {_focused(page)}")
 
 
-def test_invite_join_and_stop_with_the_keyboard_alone(
-    browser, kit, team_world, store
-):
+def test_invite_join_and_stop_with_the_keyboard_alone(browser, kit, team_world, store):
     context = browser.new_context(locale="en-GB")
     page = context.new_page()
     _sign_in(page, kit.url, LONG_ADMIN)
@@ -179,8 +177,9 @@ def test_invite_join_and_stop_with_the_keyboard_alone(
     page.reload()
     _tab_to(
         page,
-        lambda f: f[0] == "BUTTON"
-        and f[4] == "Stop the access of camille@acme.example",
+        lambda f: (
+            f[0] == "BUTTON" and f[4] == "Stop the access of camille@acme.example"
+        ),
     )
     page.keyboard.press("Enter")
     page.wait_for_selector(".ecitiz-notice")
