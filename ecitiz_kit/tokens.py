@@ -25,6 +25,7 @@ MY_REQUESTS_TICKET_SALT = "ecitiz.my-requests-ticket.v1"
 MY_REQUESTS_LINK_SALT = "ecitiz.my-requests-link.v1"
 STAFF_COOKIE_SALT = "ecitiz.staff-cookie.v1"
 STAFF_CSRF_SALT = "ecitiz.staff-csrf.v1"
+INVITATION_SALT = "ecitiz.staff-invitation.v1"
 
 #: What any token of this module looks like (so logs can leave them out): payload
 #: (``.``-prefixed when compressed), timestamp and signature, base64url each.
@@ -109,6 +110,7 @@ class Tokens:
         self._my_requests = URLSafeTimedSerializer(
             list(keys), salt=MY_REQUESTS_LINK_SALT
         )
+        self._invitations = URLSafeTimedSerializer(list(keys), salt=INVITATION_SALT)
 
     def form_ticket(self, organisation_id: int, form_id: str) -> str:
         """A single-use ticket for one blank form of one organisation."""
@@ -177,6 +179,20 @@ class Tokens:
             raise InvalidToken("bad or expired my-requests link") from exc
         organisation_id, link_key = _shape(payload, (int, str))
         return organisation_id, link_key
+
+    def invitation(self, organisation_id: int, key: str) -> str:
+        """The token of an e-mailed invitation to join a team: the organisation
+        and the random key of the stored invitation (no address, no role)."""
+        return self._invitations.dumps([organisation_id, key])
+
+    def read_invitation(self, token: str, max_age: int) -> tuple[int, str]:
+        """The organisation and invitation key an invitation token names."""
+        try:
+            payload = self._invitations.loads(token, max_age=max_age)
+        except BadSignature as exc:
+            raise InvalidToken("bad or expired invitation") from exc
+        organisation_id, key = _shape(payload, (int, str))
+        return organisation_id, key
 
     def staff_cookie(self, session_key: str, csrf_seed: str) -> str:
         """The staff cookie: a session key (empty before sign-in) and the random

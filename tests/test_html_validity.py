@@ -37,6 +37,7 @@ from .helpers import (
     REFERENCE,
     SECRET,
     STAFF,
+    STAFF_EMAIL,
     accept_request,
     add_staff,
     aid_answers,
@@ -123,6 +124,17 @@ PAGES = [
     "staff-password-changed",
     "staff-error-404",
     "staff-error-404-unknown-address",
+    "staff-team",
+    "staff-team-invited",
+    "staff-team-refused",
+    "staff-team-last-admin",
+    "staff-audit",
+    "staff-audit-filtered",
+    "staff-audit-older",
+    "staff-join",
+    "staff-join-refused",
+    "staff-join-invalid",
+    "staff-error-403",
 ]
 
 #: A page the checker must find invalid: it proves the checker ran and reads
@@ -494,6 +506,70 @@ def _staff_pages(app, client, store, pages: _Pages) -> None:
     )
 
 
+def _team_pages(app, client, store, pages: _Pages) -> None:
+    """The team and audit pages, joining through an invitation, and an agent
+    refused an admin page."""
+    team = f"{STAFF}/settings/team"
+    pages.keep("staff-team", client.get(team))
+    invite = {"csrf_token": csrf_for(client, team), "role": "agent"}
+    invited = client.post(
+        f"{team}/invitations", data={**invite, "email": "camille@acme.example"}
+    )
+    pages.keep("staff-team-invited", client.get(invited.headers["Location"]))
+    pages.keep(
+        "staff-team-refused",
+        client.post(f"{team}/invitations", data={**invite, "email": "camille@"}),
+        422,
+    )
+    me = store.staff_by_email(STAFF_EMAIL)
+    pages.keep(
+        "staff-team-last-admin",
+        client.post(f"{team}/{me['id']}/stop", data=invite),
+        409,
+    )
+    audit = f"{STAFF}/settings/audit"
+    acme = store.organisation(ORG)["id"]
+    for n in range(120):
+        store.record_audit(
+            acme, "file.download", actor=STAFF_EMAIL, subject=f"AID-{n:04d}",
+            detail={"file": "justificatif.pdf"}, address="192.0.2.1",
+        )  # fmt: skip
+    pages.keep("staff-audit", client.get(audit))
+    pages.keep(
+        "staff-audit-filtered",
+        client.get(f"{audit}?action=team.role&person={STAFF_EMAIL}"),
+    )
+    older = store.audit_entries(acme)[99]["id"]
+    pages.keep("staff-audit-older", client.get(f"{audit}?before={older}"))
+
+    [message] = [m for m in store.outbox_messages() if m["kind"] == "invitation"]
+    [link] = re.findall(r"https?://\S+/invitation/\S+", message["body_text"])
+    link = urlsplit(link)._replace(scheme="", netloc="").geturl()
+    newcomer = app.test_client()
+    newcomer.environ_base.update(client.environ_base)
+    pages.keep("staff-join", newcomer.get(link))
+    pages.keep(
+        "staff-join-refused",
+        newcomer.post(
+            link,
+            data={"csrf_token": csrf_for(newcomer, link), "new": "x", "confirm": "y"},
+        ),
+        422,
+    )
+    password = "a new colleague's long password"
+    joined = newcomer.post(
+        link,
+        data={
+            "csrf_token": csrf_for(newcomer, link),
+            "new": password,
+            "confirm": password,
+        },
+    )
+    assert joined.status_code == 303
+    pages.keep("staff-join-invalid", newcomer.get(link), 404)
+    pages.keep("staff-error-403", newcomer.get(team), 403)
+
+
 def _pages_in(lang: str, data_dir: Path) -> _Pages:
     app = _app(data_dir)
     pages = _Pages()
@@ -507,6 +583,7 @@ def _pages_in(lang: str, data_dir: Path) -> _Pages:
         staff = app.test_client()
         staff.environ_base["HTTP_ACCEPT_LANGUAGE"] = lang
         _staff_pages(app, staff, store, pages)
+        _team_pages(app, staff, store, pages)
     return pages
 
 

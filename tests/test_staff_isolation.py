@@ -39,6 +39,9 @@ ROUTES = [
     ("POST", "/requests/{sid}/status", {"to_status": "in_review"}),
     ("POST", "/requests/{sid}/status", {"to_status": "closed"}),
     ("POST", "/embed/origins/remove", {"origin": ALLOWED}),
+    ("POST", "/settings/team/{colleague}/role", {"role": "admin"}),
+    ("POST", "/settings/team/{colleague}/stop", {}),
+    ("POST", "/settings/team/{stopped}/restore", {}),
 ]
 
 
@@ -55,6 +58,8 @@ def world(app, client):
         store.enable_form(acme["id"], "attestation", 1, None, 730, issue_on_submit=True)
     add_staff(app)
     add_staff(app, "bravo", B_EMAIL)
+    colleague = add_staff(app, email="colleague@acme.example")
+    stopped = add_staff(app, email="gone@acme.example")
     sid = _sid(app, submit_request(client))
     assert post_form(client, attestation_answers(), "attestation").status_code == 303
     # B's own request, through B's form page.
@@ -81,7 +86,10 @@ def world(app, client):
             attachments=[], replaced_fields=[],
         )  # fmt: skip
         [attachment] = store.attachments(sid)
+        store.set_staff_active(stopped["id"], False)
     return {
+        "colleague": colleague["id"],
+        "stopped": stopped["id"],
         "sid": sid,
         "b_sid": b_request["id"],
         "attestation_sid": attestation["id"],

@@ -174,6 +174,7 @@ def test_staff_of_another_organisation_neither_read_nor_change_them(
 
 
 def test_an_agent_may_not_read_or_change_the_settings(app, staff_client, store):
+    add_staff(app, email="boss@acme.example")  # the organisation keeps an admin
     staff = store.staff_by_email(STAFF_EMAIL)
     token = csrf_for(staff_client, f"{STAFF}/")
     store.set_staff_role(staff["id"], "agent")

@@ -148,3 +148,14 @@ def receipt_document(
         tracking_url=tracking_url,
         lang=lang,
     )
+
+
+def revealed_fields(definition: FormDefinition, answers: dict[str, Any]) -> list[str]:
+    """The fields masked to applicants (an IBAN) that ``answers`` fill: the
+    staff's pages show them whole, and each such view is recorded."""
+    return [
+        field.name
+        for section in definition.sections
+        for field in section.fields
+        if field.mask and answers.get(field.name) not in (None, "", [])
+    ]

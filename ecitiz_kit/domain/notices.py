@@ -33,6 +33,10 @@ class Links(Protocol):
 
     def staff_account(self) -> str | None: ...
 
+    def invitation(
+        self, organisation: dict[str, Any], key: str, lang: str | None = None
+    ) -> str | None: ...
+
 
 @dataclass(frozen=True)
 class Notices:
@@ -176,5 +180,26 @@ class Notices:
             email=email,
             lang=lang,
             list_url=self.links.my_requests(organisation, link_key, lang),
+            valid_for=valid_for,
+        )
+
+    def invitation(
+        self,
+        organisation: dict[str, Any],
+        *,
+        email: str,
+        role: str,
+        lang: str,
+        key: str,
+        valid_for: str,
+    ) -> dict[str, Any]:
+        """The invitation of ``email`` to the team of ``organisation``."""
+        return messages.invitation_message(
+            self.composer,
+            organisation,
+            email=email,
+            admin=role == "admin",
+            lang=lang,
+            invitation_url=self.links.invitation(organisation, key, lang),
             valid_for=valid_for,
         )

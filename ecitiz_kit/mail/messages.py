@@ -37,6 +37,7 @@ FALLBACK_SENDER = "no-reply@localhost"
 
 RECEIPT, STATUS, NEW_REQUEST = "receipt", "status", "new-request"
 MY_REQUESTS = "my-requests"
+INVITATION = "invitation"
 
 #: The longest name an e-mail greets by.
 MAX_GREETING_NAME = 60
@@ -272,6 +273,37 @@ def my_requests_message(
         values={
             "name": greeting_name(name),
             "list_url": list_url,
+            "valid_for": valid_for,
+        },
+    )
+
+
+def invitation_message(
+    composer: Composer,
+    organisation: dict[str, Any],
+    *,
+    email: str,
+    admin: bool,
+    lang: str,
+    invitation_url: str | None,
+    valid_for: str,
+) -> dict[str, Any]:
+    """Invite ``email`` to the staff of ``organisation`` (as an admin or an
+    agent): the link, valid for ``valid_for``, leads to choosing a password."""
+    return _message(
+        composer,
+        INVITATION,
+        lang,
+        organisation,
+        {"id": None, "reference": ""},
+        recipient=email,
+        reply_to_organisation=False,
+        subject=gettext(
+            "Join the team of %(organisation)s", lang, organisation=organisation["name"]
+        ),
+        values={
+            "admin": admin,
+            "invitation_url": invitation_url,
             "valid_for": valid_for,
         },
     )

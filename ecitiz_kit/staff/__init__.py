@@ -5,18 +5,21 @@ from __future__ import annotations
 from . import (
     account,
     assignment,
+    audit_page,
     comments,
     embed_page,
     list_page,
     queue,
     request_page,
     settings_page,
+    team_page,
 )
 from .blueprint import blueprint
 
 __all__ = [
     "account",
     "assignment",
+    "audit_page",
     "blueprint",
     "comments",
     "embed_page",
@@ -24,4 +27,5 @@ __all__ = [
     "queue",
     "request_page",
     "settings_page",
+    "team_page",
 ]

@@ -16,6 +16,8 @@ from wtforms.validators import InputRequired, Length
 from ..i18n import format_duration, gettext
 from ..passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from ..state import state
+from ..web.ratelimits import client_address
+from .audit import audit_as
 from .auth import (
     StaffForm,
     Throttled,
@@ -56,9 +58,34 @@ def login() -> Any:
     except Throttled as throttled:
         return _throttled(throttled, lambda refusal: _login_page(form, refusal))
     if staff is None:
-        return _login_page(form, _wrong_password()), 401
+        refused = Response(_login_page(form, _wrong_password()), 401)
+        refused.call_on_close(_failure_recorder(form.email.data or ""))
+        return refused
     sign_in(staff)
+    audit_as(staff, "auth.sign_in")
     return redirect(safe_next(request.args.get("next")), 303)
+
+
+def _failure_recorder(email: str) -> Callable[[], None]:
+    """What records a failed sign-in to an existing account in its organisation's
+    log (attempts at unknown addresses belong to no organisation's).
+
+    It runs once the answer is sent: a write made only for existing accounts
+    would otherwise make their answer slower, and tell them apart."""
+    store, address = state().store, client_address()
+
+    def record() -> None:
+        account = store.staff_by_email(email.strip().lower())
+        if account is not None:
+            store.record_audit(
+                account["organisation_id"],
+                "auth.sign_in_failed",
+                actor=account["email"],
+                staff_id=account["id"],
+                address=address,
+            )
+
+    return record
 
 
 def _login_page(form: LoginForm, refusal: str | None = None) -> str:

@@ -14,7 +14,14 @@ def audit(action: str, subject: str | None = None, **detail: Any) -> None:
     """Add to the audit log that the signed-in staff member did ``action`` (a
     dotted name such as ``request.status``) to ``subject``, from this request's
     client address."""
-    staff = g.ecitiz_staff
+    audit_as(g.ecitiz_staff, action, subject, **detail)
+
+
+def audit_as(
+    staff: dict[str, Any], action: str, subject: str | None = None, **detail: Any
+) -> None:
+    """:func:`audit` for ``staff``, who may not be signed in (yet): a sign-in,
+    a failed one, a colleague joining the team."""
     state().store.record_audit(
         staff["organisation_id"],
         action,

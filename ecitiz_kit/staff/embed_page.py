@@ -16,7 +16,7 @@ from ..web import snippets
 from ..web.frame_heights import fitting_height
 from ..web.origins import BadOrigin, normalise_origin
 from ..web.urls import kit_base_url
-from .auth import StaffForm, staff_required
+from .auth import StaffForm, admin_required
 from .blueprint import blueprint
 
 MAX_ORIGIN_LENGTH = 300
@@ -56,13 +56,13 @@ def origin_problem(reason: str) -> str:
 
 
 @blueprint.get("/embed")
-@staff_required
+@admin_required
 def embed() -> str:
     return _page(OriginForm(formdata=None))
 
 
 @blueprint.post("/embed/origins")
-@staff_required
+@admin_required
 def add_origin() -> Any:
     form = OriginForm()
     if not form.validate_on_submit():
@@ -81,7 +81,7 @@ class RemoveOriginForm(StaffForm):
 
 
 @blueprint.post("/embed/origins/remove")
-@staff_required
+@admin_required
 def remove_origin() -> Any:
     """Stop a website showing the forms; an origin not in the list is 404."""
     form = RemoveOriginForm()

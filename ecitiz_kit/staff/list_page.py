@@ -30,6 +30,7 @@ from ..domain.request_list import FilterError, Filters
 from ..i18n import format_date, gettext
 from ..state import state
 from ..web.pages import today, when
+from .audit import audit
 from .auth import staff_required
 from .blueprint import blueprint
 
@@ -183,4 +184,6 @@ def export_csv() -> Response:
         mimetype="text/csv",
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    asked = {key: request.args.get(key, "") for key in listing.FILTER_KEYS}
+    audit("export.csv", **{key: value for key, value in asked.items() if value})
     return response

@@ -22,7 +22,7 @@ from wtforms import HiddenField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from .. import lifecycle
-from ..domain.lookup import Tracked, summary, tracked_for_staff
+from ..domain.lookup import Tracked, revealed_fields, summary, tracked_for_staff
 from ..domain.status import change_status
 from ..errors import ForbiddenTransition, MessageRequired, UnknownObject
 from ..forms.files import name_for_type
@@ -31,6 +31,7 @@ from ..state import state
 from ..store import StaleStatus
 from ..web import downloads
 from ..web.pages import notices, when
+from .audit import audit
 from .auth import StaffForm, refusal, staff_required
 from .blueprint import ROW_ID, blueprint
 from .queue import queue_filters
@@ -77,7 +78,16 @@ def found_request(submission_id: int) -> Tracked:
 @blueprint.get(f"/requests/<{ROW_ID}:submission_id>")
 @staff_required
 def request_detail(submission_id: int) -> str:
-    return render_detail(found_request(submission_id))
+    found = found_request(submission_id)
+    _record_reveal(found, found.submission["answers"])
+    return render_detail(found)
+
+
+def _record_reveal(found: Tracked, answers: dict[str, Any], **detail: Any) -> None:
+    """Record that the page shows masked answers (an IBAN) whole."""
+    fields = revealed_fields(found.form.definition, answers)
+    if fields:
+        audit("iban.view", found.submission["reference"], fields=fields, **detail)
 
 
 def render_detail(
@@ -199,6 +209,11 @@ def change_request_status(submission_id: int) -> Any:
     except StaleStatus:
         current = kit.store.submission(submission_id)
         raise _stale(current["status"] if current else submission["status"]) from None
+    audit(
+        "request.status",
+        submission["reference"],
+        **{"from": submission["status"], "to": to_status},
+    )
     return redirect(
         url_for(
             "ecitiz_staff.request_detail",
@@ -259,19 +274,27 @@ def attachment(submission_id: int, attachment_id: int) -> Response:
         etag=False,
     )
     response.headers["Content-Security-Policy"] = ATTACHMENT_CSP
+    submission = kit.store.submission(submission_id) or {}
+    audit("file.download", submission.get("reference"), file=row["filename"])
     return response
 
 
 @blueprint.get(f"/requests/<{ROW_ID}:submission_id>/receipt.pdf")
 @staff_required
 def receipt_pdf(submission_id: int) -> Response:
-    return downloads.receipt(found_request(submission_id), for_applicant=False)
+    found = found_request(submission_id)
+    response = downloads.receipt(found, for_applicant=False)
+    audit("pdf.download", found.submission["reference"], document="receipt")
+    return response
 
 
 @blueprint.get(f"/requests/<{ROW_ID}:submission_id>/attestation.pdf")
 @staff_required
 def attestation_pdf(submission_id: int) -> Response:
-    return downloads.attestation(found_request(submission_id))
+    found = found_request(submission_id)
+    response = downloads.attestation(found)
+    audit("pdf.download", found.submission["reference"], document="attestation")
+    return response
 
 
 # -- earlier versions --------------------------------------------------------------
@@ -285,6 +308,7 @@ def request_version(submission_id: int, number: int) -> str:
     version = state().store.version(found.submission["id"], number)
     if version is None:
         raise UnknownObject()
+    _record_reveal(found, version["answers"], version=number)
     return render_template(
         "ecitiz/staff/version.html",
         submission=found.submission,

@@ -17,16 +17,19 @@ from .base import parse_stamp, utcnow
 from .comments import Comments
 from .documents import Documents
 from .embedding import Embedding
+from .invitations import AlreadyStaff, Invitations
 from .listing import Listing
 from .migrations import MIGRATIONS
 from .organisations import Organisations
 from .outbox import Outbox
 from .settings import Settings
-from .staff import Staff
+from .staff import LastAdmin, Staff
 from .submissions import StaleStatus, Submissions
 
 __all__ = [
     "MIGRATIONS",
+    "AlreadyStaff",
+    "LastAdmin",
     "NotAmendable",
     "StaleStatus",
     "applicant_key",
@@ -50,5 +53,6 @@ class Store(
     Assignments,
     Comments,
     Applicants,
+    Invitations,
 ):
     """The kit's data in one SQLite file; one connection per thread."""

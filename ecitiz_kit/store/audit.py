@@ -6,6 +6,7 @@ Rows are only ever added; the schema's triggers refuse any change or deletion.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from .base import Base, stamp, utcnow
@@ -75,3 +76,27 @@ class Audit(Base):
         for row in rows:
             row["detail"] = json.loads(row["detail"]) if row["detail"] else {}
         return rows
+
+    def iter_audit_entries(
+        self,
+        organisation_id: int,
+        *,
+        action: str | None = None,
+        actor: str | None = None,
+        batch: int = 500,
+    ) -> Iterator[dict[str, Any]]:
+        """Every entry :meth:`audit_entries` would list, newest first, read in
+        batches as they are consumed (for exports)."""
+        before_id = None
+        while True:
+            rows = self.audit_entries(
+                organisation_id,
+                action=action,
+                actor=actor,
+                before_id=before_id,
+                limit=batch,
+            )
+            yield from rows
+            if len(rows) < batch:
+                return
+            before_id = rows[-1]["id"]

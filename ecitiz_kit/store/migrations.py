@@ -439,4 +439,23 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX submissions_by_org_assignee_status_date
         ON submissions (organisation_id, assigned_to, status, created_at, id);
     """,
+    """
+    -- Invitations to join an organisation's team: the e-mailed link names a row
+    -- by its random key; the row is spent when the colleague sets a password, or
+    -- when a newer invitation to the same address replaces it.
+    CREATE TABLE invitations (
+        id INTEGER PRIMARY KEY,
+        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+        key TEXT NOT NULL UNIQUE,
+        email TEXT NOT NULL COLLATE NOCASE,
+        role TEXT NOT NULL CHECK (role IN ('admin', 'agent')),
+        invited_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        used_at TEXT
+    );
+    CREATE INDEX invitations_by_org_email ON invitations (organisation_id, email);
+    -- The audit log filtered by action or by person, newest first.
+    CREATE INDEX audit_log_by_org_action ON audit_log (organisation_id, action, id);
+    CREATE INDEX audit_log_by_org_actor ON audit_log (organisation_id, actor, id);
+    """,
 )

@@ -4,10 +4,15 @@ staff see — always through their organisation's id."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import datetime
 from typing import Any
 
 from .base import Base, stamp, utcnow
+
+
+class LastAdmin(Exception):
+    """The change would leave an organisation without an active admin."""
 
 
 class Staff(Base):
@@ -35,20 +40,49 @@ class Staff(Base):
             )
         return cursor.rowcount
 
-    def set_staff_role(self, staff_id: int, role: str) -> None:
-        """Make a staff member ``admin`` or ``agent``."""
+    def set_staff_role(
+        self, staff_id: int, role: str, *, organisation_id: int | None = None
+    ) -> bool:
+        """Make a staff member ``admin`` or ``agent`` (only of ``organisation_id``
+        when given); False when there is no such account. Raises
+        :class:`LastAdmin`, changing nothing, if the organisation would be left
+        without an active admin."""
         with self._write() as conn:
+            found = _account(conn, staff_id, organisation_id)
+            if found is None:
+                return False
             conn.execute("UPDATE staff SET role = ? WHERE id = ?", (role, staff_id))
+            _keep_an_admin(conn, found)
+        return True
 
-    def set_staff_active(self, staff_id: int, active: bool) -> None:
-        """Let an account sign in again, or stop it: its sessions end at once."""
+    def set_staff_active(
+        self, staff_id: int, active: bool, *, organisation_id: int | None = None
+    ) -> bool:
+        """Let an account sign in again, or stop it: its sessions end at once.
+        Like :meth:`set_staff_role`, within ``organisation_id`` when given, and
+        never stopping an organisation's last active admin."""
         with self._write() as conn:
+            found = _account(conn, staff_id, organisation_id)
+            if found is None:
+                return False
             conn.execute(
                 "UPDATE staff SET active = ?, session_version = session_version + 1"
                 " WHERE id = ?",
                 (int(active), staff_id),
             )
             conn.execute("DELETE FROM staff_sessions WHERE staff_id = ?", (staff_id,))
+            _keep_an_admin(conn, found)
+        return True
+
+    def staff_member(
+        self, organisation_id: int, staff_id: int
+    ) -> dict[str, Any] | None:
+        """A staff account of the organisation (None for another organisation's)."""
+        return self._one(
+            "SELECT id, organisation_id, email, role, active, created_at FROM staff"
+            " WHERE id = ? AND organisation_id = ?",
+            (staff_id, organisation_id),
+        )
 
     def start_session(self, key_hash: str, staff_id: int, expires_at: datetime) -> None:
         now = utcnow()
@@ -116,3 +150,30 @@ class Staff(Base):
                 (organisation_id, origin),
             )
         return cursor.rowcount == 1
+
+
+def _account(
+    conn: sqlite3.Connection, staff_id: int, organisation_id: int | None
+) -> tuple[int, bool] | None:
+    """The organisation of an account and whether it is an active admin."""
+    row = conn.execute(
+        "SELECT organisation_id, role = 'admin' AND active FROM staff WHERE id = ?"
+        " AND (? IS NULL OR organisation_id = ?)",
+        (staff_id, organisation_id, organisation_id),
+    ).fetchone()
+    return (row[0], bool(row[1])) if row else None
+
+
+def _keep_an_admin(conn: sqlite3.Connection, before: tuple[int, bool]) -> None:
+    """Refuse (rolling the transaction back) a change that took away an
+    organisation's last active admin."""
+    organisation_id, was_admin = before
+    if (
+        was_admin
+        and not conn.execute(
+            "SELECT 1 FROM staff"
+            " WHERE organisation_id = ? AND role = 'admin' AND active",
+            (organisation_id,),
+        ).fetchone()
+    ):
+        raise LastAdmin(organisation_id)

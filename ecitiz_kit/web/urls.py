@@ -98,6 +98,14 @@ class Links:
         """A staff member's account page, where new-request e-mails are turned off."""
         return absolute("ecitiz_staff.account")
 
+    def invitation(
+        self, organisation: dict[str, Any], key: str, lang: str | None = None
+    ) -> str | None:
+        """The link of an invitation to join ``organisation``'s team, for the
+        stored invitation ``key``."""
+        token = self._tokens.invitation(organisation["id"], key)
+        return absolute("ecitiz_staff.invitation", token=token, lang=lang)
+
 
 # -- the addresses a snippet points to: no request needed ---------------------------
 
