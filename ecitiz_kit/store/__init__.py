@@ -16,6 +16,7 @@ from .audit import Audit
 from .base import parse_stamp, utcnow
 from .documents import Documents
 from .embedding import Embedding
+from .jobs import Jobs
 from .listing import Listing
 from .migrations import MIGRATIONS
 from .organisations import Organisations
@@ -48,5 +49,6 @@ class Store(
     Audit,
     Assignments,
     Applicants,
+    Jobs,
 ):
     """The kit's data in one SQLite file; one connection per thread."""
