@@ -105,9 +105,10 @@ def start(
     address: str | None,
 ) -> tuple[dict[str, Any], bool]:
     """Record a bulk action over these requests of the organisation and return
-    ``(job, run_now)``: ``run_now`` when the caller should run it at once (a small
-    selection, new), otherwise it waits for the worker or was already asked for
-    with this ``key`` (the job found is then the first one, changed in nothing).
+    ``(job, created)``. A new job of a small selection comes leased
+    (``lease_owner``): the caller runs it at once with :func:`run`; a larger one
+    waits for the worker. Not ``created``: this ``key`` was already used, and the
+    job found is the first one, changed in nothing.
 
     Raises :class:`BulkError` for an empty or too large selection, and
     :class:`UnknownObject` (nothing recorded) when any id is not a request of
@@ -136,7 +137,7 @@ def start(
     )
     job = store.job(organisation_id, job_id)
     assert job is not None  # written just now, never deleted
-    return job, created and owner is not None
+    return job, created
 
 
 def too_many(count: int) -> str:

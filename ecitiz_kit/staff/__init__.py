@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from . import account, embed_page, list_page, request_page, settings_page
+from . import account, bulk_page, embed_page, list_page, request_page, settings_page
 from .blueprint import blueprint
 
 __all__ = [
     "account",
+    "bulk_page",
     "blueprint",
     "embed_page",
     "list_page",

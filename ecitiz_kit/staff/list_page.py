@@ -31,6 +31,7 @@ from ..state import state
 from ..web.pages import today, when
 from .auth import staff_required
 from .blueprint import blueprint
+from .bulk_page import bulk_form
 
 
 def _title(row: dict[str, Any] | None, form_id: str) -> str:
@@ -99,13 +100,15 @@ def request_list() -> Any:
         (status, name, counts[status], _list_url(_with_status(filters, status)))
         for status, name in choices["statuses"]
     ]
+    total = counts[filters.status] if filters.status else sum(counts.values())
     return render_template(
         "ecitiz/staff/list.html",
         values=filters.query(),
         problems={},
         filters=filters,
         rows=rows,
-        total=counts[filters.status] if filters.status else sum(counts.values()),
+        total=total,
+        bulk=bulk_form(filters, total),
         all_link=(sum(counts.values()), _list_url(_with_status(filters, None))),
         status_links=status_links,
         chart=charts.daily_chart(days, g.ecitiz_lang),

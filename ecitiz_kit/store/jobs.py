@@ -88,9 +88,7 @@ class Jobs(Base):
                 " expected_status, expected_assignee) VALUES (?, ?, ?, ?, ?)",
                 [
                     (job_id, submission_id, position, status, assignee)
-                    for position, (submission_id, status, assignee) in enumerate(
-                        items
-                    )
+                    for position, (submission_id, status, assignee) in enumerate(items)
                 ],
             )
         return job_id, True
@@ -233,7 +231,8 @@ class Jobs(Base):
         """The items of a job with their request's reference and outcome, in the
         order asked (only those left alone, by default)."""
         sql = (
-            "SELECT i.submission_id, s.reference, i.outcome FROM job_items i"
+            "SELECT i.submission_id, s.reference, i.expected_status, i.outcome"
+            " FROM job_items i"
             " JOIN submissions s ON s.id = i.submission_id WHERE i.job_id = ?"
         )
         params: list[Any] = [job_id]
