@@ -233,7 +233,7 @@ class Jobs(Base):
         sql = (
             "SELECT i.submission_id, s.reference, i.expected_status, i.outcome"
             " FROM job_items i"
-            " JOIN submissions s ON s.id = i.submission_id WHERE i.job_id = ?"
+            " LEFT JOIN submissions s ON s.id = i.submission_id WHERE i.job_id = ?"
         )
         params: list[Any] = [job_id]
         if left_alone_only:

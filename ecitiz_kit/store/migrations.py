@@ -451,7 +451,9 @@ MIGRATIONS: tuple[str, ...] = (
     -- taken over never moves a request twice.
     CREATE TABLE job_items (
         job_id INTEGER NOT NULL REFERENCES jobs(id),
-        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        -- no foreign key: a request deleted at the end of its retention
+        -- period does not need its bulk actions deleted first
+        submission_id INTEGER NOT NULL,
         position INTEGER NOT NULL,
         expected_status TEXT NOT NULL,
         expected_assignee INTEGER,
