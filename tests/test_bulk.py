@@ -395,12 +395,14 @@ def test_the_list_offers_the_bulk_form_with_a_checkbox_per_row(
     ids = _attestations(store, org, 2)
     html = staff_client.get(f"{STAFF}/?lang=en").get_data(as_text=True)
     for sid in ids:
-        reference = store.submission(sid)["reference"]
+        # Named by the column's title and the row's reference: "Select ATT-…".
         assert re.search(
             rf'<input type="checkbox" class="ecitiz-pick-one" form="bulk" name="id"'
-            rf' value="{sid}"[^>]*aria-label="Select {reference}"',
+            rf' value="{sid}" id="pick-{sid}" aria-labelledby="pick-title ref-{sid}">',
             html,
         )
+        assert f'<th scope="row" id="ref-{sid}">' in html
+    assert '<span class="ecitiz-visually-hidden" id="pick-title">Select</span>' in html
     assert '<details class="ecitiz-bulk-actions">' in html
     # Everything shown fits on the page: no "all matching" choice.
     assert 'name="all"' not in html
