@@ -11,7 +11,9 @@ as medians of ``--rounds`` runs, what one list page costs the server: the page o
 rows, the counts per status, the chart's data, a filtered page (status and date
 range), a search by name, a page far down (through its cursor), and a whole
 export of one organisation (rows per second, with the peak memory tracemalloc
-sees). The first page is timed the same way on a ``--baseline`` database; the
+sees). Each organisation has a team of three, each holding a quarter of its
+requests (the last quarter is unassigned), for the list filtered by assignee.
+The first page is timed the same way on a ``--baseline`` database; the
 ratio says how the list grows with the data (keyset pagination and indexes keep
 it flat). The bulk fill writes rows with plain SQL, which only this script does.
 """
@@ -105,9 +107,13 @@ def _answers(form_id: str, first: str, last: str, email: str, rng: random.Random
     }
 
 
+TEAM = 3
+
+
 def populate(folder: Path, rows: int, seed: int = 1) -> tuple[Store, list[int]]:
     """A data folder whose database holds ``rows`` requests over the last 365
-    days; the store and the organisations' ids."""
+    days, three quarters of them assigned to a team of three per organisation;
+    the store and the organisations' ids."""
     store = Store(folder / "ecitiz.sqlite3")
     store.migrate()
     orgs = []
@@ -116,7 +122,16 @@ def populate(folder: Path, rows: int, seed: int = 1) -> tuple[Store, list[int]]:
         for form_id in FORMS:
             store.enable_form(org["id"], form_id, 1, None, 730)
         orgs.append(org["id"])
+        for n in range(TEAM):
+            store.create_staff(org["id"], f"team{n}@{slug}.example", "x")
     fill_requests(store, orgs, rows, seed)
+    with store._write() as conn:
+        # Staff ids are 1-3 (acme) and 4-6 (globex); id % 4 == 3: nobody.
+        conn.execute(
+            "UPDATE submissions SET assigned_to = CASE WHEN id % 4 = 3 THEN NULL"
+            " ELSE (organisation_id - 1) * 3 + id % 4 + 1 END"
+        )
+    store.db.execute("PRAGMA optimize")
     return store, orgs
 
 
@@ -197,9 +212,9 @@ def median_ms(fn: Callable[[], Any], rounds: int) -> float:
 
 
 def list_page(store: Store, org: int, filters: listing.Filters, **cursor: str):
-    """What the list view asks of the store for one page."""
-    listing.request_page(store, org, filters, TIMEZONE, **cursor)
-    listing.status_counts(store, org, filters, TIMEZONE)
+    """What the list view asks of the store for one page (as staff id 1)."""
+    listing.request_page(store, org, filters, TIMEZONE, me=1, **cursor)
+    listing.status_counts(store, org, filters, TIMEZONE, me=1)
     listing.daily_counts(store, org, TIMEZONE, form_id=filters.form_id)
 
 
@@ -268,6 +283,21 @@ def measure(store: Store, org: int, rounds: int) -> dict[str, float]:
         "deep page (330 days back), all three": median_ms(
             lambda: list_page(store, org, first, older=deep_cursor), rounds
         ),
+        "assigned to me, all three": median_ms(
+            lambda: list_page(store, org, listing.Filters(assignee="me")), rounds
+        ),
+        "assigned to one person, all three": median_ms(
+            lambda: list_page(store, org, listing.Filters(assignee="2")), rounds
+        ),
+        "unassigned, all three": median_ms(
+            lambda: list_page(store, org, listing.Filters(assignee="none")), rounds
+        ),
+        "one person + status, all three": median_ms(
+            lambda: list_page(
+                store, org, listing.Filters(assignee="2", status="submitted")
+            ),
+            rounds,
+        ),
     }
 
 
@@ -303,6 +333,9 @@ def http_pages(folder: Path, rounds: int) -> dict[str, float]:
             get(f"/ecitiz/staff/?status=submitted&from={since}"), rounds
         ),
         "GET search by name": median_ms(get("/ecitiz/staff/?q=durand"), rounds),
+        "GET one person's requests": median_ms(
+            get("/ecitiz/staff/?assignee=2"), rounds
+        ),
     }
 
 
@@ -339,6 +372,8 @@ def main() -> int:
             f"\nfirst page, all three, at {args.baseline:,} rows: {base:.2f} ms; "
             f"at {args.rows:,}: {first:.2f} ms (ratio {first / base:.2f}x)"
         )
+        person = figures["assigned to one person, all three"]
+        print(f"assigned to one person / unfiltered first page: {person / first:.2f}x")
 
         pages = http_pages(Path(folder) / "big", args.rounds)
         base_http = http_pages(Path(folder) / "small", args.rounds)["GET first page"]

@@ -210,6 +210,27 @@ def test_all_matching_the_filters_takes_every_page_but_not_later_arrivals(
     assert store.submission(late)["status"] == "in_review"
 
 
+def test_all_matching_mine_takes_only_the_requests_assigned_to_me(
+    staff_client, store, org
+):
+    mine = _attestations(store, org, 2)
+    others = _attestations(store, org, 2)
+    me = store.staff_by_email(STAFF_EMAIL)
+    for sid in mine:
+        assert store.assign_submission(org["id"], sid, me["id"], actor="t")
+    form = _form(staff_client, f"{STAFF}/?assignee=me")
+    assert form["assignee"] == "me"
+    data = {**form, "all": "1", "action": "status:accepted"}
+    _page, html = _result(staff_client, staff_client.post(f"{STAFF}/bulk", data=data))
+    assert "2 traitées, 0 laissées de côté" in html
+    assert [store.submission(s)["status"] for s in mine + others] == [
+        "accepted",
+        "accepted",
+        "in_review",
+        "in_review",
+    ]
+
+
 def test_a_selection_above_the_cap_is_refused(staff_client, store, org, monkeypatch):
     ids = _attestations(store, org, 4)
     monkeypatch.setattr(bulk, "BULK_CAP", 3)

@@ -108,6 +108,10 @@ PAGES = [
     "staff-request-refused",
     "staff-request-history",
     "staff-request-version",
+    "staff-request-assigned",
+    "staff-request-comment-refused",
+    "staff-list-mine",
+    "staff-list-end-of-queue",
     "staff-embed",
     "staff-embed-refused",
     "staff-embed-options",
@@ -388,6 +392,29 @@ def _staff_pages(app, client, store, pages: _Pages) -> None:
     pages.keep("staff-request-history", client.get(f"{STAFF}/requests/{amended}"))
     pages.keep(
         "staff-request-version", client.get(f"{STAFF}/requests/{amended}/versions/1")
+    )
+
+    assigned = client.post(
+        f"{STAFF}/requests/{sid}/assign?status=submitted",
+        data={"csrf_token": csrf_for(client), "assignee": "me", "expected": ""},
+    )
+    client.post(
+        f"{STAFF}/requests/{sid}/comments",
+        data={"csrf_token": csrf_for(client), "body": "Kbis à vérifier.\nMerci."},
+    )
+    pages.keep("staff-request-assigned", client.get(assigned.headers["Location"]))
+    pages.keep(
+        "staff-request-comment-refused",
+        client.post(
+            f"{STAFF}/requests/{sid}/comments",
+            data={"csrf_token": csrf_for(client), "body": "x" * 3000},
+        ),
+        422,
+    )
+    pages.keep("staff-list-mine", client.get(f"{STAFF}/?assignee=me"))
+    pages.keep(
+        "staff-list-end-of-queue",
+        client.get(client.get(f"{STAFF}/requests/{rows[-1]['id']}/next").location),
     )
 
     pages.keep("staff-embed", client.get(f"{STAFF}/embed"))

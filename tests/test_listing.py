@@ -384,6 +384,11 @@ def _plans(store, run):
         Filters(form_id="aid-request", date_to=date(2026, 11, 30)),
         Filters(search="durand"),
         Filters(search="AID-7K3F", status="accepted"),
+        Filters(assignee="1"),
+        Filters(assignee=listing.UNASSIGNED),
+        Filters(assignee="1", status="in_review"),
+        Filters(assignee=listing.UNASSIGNED, status="submitted"),
+        Filters(assignee="1", date_from=date(2026, 11, 1)),
     ],
 )
 def test_every_list_query_reads_an_index_never_the_whole_table(store, org, filters):
@@ -428,6 +433,11 @@ def test_every_list_query_reads_an_index_never_the_whole_table(store, org, filte
             assert "status=?" in search, (sql, search)
         if filters.date_from or filters.date_to:
             assert "created_at" in search, (sql, search)
+        if filters.assignee:
+            assert "assigned_to=?" in search or "assigned_to IS ?" in search, (
+                sql,
+                search,
+            )
 
 
 # -- the applicant's name and address --------------------------------------------
@@ -676,3 +686,21 @@ def test_reference_search_reads_only_the_organisations_references(store, org):
     ]
     assert reference_parts, plans
     assert all("submissions_by_org_reference" in line for line in reference_parts)
+
+
+# -- the assignee filter -----------------------------------------------------------
+
+
+def test_the_assignee_filter_reads_me_nobody_or_a_member_of_the_team():
+    for raw in ("me", "none", "7"):
+        filters = listing.parse_filters({"assignee": raw}, FORMS, [7])
+        assert filters == Filters(assignee=raw)
+        assert listing.parse_filters(filters.query(), FORMS, [7]) == filters
+    assert Filters(assignee="me").for_store(TZ, me=3)["assigned_to"] == 3
+    assert Filters(assignee="7").for_store(TZ)["assigned_to"] == 7
+    nobody = Filters(assignee="none").for_store(TZ)
+    assert nobody["unassigned"] and nobody["assigned_to"] is None
+    for raw in ("8", "07", "-7", "7.0", "moi", "٧"):
+        with pytest.raises(FilterError) as refused:
+            listing.parse_filters({"assignee": raw}, FORMS, [7])
+        assert set(refused.value.problems) == {"assignee"}

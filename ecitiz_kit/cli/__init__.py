@@ -3,7 +3,7 @@ the kit."""
 
 from __future__ import annotations
 
-from . import doctor, documents, mail, schedule, settings
+from . import backup, doctor, documents, mail, schedule, settings
 from .commands import group
 
-__all__ = ["doctor", "documents", "group", "mail", "schedule", "settings"]
+__all__ = ["backup", "doctor", "documents", "group", "mail", "schedule", "settings"]

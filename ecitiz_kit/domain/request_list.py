@@ -15,7 +15,7 @@ import functools
 import json
 import re
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -35,7 +35,9 @@ from ..store.base import stamp
 
 PAGE_SIZE = 50
 #: The query parameters the list's filters are read from.
-FILTER_KEYS = ("form", "status", "from", "to", "q")
+FILTER_KEYS = ("form", "status", "from", "to", "q", "assignee")
+#: The ``assignee`` filter's values besides a staff id: the person looking, nobody.
+MINE, UNASSIGNED = "me", "none"
 #: Longer searches are refused: no name or address needs more.
 SEARCH_MAX_LENGTH = 100
 CHART_DAYS = 30
@@ -75,6 +77,8 @@ class Filters:
     date_from: date | None = None
     date_to: date | None = None  # included
     search: str = ""
+    #: :data:`MINE`, :data:`UNASSIGNED` or a staff id (as typed in the address).
+    assignee: str | None = None
 
     def query(self) -> dict[str, str]:
         """The filters as query parameters (to build links that keep them)."""
@@ -84,13 +88,23 @@ class Filters:
             "from": self.date_from.isoformat() if self.date_from else "",
             "to": self.date_to.isoformat() if self.date_to else "",
             "q": self.search,
+            "assignee": self.assignee or "",
         }
         return {key: value for key, value in values.items() if value}
 
-    def for_store(self, timezone: str) -> dict[str, Any]:
+    def for_store(self, timezone: str, me: int | None = None) -> dict[str, Any]:
         """The filters as the store takes them; dates are whole days in
-        ``timezone``."""
+        ``timezone``, and "mine" means staff id ``me``."""
+        assigned_to = None
+        if self.assignee == MINE:
+            if me is None:
+                raise ValueError("'mine' needs the id of the person looking")
+            assigned_to = me
+        elif self.assignee and self.assignee != UNASSIGNED:
+            assigned_to = int(self.assignee)
         return {
+            "assigned_to": assigned_to,
+            "unassigned": self.assignee == UNASSIGNED,
             "form_id": self.form_id,
             "status": self.status,
             "since": day_start(self.date_from, timezone) if self.date_from else None,
@@ -108,11 +122,16 @@ def day_start(day: date, timezone: str) -> str:
     return stamp(datetime.combine(day, time(), tzinfo=ZoneInfo(timezone)))
 
 
-def parse_filters(args: Mapping[str, str], form_ids: Sequence[str]) -> Filters:
+def parse_filters(
+    args: Mapping[str, str],
+    form_ids: Sequence[str],
+    staff_ids: Collection[int] = (),
+) -> Filters:
     """Read and check the list filters in query parameters ``args``.
 
-    ``form_ids`` are the organisation's forms. Unknown parameters are ignored;
-    every wrong one is reported at once in a :class:`FilterError`.
+    ``form_ids`` are the organisation's forms, ``staff_ids`` its team. Unknown
+    parameters are ignored; every wrong one is reported at once in a
+    :class:`FilterError`.
     """
     problems: dict[str, str] = {}
     form_id = args.get("form", "").strip() or None
@@ -140,9 +159,14 @@ def parse_filters(args: Mapping[str, str], form_ids: Sequence[str]) -> Filters:
             "The search is too long: %(max)s characters at most.",
             max=SEARCH_MAX_LENGTH,
         )
+    assignee = args.get("assignee", "").strip() or None
+    if assignee not in (None, MINE, UNASSIGNED) and not (
+        _ID.fullmatch(assignee or "") and int(assignee or 0) in staff_ids
+    ):
+        problems["assignee"] = gettext("Choose a person from the list.")
     if problems:
         raise FilterError(problems)
-    return Filters(form_id, status, dates["from"], dates["to"], search)
+    return Filters(form_id, status, dates["from"], dates["to"], search, assignee)
 
 
 def _parse_date(raw: str) -> date | None:
@@ -213,12 +237,13 @@ def request_page(
     older: str | None = None,
     newer: str | None = None,
     size: int = PAGE_SIZE,
+    me: int | None = None,
 ) -> Page:
     """The page after cursor ``older`` (older requests), before cursor ``newer``
-    (newer ones), or the first page."""
+    (newer ones), or the first page; ``me`` is the staff id "mine" stands for."""
     if older and newer:
         raise BadCursor()
-    selection = filters.for_store(timezone)
+    selection = filters.for_store(timezone, me)
     position = decode_cursor(older or newer) if (older or newer) else None
     backwards = bool(newer)
     rows = store.request_page(
@@ -256,15 +281,44 @@ def request_page(
 
 
 def status_counts(
-    store: Store, organisation_id: int, filters: Filters, timezone: str
+    store: Store,
+    organisation_id: int,
+    filters: Filters,
+    timezone: str,
+    *,
+    me: int | None = None,
 ) -> dict[str, int]:
     """Requests matching ``filters`` but for the status one, per status."""
-    selection = filters.for_store(timezone)
+    selection = filters.for_store(timezone, me)
     selection["status"] = None
     found = store.status_counts(
         organisation_id, statuses=lifecycle.STATUSES, **selection
     )
     return {status: found.get(status, 0) for status in lifecycle.STATUSES}
+
+
+def next_request(
+    store: Store,
+    organisation_id: int,
+    filters: Filters,
+    timezone: str,
+    after: Mapping[str, Any],
+    *,
+    me: int | None = None,
+) -> int | None:
+    """The id of the request that follows ``after`` (a request's row) in the list
+    with ``filters``, newest first; None at the end of the list.
+
+    ``after`` need not match the filters any more: a request just decided has
+    usually left a list filtered on its former status.
+    """
+    rows = store.request_page(
+        organisation_id,
+        limit=1,
+        cursor=(after["created_at"], after["id"]),
+        **filters.for_store(timezone, me),
+    )
+    return rows[0]["id"] if rows else None
 
 
 @dataclass(frozen=True)

@@ -2,15 +2,28 @@
 
 from __future__ import annotations
 
-from . import account, bulk_page, embed_page, list_page, request_page, settings_page
+from . import (
+    account,
+    assignment,
+    bulk_page,
+    comments,
+    embed_page,
+    list_page,
+    queue,
+    request_page,
+    settings_page,
+)
 from .blueprint import blueprint
 
 __all__ = [
     "account",
-    "bulk_page",
+    "assignment",
     "blueprint",
+    "bulk_page",
+    "comments",
     "embed_page",
     "list_page",
+    "queue",
     "request_page",
     "settings_page",
 ]

@@ -18,6 +18,9 @@ from ..web.pages import (
 )
 from .auth import check_csrf, csrf_token, load_session, save_cookie
 
+#: Ids in addresses: larger numbers than SQLite stores are simply not found (404).
+ROW_ID = "int(max=9223372036854775807)"
+
 blueprint = Blueprint("ecitiz_staff", __name__, template_folder="../templates")
 
 blueprint.before_request(set_page_language)

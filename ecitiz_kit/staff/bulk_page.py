@@ -173,7 +173,8 @@ def _selection(organisation_id: int) -> list[int]:
     if form.get("all") == "1":
         store = state().store
         forms = [row["form_id"] for row in store.enabled_forms(organisation_id)]
-        filters = listing.parse_filters(form, forms)
+        team = [member["id"] for member in store.team(organisation_id)]
+        filters = listing.parse_filters(form, forms, team)
         seen = form.get("seen", "")
         try:
             parse_stamp(seen)
@@ -188,10 +189,12 @@ def _selection(organisation_id: int) -> list[int]:
             organisation_id,
             limit=bulk.BULK_CAP + 1,
             cursor=(seen, _MAX_ID),
-            **filters.for_store(timezone),
+            **filters.for_store(timezone, g.ecitiz_staff["id"]),
         )
         if len(rows) > bulk.BULK_CAP:
-            counts = listing.status_counts(store, organisation_id, filters, timezone)
+            counts = listing.status_counts(
+                store, organisation_id, filters, timezone, me=g.ecitiz_staff["id"]
+            )
             matching = (
                 counts[filters.status] if filters.status else sum(counts.values())
             )

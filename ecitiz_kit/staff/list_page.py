@@ -9,6 +9,7 @@ organisation's requests.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from typing import Any
 
@@ -55,16 +56,19 @@ def request_list() -> Any:
     """The organisation's requests, newest first, filtered, by pages of 50."""
     store = state().store
     organisation_id = g.ecitiz_staff["organisation_id"]
+    me = g.ecitiz_staff["id"]
     forms = _forms(organisation_id)
+    team = {member["id"]: member["email"] for member in store.team(organisation_id)}
     timezone = current_app.config["ECITIZ_TIMEZONE"]
     choices = {
         "forms": [(f, _title(row, f)) for f, row in forms.items()],
         "statuses": [
             (s, lifecycle.status_name(s, g.ecitiz_lang)) for s in lifecycle.STATUSES
         ],
+        "team": [(str(key), email) for key, email in team.items() if key != me],
     }
     try:
-        filters = listing.parse_filters(request.args, list(forms))
+        filters = listing.parse_filters(request.args, list(forms), team)
     except FilterError as error:
         # The form comes back with what was typed and what to fix; no rows are
         # shown for filters that mean nothing.
@@ -81,9 +85,9 @@ def request_list() -> Any:
     older, newer = request.args.get("older"), request.args.get("newer")
     cursor = older or newer
     page = listing.request_page(
-        store, organisation_id, filters, timezone, older=older, newer=newer
+        store, organisation_id, filters, timezone, older=older, newer=newer, me=me
     )
-    counts = listing.status_counts(store, organisation_id, filters, timezone)
+    counts = listing.status_counts(store, organisation_id, filters, timezone, me=me)
     days = listing.daily_counts(
         store, organisation_id, timezone, form_id=filters.form_id
     )
@@ -93,6 +97,7 @@ def request_list() -> Any:
             "received": when(row["created_at"]),
             "status_name": lifecycle.status_name(row["status"], g.ecitiz_lang),
             "form_title": _title(forms.get(row["form_id"]), row["form_id"]),
+            "assignee": team.get(row["assigned_to"]),
         }
         for row in page.rows
     ]
@@ -106,6 +111,8 @@ def request_list() -> Any:
         values=filters.query(),
         problems={},
         filters=filters,
+        queue=filters.query(),
+        end_of_queue=bool(request.args.get("end")),
         rows=rows,
         total=total,
         bulk=bulk_form(filters, total),
@@ -146,9 +153,7 @@ def _chart_caption(days: int, form_id: str | None, forms: dict[str, Any]) -> str
 
 
 def _with_status(filters: Filters, status: str | None) -> Filters:
-    return Filters(
-        filters.form_id, status, filters.date_from, filters.date_to, filters.search
-    )
+    return dataclasses.replace(filters, status=status)
 
 
 @blueprint.get("/requests.csv")
@@ -162,7 +167,8 @@ def export_csv() -> Response:
     store = state().store
     organisation_id = g.ecitiz_staff["organisation_id"]
     forms = _forms(organisation_id)
-    filters = listing.parse_filters(request.args, list(forms))
+    team = [member["id"] for member in store.team(organisation_id)]
+    filters = listing.parse_filters(request.args, list(forms), team)
     timezone = current_app.config["ECITIZ_TIMEZONE"]
     lang = g.ecitiz_lang
     wanted = [filters.form_id] if filters.form_id else list(forms)
@@ -170,7 +176,9 @@ def export_csv() -> Response:
     for form_id in wanted:
         definition, _compiled = state().forms.get(forms[form_id])
         layout[form_id] = (definition, _title(forms[form_id], form_id))
-    rows = store.iter_requests(organisation_id, **filters.for_store(timezone))
+    rows = store.iter_requests(
+        organisation_id, **filters.for_store(timezone, g.ecitiz_staff["id"])
+    )
     slug = re.sub(r"[^A-Za-z0-9_-]", "-", g.ecitiz_staff["slug"])
     filename = f"{slug}-requests-{today().isoformat()}.csv"
     response = Response(

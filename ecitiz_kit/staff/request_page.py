@@ -32,15 +32,14 @@ from ..store import StaleStatus
 from ..web import downloads
 from ..web.pages import notices, when
 from .auth import StaffForm, refusal, staff_required
-from .blueprint import blueprint
+from .blueprint import ROW_ID, blueprint
+from .queue import queue_filters
+from .request_forms import CommentForm
 
 MESSAGE_MAX_LENGTH = 2000
 #: Downloads of uploaded files are never rendered by the browser, even if a file
 #: slipped past the content checks.
 ATTACHMENT_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
-
-#: Ids in addresses: larger numbers than SQLite stores are simply not found (404).
-ROW_ID = "int(max=9223372036854775807)"
 
 
 class TransitionForm(StaffForm):
@@ -68,7 +67,7 @@ def action_name(from_status: str, to_status: str) -> str:
     }[to_status]
 
 
-def _found(submission_id: int) -> Tracked:
+def found_request(submission_id: int) -> Tracked:
     kit = state()
     return tracked_for_staff(
         kit.store, kit.forms, g.ecitiz_staff["organisation_id"], submission_id
@@ -78,10 +77,15 @@ def _found(submission_id: int) -> Tracked:
 @blueprint.get(f"/requests/<{ROW_ID}:submission_id>")
 @staff_required
 def request_detail(submission_id: int) -> str:
-    return _detail(_found(submission_id))
+    return render_detail(found_request(submission_id))
 
 
-def _detail(found: Tracked, failed: TransitionForm | None = None) -> str:
+def render_detail(
+    found: Tracked,
+    failed: TransitionForm | None = None,
+    comment_form: CommentForm | None = None,
+) -> str:
+    """The request page; a form refused comes back with what was typed and why."""
     submission = found.submission
     lang = g.ecitiz_lang
     status = submission["status"]
@@ -110,10 +114,26 @@ def _detail(found: Tracked, failed: TransitionForm | None = None) -> str:
             "to": lifecycle.status_name(event["to_status"], lang),
             "public_message": event["public_message"],
             "private_note": event["private_note"],
+            "at": event["created_at"],
         }
-        for event in reversed(found.events)
+        for event in found.events
     ]
     store = state().store
+    staff = g.ecitiz_staff
+    team = store.team(staff["organisation_id"])
+    for change in store.assignment_history(submission["id"]):
+        timeline.append(
+            {
+                "when": when(change["created_at"]),
+                "actor": change["actor"],
+                "assignment": True,
+                "assigned": change["staff_email"] or "",
+                "at": change["created_at"],
+            }
+        )
+    # Newest first; an assignment and an event of the same instant keep their order.
+    timeline.sort(key=lambda entry: entry["at"], reverse=True)
+    filters = queue_filters()
     return render_template(
         "ecitiz/staff/detail.html",
         found=found,
@@ -133,6 +153,15 @@ def _detail(found: Tracked, failed: TransitionForm | None = None) -> str:
         ],
         amendable=store.amendable(submission["id"]),
         changed=request.args.get("changed"),
+        notice=request.args.get("done"),
+        queue=filters.query(),
+        team=[member for member in team if member["active"]],
+        assignee=next((m for m in team if m["id"] == submission["assigned_to"]), None),
+        comments=[
+            {**comment, "when": when(comment["created_at"])}
+            for comment in store.comments(submission["id"])
+        ],
+        comment_form=comment_form or CommentForm(formdata=None),
         nav="requests",
     )
 
@@ -141,14 +170,14 @@ def _detail(found: Tracked, failed: TransitionForm | None = None) -> str:
 @staff_required
 def change_request_status(submission_id: int) -> Any:
     """Move a request along its life cycle, with a public message and a note."""
-    found = _found(submission_id)
+    found = found_request(submission_id)
     submission = found.submission
     form = TransitionForm()
     to_status = form.to_status.data or ""
     if to_status not in lifecycle.STATUSES:
         raise refusal(UnknownObject, gettext("There is no such status for a request."))
     if not form.validate_on_submit():
-        return _detail(found, form), 422
+        return render_detail(found, form), 422
     if form.expected.data != submission["status"]:
         raise _stale(submission["status"])
     kit = state()
@@ -166,7 +195,7 @@ def change_request_status(submission_id: int) -> Any:
         form.public_message.errors = [
             gettext("Tell the applicant what to change: they will read this message.")
         ]
-        return _detail(found, form), 422
+        return render_detail(found, form), 422
     except StaleStatus:
         current = kit.store.submission(submission_id)
         raise _stale(current["status"] if current else submission["status"]) from None
@@ -175,6 +204,7 @@ def change_request_status(submission_id: int) -> Any:
             "ecitiz_staff.request_detail",
             submission_id=submission_id,
             changed=to_status,
+            **queue_filters().query(),
         ),
         303,
     )
@@ -235,13 +265,13 @@ def attachment(submission_id: int, attachment_id: int) -> Response:
 @blueprint.get(f"/requests/<{ROW_ID}:submission_id>/receipt.pdf")
 @staff_required
 def receipt_pdf(submission_id: int) -> Response:
-    return downloads.receipt(_found(submission_id), for_applicant=False)
+    return downloads.receipt(found_request(submission_id), for_applicant=False)
 
 
 @blueprint.get(f"/requests/<{ROW_ID}:submission_id>/attestation.pdf")
 @staff_required
 def attestation_pdf(submission_id: int) -> Response:
-    return downloads.attestation(_found(submission_id))
+    return downloads.attestation(found_request(submission_id))
 
 
 # -- earlier versions --------------------------------------------------------------
@@ -251,7 +281,7 @@ def attestation_pdf(submission_id: int) -> Response:
 @staff_required
 def request_version(submission_id: int, number: int) -> str:
     """The answers a request had before the applicant changed them."""
-    found = _found(submission_id)
+    found = found_request(submission_id)
     version = state().store.version(found.submission["id"], number)
     if version is None:
         raise UnknownObject()

@@ -14,6 +14,7 @@ from .applicants import Applicants, applicant_key
 from .assignments import Assignments
 from .audit import Audit
 from .base import parse_stamp, utcnow
+from .comments import Comments
 from .documents import Documents
 from .embedding import Embedding
 from .jobs import Jobs
@@ -48,6 +49,7 @@ class Store(
     Listing,
     Audit,
     Assignments,
+    Comments,
     Applicants,
     Jobs,
 ):

@@ -53,7 +53,7 @@ EXPORT_BATCH = 500
 
 _PAGE_COLUMNS = (
     "s.id, s.reference, s.form_id, s.status, s.applicant_name, s.applicant_email,"
-    " s.created_at, s.updated_at"
+    " s.created_at, s.updated_at, s.assigned_to"
 )
 
 
@@ -83,10 +83,13 @@ class Listing(Base):
         until: str | None = None,
         search: str = "",
         statuses: Sequence[str] = (),
+        assigned_to: int | None = None,
+        unassigned: bool = False,
     ) -> tuple[str, list[Any]]:
         """``FROM … WHERE …`` shared by pages, counts and export, with parameters.
 
         ``since`` (included) and ``until`` (excluded) are stored timestamps;
+        ``assigned_to`` keeps one person's requests, ``unassigned`` nobody's;
         ``statuses`` limits the rows to those (so that counts read one index range
         per status instead of every row of the organisation).
         """
@@ -107,6 +110,11 @@ class Listing(Base):
         if status is not None:
             clauses.append("s.status = ?")
             params.append(status)
+        if assigned_to is not None:
+            clauses.append("s.assigned_to = ?")
+            params.append(assigned_to)
+        elif unassigned:
+            clauses.append("s.assigned_to IS NULL")
         if statuses:
             clauses.append(f"s.status IN ({', '.join('?' * len(statuses))})")
             params.extend(statuses)
@@ -181,7 +189,12 @@ class Listing(Base):
         Without dates or search the answer is read from the tallies the triggers
         keep (a few rows); otherwise the matching index range is counted.
         """
-        if not (filters.get("since") or filters.get("until") or filters.get("search")):
+        if (
+            not any(
+                filters.get(key) for key in ("since", "until", "search", "unassigned")
+            )
+            and filters.get("assigned_to") is None
+        ):
             return self._tallies(
                 organisation_id, filters.get("form_id"), filters.get("status")
             )

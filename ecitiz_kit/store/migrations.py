@@ -424,6 +424,22 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE organisations ADD COLUMN theme_font TEXT;
     """,
     """
+    -- Staff talk about a request among themselves: comments are never shown to
+    -- the applicant, and live apart from the events the tracking page reads.
+    CREATE TABLE comments (
+        id INTEGER PRIMARY KEY,
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        staff_id INTEGER REFERENCES staff(id),
+        author TEXT NOT NULL,
+        body TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX comments_by_submission ON comments (submission_id, id);
+    -- One person's requests per status, counted and listed from the index alone.
+    CREATE INDEX submissions_by_org_assignee_status_date
+        ON submissions (organisation_id, assigned_to, status, created_at, id);
+    """,
+    """
     -- Work done in the background, taken by a worker under a lease: when the
     -- lease runs out (the worker died), another worker takes the job over.
     -- ``key`` comes from the form that asked for the job: the same form posted

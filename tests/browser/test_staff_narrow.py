@@ -85,6 +85,14 @@ def _staff_pages(page, base, sid):
     yield "list with a refused filter"
     page.goto(f"{base}{STAFF}/requests/{sid}")
     yield "request"
+    page.click("form[action*='/assign']:has(input[value=me]) button")
+    page.wait_for_selector(".ecitiz-notice")
+    page.fill("#f-comment", LONG_WORD + "\n" + LONG_ORIGIN)
+    page.click("form[action*='/comments'] button")
+    page.wait_for_selector(".ecitiz-comments")
+    yield "request assigned, with a comment"
+    page.goto(f"{base}{STAFF}/?assignee=me")
+    yield "list of my requests"
     page.goto(f"{base}{STAFF}/requests/{sid}/versions/1")
     yield "earlier version"
     page.goto(f"{base}{STAFF}/embed")
@@ -130,7 +138,7 @@ def test_no_staff_page_scrolls_sideways(browser, kit, long_request, axe, width):
     for name in _staff_pages(page, kit.url, long_request):
         overflows[name] = _overflow(page)
         no_violations(axe, page, f"{name} at {width} px")
-    assert len(overflows) == 19
+    assert len(overflows) == 21
     assert {name: px for name, px in overflows.items() if px > 0} == {}
     context.close()
 
@@ -152,7 +160,7 @@ def test_the_request_list_becomes_cards_on_a_phone(browser, kit, long_request):
         "cells => cells.filter(c => getComputedStyle(c, '::before').content"
         '.startsWith(`"${c.dataset.label}`)).map(c => c.dataset.label)'
     )
-    assert labels == ["Applicant", "Form", "Status", "Received"]
+    assert labels == ["Applicant", "Form", "Status", "Received", "Assigned to"]
     # The table is still a table for assistive technology.
     snapshot = page.locator("#requests").aria_snapshot()
     assert "columnheader" in snapshot and "rowheader" in snapshot

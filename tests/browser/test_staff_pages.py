@@ -90,6 +90,25 @@ def test_every_staff_page_passes_axe(browser, kit, world, axe, store):
     )  # fmt: skip
     page.goto(base + f"{STAFF}/requests/{sid}")
     no_violations(axe, page, "detail with history")
+    page.click("form[action*='/assign']:has(input[value=me]) button")
+    page.wait_for_selector(".ecitiz-notice")
+    no_violations(axe, page, "detail assigned")
+    page.evaluate("document.querySelector('#f-comment').removeAttribute('maxlength')")
+    page.fill("#f-comment", "x" * 2001)
+    page.click("form[action*='/comments'] button")
+    page.wait_for_selector("#f-comment[aria-invalid=true]")
+    no_violations(axe, page, "comment refused")
+    page.fill("#f-comment", "Kbis à vérifier.")
+    page.click("form[action*='/comments'] button")
+    page.wait_for_selector(".ecitiz-comments")
+    no_violations(axe, page, "detail with a comment")
+    page.goto(base + f"{STAFF}/requests/{sid}?lang=en")
+    no_violations(axe, page, "detail assigned, in English")
+    page.goto(base + f"{STAFF}/?assignee=me")
+    no_violations(axe, page, "list of my requests")
+    page.goto(base + f"{STAFF}/requests/{sid}/next?lang=en")
+    page.wait_for_selector("#end-of-list")
+    no_violations(axe, page, "end of the list, in English")
     page.goto(base + f"{STAFF}/requests/{sid}/versions/1")
     no_violations(axe, page, "earlier version")
 
@@ -185,6 +204,42 @@ def test_sign_in_and_start_a_review_with_the_keyboard_alone(browser, kit, world,
     _tab_to(page, lambda f: f[3] == "Se déconnecter")
     page.keyboard.press("Enter")
     page.wait_for_url(f"**{STAFF}/login")
+    context.close()
+
+
+def test_take_comment_decide_and_go_on_with_the_keyboard_alone(
+    browser, kit, world, store, client
+):
+    assert post_form(client, with_file(aid_answers())).status_code == 303
+    newest = max(row["id"] for row in stored_requests(store))
+    context = browser.new_context(locale="fr-FR")
+    page = context.new_page()
+    _sign_in(page, kit.url)
+    page.goto(kit.url + f"{STAFF}/?status=submitted")
+    reference = store.submission(newest)["reference"]
+    _tab_to(page, lambda f: f[3] == reference)
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/requests/{newest}?status=submitted")
+
+    _tab_to(page, lambda f: f[3] == "Me l’attribuer")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".ecitiz-notice")
+    assert store.submission(newest)["assigned_to"] is not None
+    _tab_to(page, lambda f: f[1] == "f-comment", limit=120)
+    page.keyboard.type("Kbis vérifié.")
+    page.keyboard.press("Tab")
+    assert _focused(page)[3] == "Ajouter le commentaire"
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".ecitiz-comments")
+    assert store.comments(newest)[0]["body"] == "Kbis vérifié."
+
+    page.goto(kit.url + f"{STAFF}/requests/{newest}?status=submitted")
+    _tab_to(page, lambda f: f[0] == "BUTTON" and f[3] == "Commencer l’instruction")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".ecitiz-notice")
+    _tab_to(page, lambda f: f[3] == "Demande suivante")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**/requests/{world}?status=submitted")
     context.close()
 
 
