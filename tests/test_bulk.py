@@ -392,6 +392,15 @@ def test_bulk_assignment_to_me_and_to_a_colleague(app, staff_client, store, org)
     assert all(store.submission(s)["assigned_to"] is None for s in ids)
     assigned = store.audit_entries(org["id"], action="request.assign")
     assert len(assigned) == 2 + 3 + 3
+    # As a change made alone records it: to whom, from whom.
+    last = {e["subject"]: e["detail"] for e in assigned[:3]}
+    first = store.submission(ids[0])["reference"]
+    assert last[first]["to"] is None
+    assert last[first]["previous"] == "collegue@acme.example"
+    first_moves = [e for e in assigned if e["subject"] == first]
+    assert first_moves[-1]["detail"]["to"] == STAFF_EMAIL
+    assert first_moves[-1]["detail"]["previous"] is None
+    assert first_moves[1]["detail"]["previous"] == STAFF_EMAIL
 
 
 def test_the_audit_log_has_the_bulk_run_and_each_change(staff_client, store, org):

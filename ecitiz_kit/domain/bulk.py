@@ -80,11 +80,14 @@ class BulkAction:
     private_note: str = ""
     #: The kit's address as staff reached it: the links in e-mails point there.
     base_url: str | None = None
+    #: Who ``assignee`` is, as the audit log names people.
+    assignee_email: str | None = None
 
     def audit(self) -> tuple[str, dict[str, Any]]:
-        """The audit log's action and detail for each request moved."""
+        """The audit log's action and detail for each request moved, as for a
+        change made alone (``previous``: filled in per request by the store)."""
         if self.kind == ASSIGN:
-            return "request.assign", {"to": self.assignee}
+            return "request.assign", {"to": self.assignee_email, "previous": None}
         return "request.status", {"to": self.to_status}
 
 

@@ -111,12 +111,8 @@ def bulk_start() -> Any:
 
 
 def _audit_detail(action: bulk.BulkAction, count: int) -> dict[str, Any]:
-    detail: dict[str, Any] = {"count": count, "kind": action.kind}
-    if action.kind == bulk.ASSIGN:
-        detail["to"] = action.assignee
-    else:
-        detail["to"] = action.to_status
-    return detail
+    to = action.assignee_email if action.kind == bulk.ASSIGN else action.to_status
+    return {"count": count, "kind": action.kind, "to": to}
 
 
 def _action(choice: str) -> bulk.BulkAction:
@@ -154,14 +150,14 @@ def _action(choice: str) -> bulk.BulkAction:
                     " none. Empty them, or choose a change of status."
                 )
             )
-        if value == "me":
-            return bulk.BulkAction(bulk.ASSIGN, assignee=staff["id"])
         if value == "none":
             return bulk.BulkAction(bulk.ASSIGN, assignee=None)
-        team = state().store.team(staff["organisation_id"])
-        for member in team:
-            if member["active"] and str(member["id"]) == value:
-                return bulk.BulkAction(bulk.ASSIGN, assignee=member["id"])
+        wanted = str(staff["id"]) if value == "me" else value
+        for member in state().store.team(staff["organisation_id"]):
+            if member["active"] and str(member["id"]) == wanted:
+                return bulk.BulkAction(
+                    bulk.ASSIGN, assignee=member["id"], assignee_email=member["email"]
+                )
     raise bulk.BulkError(gettext("Choose an action from the list."))
 
 
@@ -251,17 +247,7 @@ def _describe(action: bulk.BulkAction) -> str:
         return dict(_target_names())[f"status:{action.to_status}"]
     if action.assignee is None:
         return gettext("Leave unassigned")
-    if action.assignee == g.ecitiz_staff["id"]:
-        return gettext("Assign to me")
-    email = next(
-        (
-            member["email"]
-            for member in state().store.team(g.ecitiz_staff["organisation_id"])
-            if member["id"] == action.assignee
-        ),
-        "",
-    )
-    return gettext("Assign to %(person)s", person=email)
+    return gettext("Assign to %(person)s", person=action.assignee_email)
 
 
 def _reason(row: dict[str, Any], action: bulk.BulkAction) -> str:

@@ -199,21 +199,24 @@ class Jobs(Base):
     ) -> None:
         # One entry per request moved, as a change made alone would have, written
         # from the items so that an entry lost with a dead worker is written by
-        # the one taking over.
+        # the one taking over. A ``previous`` key in the detail is filled with the
+        # address of whoever held the request when it was selected.
+        action, detail = audit
         conn.execute(
             "INSERT INTO audit_log (organisation_id, staff_id, actor, action,"
             " subject, detail, address, created_at)"
             " SELECT j.organisation_id, j.staff_id, j.actor, ?, s.reference,"
-            " ?, j.address, ?"
+            " CASE WHEN ? THEN json_set(?, '$.previous', p.email) ELSE ? END,"
+            " j.address, ?"
             " FROM job_items i JOIN jobs j ON j.id = i.job_id"
             " JOIN submissions s ON s.id = i.submission_id"
+            " LEFT JOIN staff p ON p.id = i.expected_assignee"
             " WHERE i.job_id = ? AND i.outcome = ? AND NOT i.audited"
             " ORDER BY i.position",
             (
-                audit[0],
-                json.dumps(
-                    {**audit[1], "job": job_id}, ensure_ascii=False, sort_keys=True
-                ),
+                action,
+                "previous" in detail,
+                *[json.dumps({**detail, "job": job_id}, ensure_ascii=False)] * 2,
                 now,
                 job_id,
                 MOVED,
