@@ -18,11 +18,13 @@ import shutil
 import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
 
 from ecitiz_kit import create_app, passwords
+from ecitiz_kit.domain import bulk
 from ecitiz_kit.forms.loading import catalog_ids, load_catalog
 from ecitiz_kit.staff import auth as staff_auth
 from ecitiz_kit.state import state
@@ -135,6 +137,9 @@ PAGES = [
     "staff-join-refused",
     "staff-join-invalid",
     "staff-error-403",
+    "staff-bulk-progress",
+    "staff-bulk-done",
+    "staff-bulk-refused",
 ]
 
 #: A page the checker must find invalid: it proves the checker ran and reads
@@ -492,6 +497,7 @@ def _staff_pages(app, client, store, pages: _Pages) -> None:
             },
         ),
     )
+    _bulk_pages(app, client, store, pages)
     pages.keep("staff-error-404", client.get(f"{STAFF}/requests/999999"), 404)
     pages.keep(
         "staff-error-404-unknown-address", client.get(f"{STAFF}/no-such-page"), 404
@@ -568,6 +574,25 @@ def _team_pages(app, client, store, pages: _Pages) -> None:
     assert joined.status_code == 303
     pages.keep("staff-join-invalid", newcomer.get(link), 404)
     pages.keep("staff-error-403", newcomer.get(team), 403)
+
+
+def _bulk_pages(app, client, store, pages: _Pages) -> None:
+    """A bulk action under way (for the worker), done with requests left alone,
+    and refused."""
+    html = client.get(f"{STAFF}/").get_data(as_text=True)
+    form = hidden_inputs(html[html.index('id="bulk"') :].split("</form>")[0])
+    ids = [str(row["id"]) for row in store.iter_requests(store.organisation(ORG)["id"])]
+    data = {**form, "action": "status:in_review", "id": ids}
+    with mock.patch.object(bulk, "BACKGROUND_THRESHOLD", 0):
+        started = client.post(f"{STAFF}/bulk", data=data)
+    pages.keep("staff-bulk-progress", client.get(started.headers["Location"]))
+    form["key"] = "another-key-for-a-second-action"
+    done = client.post(
+        f"{STAFF}/bulk", data={**data, **form, "action": "status:closed"}
+    )
+    pages.keep("staff-bulk-done", client.get(done.headers["Location"]))
+    refused = {**data, **form, "key": "a-third-key-for-a-refusal", "action": "x"}
+    pages.keep("staff-bulk-refused", client.post(f"{STAFF}/bulk", data=refused), 400)
 
 
 def _pages_in(lang: str, data_dir: Path) -> _Pages:

@@ -79,6 +79,11 @@ MEMBER = {
         {"body": "Pièces à vérifier."},
     ),
     ("ecitiz_staff.next_request", "GET"): ({"submission_id": "{sid}"}, None),
+    ("ecitiz_staff.bulk_start", "POST"): (
+        {},
+        {"key": "role-matrix-bulk-key", "action": "assign:me", "id": "{sid}"},
+    ),
+    ("ecitiz_staff.bulk_result", "GET"): ({"job_id": "{job}"}, None),
     ("ecitiz_staff.account", "GET"): ({}, None),
     ("ecitiz_staff.account", "POST"): ({}, {"notify": "y"}),
     ("ecitiz_staff.password", "GET"): ({}, None),
@@ -154,8 +159,20 @@ def world(app, client):
         )  # fmt: skip
         [attachment] = store.attachments(sid)
         [attestation] = stored_requests(store, form_id="attestation")
+    boss = _signed_in(app, ADMIN_EMAIL)
+    started = boss.post(
+        "/ecitiz/staff/bulk",
+        data={
+            "csrf_token": csrf_for(boss),
+            "key": "the-world-s-bulk-action",
+            "action": "assign:none",
+            "id": str(sid),
+        },
+    )
+    assert started.status_code == 303, started.status_code
     return {
         **ids,
+        "job": int(started.headers["Location"].rstrip("/").rsplit("/", 1)[1]),
         "sid": sid,
         "amended": amended,
         "attachment": attachment["id"],
@@ -173,6 +190,10 @@ def _call(app, client, endpoint, method, row, world):
     values = {
         key: int(value.format(**world)) if isinstance(value, str) else value
         for key, value in values.items()
+    }
+    data = {
+        key: value.format(**world) if str(value).startswith("{") else value
+        for key, value in (data or {}).items()
     }
     url = app.url_map.bind("localhost").build(endpoint, values)
     if method == "GET":

@@ -15,6 +15,7 @@ from ..store.outbox import FAILED
 from ..web.pages import compose_queued
 from .commands import group
 from .documents import render_documents_in_worker
+from .jobs import run_jobs_in_worker
 
 
 @group.command("send-mail")
@@ -54,6 +55,7 @@ def send_mail(loop: bool, interval: float, retry_failed: bool) -> None:
         # The one job that keeps running: it also clears what a crashed worker
         # left in the upload folder.
         kit.tidy_uploads_now_and_then()
+        run_jobs_in_worker()  # bulk actions too large to run from their page
         render_documents_in_worker()  # attestations issued since the last pass
         return deliver_from_config(kit.store, config, kit.data_dir, compose=compose)
 

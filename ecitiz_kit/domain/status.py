@@ -23,6 +23,7 @@ def change_status(
     public_message: str | None = None,
     private_note: str | None = None,
     notices: Notices,
+    job_item: tuple[int, int] | None = None,
 ) -> dict[str, Any]:
     """Move a request along its life cycle, recording who, when and why.
 
@@ -32,6 +33,8 @@ def change_status(
     Every change is e-mailed to the applicant (with the public message, never
     the private note) when the request has an e-mail address, queued in the same
     transaction.
+    ``job_item`` (a job id and the request's id) marks it done in that bulk
+    job in the same transaction.
     Raises :class:`ForbiddenTransition`, and :class:`MessageRequired` when a
     request is sent back without saying what to change.
     """
@@ -70,4 +73,5 @@ def change_status(
         document=document,
         revoke_documents=from_status == lifecycle.ACCEPTED,
         messages=messages,
+        job_item=job_item,
     )

@@ -33,6 +33,7 @@ from ..web.pages import today, when
 from .audit import audit
 from .auth import staff_required
 from .blueprint import blueprint
+from .bulk_page import bulk_form
 
 
 def _title(row: dict[str, Any] | None, form_id: str) -> str:
@@ -105,6 +106,7 @@ def request_list() -> Any:
         (status, name, counts[status], _list_url(_with_status(filters, status)))
         for status, name in choices["statuses"]
     ]
+    total = counts[filters.status] if filters.status else sum(counts.values())
     return render_template(
         "ecitiz/staff/list.html",
         values=filters.query(),
@@ -113,7 +115,8 @@ def request_list() -> Any:
         queue=filters.query(),
         end_of_queue=bool(request.args.get("end")),
         rows=rows,
-        total=counts[filters.status] if filters.status else sum(counts.values()),
+        total=total,
+        bulk=bulk_form(filters, total),
         all_link=(sum(counts.values()), _list_url(_with_status(filters, None))),
         status_links=status_links,
         chart=charts.daily_chart(days, g.ecitiz_lang),

@@ -18,6 +18,7 @@ from .comments import Comments
 from .documents import Documents
 from .embedding import Embedding
 from .invitations import AlreadyStaff, Invitations
+from .jobs import Jobs
 from .listing import Listing
 from .migrations import MIGRATIONS
 from .organisations import Organisations
@@ -54,5 +55,6 @@ class Store(
     Comments,
     Applicants,
     Invitations,
+    Jobs,
 ):
     """The kit's data in one SQLite file; one connection per thread."""

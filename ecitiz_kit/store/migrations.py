@@ -458,4 +458,44 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX audit_log_by_org_action ON audit_log (organisation_id, action, id);
     CREATE INDEX audit_log_by_org_actor ON audit_log (organisation_id, actor, id);
     """,
+    """
+    -- Work done in the background, taken by a worker under a lease: when the
+    -- lease runs out (the worker died), another worker takes the job over.
+    -- ``key`` comes from the form that asked for the job: the same form posted
+    -- twice finds the first job instead of making a second one.
+    CREATE TABLE jobs (
+        id INTEGER PRIMARY KEY,
+        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+        kind TEXT NOT NULL,
+        key TEXT NOT NULL,
+        staff_id INTEGER REFERENCES staff(id),
+        actor TEXT NOT NULL,
+        address TEXT,
+        params TEXT NOT NULL,
+        total INTEGER NOT NULL,
+        lease_owner TEXT,
+        lease_until TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        finished_at TEXT,
+        UNIQUE (organisation_id, key)
+    );
+    CREATE INDEX jobs_unfinished ON jobs (finished_at, lease_until);
+    -- The requests a bulk action was asked for, with what they were then: each
+    -- one's outcome is written in the transaction that moves it, so a job
+    -- taken over never moves a request twice.
+    CREATE TABLE job_items (
+        job_id INTEGER NOT NULL REFERENCES jobs(id),
+        -- no foreign key: a request deleted at the end of its retention
+        -- period does not need its bulk actions deleted first
+        submission_id INTEGER NOT NULL,
+        position INTEGER NOT NULL,
+        expected_status TEXT NOT NULL,
+        expected_assignee INTEGER,
+        outcome TEXT,
+        audited INTEGER NOT NULL DEFAULT 0,
+        PRIMARY KEY (job_id, submission_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX job_items_by_position ON job_items (job_id, position);
+    """,
 )

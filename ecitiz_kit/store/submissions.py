@@ -12,6 +12,7 @@ from ..errors import EcitizError, NonceUsed
 from .applicants import applicant_key
 from .base import Base, stamp, utcnow
 from .documents import insert_document
+from .jobs import mark_moved
 from .outbox import insert_messages
 
 #: The submission a nonce was spent on: a ticket is used once, for a new request or
@@ -181,15 +182,18 @@ class Submissions(Base):
         document: dict[str, Any] | None = None,
         revoke_documents: bool = False,
         messages: Sequence[dict[str, Any]] = (),
+        job_item: tuple[int, int] | None = None,
     ) -> dict[str, Any]:
         """Move a request to ``to_status`` and record the event (and any document).
 
         ``revoke_documents`` revokes what the request was issued before (it is
         being reopened). ``messages`` (telling the applicant) are queued in the
-        outbox in the same transaction.
+        outbox in the same transaction. ``job_item`` (a job id and this request's
+        id) marks the request done in that job, in the same transaction.
 
         Raises :class:`StaleStatus` when the request is no longer in ``expected``
-        (someone else moved it first); then nothing is written.
+        (someone else moved it first), or is already done in ``job_item``; then
+        nothing is written.
         """
         now = stamp(utcnow())
         with self._write() as conn:
@@ -199,6 +203,8 @@ class Submissions(Base):
                 (to_status, now, submission_id, expected),
             )
             if cursor.rowcount != 1:
+                raise StaleStatus(submission_id)
+            if job_item is not None and not mark_moved(conn, *job_item):
                 raise StaleStatus(submission_id)
             conn.execute(
                 "INSERT INTO events (submission_id, created_at, actor, from_status,"
