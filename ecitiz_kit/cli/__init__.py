@@ -3,7 +3,16 @@ the kit."""
 
 from __future__ import annotations
 
-from . import backup, doctor, documents, mail, schedule, settings
+from . import backup, doctor, documents, mail, retention, schedule, settings
 from .commands import group
 
-__all__ = ["backup", "doctor", "documents", "group", "mail", "schedule", "settings"]
+__all__ = [
+    "backup",
+    "doctor",
+    "documents",
+    "group",
+    "mail",
+    "retention",
+    "schedule",
+    "settings",
+]

@@ -15,6 +15,7 @@ from ..store.outbox import FAILED
 from ..web.pages import compose_queued
 from .commands import group
 from .documents import render_documents_in_worker
+from .retention import purge_in_worker
 
 
 @group.command("send-mail")
@@ -55,6 +56,7 @@ def send_mail(loop: bool, interval: float, retry_failed: bool) -> None:
         # left in the upload folder.
         kit.tidy_uploads_now_and_then()
         render_documents_in_worker()  # attestations issued since the last pass
+        purge_in_worker()  # requests past their retention period, hourly
         return deliver_from_config(kit.store, config, kit.data_dir, compose=compose)
 
     if loop:

@@ -20,6 +20,7 @@ from .listing import Listing
 from .migrations import MIGRATIONS
 from .organisations import Organisations
 from .outbox import Outbox
+from .retention import Retention
 from .settings import Settings
 from .staff import Staff
 from .submissions import StaleStatus, Submissions
@@ -48,5 +49,6 @@ class Store(
     Audit,
     Assignments,
     Applicants,
+    Retention,
 ):
     """The kit's data in one SQLite file; one connection per thread."""

@@ -70,8 +70,13 @@ class Organisations(Base):
         title_override: str | None = None,
         issue_on_submit: bool = False,
         schedule: Schedule | None = None,
+        after_retention: str | None = None,
     ) -> dict[str, Any]:
         """Enable a form or update it; ``definition`` is given for custom forms.
+
+        ``after_retention`` (``delete`` or ``anonymise``) is what happens to its
+        requests once kept ``retention_days``; without it, a new form deletes them
+        and a form enabled again keeps its choice.
 
         ``schedule`` sets when it opens and closes in the same transaction (so a
         procedure enabled to open later is never open meanwhile); without it, a
@@ -79,13 +84,15 @@ class Organisations(Base):
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO forms (organisation_id, form_id, version, definition,"
-                " title_override, retention_days, issue_on_submit, enabled_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+                " title_override, retention_days, issue_on_submit, enabled_at,"
+                " after_retention) VALUES (?, ?, ?, ?, ?, ?, ?, ?,"
+                " coalesce(?, 'delete'))"
                 " ON CONFLICT (organisation_id, form_id) DO UPDATE SET"
                 " version = excluded.version, definition = excluded.definition,"
                 " title_override = excluded.title_override,"
                 " retention_days = excluded.retention_days,"
-                " issue_on_submit = excluded.issue_on_submit",
+                " issue_on_submit = excluded.issue_on_submit,"
+                " after_retention = coalesce(?, forms.after_retention)",
                 (
                     organisation_id,
                     form_id,
@@ -95,6 +102,8 @@ class Organisations(Base):
                     retention_days,
                     int(issue_on_submit),
                     stamp(utcnow()),
+                    after_retention,
+                    after_retention,
                 ),
             )
             if schedule is not None:
