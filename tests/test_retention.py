@@ -26,6 +26,7 @@ from .helpers import (
     aid_answers,
     issue_attestation,
     post_form,
+    sign_in,
     status_url_in,
     uploaded_files,
     with_file,
@@ -387,3 +388,23 @@ def test_purge_command_runs_in_the_worker_pass_at_most_hourly(
         result = runner.invoke(args=["ecitiz", "send-mail"])
         assert result.exit_code == 0, result.output
     assert len(passes) == 1
+
+
+def test_staff_still_open_an_anonymised_request(app, client, runner, store):
+    _enable(runner, "attestation", "--after-retention", "anonymise")
+    document = issue_attestation(client, runner, store)
+    request_id = document["submission_id"]
+    add_staff(app)
+    staff = app.test_client()
+    assert sign_in(staff).status_code == 303
+    now = utcnow()
+    _purge(app, now)
+    assert _purge(app, now + AFTER_NOTICE).anonymised
+    page = staff.get(f"/ecitiz/staff/requests/{request_id}")
+    assert page.status_code == 200
+    assert "Zoé" not in page.get_data(as_text=True)
+    pdf = staff.get(f"/ecitiz/staff/requests/{request_id}/attestation.pdf")
+    assert pdf.status_code == 404
+    # The receipt prints what is left, without a server error.
+    receipt = staff.get(f"/ecitiz/staff/requests/{request_id}/receipt.pdf")
+    assert receipt.status_code < 500
