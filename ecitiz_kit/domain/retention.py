@@ -137,7 +137,7 @@ def announce(
             tally = counts.setdefault(title, [0, 0])
             tally[item.after == ANONYMISE] += 1
         forms = [(title, n[0], n[1]) for title, n in sorted(counts.items())]
-        goes_on = min(max(item.goes_on, (now + NOTICE).date()) for item in items)
+        goes_on = min(item.goes_on for item in items)
         messages = [
             purge_notice_message(
                 composer, organisation, email=email, forms=forms, purge_on=goes_on
