@@ -4,6 +4,7 @@ their attestations still verify."""
 
 import os
 import secrets
+import sqlite3
 import time
 from datetime import date, timedelta
 from unittest import mock
@@ -13,8 +14,8 @@ import pytest
 from ecitiz_kit.domain import retention
 from ecitiz_kit.domain.request_list import definition_lookup
 from ecitiz_kit.state import state
+from ecitiz_kit.store import MIGRATIONS, Store, utcnow
 from ecitiz_kit.store import retention as store_retention
-from ecitiz_kit.store import utcnow
 from ecitiz_kit.store.retention import referencing_tables
 from ecitiz_kit.store.uploads import UploadArea
 from ecitiz_kit.web.pages import notices
@@ -408,3 +409,53 @@ def test_staff_still_open_an_anonymised_request(app, client, runner, store):
     # The receipt prints what is left, without a server error.
     receipt = staff.get(f"/ecitiz/staff/requests/{request_id}/receipt.pdf")
     assert receipt.status_code < 500
+
+
+def test_upgrade_keeps_documents_and_their_rendered_pdfs(tmp_path):
+    """The migration that lets documents outlive their request rebuilds the
+    table: every document and stored PDF is still there, still linked."""
+    number = next(
+        i for i, script in enumerate(MIGRATIONS) if "documents_detachable" in script
+    )
+    conn = sqlite3.connect(tmp_path / "old.sqlite3", isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    for script in MIGRATIONS[:number]:
+        conn.executescript(script)
+    conn.execute(
+        "INSERT INTO organisations (slug, name, created_at) VALUES ('o', 'O', 'x')"
+    )
+    conn.execute(
+        "INSERT INTO submissions (organisation_id, form_id, form_version, reference,"
+        " status, answers, lang, nonce, created_at, updated_at)"
+        " VALUES (1, 'attestation', 1, 'ATT-1', 'accepted', '{}', 'fr', 'n', 'x', 'x')"
+    )
+    conn.execute(
+        "INSERT INTO signing_keys (kid, organisation_id, public_key, created_at)"
+        " VALUES ('K7Q2', 1, x'00', 'x')"
+    )
+    for serial in ("AAAAAAAAAA", "BBBBBBBBBB"):
+        conn.execute(
+            "INSERT INTO documents (submission_id, serial, type, kid, holder,"
+            " valid_from, valid_to, issued_at, template_version, payload)"
+            " VALUES (1, ?, 'ATT', 'K7Q2', 'N Z.', '2026-12-01', '2026-12-31',"
+            " '2026-11-29', 1, 'p')",
+            (serial,),
+        )
+    conn.execute(
+        "INSERT INTO document_files (document_id, pdf) VALUES (1, x'25504446'),"
+        " (2, NULL)"
+    )
+    conn.execute(f"PRAGMA user_version = {number}")
+    conn.close()
+    Store(tmp_path / "old.sqlite3").migrate()  # as at start-up: in a transaction
+    conn = sqlite3.connect(tmp_path / "old.sqlite3", isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    rows = conn.execute(
+        "SELECT d.id, d.submission_id, d.serial, f.pdf FROM documents d"
+        " JOIN document_files f ON f.document_id = d.id ORDER BY d.id"
+    ).fetchall()
+    assert rows == [(1, 1, "AAAAAAAAAA", b"%PDF"), (2, 1, "BBBBBBBBBB", None)]
+    conn.execute("UPDATE documents SET submission_id = NULL WHERE id = 1")
+    conn.execute("DELETE FROM documents WHERE id = 2")  # its file row goes with it
+    assert conn.execute("SELECT document_id FROM document_files").fetchall() == [(1,)]
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
