@@ -84,15 +84,13 @@ class Organisations(Base):
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO forms (organisation_id, form_id, version, definition,"
-                " title_override, retention_days, issue_on_submit, enabled_at,"
-                " after_retention) VALUES (?, ?, ?, ?, ?, ?, ?, ?,"
-                " coalesce(?, 'delete'))"
+                " title_override, retention_days, issue_on_submit, enabled_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT (organisation_id, form_id) DO UPDATE SET"
                 " version = excluded.version, definition = excluded.definition,"
                 " title_override = excluded.title_override,"
                 " retention_days = excluded.retention_days,"
-                " issue_on_submit = excluded.issue_on_submit,"
-                " after_retention = coalesce(?, forms.after_retention)",
+                " issue_on_submit = excluded.issue_on_submit",
                 (
                     organisation_id,
                     form_id,
@@ -102,12 +100,16 @@ class Organisations(Base):
                     retention_days,
                     int(issue_on_submit),
                     stamp(utcnow()),
-                    after_retention,
-                    after_retention,
                 ),
             )
             if schedule is not None:
                 _set_schedule(conn, organisation_id, form_id, schedule)
+            if after_retention is not None:
+                conn.execute(
+                    "UPDATE forms SET after_retention = ?"
+                    " WHERE organisation_id = ? AND form_id = ?",
+                    (after_retention, organisation_id, form_id),
+                )
         return self.enabled_form(organisation_id, form_id)  # type: ignore[return-value]
 
     def set_form_schedule(
