@@ -135,7 +135,7 @@ def announce(
         for item in items:
             title = _form_title(definition_for, item, composer.default_language)
             tally = counts.setdefault(title, [0, 0])
-            tally[item.after == ANONYMISE] += 1
+            tally[1 if item.after == ANONYMISE else 0] += 1
         forms = [(title, n[0], n[1]) for title, n in sorted(counts.items())]
         goes_on = min(item.goes_on for item in items)
         messages = [
