@@ -631,11 +631,12 @@ def test_concurrent_downloads_and_worker_store_one_pdf_and_all_serve_it(
 
 
 def test_documents_issued_before_the_upgrade_are_queued_for_rendering(tmp_path):
-    [number] = [
+    # The migration that introduced the table (a later one rebuilds it).
+    number = next(
         i
         for i, script in enumerate(MIGRATIONS)
         if "CREATE TABLE document_files" in script
-    ]
+    )
     conn = sqlite3.connect(tmp_path / "old.sqlite3", isolation_level=None)
     for script in MIGRATIONS[:number]:
         conn.executescript(script)

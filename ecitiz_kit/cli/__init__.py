@@ -3,7 +3,7 @@ the kit."""
 
 from __future__ import annotations
 
-from . import backup, doctor, documents, mail, schedule, settings, team
+from . import backup, doctor, documents, mail, retention, schedule, settings, team
 from .commands import group
 
 __all__ = [
@@ -12,6 +12,7 @@ __all__ = [
     "documents",
     "group",
     "mail",
+    "retention",
     "schedule",
     "settings",
     "team",

@@ -36,6 +36,7 @@ from ..i18n import text
 from ..passwords import WeakPassword, hash_password
 from ..state import state
 from ..store import StaleStatus
+from ..store.retention import AFTER_RETENTION
 from ..web.contact import BadContact, check_contact_email
 from ..web.frame_heights import counter_height, fitting_height
 from ..web.origins import BadOrigin, normalise_origin
@@ -136,6 +137,14 @@ def create_org(slug: str, name: str, contact: str | None) -> None:
     " definition's retention_days, else ECITIZ_RETENTION_DAYS).",
 )
 @click.option(
+    "--after-retention",
+    type=click.Choice(AFTER_RETENTION),
+    default=None,
+    help="Then delete its requests, or anonymise them (keeping statuses, dates,"
+    " postal codes and amounts). Default: delete; enabled again, the form keeps"
+    " its choice.",
+)
+@click.option(
     "--issue-on-submit",
     is_flag=True,
     help="Accept requests at once and issue their attestation (forms with a document).",
@@ -157,6 +166,7 @@ def enable_form(
     form: str,
     title: str | None,
     retention_days: int | None,
+    after_retention: str | None,
     issue_on_submit: bool,
     opens: str | None,
     closes: str | None,
@@ -206,10 +216,12 @@ def enable_form(
         title.strip() if title and title.strip() else None,
         issue_on_submit,
         schedule=schedule,
+        after_retention=after_retention,
     )
+    then = "anonymised" if row["after_retention"] == "anonymise" else "deleted"
     click.echo(
         f"Enabled form {definition.id!r} (version {definition.version}) for {org!r};"
-        f" its requests are kept {kept} days after their last change."
+        f" its requests are kept {kept} days after their last change, then {then}."
     )
     if schedule is not None:
         click.echo(f"Schedule: {describe(Opening.of(row))}.")

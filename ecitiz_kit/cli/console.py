@@ -127,8 +127,9 @@ def serve(info: ScriptInfo, host: str, port: int, workers: int) -> None:
 )
 @click.pass_context
 def worker(ctx: click.Context, interval: float) -> None:
-    """Keep sending queued e-mails and rendering issued documents
-    (``send-mail --loop``); Ctrl-C stops."""
+    """Keep sending queued e-mails, rendering issued documents and, hourly,
+    removing requests past their retention period (``send-mail --loop``);
+    Ctrl-C stops."""
     ctx.invoke(send_mail, loop=True, interval=interval, retry_failed=False)
 
 

@@ -16,6 +16,7 @@ from ..web.pages import compose_queued
 from .commands import group
 from .documents import render_documents_in_worker
 from .jobs import run_jobs_in_worker
+from .retention import purge_in_worker
 
 
 @group.command("send-mail")
@@ -57,6 +58,7 @@ def send_mail(loop: bool, interval: float, retry_failed: bool) -> None:
         kit.tidy_uploads_now_and_then()
         run_jobs_in_worker()  # bulk actions too large to run from their page
         render_documents_in_worker()  # attestations issued since the last pass
+        purge_in_worker()  # requests past their retention period, hourly
         return deliver_from_config(kit.store, config, kit.data_dir, compose=compose)
 
     if loop:

@@ -76,7 +76,12 @@ def _with_details(
     if organisation is None or row is None:
         raise UnknownObject()
     definition, compiled = registry.get(row)
-    in_force = [d for d in store.documents(submission["id"]) if not d["revoked_at"]]
+    # An anonymised request's documents keep no payload: nothing to print.
+    in_force = [
+        d
+        for d in store.documents(submission["id"])
+        if not d["revoked_at"] and d["payload"]
+    ]
     return Tracked(
         submission,
         PublicForm(organisation, row, definition, compiled),

@@ -23,6 +23,7 @@ from .listing import Listing
 from .migrations import MIGRATIONS
 from .organisations import Organisations
 from .outbox import Outbox
+from .retention import Retention
 from .settings import Settings
 from .staff import LastAdmin, Staff
 from .submissions import StaleStatus, Submissions
@@ -56,5 +57,6 @@ class Store(
     Applicants,
     Invitations,
     Jobs,
+    Retention,
 ):
     """The kit's data in one SQLite file; one connection per thread."""

@@ -498,4 +498,58 @@ MIGRATIONS: tuple[str, ...] = (
     ) WITHOUT ROWID;
     CREATE INDEX job_items_by_position ON job_items (job_id, position);
     """,
+    """
+    -- Retention acts: each request goes its form's retention_days after its last
+    -- change, deleted or, per form, anonymised (the statistics stay). Admins are
+    -- told first: purge_announced_at is when, for the request as last changed.
+    ALTER TABLE forms ADD COLUMN after_retention TEXT NOT NULL DEFAULT 'delete'
+        CHECK (after_retention IN ('delete', 'anonymise'));
+    ALTER TABLE submissions ADD COLUMN purge_announced_at TEXT;
+    ALTER TABLE submissions ADD COLUMN anonymised_at TEXT;
+    CREATE INDEX submissions_by_org_form_change
+        ON submissions (organisation_id, form_id, updated_at)
+        WHERE anonymised_at IS NULL;
+    -- A document outlives its request until it expires, so that it still
+    -- verifies and can be revoked: submission_id becomes NULL when the request
+    -- goes. The table is rebuilt without its rendered files, which are copied
+    -- aside first (dropping documents would cascade to them).
+    CREATE TEMP TABLE document_files_kept AS SELECT * FROM document_files;
+    DROP TABLE document_files;
+    CREATE TABLE documents_detachable (
+        id INTEGER PRIMARY KEY,
+        submission_id INTEGER REFERENCES submissions(id),
+        serial TEXT NOT NULL UNIQUE,
+        type TEXT NOT NULL,
+        kid TEXT NOT NULL REFERENCES signing_keys(kid),
+        holder TEXT NOT NULL,
+        valid_from TEXT NOT NULL,
+        valid_to TEXT NOT NULL,
+        issued_at TEXT NOT NULL,
+        template_version INTEGER NOT NULL,
+        payload TEXT NOT NULL,
+        revoked_at TEXT,
+        revoke_reason TEXT
+    );
+    INSERT INTO documents_detachable (id, submission_id, serial, type, kid, holder,
+        valid_from, valid_to, issued_at, template_version, payload, revoked_at,
+        revoke_reason)
+    SELECT id, submission_id, serial, type, kid, holder, valid_from, valid_to,
+        issued_at, template_version, payload, revoked_at, revoke_reason
+    FROM documents;
+    DROP TABLE documents;
+    ALTER TABLE documents_detachable RENAME TO documents;
+    CREATE INDEX documents_by_submission ON documents (submission_id);
+    CREATE INDEX documents_by_key ON documents (kid, valid_to);
+    CREATE TABLE document_files (
+        document_id INTEGER PRIMARY KEY
+            REFERENCES documents(id) ON DELETE CASCADE,
+        pdf BLOB,
+        rendered_at TEXT
+    );
+    CREATE INDEX document_files_to_render ON document_files (document_id)
+        WHERE pdf IS NULL;
+    INSERT INTO document_files (document_id, pdf, rendered_at)
+        SELECT document_id, pdf, rendered_at FROM document_files_kept;
+    DROP TABLE document_files_kept;
+    """,
 )

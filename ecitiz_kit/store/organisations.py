@@ -70,8 +70,13 @@ class Organisations(Base):
         title_override: str | None = None,
         issue_on_submit: bool = False,
         schedule: Schedule | None = None,
+        after_retention: str | None = None,
     ) -> dict[str, Any]:
         """Enable a form or update it; ``definition`` is given for custom forms.
+
+        ``after_retention`` (``delete`` or ``anonymise``) is what happens to its
+        requests once kept ``retention_days``; without it, a new form deletes them
+        and a form enabled again keeps its choice.
 
         ``schedule`` sets when it opens and closes in the same transaction (so a
         procedure enabled to open later is never open meanwhile); without it, a
@@ -99,6 +104,12 @@ class Organisations(Base):
             )
             if schedule is not None:
                 _set_schedule(conn, organisation_id, form_id, schedule)
+            if after_retention is not None:
+                conn.execute(
+                    "UPDATE forms SET after_retention = ?"
+                    " WHERE organisation_id = ? AND form_id = ?",
+                    (after_retention, organisation_id, form_id),
+                )
         return self.enabled_form(organisation_id, form_id)  # type: ignore[return-value]
 
     def set_form_schedule(
