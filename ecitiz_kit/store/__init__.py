@@ -14,6 +14,7 @@ from .applicants import Applicants, applicant_key
 from .assignments import Assignments
 from .audit import Audit
 from .base import parse_stamp, utcnow
+from .deadlines import Deadlines
 from .documents import Documents
 from .embedding import Embedding
 from .listing import Listing
@@ -21,6 +22,7 @@ from .migrations import MIGRATIONS
 from .organisations import Organisations
 from .outbox import Outbox
 from .settings import Settings
+from .signals import Signals
 from .staff import Staff
 from .submissions import StaleStatus, Submissions
 
@@ -48,5 +50,7 @@ class Store(
     Audit,
     Assignments,
     Applicants,
+    Deadlines,
+    Signals,
 ):
     """The kit's data in one SQLite file; one connection per thread."""

@@ -1,0 +1,139 @@
+"""Decision periods, due dates, the rules applied when they pass, and the staff
+digest.
+
+A request's due date (``due_on``, a day in the kit's time zone) is written when
+it is submitted: the day it arrived plus its form's decision period. When an
+admin changes the period, the due dates of every request of that form move by
+the difference in one statement, so the list keeps filtering and sorting on one
+indexed column (the index holds only requests awaiting a decision, the only
+ones whose due date matters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .base import Base, stamp, utcnow
+from .outbox import insert_messages
+
+#: The statuses of requests awaiting a decision, as written in the partial index
+#: ``submissions_by_org_due`` (a query uses it only when it says the same).
+AWAITING_SQL = "s.status IN ('submitted', 'in_review')"
+RULES = ("accept", "reject")
+
+
+class Deadlines(Base):
+    def set_decision_period(
+        self,
+        organisation_id: int,
+        form_id: str,
+        days: int,
+        rule: str | None,
+        *,
+        previous: int,
+    ) -> dict[str, Any] | None:
+        """Set an enabled form's decision period and deadline rule (``None``: no
+        rule); the due dates of its requests move by the difference from the
+        ``previous`` period (the one they were computed with). ``None`` if the
+        form is not enabled."""
+        if rule is not None and rule not in RULES:
+            raise ValueError(f"unknown deadline rule {rule!r}")
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE forms SET decision_days = ?, deadline_rule = ?"
+                " WHERE organisation_id = ? AND form_id = ?",
+                (days, rule, organisation_id, form_id),
+            )
+            if cursor.rowcount != 1:
+                return None
+            if previous != days:
+                conn.execute(
+                    "UPDATE submissions SET due_on = date(due_on, ?)"
+                    " WHERE organisation_id = ? AND form_id = ?"
+                    " AND due_on IS NOT NULL",
+                    (f"{days - previous:+d} days", organisation_id, form_id),
+                )
+        return self._one(
+            "SELECT * FROM forms WHERE organisation_id = ? AND form_id = ?",
+            (organisation_id, form_id),
+        )
+
+    def forms_without_period(self) -> list[dict[str, Any]]:
+        """Enabled forms stored before forms had a decision period."""
+        return self._all("SELECT * FROM forms WHERE decision_days IS NULL")
+
+    def forms_with_rule(self) -> list[dict[str, Any]]:
+        """Enabled forms with a deadline rule, organisation by organisation."""
+        return self._all(
+            "SELECT * FROM forms WHERE deadline_rule IS NOT NULL"
+            " ORDER BY organisation_id, form_id"
+        )
+
+    def past_due(
+        self, organisation_id: int, form_id: str, today: str, limit: int
+    ) -> list[int]:
+        """Requests of a form still awaiting a decision whose due date is before
+        ``today``, the longest overdue first."""
+        rows = self.db.conn.execute(
+            "SELECT s.id FROM submissions s WHERE s.organisation_id = ?"
+            f" AND {AWAITING_SQL} AND s.due_on < ? AND s.form_id = ?"  # noqa: S608
+            " ORDER BY s.due_on, s.id LIMIT ?",
+            (organisation_id, today, form_id, limit),
+        )
+        return [row[0] for row in rows]
+
+    # -- the daily digest ----------------------------------------------------------
+
+    def set_staff_digest(self, staff_id: int, digest: bool) -> None:
+        """Turn one's daily digest e-mail on or off."""
+        with self._write() as conn:
+            conn.execute(
+                "UPDATE staff SET digest = ? WHERE id = ?", (int(digest), staff_id)
+            )
+
+    def staff_due_a_digest(self, today: str) -> list[dict[str, Any]]:
+        """Active staff who asked for a digest and got none ``today`` yet."""
+        return self._all(
+            "SELECT id, organisation_id, email, digest_sent_on FROM staff"
+            " WHERE digest = 1 AND active = 1"
+            " AND (digest_sent_on IS NULL OR digest_sent_on < ?) ORDER BY id",
+            (today,),
+        )
+
+    def digest_counts(
+        self, organisation_id: int, *, since: str, today: str, soon: str
+    ) -> dict[str, int]:
+        """For a digest: requests received since ``since`` (a stamp), requests
+        awaiting a decision due from ``today`` to ``soon``, and overdue ones."""
+        conn = self.db.conn
+        new = conn.execute(
+            "SELECT count(*) FROM submissions WHERE organisation_id = ?"
+            " AND created_at >= ?",
+            (organisation_id, since),
+        ).fetchone()[0]
+        due = f"SELECT count(*) FROM submissions s WHERE s.organisation_id = ? AND {AWAITING_SQL}"
+        due_soon = conn.execute(
+            due + " AND s.due_on >= ? AND s.due_on <= ?",
+            (organisation_id, today, soon),
+        ).fetchone()[0]
+        overdue = conn.execute(
+            due + " AND s.due_on < ?", (organisation_id, today)
+        ).fetchone()[0]
+        return {"new": new, "due_soon": due_soon, "overdue": overdue}
+
+    def send_digest(
+        self, staff_id: int, today: str, messages: Sequence[dict[str, Any]]
+    ) -> bool:
+        """Queue a staff member's digest of ``today`` unless one was (by another
+        worker); True when this call queued it."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "UPDATE staff SET digest_sent_on = ? WHERE id = ?"
+                " AND (digest_sent_on IS NULL OR digest_sent_on < ?)",
+                (today, staff_id, today),
+            )
+            if cursor.rowcount != 1:
+                return False
+            insert_messages(conn, messages, stamp(utcnow()))
+        return True
