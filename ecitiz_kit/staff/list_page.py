@@ -9,7 +9,9 @@ organisation's requests.
 
 from __future__ import annotations
 
+import dataclasses
 import re
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -25,6 +27,7 @@ from flask import (
 from .. import lifecycle
 from ..domain import charts, exports
 from ..domain import request_list as listing
+from ..domain.deadlines import SOON_DAYS
 from ..domain.request_list import FilterError, Filters
 from ..i18n import format_date, gettext
 from ..state import state
@@ -61,6 +64,8 @@ def request_list() -> Any:
         "statuses": [
             (s, lifecycle.status_name(s, g.ecitiz_lang)) for s in lifecycle.STATUSES
         ],
+        "due_choices": due_choices(),
+        "signal_choices": signal_choices(),
     }
     try:
         filters = listing.parse_filters(request.args, list(forms))
@@ -86,12 +91,15 @@ def request_list() -> Any:
     days = listing.daily_counts(
         store, organisation_id, timezone, form_id=filters.form_id
     )
+    now = today()
     rows = [
         {
             **row,
             "received": when(row["created_at"]),
             "status_name": lifecycle.status_name(row["status"], g.ecitiz_lang),
             "form_title": _title(forms.get(row["form_id"]), row["form_id"]),
+            **due_facts(row, now),
+            "signals": row_signals(row),
         }
         for row in page.rows
     ]
@@ -143,9 +151,49 @@ def _chart_caption(days: int, form_id: str | None, forms: dict[str, Any]) -> str
 
 
 def _with_status(filters: Filters, status: str | None) -> Filters:
-    return Filters(
-        filters.form_id, status, filters.date_from, filters.date_to, filters.search
-    )
+    return dataclasses.replace(filters, status=status)
+
+
+def due_choices() -> list[tuple[str, str]]:
+    """The due-date filters, as the list offers them."""
+    return [
+        ("all", gettext("Awaiting a decision, soonest due first")),
+        ("soon", gettext("Due within %(days)s days", days=SOON_DAYS)),
+        ("overdue", gettext("Overdue")),
+    ]
+
+
+def signal_choices() -> list[tuple[str, str]]:
+    """The signal filters, the most telling first."""
+    return [
+        ("iban_sirets", gettext("One IBAN given with several SIRETs")),
+        ("iban", gettext("Same IBAN as another request")),
+        ("siret", gettext("Same SIRET as another request")),
+        ("email", gettext("Same e-mail address as another request")),
+    ]
+
+
+def due_facts(row: dict[str, Any], now: date) -> dict[str, Any]:
+    """A request's due date in words and whether it is overdue (only requests
+    awaiting a decision have one that matters)."""
+    if not row.get("due_on") or row["status"] not in lifecycle.AWAITING:
+        return {"due": None, "overdue": False}
+    due = date.fromisoformat(row["due_on"])
+    return {"due": format_date(due, g.ecitiz_lang), "overdue": due < now}
+
+
+def row_signals(row: dict[str, Any]) -> list[str]:
+    """What a request shares with others of the organisation, in words."""
+    found = []
+    if row.get("iban_sirets"):
+        found.append(gettext("IBAN with several SIRETs"))
+    elif row.get("shares_iban"):
+        found.append(gettext("Shared IBAN"))
+    if row.get("shares_siret"):
+        found.append(gettext("Shared SIRET"))
+    if row.get("shares_email"):
+        found.append(gettext("Shared e-mail address"))
+    return found
 
 
 @blueprint.get("/requests.csv")

@@ -22,6 +22,7 @@ from wtforms import HiddenField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from .. import lifecycle
+from ..domain.deadlines import RULE_ACTOR
 from ..domain.lookup import Tracked, summary, tracked_for_staff
 from ..domain.status import change_status
 from ..errors import ForbiddenTransition, MessageRequired, UnknownObject
@@ -33,6 +34,7 @@ from ..web import downloads
 from ..web.pages import notices, when
 from .auth import StaffForm, refusal, staff_required
 from .blueprint import blueprint
+from .signals_panel import deadline_and_signals
 
 MESSAGE_MAX_LENGTH = 2000
 #: Downloads of uploaded files are never rendered by the browser, even if a file
@@ -108,6 +110,7 @@ def _detail(found: Tracked, failed: TransitionForm | None = None) -> str:
             if event["from_status"]
             else None,
             "to": lifecycle.status_name(event["to_status"], lang),
+            "by_rule": event["actor"] == RULE_ACTOR,
             "public_message": event["public_message"],
             "private_note": event["private_note"],
         }
@@ -116,6 +119,7 @@ def _detail(found: Tracked, failed: TransitionForm | None = None) -> str:
     store = state().store
     return render_template(
         "ecitiz/staff/detail.html",
+        **deadline_and_signals(found),
         found=found,
         submission=submission,
         form_title=found.form.title(lang),
