@@ -3,7 +3,7 @@ the kit."""
 
 from __future__ import annotations
 
-from . import doctor, documents, mail, schedule, settings
+from . import deadlines, doctor, documents, mail, schedule, settings
 from .commands import group
 
-__all__ = ["doctor", "documents", "group", "mail", "schedule", "settings"]
+__all__ = ["deadlines", "doctor", "documents", "group", "mail", "schedule", "settings"]

@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from .. import lifecycle
 from ..documents import attestations
 from ..documents.signing import format_serial
+from ..domain.deadlines import set_period
 from ..domain.lookup import find_organisation
 from ..domain.opening import Opening
 from ..domain.status import change_status
@@ -23,7 +24,7 @@ from ..errors import (
     MessageRequired,
     UnknownObject,
 )
-from ..forms.checks import MAX_RETENTION_DAYS
+from ..forms.checks import MAX_DECISION_DAYS, MAX_RETENTION_DAYS
 from ..forms.loading import (
     catalog_ids,
     definition_to_json,
@@ -34,7 +35,7 @@ from ..forms.registry import find_form
 from ..forms.validators import is_email_address
 from ..i18n import text
 from ..passwords import WeakPassword, hash_password
-from ..state import state
+from ..state import periods, state
 from ..store import StaleStatus
 from ..web.contact import BadContact, check_contact_email
 from ..web.frame_heights import counter_height, fitting_height
@@ -124,6 +125,10 @@ def create_org(slug: str, name: str, contact: str | None) -> None:
     click.echo(f"Created organisation {slug!r} ({name.strip()}).")
 
 
+#: ``--deadline-rule`` values as stored (``none``: no rule).
+RULES = {"accept": "accept", "reject": "reject", "none": None}
+
+
 @group.command("enable-form")
 @click.argument("org")
 @click.argument("form")
@@ -134,6 +139,20 @@ def create_org(slug: str, name: str, contact: str | None) -> None:
     default=None,
     help="Days to keep requests after their last change (default: the form"
     " definition's retention_days, else ECITIZ_RETENTION_DAYS).",
+)
+@click.option(
+    "--decision-days",
+    type=click.IntRange(1, MAX_DECISION_DAYS),
+    default=None,
+    help="Days staff have to decide on a request (default: the form definition's"
+    " decision_days, else ECITIZ_DECISION_DAYS); due dates move with it.",
+)
+@click.option(
+    "--deadline-rule",
+    type=click.Choice(["accept", "reject", "none"]),
+    default=None,
+    help="What the worker does to requests still undecided once due: accept"
+    " (silence means consent), reject (silence means refusal) or none.",
 )
 @click.option(
     "--issue-on-submit",
@@ -157,6 +176,8 @@ def enable_form(
     form: str,
     title: str | None,
     retention_days: int | None,
+    decision_days: int | None,
+    deadline_rule: str | None,
     issue_on_submit: bool,
     opens: str | None,
     closes: str | None,
@@ -207,9 +228,25 @@ def enable_form(
         issue_on_submit,
         schedule=schedule,
     )
+    row = set_period(
+        store,
+        state().forms,
+        periods(current_app.config),
+        organisation["id"],
+        definition.id,
+        days=decision_days,
+        rule=... if deadline_rule is None else RULES.get(deadline_rule),
+    )
     click.echo(
         f"Enabled form {definition.id!r} (version {definition.version}) for {org!r};"
         f" its requests are kept {kept} days after their last change."
+    )
+    click.echo(
+        f"Decisions are due {row['decision_days']} days after a request arrives"
+        + {
+            "accept": "; undecided requests are then accepted.",
+            "reject": "; undecided requests are then refused.",
+        }.get(row["deadline_rule"], ".")
     )
     if schedule is not None:
         click.echo(f"Schedule: {describe(Opening.of(row))}.")

@@ -14,6 +14,7 @@ from ..state import state
 from ..store.outbox import FAILED
 from ..web.pages import compose_queued
 from .commands import group
+from .deadlines import deadlines_in_worker
 from .documents import render_documents_in_worker
 
 
@@ -54,6 +55,7 @@ def send_mail(loop: bool, interval: float, retry_failed: bool) -> None:
         # The one job that keeps running: it also clears what a crashed worker
         # left in the upload folder.
         kit.tidy_uploads_now_and_then()
+        deadlines_in_worker()  # decisions due by a rule, daily digests
         render_documents_in_worker()  # attestations issued since the last pass
         return deliver_from_config(kit.store, config, kit.data_dir, compose=compose)
 

@@ -102,13 +102,32 @@ def set_period(
         return None
     definition, _compiled = registry.get(row)
     previous = periods.days(row, definition)
-    return store.set_decision_period(
-        organisation_id,
-        form_id,
-        days or previous,
-        row["deadline_rule"] if isinstance(rule, EllipsisType) else rule,
-        previous=previous,
-    )
+    kept = row["deadline_rule"] if isinstance(rule, EllipsisType) else rule
+    if not store.set_decision_periods(
+        organisation_id, [(form_id, days or previous, kept, previous)]
+    ):
+        return None
+    return store.enabled_form(organisation_id, form_id)
+
+
+def set_periods(
+    store: Store,
+    registry: FormRegistry,
+    periods: Periods,
+    organisation_id: int,
+    wanted: dict[str, tuple[int, str | None]],
+) -> bool:
+    """Set several enabled forms' ``(days, rule)`` at once, or none of them
+    (False when one is not enabled)."""
+    rows = {row["form_id"]: row for row in store.enabled_forms(organisation_id)}
+    changes = []
+    for form_id, (days, rule) in wanted.items():
+        row = rows.get(form_id)
+        if row is None:
+            return False
+        definition, _compiled = registry.get(row)
+        changes.append((form_id, days, rule, periods.days(row, definition)))
+    return store.set_decision_periods(organisation_id, changes)
 
 
 def fill_decision_periods(
@@ -191,6 +210,13 @@ def apply_deadline_rules(
                 # Someone decided it meanwhile: their decision stands.
                 report.left.append(submission["reference"])
                 continue
+            store.record_audit(
+                form["organisation_id"],
+                "request.status",
+                actor=RULE_ACTOR,
+                subject=submission["reference"],
+                detail={"to": to_status, "rule": form["deadline_rule"]},
+            )
             report.decided += 1
     return report
 

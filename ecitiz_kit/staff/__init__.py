@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
-from . import account, embed_page, list_page, request_page, settings_page
+from . import (
+    account,
+    deadlines_page,
+    embed_page,
+    list_page,
+    request_page,
+    settings_page,
+)
 from .blueprint import blueprint
 
 __all__ = [
     "account",
     "blueprint",
+    "deadlines_page",
     "embed_page",
     "list_page",
     "request_page",

@@ -9,8 +9,8 @@ from typing import Any
 
 from ..errors import EcitizError, NonceUsed
 from .applicants import applicant_key
-from .signals import refresh_signals
 from .base import Base, stamp, utcnow
+from .signals import refresh_signals
 from .submissions import SPENT_NONCE, insert_attachments
 
 AMENDED = "amended"  # the ``kind`` of the event an amendment writes

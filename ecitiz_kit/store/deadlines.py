@@ -11,6 +11,7 @@ ones whose due date matters).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
@@ -23,41 +24,56 @@ AWAITING_SQL = "s.status IN ('submitted', 'in_review')"
 RULES = ("accept", "reject")
 
 
+class _NotEnabled(Exception):
+    """A form given is not enabled: the transaction is rolled back."""
+
+
+def _set_period(
+    conn: sqlite3.Connection,
+    organisation_id: int,
+    form_id: str,
+    days: int,
+    rule: str | None,
+    previous: int,
+) -> None:
+    cursor = conn.execute(
+        "UPDATE forms SET decision_days = ?, deadline_rule = ?"
+        " WHERE organisation_id = ? AND form_id = ?",
+        (days, rule, organisation_id, form_id),
+    )
+    if cursor.rowcount != 1:
+        raise _NotEnabled(form_id)
+    if previous != days:
+        conn.execute(
+            "UPDATE submissions SET due_on = date(due_on, ?)"
+            " WHERE organisation_id = ? AND form_id = ? AND due_on IS NOT NULL",
+            (f"{days - previous:+d} days", organisation_id, form_id),
+        )
+
+
 class Deadlines(Base):
-    def set_decision_period(
+    def set_decision_periods(
         self,
         organisation_id: int,
-        form_id: str,
-        days: int,
-        rule: str | None,
-        *,
-        previous: int,
-    ) -> dict[str, Any] | None:
-        """Set an enabled form's decision period and deadline rule (``None``: no
-        rule); the due dates of its requests move by the difference from the
-        ``previous`` period (the one they were computed with). ``None`` if the
-        form is not enabled."""
-        if rule is not None and rule not in RULES:
-            raise ValueError(f"unknown deadline rule {rule!r}")
-        with self._write() as conn:
-            cursor = conn.execute(
-                "UPDATE forms SET decision_days = ?, deadline_rule = ?"
-                " WHERE organisation_id = ? AND form_id = ?",
-                (days, rule, organisation_id, form_id),
-            )
-            if cursor.rowcount != 1:
-                return None
-            if previous != days:
-                conn.execute(
-                    "UPDATE submissions SET due_on = date(due_on, ?)"
-                    " WHERE organisation_id = ? AND form_id = ?"
-                    " AND due_on IS NOT NULL",
-                    (f"{days - previous:+d} days", organisation_id, form_id),
-                )
-        return self._one(
-            "SELECT * FROM forms WHERE organisation_id = ? AND form_id = ?",
-            (organisation_id, form_id),
-        )
+        periods: Sequence[tuple[str, int, str | None, int]],
+    ) -> bool:
+        """Set enabled forms' decision periods and deadline rules at once:
+        ``(form_id, days, rule, previous)`` each, ``rule`` ``None`` for none.
+
+        The due dates of each form's requests move by the difference from the
+        ``previous`` period (the one they were computed with). All or nothing:
+        False, writing nothing, when a form is not enabled.
+        """
+        for _form_id, _days, rule, _previous in periods:
+            if rule is not None and rule not in RULES:
+                raise ValueError(f"unknown deadline rule {rule!r}")
+        try:
+            with self._write() as conn:
+                for form_id, days, rule, previous in periods:
+                    _set_period(conn, organisation_id, form_id, days, rule, previous)
+        except _NotEnabled:
+            return False
+        return True
 
     def forms_without_period(self) -> list[dict[str, Any]]:
         """Enabled forms stored before forms had a decision period."""
@@ -76,8 +92,8 @@ class Deadlines(Base):
         """Requests of a form still awaiting a decision whose due date is before
         ``today``, the longest overdue first."""
         rows = self.db.conn.execute(
-            "SELECT s.id FROM submissions s WHERE s.organisation_id = ?"
-            f" AND {AWAITING_SQL} AND s.due_on < ? AND s.form_id = ?"  # noqa: S608
+            "SELECT s.id FROM submissions s WHERE s.organisation_id = ?"  # noqa: S608
+            f" AND {AWAITING_SQL} AND s.due_on < ? AND s.form_id = ?"
             " ORDER BY s.due_on, s.id LIMIT ?",
             (organisation_id, today, form_id, limit),
         )
@@ -112,7 +128,11 @@ class Deadlines(Base):
             " AND created_at >= ?",
             (organisation_id, since),
         ).fetchone()[0]
-        due = f"SELECT count(*) FROM submissions s WHERE s.organisation_id = ? AND {AWAITING_SQL}"
+        # Only the constant status clause is formatted into the SQL.
+        due = (
+            "SELECT count(*) FROM submissions s WHERE s.organisation_id = ?"  # noqa: S608
+            f" AND {AWAITING_SQL}"
+        )
         due_soon = conn.execute(
             due + " AND s.due_on >= ? AND s.due_on <= ?",
             (organisation_id, today, soon),

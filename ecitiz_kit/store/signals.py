@@ -92,9 +92,9 @@ class Signals(Base):
                 found[signal] = {"count": 0, "rows": []}
                 continue
             rows = self._all(
-                "SELECT id, reference, status, created_at, siret_key FROM submissions"
-                f" WHERE organisation_id = ? AND {column} = ? AND id != ?"  # noqa: S608
-                " ORDER BY id DESC LIMIT ?",
+                "SELECT id, reference, status, created_at, siret_key"  # noqa: S608
+                f" FROM submissions WHERE organisation_id = ? AND {column} = ?"
+                " AND id != ? ORDER BY id DESC LIMIT ?",
                 (organisation_id, value, submission_id, PARTNERS_SHOWN + 1),
             )
             count = len(rows)
