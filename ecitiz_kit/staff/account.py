@@ -13,6 +13,7 @@ from flask import Response, g, redirect, render_template, request, url_for
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import InputRequired, Length
 
+from ..domain.deadlines import SOON_DAYS
 from ..i18n import format_duration, gettext
 from ..passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from ..state import state
@@ -90,6 +91,7 @@ def account() -> Any:
             "ecitiz/staff/account.html",
             notify=bool(g.ecitiz_staff["notify_new_requests"]),
             digest=bool(g.ecitiz_staff["digest"]),
+            soon_days=SOON_DAYS,
             saved=request.args.get("saved"),
             nav="account",
         )
