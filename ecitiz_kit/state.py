@@ -18,7 +18,7 @@ from typing import Any
 from flask import Flask, current_app
 
 from .documents.attestations import Keyring
-from .domain.deadlines import Periods, fill_decision_periods
+from .domain.deadlines import Periods
 from .domain.request_list import definition_lookup, fill_applicants
 from .domain.signals import fill_requests
 from .errors import ConfigurationError
@@ -139,14 +139,12 @@ def start(kit: KitState, config: Mapping[str, Any]) -> None:
 
     Uploaded files that no request holds are removed (see
     :meth:`KitState.tidy_uploads`), and requests stored before the list could
-    search applicants, or before due dates and signals, get those columns (and
-    forms enabled before decision periods, theirs).
+    search applicants, or before due dates and signals, get those columns.
     """
     kit.tidy_uploads()
     lookup = definition_lookup(kit.store, kit.forms)
     fill_applicants(kit.store, lookup)
     counted = periods(config)
-    fill_decision_periods(kit.store, kit.forms, counted)
     if config.get("SECRET_KEY") and kit.store.requests_to_fill(1):
 
         @functools.cache

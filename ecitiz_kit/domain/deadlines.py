@@ -130,19 +130,6 @@ def set_periods(
     return store.set_decision_periods(organisation_id, changes)
 
 
-def fill_decision_periods(
-    store: Store, registry: FormRegistry, periods: Periods
-) -> int:
-    """Record with each form enabled without a decision period its definition's,
-    else the default; return how many were filled."""
-    rows = store.forms_without_period()
-    for row in rows:
-        set_period(
-            store, registry, periods, row["organisation_id"], row["form_id"], days=None
-        )
-    return len(rows)
-
-
 # -- the rule at the due date --------------------------------------------------------
 
 

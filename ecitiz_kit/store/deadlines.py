@@ -75,10 +75,6 @@ class Deadlines(Base):
             return False
         return True
 
-    def forms_without_period(self) -> list[dict[str, Any]]:
-        """Enabled forms stored before forms had a decision period."""
-        return self._all("SELECT * FROM forms WHERE decision_days IS NULL")
-
     def forms_with_rule(self) -> list[dict[str, Any]]:
         """Enabled forms with a deadline rule, organisation by organisation."""
         return self._all(

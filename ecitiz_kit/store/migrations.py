@@ -424,8 +424,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE organisations ADD COLUMN theme_font TEXT;
     """,
     """
-    -- Deadlines: each enabled form's decision period (NULL until start-up fills
-    -- it from the definition or ECITIZ_DECISION_DAYS) and the rule applied to
+    -- Deadlines: each enabled form's decision period (NULL: its definition's,
+    -- else ECITIZ_DECISION_DAYS, until an admin sets one) and the rule applied to
     -- requests still undecided when it ends (NULL: none). A request's due date
     -- is a day in ECITIZ_TIMEZONE, written at submit and moved with the period.
     ALTER TABLE forms ADD COLUMN decision_days INTEGER;
