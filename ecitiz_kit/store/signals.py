@@ -26,6 +26,13 @@ SIGNALS: dict[str, str] = {
     "email": "applicant_key",
 }
 _FLAGS = {"iban": "shares_iban", "siret": "shares_siret", "email": "shares_email"}
+#: The partial index holding the requests flagged with each signal.
+SIGNAL_INDEXES = {
+    "iban_sirets": "submissions_iban_sirets",
+    "iban": "submissions_sharing_iban",
+    "siret": "submissions_sharing_siret",
+    "email": "submissions_sharing_email",
+}
 #: Partners a request's page lists per signal (the count says how many more).
 PARTNERS_SHOWN = 20
 
