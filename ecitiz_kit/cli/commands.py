@@ -228,7 +228,7 @@ def enable_form(
         issue_on_submit,
         schedule=schedule,
     )
-    row = set_period(
+    timed = set_period(
         store,
         state().forms,
         periods(current_app.config),
@@ -237,6 +237,7 @@ def enable_form(
         days=decision_days,
         rule=... if deadline_rule is None else RULES.get(deadline_rule),
     )
+    row = timed or row  # just enabled: only a form disabled meanwhile is missing
     click.echo(
         f"Enabled form {definition.id!r} (version {definition.version}) for {org!r};"
         f" its requests are kept {kept} days after their last change."

@@ -105,6 +105,10 @@ class Listing(Base):
             # Its own small partial index, whatever the statistics say of the
             # others: a flag set on few requests is never found by reading all.
             source += f" INDEXED BY {SIGNAL_INDEXES[signal]}"
+        elif awaiting and form_id is None:
+            # The due dates' partial index holds the status too: pages and
+            # counts by due date never visit a row they do not show.
+            source += " INDEXED BY submissions_by_org_due"
         params: list[Any] = []
         if search.strip():
             self.index_for_search()
