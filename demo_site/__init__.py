@@ -24,7 +24,7 @@ from ecitiz_kit.passwords import hash_password
 from ecitiz_kit.state import state
 from ecitiz_kit.web.embedding import check_theme
 from ecitiz_kit.web.pages import compose_queued
-from ecitiz_kit.web.snippets import script_snippet, status_snippet
+from ecitiz_kit.web.snippets import counter_snippet, script_snippet, status_snippet
 from ecitiz_kit.web.urls import kit_base_url
 
 ORG_SLUG = "val-fleuri"
@@ -69,6 +69,13 @@ def create_app(
     @app.get("/attestation")
     def attestation() -> str:
         return _form_page("attestation")
+
+    @app.get("/demarches")
+    def procedures() -> str:
+        # The same as `flask ecitiz snippet val-fleuri --counter --lang fr
+        # --no-heading`: the page has its own title.
+        snippet = counter_snippet(ORG_SLUG, kit_base_url(), lang="fr", heading=False)
+        return render_template("procedures.html", snippet=snippet)
 
     @app.get("/suivi")
     def follow() -> str:

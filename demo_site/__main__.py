@@ -27,6 +27,7 @@ def main(argv: list[str] | None = None) -> None:
   Val-Fleuri Entreprendre (demo website)  {base}/
     crisis-aid request                    {base}/aide
     attestation                           {base}/attestation
+    all procedures (the counter)          {base}/demarches
     follow my request                     {base}/suivi
   Check an attestation                    {base}/kit/v
   Form pages served by the kit            {base}/kit/f/{ORG_SLUG}/aid-request

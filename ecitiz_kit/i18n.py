@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import io
+from collections.abc import Mapping
 from contextvars import ContextVar
 from datetime import date, datetime, timedelta
 from importlib import resources
@@ -84,7 +85,7 @@ def ngettext(
     return text % {"num": n, **variables}
 
 
-def text(value: str | dict[str, str] | None, lang: str | None = None) -> str:
+def text(value: str | Mapping[str, str] | None, lang: str | None = None) -> str:
     """Pick a definition text (``{"fr": …, "en": …}``) in the page language."""
     if value is None:
         return ""

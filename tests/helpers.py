@@ -229,6 +229,29 @@ def declaration_answers(**overrides) -> dict:
     return {k: v for k, v in answers.items() if v is not None}
 
 
+def fill_form(page, form_id, answers):
+    """Answer ``form_id`` in ``page`` (a Playwright page or frame) as a person
+    does: type, pick, tick, attach (a PDF to each file field)."""
+    for field in load_catalog(form_id).fields:
+        value = answers.get(field.name)
+        if field.type == "file":
+            page.set_input_files(
+                f"#f-{field.name}",
+                {"name": "facture.pdf", "mimeType": "application/pdf", "buffer": PDF},
+            )
+        elif field.name not in answers:
+            continue
+        elif field.type == "choice" and field.widget == "radio":
+            values = [option.value for option in field.options]
+            page.check(f"#f-{field.name}-{values.index(value) + 1}")
+        elif field.type == "choice":
+            page.select_option(f"#f-{field.name}", value)
+        elif field.type in ("checkbox", "consent"):
+            page.check(f"#f-{field.name}")
+        else:
+            page.fill(f"#f-{field.name}", value)
+
+
 def with_file(data: dict, content: bytes = PDF, name: str = "justificatif.pdf") -> dict:
     return {**data, "documents": (io.BytesIO(content), name)}
 

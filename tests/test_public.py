@@ -505,6 +505,7 @@ def test_no_public_response_sets_a_cookie(client, app):
     )
     seen.append(client.get(f"/ecitiz/my/{ORG}/nope"))
     seen.append(client.get(f"/ecitiz/lost/{ORG}"))
+    seen.append(client.get("/ecitiz/healthz"))
     public_rules = {
         r.endpoint
         for r in app.url_map.iter_rules()
@@ -516,6 +517,7 @@ def test_no_public_response_sets_a_cookie(client, app):
                 "ecitiz_track.",
                 "ecitiz_counter.",
                 "ecitiz_widget.",
+                "ecitiz_health.",
             )
         )
     }
@@ -542,6 +544,7 @@ def test_no_public_response_sets_a_cookie(client, app):
         "ecitiz.my_requests_post",
         "ecitiz.my_requests",
         "ecitiz.lost_link",
+        "ecitiz_health.healthz",
     }, "a new public route must be added to this walk"
     for response in seen:
         assert "Set-Cookie" not in response.headers, response.request.path

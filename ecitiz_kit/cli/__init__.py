@@ -3,7 +3,16 @@ the kit."""
 
 from __future__ import annotations
 
-from . import deadlines, doctor, documents, mail, schedule, settings
+from . import backup, deadlines, doctor, documents, mail, schedule, settings
 from .commands import group
 
-__all__ = ["deadlines", "doctor", "documents", "group", "mail", "schedule", "settings"]
+__all__ = [
+    "backup",
+    "deadlines",
+    "doctor",
+    "documents",
+    "group",
+    "mail",
+    "schedule",
+    "settings",
+]

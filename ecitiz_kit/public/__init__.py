@@ -6,6 +6,7 @@ from __future__ import annotations
 from . import (
     amend_page,
     counter_page,
+    health,
     my_requests_page,
     pages,
     tracking_page,
@@ -20,6 +21,7 @@ blueprints = (
     counter_page.blueprint,
     widget.blueprint,
     verify_page.blueprint,
+    health.blueprint,
 )
 #: Registered at the site root, where verifiers look for the public keys.
 well_known = verify_page.well_known

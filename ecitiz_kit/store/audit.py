@@ -60,7 +60,8 @@ class Audit(Base):
     ) -> list[dict[str, Any]]:
         """The organisation's entries, newest first, optionally of one action or
         actor, older than ``before_id`` (to page through)."""
-        where, params = ["organisation_id = ?"], [organisation_id]
+        where: list[str] = ["organisation_id = ?"]
+        params: list[Any] = [organisation_id]
         for column, value in (("action", action), ("actor", actor)):
             if value:
                 where.append(f"{column} = ?")

@@ -107,8 +107,22 @@ class Base:
                 conn.execute(f"PRAGMA user_version = {number}")
         return len(MIGRATIONS)
 
+    def backup_to(self, path: str | Path) -> None:
+        """Copy the whole database to a new file at ``path`` with SQLite's online
+        backup: one consistent state, while others keep reading and writing."""
+        target = sqlite3.connect(path)
+        try:
+            self.db.conn.backup(target)
+        finally:
+            target.close()
+
     def schema_version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
+
+    def answers(self) -> bool:
+        """Whether the database reads a table (raises ``sqlite3.Error`` if not)."""
+        self.db.execute("SELECT count(*) FROM organisations WHERE id = 0").fetchone()
+        return True
 
     def table_counts(self) -> dict[str, int]:
         """Rows per table (to check that a refused request wrote nothing)."""

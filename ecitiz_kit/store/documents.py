@@ -37,6 +37,10 @@ class Documents(Base):
             )
         return self.signing_key(organisation_id)  # type: ignore[return-value]
 
+    def signing_key_ids(self) -> list[str]:
+        """The id of every signing key, in use or retired."""
+        return [row["kid"] for row in self._all("SELECT kid FROM signing_keys")]
+
     def published_keys(self, today: str) -> list[dict[str, Any]]:
         """Keys still worth publishing on ``today`` (ISO date), with their issuer.
 

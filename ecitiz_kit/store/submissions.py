@@ -267,6 +267,13 @@ class Submissions(Base):
             (submission_id,),
         )
 
+    def stored_files(self) -> list[dict[str, Any]]:
+        """Every uploaded file the requests hold: stored name, sha256, reference."""
+        return self._all(
+            "SELECT a.stored_name, a.sha256, s.reference FROM attachments a"
+            " JOIN submissions s ON s.id = a.submission_id ORDER BY a.id"
+        )
+
     def attachment_exists(self, stored_name: str) -> bool:
         return (
             self._one(

@@ -90,6 +90,18 @@ class UploadArea:
         for folder in folders:
             _fsync_dir(folder)
 
+    def read_committed(self, name: str) -> bytes | None:
+        """The bytes of a file whose row is committed, wherever it is: under its
+        final name, or still a part between its commit and its move (None if
+        it is in neither place)."""
+        target = self.path(name)
+        for path in (target, target.with_name(name + PART), target):
+            try:
+                return path.read_bytes()
+            except FileNotFoundError:
+                continue
+        return None
+
     @contextmanager
     def staging(self, files: Iterable[Upload]) -> Iterator[Staged]:
         """Stage ``files`` for one submission; if the block fails, remove them all.

@@ -10,10 +10,10 @@ import pytest
 from ecitiz_kit.forms.loading import load_catalog
 
 from ..helpers import (
-    PDF,
     appointment_answers,
     declaration_answers,
     deferral_answers,
+    fill_form,
     form_url,
     no_violations,
     stored_requests,
@@ -26,28 +26,6 @@ PROCEDURES = {
     "adviser-appointment": ("RDV", appointment_answers, "3 jours"),
     "activity-declaration": ("ACT", declaration_answers, "5 jours"),
 }
-
-
-def _fill(page, form_id, answers):
-    """Answer as a person does: type, pick, tick, attach."""
-    for field in load_catalog(form_id).fields:
-        value = answers.get(field.name)
-        if field.type == "file":
-            page.set_input_files(
-                f"#f-{field.name}",
-                {"name": "facture.pdf", "mimeType": "application/pdf", "buffer": PDF},
-            )
-        elif field.name not in answers:
-            continue
-        elif field.type == "choice" and field.widget == "radio":
-            values = [option.value for option in field.options]
-            page.check(f"#f-{field.name}-{values.index(value) + 1}")
-        elif field.type == "choice":
-            page.select_option(f"#f-{field.name}", value)
-        elif field.type in ("checkbox", "consent"):
-            page.check(f"#f-{field.name}")
-        else:
-            page.fill(f"#f-{field.name}", value)
 
 
 @pytest.mark.parametrize("form_id", PROCEDURES)
@@ -66,14 +44,14 @@ def test_procedure_is_accessible_fits_a_phone_and_goes_through(
 
     # The browser's own checks stop a form left empty; the server's, a wrong answer.
     assert page.evaluate("document.querySelector('form').checkValidity()") is False
-    _fill(page, form_id, answers(siret="73282932000075"))
+    fill_form(page, form_id, answers(siret="73282932000075"))
     page.evaluate("document.querySelector('form').noValidate = true")
     page.click("button[type=submit]")
     page.locator("#e-siret").wait_for()
     no_violations(axe, page, f"{form_id} form refused")
     assert store.table_counts()["submissions"] == 0
 
-    _fill(page, form_id, answers())
+    fill_form(page, form_id, answers())
     page.click("button[type=submit]")
     page.wait_for_url("**/ecitiz/r/**")
     receipt = page.locator("main").inner_text()
