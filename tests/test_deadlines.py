@@ -335,6 +335,26 @@ def test_a_request_decided_between_the_read_and_the_write_is_left_alone(
     assert [e["actor"] for e in store.events(submission["id"])] == ["applicant", "x"]
 
 
+def test_a_request_sent_back_for_changes_waits_for_the_applicant_not_the_rule(
+    app, client, staff_client, store, monkeypatch
+):
+    _save_periods(staff_client, rule_aid_request="accept")
+    reference = submit_request(client)
+    sid = _request(store, reference)["id"]
+    store.change_status(sid, expected="submitted", to_status="in_review", actor="x")
+    store.change_status(
+        sid, expected="in_review", to_status="submitted", actor="x",
+        public_message="Joignez le justificatif.",
+    )  # fmt: skip
+    report, _ = _run_worker(app, monkeypatch, today(TZ) + timedelta(days=31))
+    assert report.decided == 0
+    assert _request(store, reference)["status"] == "submitted"
+    # Taken up again by staff, it is the rule's once more.
+    store.change_status(sid, expected="submitted", to_status="in_review", actor="x")
+    report, _ = _run_worker(app, monkeypatch, today(TZ) + timedelta(days=31))
+    assert report.decided == 1
+
+
 def test_forms_without_a_rule_are_left_to_staff(app, client, store, monkeypatch):
     reference = submit_request(client)
     report, _ = _run_worker(app, monkeypatch, today(TZ) + timedelta(days=400))

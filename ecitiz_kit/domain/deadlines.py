@@ -8,14 +8,14 @@ accept them ("silence vaut accord") or refuse them ("silence vaut rejet"). The
 worker applies it as a person would, through :func:`~.status.change_status`:
 the same events, e-mail and document, with ``rule`` as the actor. A request not
 yet examined is first taken into review (silently: one e-mail tells the
-decision), since the life cycle decides only requests under review. Each move is
-a compare-and-set on the status: a request staff decided meanwhile is left
-alone, and no request is decided twice, however many workers run.
+decision), since the life cycle decides only requests under review; one sent
+back for changes waits for the applicant, and the rule leaves it to staff. Each
+move is a compare-and-set on the status: a request staff decided meanwhile is
+left alone, and no request is decided twice, however many workers run.
 """
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -44,8 +44,6 @@ RULE_STATUS = {"accept": lifecycle.ACCEPTED, "reject": lifecycle.REJECTED}
 SOON_DAYS = 7
 #: Requests one pass decides per form at most (the next pass goes on).
 RULE_BATCH = 200
-
-log = logging.getLogger(__name__)
 
 
 def due_date(received: datetime, days: int, timezone: str) -> date:

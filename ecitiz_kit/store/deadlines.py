@@ -86,10 +86,15 @@ class Deadlines(Base):
         self, organisation_id: int, form_id: str, today: str, limit: int
     ) -> list[int]:
         """Requests of a form still awaiting a decision whose due date is before
-        ``today``, the longest overdue first."""
+        ``today``, the longest overdue first; those sent back for changes (waiting
+        for the applicant, not for the organisation) are left out."""
         rows = self.db.conn.execute(
             "SELECT s.id FROM submissions s WHERE s.organisation_id = ?"  # noqa: S608
             f" AND {AWAITING_SQL} AND s.due_on < ? AND s.form_id = ?"
+            " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = ("
+            "  SELECT max(id) FROM events WHERE submission_id = s.id"
+            "  AND kind IS NOT 'amended')"
+            " AND e.from_status = 'in_review' AND e.to_status = 'submitted')"
             " ORDER BY s.due_on, s.id LIMIT ?",
             (organisation_id, today, form_id, limit),
         )
