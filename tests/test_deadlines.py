@@ -213,6 +213,21 @@ def test_bad_due_and_signal_filters_are_refused_or_ignored_without_error(
         assert response.status_code == 400
 
 
+def test_the_export_of_a_due_date_filter_lists_what_the_page_shows(
+    client, staff_client, store
+):
+    first = submit_request(client)
+    attestation, _link = submit_attestation(client)
+    store.change_status(
+        _request(store, first)["id"], expected="submitted", to_status="closed",
+        actor="x",
+    )  # fmt: skip
+    export = staff_client.get(f"{STAFF}/requests.csv?due=all")
+    assert export.status_code == 200
+    text = export.get_data(as_text=True)
+    assert attestation in text and first not in text
+
+
 def test_pages_by_due_date_follow_one_another(app, client, store):
     references = [submit_request(client) for _ in range(5)]
     org = _org(store)

@@ -215,7 +215,9 @@ def export_csv() -> Response:
     for form_id in wanted:
         definition, _compiled = state().forms.get(forms[form_id])
         layout[form_id] = (definition, _title(forms[form_id], form_id))
-    rows = store.iter_requests(organisation_id, **filters.for_store(timezone))
+    rows = store.iter_requests(
+        organisation_id, by_due=filters.by_due, **filters.for_store(timezone)
+    )
     slug = re.sub(r"[^A-Za-z0-9_-]", "-", g.ecitiz_staff["slug"])
     filename = f"{slug}-requests-{today().isoformat()}.csv"
     response = Response(
