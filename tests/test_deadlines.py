@@ -259,6 +259,17 @@ def test_due_date_filters_read_the_due_date_index(store):
         text = " ".join(row[-1] for row in plan)
         assert "submissions_by_org_due" in text, text
         assert "TEMP B-TREE" not in text, text
+        # Counts per status: one range per status, from the index alone.
+        sql, params = store._select(
+            org, counting=True, statuses=("submitted", "in_review"), **selection
+        )
+        plan = store.db.conn.execute(
+            f"EXPLAIN QUERY PLAN SELECT s.status, count(*) {sql} GROUP BY s.status",
+            params,
+        ).fetchall()
+        text = " ".join(row[-1] for row in plan)
+        assert "COVERING INDEX submissions_by_org_status_due" in text, text
+        assert "TEMP B-TREE" not in text, text
 
 
 # -- the rule at the due date ------------------------------------------------------

@@ -437,6 +437,10 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX submissions_by_org_due
         ON submissions (organisation_id, due_on, id, status)
         WHERE status IN ('submitted', 'in_review');
+    -- Their counts per status: one range of due dates per status.
+    CREATE INDEX submissions_by_org_status_due
+        ON submissions (organisation_id, status, due_on)
+        WHERE status IN ('submitted', 'in_review');
     CREATE INDEX submissions_to_fill ON submissions (id) WHERE due_on IS NULL;
     -- Duplicate and fraud signals: the normalised SIRET, a keyed hash of the
     -- normalised IBAN (never the IBAN itself), and flags set when another
