@@ -120,9 +120,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "ECITIZ_DECISION_DAYS",
         60,
-        "Default decision period in days (a request is due that many days after"
-        " it arrived), recorded with each enabled form whose definition sets no"
-        " decision_days; admins change it per form.",
+        "Decision period in days (a request is due that many days after it"
+        " arrived) of forms whose definition sets no decision_days and whose"
+        " period no admin or enable-form --decision-days set.",
     ),
     Setting(
         "ECITIZ_DIGEST_HOUR",
