@@ -134,6 +134,9 @@ def test_an_agent_may_not_see_or_change_the_periods(staff_client, store):
 
 
 def test_enable_form_sets_the_period_and_the_rule(runner, store):
+    result = runner.invoke(args=["ecitiz", "enable-form", "acme", "aid-request"])
+    assert "due 30 days" in result.output  # the definition's, not recorded
+    assert store.enabled_form(_org(store), "aid-request")["decision_days"] is None
     result = runner.invoke(
         args=["ecitiz", "enable-form", "acme", "aid-request",
               "--decision-days", "12", "--deadline-rule", "reject"]
@@ -144,6 +147,7 @@ def test_enable_form_sets_the_period_and_the_rule(runner, store):
     assert (row["decision_days"], row["deadline_rule"]) == (12, "reject")
     # Enabled again without them: both kept.
     result = runner.invoke(args=["ecitiz", "enable-form", "acme", "aid-request"])
+    assert "due 12 days" in result.output
     row = store.enabled_form(_org(store), "aid-request")
     assert (row["decision_days"], row["deadline_rule"]) == (12, "reject")
     result = runner.invoke(

@@ -228,22 +228,29 @@ def enable_form(
         issue_on_submit,
         schedule=schedule,
     )
-    timed = set_period(
-        store,
-        state().forms,
-        periods(current_app.config),
-        organisation["id"],
-        definition.id,
-        days=decision_days,
-        rule=... if deadline_rule is None else RULES.get(deadline_rule),
-    )
-    row = timed or row  # just enabled: only a form disabled meanwhile is missing
+    counted = periods(current_app.config)
+    if decision_days is not None or deadline_rule is not None:
+        # Only when given: a period left to the definition or the setting stays
+        # so (the applicant is promised a delay only by one set for the form).
+        row = (
+            set_period(
+                store,
+                state().forms,
+                counted,
+                organisation["id"],
+                definition.id,
+                days=decision_days,
+                rule=... if deadline_rule is None else RULES.get(deadline_rule),
+            )
+            or row  # just enabled: only a form disabled meanwhile is missing
+        )
     click.echo(
         f"Enabled form {definition.id!r} (version {definition.version}) for {org!r};"
         f" its requests are kept {kept} days after their last change."
     )
     click.echo(
-        f"Decisions are due {row['decision_days']} days after a request arrives"
+        f"Decisions are due {counted.days(row, definition)} days after a request"
+        " arrives"
         + {
             "accept": "; undecided requests are then accepted.",
             "reject": "; undecided requests are then refused.",
