@@ -15,6 +15,7 @@ from typing import Any
 from limits import parse_many
 
 from .errors import ConfigurationError
+from .forms.checks import MAX_DECISION_DAYS
 from .forms.files import largest_submission
 from .i18n import LANGUAGES
 from .tokens import (  # noqa: F401 - the names config always offered
@@ -115,6 +116,19 @@ SETTINGS: tuple[Setting, ...] = (
         730,
         "Default number of days a request is kept after its last change, "
         "recorded with each enabled form whose definition sets no retention_days.",
+    ),
+    Setting(
+        "ECITIZ_DECISION_DAYS",
+        60,
+        "Decision period in days (a request is due that many days after it"
+        " arrived) of forms whose definition sets no decision_days and whose"
+        " period no admin or enable-form --decision-days set.",
+    ),
+    Setting(
+        "ECITIZ_DIGEST_HOUR",
+        7,
+        "Hour of the day (in ECITIZ_TIMEZONE) from which the worker sends the daily"
+        " digest to staff who asked for one.",
     ),
     Setting(
         "ECITIZ_TIMEZONE",
@@ -261,6 +275,7 @@ DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
 
 #: Settings counted in seconds, bytes, files or days: 1 or more.
 POSITIVE = (
+    "ECITIZ_DECISION_DAYS",
     "ECITIZ_FORM_TICKET_MAX_AGE",
     "ECITIZ_RECEIPT_MAX_AGE",
     "ECITIZ_STATUS_LINK_MAX_AGE",
@@ -362,6 +377,16 @@ def check_settings(config: Mapping[str, Any]) -> None:
             raise ConfigurationError(
                 f"{key} must be a positive integer (got {value!r})."
             )
+    if config["ECITIZ_DECISION_DAYS"] > MAX_DECISION_DAYS:
+        raise ConfigurationError(
+            f"ECITIZ_DECISION_DAYS must be at most {MAX_DECISION_DAYS} days"
+            f" (got {config['ECITIZ_DECISION_DAYS']!r})."
+        )
+    hour = config["ECITIZ_DIGEST_HOUR"]
+    if not _is_int(hour) or not 0 <= hour <= 23:
+        raise ConfigurationError(
+            f"ECITIZ_DIGEST_HOUR must be an hour from 0 to 23 (got {hour!r})."
+        )
     public_url = config["ECITIZ_PUBLIC_URL"]
     if public_url is not None and not str(public_url).startswith(
         ("http://", "https://")

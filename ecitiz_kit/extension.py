@@ -35,7 +35,7 @@ class EcitizKit:
 
         kit = open_state(app.config)
         app.extensions["ecitiz"] = kit
-        start(kit)
+        start(kit, app.config)
 
         prefix = app.config["ECITIZ_URL_PREFIX"] or None
         for blueprint in public.blueprints:

@@ -11,6 +11,9 @@ REJECTED = "rejected"
 CLOSED = "closed"
 
 STATUSES: tuple[str, ...] = (SUBMITTED, IN_REVIEW, ACCEPTED, REJECTED, CLOSED)
+#: Requests awaiting a decision: their due date matters, a deadline rule acts on
+#: them (the store's index ``submissions_by_org_due`` names the same).
+AWAITING: tuple[str, ...] = (SUBMITTED, IN_REVIEW)
 
 #: From each status, where staff may take a request next.
 TRANSITIONS: dict[str, tuple[str, ...]] = {

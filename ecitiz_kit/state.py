@@ -6,6 +6,7 @@ as arguments; only this module and the layers above it look it up.
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 import time
@@ -17,8 +18,11 @@ from typing import Any
 from flask import Flask, current_app
 
 from .documents.attestations import Keyring
+from .domain.deadlines import Periods
 from .domain.request_list import definition_lookup, fill_applicants
+from .domain.signals import fill_requests
 from .errors import ConfigurationError
+from .fingerprints import Fingerprints
 from .forms.registry import FormRegistry
 from .store import Store
 from .store.uploads import UploadArea
@@ -47,6 +51,7 @@ class KitState:
     orphan_file_age: float = 4 * 3600
     _tokens: tuple[tuple[Any, ...], Tokens] | None = None
     _throttle: tuple[tuple[str, bool], Throttle] | None = None
+    _fingerprints: tuple[Any, Fingerprints] | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _tidied_at: float | None = None
 
@@ -61,6 +66,21 @@ class KitState:
                 )
             self._tokens = (keys, Tokens(keys))
         return self._tokens[1]
+
+    def fingerprints(self, config: Mapping[str, Any]) -> Fingerprints:
+        """The IBAN fingerprints for the current ``SECRET_KEY``.
+
+        Fallback keys play no part: a fingerprint is compared, never verified.
+        Changing ``SECRET_KEY`` makes new requests' IBANs compare apart from
+        older ones'."""
+        key = config.get("SECRET_KEY")
+        if self._fingerprints is None or self._fingerprints[0] != key:
+            if not key:
+                raise ConfigurationError(
+                    "SECRET_KEY is not set: the kit needs it to compare IBANs."
+                )
+            self._fingerprints = (key, Fingerprints(key))
+        return self._fingerprints[1]
 
     def throttle(self, config: Mapping[str, Any]) -> Throttle:
         """The kit's rate limiter, built on first use (after the application has
@@ -109,15 +129,37 @@ def open_state(config: Mapping[str, Any]) -> KitState:
     )
 
 
-def start(kit: KitState) -> None:
+def periods(config: Mapping[str, Any]) -> Periods:
+    """How due dates are counted, from the settings."""
+    return Periods(config["ECITIZ_TIMEZONE"], config["ECITIZ_DECISION_DAYS"])
+
+
+def start(kit: KitState, config: Mapping[str, Any]) -> None:
     """Work done once at start-up: finish what a crash left half done.
 
     Uploaded files that no request holds are removed (see
     :meth:`KitState.tidy_uploads`), and requests stored before the list could
-    search applicants get their searchable columns.
+    search applicants, or before due dates and signals, get those columns.
     """
     kit.tidy_uploads()
-    fill_applicants(kit.store, definition_lookup(kit.store, kit.forms))
+    lookup = definition_lookup(kit.store, kit.forms)
+    fill_applicants(kit.store, lookup)
+    counted = periods(config)
+    if config.get("SECRET_KEY") and kit.store.requests_to_fill(1):
+
+        @functools.cache
+        def days(organisation_id: int, form_id: str) -> int:
+            definition = lookup(organisation_id, form_id)
+            row = kit.store.enabled_form(organisation_id, form_id)
+            return counted.days(row, definition) if definition else counted.default
+
+        fill_requests(
+            kit.store,
+            lookup,
+            kit.fingerprints(config),
+            decision_days=days,
+            timezone=counted.timezone,
+        )
     kit.store.close()
 
 

@@ -424,9 +424,12 @@ def add_request(
     last: str = "Durand",
     email: str = "camille@example.org",
     reference: str | None = None,
+    due_on: str | None = None,
+    identifiers: tuple = (None, None),
     **answers,
 ) -> dict:
-    """Store a request created at ``when`` as the submit path would."""
+    """Store a request created at ``when`` as the submit path would (with a due
+    date and identifiers when given)."""
     definition = load_catalog(form_id)
     values = {"first_name": first, "last_name": last, "email": email, **answers}
     prefix = definition.reference_prefix
@@ -442,6 +445,8 @@ def add_request(
             make_reference=lambda: reference or new_reference(prefix),
             status=status,
             applicant=definition.applicant_contact(values),
+            due_on=due_on,
+            identifiers=identifiers,
         )
 
 

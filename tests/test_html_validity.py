@@ -105,8 +105,12 @@ PAGES = [
     "staff-login-throttled",
     "staff-list",
     "staff-list-filtered",
+    "staff-list-by-due-date",
+    "staff-list-shared-iban",
+    "staff-list-refused-due",
     "staff-request",
     "staff-request-refused",
+    "staff-request-signals",
     "staff-request-history",
     "staff-request-version",
     "staff-request-assigned",
@@ -119,6 +123,9 @@ PAGES = [
     "staff-settings",
     "staff-settings-saved",
     "staff-settings-refused",
+    "staff-deadlines",
+    "staff-deadlines-saved",
+    "staff-deadlines-refused",
     "staff-account",
     "staff-account-saved",
     "staff-password",
@@ -382,6 +389,12 @@ def _staff_pages(app, client, store, pages: _Pages) -> None:
     assert sign_in(client).status_code == 303
     pages.keep("staff-list", client.get(f"{STAFF}/"))
     pages.keep("staff-list-filtered", client.get(f"{STAFF}/?status=submitted&q=a"))
+    # The same IBAN with another SIRET: every signal shows.
+    shared = post_form(client, with_file(aid_answers(siret="55200000200014")))
+    assert shared.status_code == 303
+    pages.keep("staff-list-by-due-date", client.get(f"{STAFF}/?due=all"))
+    pages.keep("staff-list-shared-iban", client.get(f"{STAFF}/?shares=iban_sirets"))
+    pages.keep("staff-list-refused-due", client.get(f"{STAFF}/?due=later"), 400)
 
     rows = list(store.iter_requests(store.organisation(ORG)["id"]))
     row = next(r for r in rows if r["form_id"] == "attestation")
@@ -400,6 +413,8 @@ def _staff_pages(app, client, store, pages: _Pages) -> None:
         ),
         422,
     )
+    flagged = next(r["id"] for r in rows if r["iban_sirets"])
+    pages.keep("staff-request-signals", client.get(f"{STAFF}/requests/{flagged}"))
     amended = next(r["id"] for r in rows if store.versions(r["id"]))
     pages.keep("staff-request-history", client.get(f"{STAFF}/requests/{amended}"))
     pages.keep(
@@ -465,6 +480,22 @@ def _staff_pages(app, client, store, pages: _Pages) -> None:
                 "radius": "25",
                 "font": "comic",
             },
+        ),
+        422,
+    )
+    pages.keep("staff-deadlines", client.get(f"{STAFF}/settings/deadlines"))
+    periods = {
+        "csrf_token": csrf_for(client, f"{STAFF}/settings/deadlines"),
+        **{f"days-{form_id}": "20" for form_id in FORMS},
+        "rule-aid-request": "accept",
+    }
+    saved = client.post(f"{STAFF}/settings/deadlines", data=periods)
+    pages.keep("staff-deadlines-saved", client.get(saved.headers["Location"]))
+    pages.keep(
+        "staff-deadlines-refused",
+        client.post(
+            f"{STAFF}/settings/deadlines",
+            data={**periods, "days-aid-request": "0", "rule-attestation": "maybe"},
         ),
         422,
     )

@@ -600,15 +600,18 @@ def test_an_upgraded_database_finds_its_requests_and_new_ones(tmp_path, monkeypa
     mine = next(i for i, m in enumerate(MIGRATIONS) if "search_indexed" in m)
     monkeypatch.setattr(base, "MIGRATIONS", MIGRATIONS[:mine])
     old.migrate()
-    # Today's code also writes a column added later: it is there while the old
-    # rows are written, and gone before the upgrade adds it.
-    old.db.execute("ALTER TABLE submissions ADD COLUMN applicant_key TEXT")
+    # Today's code also writes columns added later: they are there while the old
+    # rows are written, and gone before the upgrade adds them.
+    later = ("applicant_key", "due_on", "siret_key", "iban_key")
+    for column in later:
+        old.db.execute(f"ALTER TABLE submissions ADD COLUMN {column} TEXT")
     org = old.create_organisation("acme", "ACME")["id"]
     before = [
         add_request(old, org, at(f"2026-11-0{n + 1} 10:00"), last=last)
         for n, last in enumerate(["Roux", "Blanc", "Roux"])
     ]
-    old.db.execute("ALTER TABLE submissions DROP COLUMN applicant_key")
+    for column in later:
+        old.db.execute(f"ALTER TABLE submissions DROP COLUMN {column}")
     old.close()
     monkeypatch.undo()
 

@@ -497,13 +497,16 @@ def test_an_upgraded_database_lists_the_requests_it_held(tmp_path, monkeypatch):
     mine = next(i for i, m in enumerate(MIGRATIONS) if "applicant_links" in m)
     monkeypatch.setattr(base, "MIGRATIONS", MIGRATIONS[:mine])
     old.migrate()
-    # Today's code also writes the new column: it is there while the old rows
-    # are written, and gone before the upgrade adds it.
-    old.db.execute("ALTER TABLE submissions ADD COLUMN applicant_key TEXT")
+    # Today's code also writes the new columns: they are there while the old
+    # rows are written, and gone before the upgrade adds them.
+    later = ("applicant_key", "due_on", "siret_key", "iban_key")
+    for column in later:
+        old.db.execute(f"ALTER TABLE submissions ADD COLUMN {column} TEXT")
     org = old.create_organisation("acme", "ACME")["id"]
     ascii_one = add_request(old, org, at("2026-11-02 10:00"), email="Camille@X.org")
     accented = add_request(old, org, at("2026-11-03 10:00"), email="ÉLODIE@x.org")
-    old.db.execute("ALTER TABLE submissions DROP COLUMN applicant_key")
+    for column in later:
+        old.db.execute(f"ALTER TABLE submissions DROP COLUMN {column}")
     old.close()
     monkeypatch.undo()
 

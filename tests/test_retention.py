@@ -204,6 +204,29 @@ def test_anonymise_keeps_the_statistics_columns_only(app, client, runner, store)
     assert store.submission_by_reference(reference)["answers"] == after["answers"]
 
 
+@pytest.mark.parametrize("after", ["delete", "anonymise"])
+def test_a_purged_request_no_longer_flags_what_it_shared(
+    app, client, runner, store, after
+):
+    _enable(runner, "aid-request", "--after-retention", after)
+    old, _ = _submit(client)
+    now = utcnow()
+    _purge(app, now)  # announced
+    # A request sent later with the same SIRET, IBAN and address: both flagged.
+    with mock.patch("ecitiz_kit.store.base.utcnow", return_value=now + AFTER_NOTICE):
+        new, _ = _submit(client)
+    flags = ("shares_siret", "shares_iban", "shares_email")
+    assert [store.submission_by_reference(new)[f] for f in flags] == [1, 1, 1]
+
+    report = _purge(app, now + AFTER_NOTICE)
+
+    assert old in report.deleted + report.anonymised
+    assert [store.submission_by_reference(new)[f] for f in flags] == [0, 0, 0]
+    if after == "anonymise":
+        kept = store.submission_by_reference(old)
+        assert kept["siret_key"] is None and kept["iban_key"] is None
+
+
 def test_dry_run_lists_and_changes_nothing(app, client, runner, store, admin):
     _enable(runner, "aid-request")
     reference, _ = _submit(client)

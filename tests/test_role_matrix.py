@@ -5,6 +5,7 @@ in the matrix fails the first test, so none can be forgotten."""
 
 import pytest
 
+from ecitiz_kit.forms.loading import catalog_ids
 from ecitiz_kit.state import state
 
 from .helpers import (
@@ -44,6 +45,11 @@ ADMIN = {
     ),
     ("ecitiz_staff.stop_access", "POST"): ({"staff_id": "{colleague}"}, {}),
     ("ecitiz_staff.restore_access", "POST"): ({"staff_id": "{stopped}"}, {}),
+    ("ecitiz_staff.deadlines", "GET"): ({}, None),
+    ("ecitiz_staff.save_deadlines", "POST"): (
+        {},
+        {f"days-{form_id}": "30" for form_id in catalog_ids()},
+    ),
     ("ecitiz_staff.audit_log", "GET"): ({}, None),
     ("ecitiz_staff.audit_csv", "GET"): ({}, None),
 }

@@ -3,11 +3,22 @@ the kit."""
 
 from __future__ import annotations
 
-from . import backup, doctor, documents, mail, retention, schedule, settings, team
+from . import (
+    backup,
+    deadlines,
+    doctor,
+    documents,
+    mail,
+    retention,
+    schedule,
+    settings,
+    team,
+)
 from .commands import group
 
 __all__ = [
     "backup",
+    "deadlines",
     "doctor",
     "documents",
     "group",

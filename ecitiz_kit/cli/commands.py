@@ -14,6 +14,7 @@ from flask.cli import AppGroup
 from .. import lifecycle
 from ..documents import attestations
 from ..documents.signing import format_serial
+from ..domain.deadlines import set_period
 from ..domain.lookup import find_organisation
 from ..domain.opening import Opening
 from ..domain.status import change_status
@@ -23,7 +24,7 @@ from ..errors import (
     MessageRequired,
     UnknownObject,
 )
-from ..forms.checks import MAX_RETENTION_DAYS
+from ..forms.checks import MAX_DECISION_DAYS, MAX_RETENTION_DAYS
 from ..forms.loading import (
     catalog_ids,
     definition_to_json,
@@ -34,7 +35,7 @@ from ..forms.registry import find_form
 from ..forms.validators import is_email_address
 from ..i18n import text
 from ..passwords import WeakPassword, hash_password
-from ..state import state
+from ..state import periods, state
 from ..store import StaleStatus
 from ..store.retention import AFTER_RETENTION
 from ..web.contact import BadContact, check_contact_email
@@ -125,6 +126,10 @@ def create_org(slug: str, name: str, contact: str | None) -> None:
     click.echo(f"Created organisation {slug!r} ({name.strip()}).")
 
 
+#: ``--deadline-rule`` values as stored (``none``: no rule).
+RULES = {"accept": "accept", "reject": "reject", "none": None}
+
+
 @group.command("enable-form")
 @click.argument("org")
 @click.argument("form")
@@ -143,6 +148,20 @@ def create_org(slug: str, name: str, contact: str | None) -> None:
     help="Then delete its requests, or anonymise them (keeping statuses, dates,"
     " postal codes and amounts). Default: delete; enabled again, the form keeps"
     " its choice.",
+)
+@click.option(
+    "--decision-days",
+    type=click.IntRange(1, MAX_DECISION_DAYS),
+    default=None,
+    help="Days staff have to decide on a request (default: the form definition's"
+    " decision_days, else ECITIZ_DECISION_DAYS); due dates move with it.",
+)
+@click.option(
+    "--deadline-rule",
+    type=click.Choice(["accept", "reject", "none"]),
+    default=None,
+    help="What the worker does to requests still undecided once due: accept"
+    " (silence means consent), reject (silence means refusal) or none.",
 )
 @click.option(
     "--issue-on-submit",
@@ -167,6 +186,8 @@ def enable_form(
     title: str | None,
     retention_days: int | None,
     after_retention: str | None,
+    decision_days: int | None,
+    deadline_rule: str | None,
     issue_on_submit: bool,
     opens: str | None,
     closes: str | None,
@@ -219,9 +240,33 @@ def enable_form(
         after_retention=after_retention,
     )
     then = "anonymised" if row["after_retention"] == "anonymise" else "deleted"
+    counted = periods(current_app.config)
+    if decision_days is not None or deadline_rule is not None:
+        # Only when given: a period left to the definition or the setting stays
+        # so (the applicant is promised a delay only by one set for the form).
+        row = (
+            set_period(
+                store,
+                state().forms,
+                counted,
+                organisation["id"],
+                definition.id,
+                days=decision_days,
+                rule=... if deadline_rule is None else RULES.get(deadline_rule),
+            )
+            or row  # just enabled: only a form disabled meanwhile is missing
+        )
     click.echo(
         f"Enabled form {definition.id!r} (version {definition.version}) for {org!r};"
         f" its requests are kept {kept} days after their last change, then {then}."
+    )
+    click.echo(
+        f"Decisions are due {counted.days(row, definition)} days after a request"
+        " arrives"
+        + {
+            "accept": "; undecided requests are then accepted.",
+            "reject": "; undecided requests are then refused.",
+        }.get(row["deadline_rule"], ".")
     )
     if schedule is not None:
         click.echo(f"Schedule: {describe(Opening.of(row))}.")

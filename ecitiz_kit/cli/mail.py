@@ -14,6 +14,7 @@ from ..state import state
 from ..store.outbox import FAILED
 from ..web.pages import compose_queued
 from .commands import group
+from .deadlines import deadlines_in_worker
 from .documents import render_documents_in_worker
 from .jobs import run_jobs_in_worker
 from .retention import purge_in_worker
@@ -57,6 +58,7 @@ def send_mail(loop: bool, interval: float, retry_failed: bool) -> None:
         # left in the upload folder.
         kit.tidy_uploads_now_and_then()
         run_jobs_in_worker()  # bulk actions too large to run from their page
+        deadlines_in_worker()  # decisions due by a rule, daily digests
         render_documents_in_worker()  # attestations issued since the last pass
         purge_in_worker()  # requests past their retention period, hourly
         return deliver_from_config(kit.store, config, kit.data_dir, compose=compose)

@@ -14,11 +14,13 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from ..fingerprints import Fingerprints
 from ..forms.definitions import FormDefinition
 from ..forms.fields import Outcome
 from ..forms.registry import PublicForm
 from ..store import Store
 from ..store.uploads import UploadArea
+from .signals import identifiers
 
 
 def prefill(definition: FormDefinition, answers: dict[str, Any]) -> MultiDict:
@@ -76,6 +78,7 @@ def amend(
     *,
     replaced_fields: list[str],
     nonce: str,
+    fingerprints: Fingerprints,
 ) -> int:
     """Store the applicant's new answers, keeping the previous ones as a version.
 
@@ -83,6 +86,7 @@ def amend(
     anything fails, and moved into place once the amendment is committed. Raises
     :class:`~ecitiz_kit.store.NotAmendable` when the request is no longer waiting
     for changes, :class:`~ecitiz_kit.errors.NonceUsed` for a spent form ticket.
+    The identifiers the signals compare are taken from the new answers.
     """
     with uploads.staging(outcome.uploads) as staged:
         return store.amend_submission(
@@ -93,4 +97,5 @@ def amend(
             attachments=staged.attachments,
             replaced_fields=replaced_fields,
             applicant=form.definition.applicant_contact(outcome.answers),
+            identifiers=identifiers(form.definition, outcome.answers, fingerprints),
         )

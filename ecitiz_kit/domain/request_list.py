@@ -32,12 +32,18 @@ from ..i18n import gettext
 from ..i18n import today as today_in
 from ..store import Store
 from ..store.base import stamp
+from .deadlines import SOON_DAYS
 
 PAGE_SIZE = 50
 #: The query parameters the list's filters are read from.
-FILTER_KEYS = ("form", "status", "from", "to", "q", "assignee")
+FILTER_KEYS = ("form", "status", "from", "to", "q", "assignee", "due", "shares")
 #: The ``assignee`` filter's values besides a staff id: the person looking, nobody.
 MINE, UNASSIGNED = "me", "none"
+#: The due-date filters: every request awaiting a decision, those due within
+#: :data:`~.deadlines.SOON_DAYS` days, those overdue; each sorted by due date.
+DUE_CHOICES = ("all", "soon", "overdue")
+#: The signal filters, the most telling first (see :mod:`ecitiz_kit.store.signals`).
+SIGNAL_CHOICES = ("iban_sirets", "iban", "siret", "email")
 #: Longer searches are refused: no name or address needs more.
 SEARCH_MAX_LENGTH = 100
 CHART_DAYS = 30
@@ -79,6 +85,13 @@ class Filters:
     search: str = ""
     #: :data:`MINE`, :data:`UNASSIGNED` or a staff id (as typed in the address).
     assignee: str | None = None
+    due: str | None = None
+    signal: str | None = None
+
+    @property
+    def by_due(self) -> bool:
+        """Whether the list is sorted by due date (a due-date filter is on)."""
+        return self.due is not None
 
     def query(self) -> dict[str, str]:
         """The filters as query parameters (to build links that keep them)."""
@@ -89,12 +102,17 @@ class Filters:
             "to": self.date_to.isoformat() if self.date_to else "",
             "q": self.search,
             "assignee": self.assignee or "",
+            "due": self.due or "",
+            "shares": self.signal or "",
         }
         return {key: value for key, value in values.items() if value}
 
-    def for_store(self, timezone: str, me: int | None = None) -> dict[str, Any]:
+    def for_store(
+        self, timezone: str, *, me: int | None = None, today: date | None = None
+    ) -> dict[str, Any]:
         """The filters as the store takes them; dates are whole days in
-        ``timezone``, and "mine" means staff id ``me``."""
+        ``timezone``, due dates counted from ``today`` there, and "mine" means
+        staff id ``me``."""
         assigned_to = None
         if self.assignee == MINE:
             if me is None:
@@ -102,7 +120,18 @@ class Filters:
             assigned_to = me
         elif self.assignee and self.assignee != UNASSIGNED:
             assigned_to = int(self.assignee)
+        due: dict[str, Any] = {}
+        if self.due is not None:
+            today = today or today_in(timezone)
+            due["awaiting"] = True
+            if self.due == "soon":
+                due["due_from"] = today.isoformat()
+                due["due_until"] = (today + timedelta(days=SOON_DAYS)).isoformat()
+            elif self.due == "overdue":
+                due["due_until"] = (today - timedelta(days=1)).isoformat()
         return {
+            **due,
+            "signal": self.signal,
             "assigned_to": assigned_to,
             "unassigned": self.assignee == UNASSIGNED,
             "form_id": self.form_id,
@@ -164,9 +193,24 @@ def parse_filters(
         _ID.fullmatch(assignee or "") and int(assignee or 0) in staff_ids
     ):
         problems["assignee"] = gettext("Choose a person from the list.")
+    due = args.get("due", "").strip() or None
+    if due is not None and due not in DUE_CHOICES:
+        problems["due"] = gettext("Choose a due date from the list.")
+    signal = args.get("shares", "").strip() or None
+    if signal is not None and signal not in SIGNAL_CHOICES:
+        problems["shares"] = gettext("Choose a signal from the list.")
     if problems:
         raise FilterError(problems)
-    return Filters(form_id, status, dates["from"], dates["to"], search, assignee)
+    return Filters(
+        form_id,
+        status,
+        dates["from"],
+        dates["to"],
+        search,
+        assignee,
+        due=due,
+        signal=signal,
+    )
 
 
 def _parse_date(raw: str) -> date | None:
@@ -188,24 +232,31 @@ def _printable(raw: str) -> str:
 # -- cursors -----------------------------------------------------------------------
 
 
-def encode_cursor(row: Mapping[str, Any]) -> str:
+def encode_cursor(row: Mapping[str, Any], by_due: bool = False) -> str:
     """The position just after ``row`` in the list, for a page link."""
-    raw = f"{row['created_at']}~{row['id']}".encode("ascii")
+    raw = f"{row['due_on' if by_due else 'created_at']}~{row['id']}".encode("ascii")
     return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
 
 
-def decode_cursor(text: str) -> tuple[str, int]:
-    """The ``(created_at, id)`` a page link carries; :class:`BadCursor` if it was
-    altered in any way that does not name a position."""
+def decode_cursor(text: str, by_due: bool = False) -> tuple[str, int]:
+    """The ``(created_at, id)`` a page link carries (``(due_on, id)`` in a list
+    sorted by due date); :class:`BadCursor` if it was altered in any way that
+    does not name a position."""
     try:
         raw = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("ascii")
     except (binascii.Error, UnicodeError, ValueError):
         raise BadCursor() from None
     created_at, _sep, number = raw.partition("~")
-    if not (_STAMP.fullmatch(created_at) and _ID.fullmatch(number)):
+    if not _ID.fullmatch(number):
+        raise BadCursor()
+    if by_due:
+        if _parse_date(created_at) is None:
+            raise BadCursor()
+    elif not _STAMP.fullmatch(created_at):
         raise BadCursor()
     try:
-        datetime.strptime(created_at, "%Y-%m-%dT%H:%M:%S.%fZ")
+        if not by_due:
+            datetime.strptime(created_at, "%Y-%m-%dT%H:%M:%S.%fZ")
     except ValueError:
         raise BadCursor() from None
     if int(number) >= 2**63:
@@ -243,14 +294,17 @@ def request_page(
     (newer ones), or the first page; ``me`` is the staff id "mine" stands for."""
     if older and newer:
         raise BadCursor()
-    selection = filters.for_store(timezone, me)
-    position = decode_cursor(older or newer) if (older or newer) else None
+    selection = filters.for_store(timezone, me=me)
+    by_due = filters.by_due
+    cursor = older or newer
+    position = decode_cursor(cursor, by_due) if cursor else None
     backwards = bool(newer)
     rows = store.request_page(
         organisation_id,
         limit=size + 1,
         cursor=position,
         newer=backwards,
+        by_due=by_due,
         **selection,
     )
     more = len(rows) > size
@@ -265,8 +319,9 @@ def request_page(
         found = store.request_page(
             organisation_id,
             limit=1,
-            cursor=(row["created_at"], row["id"]),
+            cursor=(row["due_on" if by_due else "created_at"], row["id"]),
             newer=newer,
+            by_due=by_due,
             **selection,
         )
         return bool(found)
@@ -275,8 +330,8 @@ def request_page(
     has_newer = more if backwards else position is not None and beyond(rows[0], True)
     return Page(
         rows,
-        older=encode_cursor(rows[-1]) if has_older else None,
-        newer=encode_cursor(rows[0]) if has_newer else None,
+        older=encode_cursor(rows[-1], by_due) if has_older else None,
+        newer=encode_cursor(rows[0], by_due) if has_newer else None,
     )
 
 
@@ -289,7 +344,7 @@ def status_counts(
     me: int | None = None,
 ) -> dict[str, int]:
     """Requests matching ``filters`` but for the status one, per status."""
-    selection = filters.for_store(timezone, me)
+    selection = filters.for_store(timezone, me=me)
     selection["status"] = None
     found = store.status_counts(
         organisation_id, statuses=lifecycle.STATUSES, **selection
@@ -316,7 +371,7 @@ def next_request(
         organisation_id,
         limit=1,
         cursor=(after["created_at"], after["id"]),
-        **filters.for_store(timezone, me),
+        **filters.for_store(timezone, me=me),
     )
     return rows[0]["id"] if rows else None
 

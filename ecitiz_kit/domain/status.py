@@ -24,6 +24,7 @@ def change_status(
     private_note: str | None = None,
     notices: Notices,
     job_item: tuple[int, int] | None = None,
+    tell_applicant: bool = True,
 ) -> dict[str, Any]:
     """Move a request along its life cycle, recording who, when and why.
 
@@ -32,9 +33,9 @@ def change_status(
     worker, or by its first download); reopening an accepted one revokes it.
     Every change is e-mailed to the applicant (with the public message, never
     the private note) when the request has an e-mail address, queued in the same
-    transaction.
-    ``job_item`` (a job id and the request's id) marks it done in that bulk
-    job in the same transaction.
+    transaction (unless ``tell_applicant`` is false: a step on the way to a
+    decision that is e-mailed at once). ``job_item`` (a job id and the
+    request's id) marks it done in that bulk job in the same transaction.
     Raises :class:`ForbiddenTransition`, and :class:`MessageRequired` when a
     request is sent back without saying what to change.
     """
@@ -54,7 +55,7 @@ def change_status(
                 submission["answers"],
             )  # fmt: skip
         organisation = store.organisation_by_id(submission["organisation_id"])
-        if organisation is not None:
+        if organisation is not None and tell_applicant:
             messages = notices.status_change(
                 organisation,
                 form_title(row, definition, submission["lang"]),

@@ -14,12 +14,15 @@ from typing import Any
 from .. import lifecycle
 from ..documents import signing
 from ..documents.attestations import Keyring, new_attestation
+from ..fingerprints import Fingerprints
 from ..forms.fields import Outcome
 from ..forms.registry import PublicForm
-from ..store import Store
+from ..store import Store, utcnow
 from ..store.uploads import UploadArea
 from ..tokens import InvalidToken, Tokens
+from .deadlines import Periods
 from .notices import Notices
+from .signals import identifiers
 
 #: No 0/O, no 1/I: a reference read over the phone cannot be misheard (the same
 #: letters as document serials).
@@ -84,6 +87,8 @@ def submit(
     lang: str,
     keyring: Keyring,
     notices: Notices,
+    periods: Periods,
+    fingerprints: Fingerprints,
 ) -> dict[str, Any]:
     """Store a valid submission with its files, first event and spent nonce.
 
@@ -93,7 +98,9 @@ def submit(
     same transaction. Raises
     :class:`~ecitiz_kit.errors.NonceUsed` if the ticket was already spent. A form
     set to issue its document on submission is accepted at once, its attestation
-    signed and stored in the same transaction.
+    signed and stored in the same transaction. The request's due date (its form's
+    decision period from today) and the identifiers its signals compare are
+    stored with it.
     """
     applicant = form.definition.applicant_contact(outcome.answers)
     staff = store.staff_to_notify(form.organisation["id"])
@@ -118,4 +125,6 @@ def submit(
             messages=lambda created: notices.new_submission(
                 form, created, applicant, staff
             ),
+            due_on=periods.due_on(utcnow(), periods.days(form.row, form.definition)),
+            identifiers=identifiers(form.definition, outcome.answers, fingerprints),
         )

@@ -191,6 +191,15 @@ class FormDefinition:
         )
         return name or parts.get("name", ""), email.strip()
 
+    def identifiers(self, answers: dict[str, Any]) -> tuple[str, str]:
+        """The SIRET and IBAN in ``answers``: the answers to the first ``siret``
+        and ``iban`` fields ("" when absent)."""
+        found = {"siret": "", "iban": ""}
+        for f in self.fields:
+            if f.type in found and not found[f.type]:
+                found[f.type] = str(answers.get(f.name) or "")
+        return found["siret"], found["iban"]
+
 
 def resolve_date(spec: str, today: date | None = None) -> date:
     """Turn a date limit (``2024-01-31``, ``today``, ``today+30d``, ``today-120y``)

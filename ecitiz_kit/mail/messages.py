@@ -23,13 +23,14 @@ import functools
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_date
 from email.utils import make_msgid, parseaddr
 from typing import Any
 
 from .. import lifecycle
-from ..i18n import LANGUAGES, format_datetime, gettext
+from ..i18n import LANGUAGES, format_date, format_datetime, gettext, ngettext
 from ..store import parse_stamp
 
 #: The sender of ``.eml`` files when ``ECITIZ_MAIL_FROM`` is not set.
@@ -38,6 +39,7 @@ FALLBACK_SENDER = "no-reply@localhost"
 RECEIPT, STATUS, NEW_REQUEST = "receipt", "status", "new-request"
 MY_REQUESTS = "my-requests"
 INVITATION = "invitation"
+DIGEST = "digest"
 
 #: The longest name an e-mail greets by.
 MAX_GREETING_NAME = 60
@@ -306,6 +308,66 @@ def invitation_message(
             "invitation_url": invitation_url,
             "valid_for": valid_for,
         },
+    )
+
+
+def digest_message(
+    composer: Composer,
+    organisation: dict[str, Any],
+    *,
+    email: str,
+    day: date,
+    counts: dict[str, int],
+    links: dict[str, str | None],
+    soon_days: int,
+    account_url: str | None = None,
+) -> dict[str, Any]:
+    """A staff member's daily digest: requests new since the last one, due within
+    ``soon_days`` days and overdue (figures and links to the list filtered so,
+    no applicant data)."""
+    lang = composer.default_language
+    lines = [
+        (
+            ngettext(
+                "%(num)d new request", "%(num)d new requests", counts["new"], lang
+            ),
+            links.get("new"),
+        ),
+        (
+            ngettext(
+                "%(num)d request awaiting a decision due within %(days)d days",
+                "%(num)d requests awaiting a decision due within %(days)d days",
+                counts["due_soon"],
+                lang,
+                days=soon_days,
+            ),
+            links.get("due_soon"),
+        ),
+        (
+            ngettext(
+                "%(num)d overdue request",
+                "%(num)d overdue requests",
+                counts["overdue"],
+                lang,
+            ),
+            links.get("overdue"),
+        ),
+    ]
+    return _message(
+        composer,
+        DIGEST,
+        lang,
+        organisation,
+        {"id": None, "reference": ""},
+        recipient=email,
+        reply_to_organisation=False,
+        subject=gettext(
+            "%(organisation)s: requests on %(day)s",
+            lang,
+            organisation=organisation["name"],
+            day=format_date(day, lang),
+        ),
+        values={"lines": lines, "account_url": account_url},
     )
 
 

@@ -89,6 +89,7 @@ def amend_submit(token: str) -> Any:
         amend(
             kit.store, kit.uploads, found.form, submission_id, outcome,
             replaced_fields=replaced, nonce=ticket.nonce,
+            fingerprints=kit.fingerprints(current_app.config),
         )  # fmt: skip
     except NonceUsed:
         return _to_status(token)

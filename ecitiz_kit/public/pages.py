@@ -34,7 +34,7 @@ from ..errors import ForeignOrigin, NonceUsed
 from ..forms.fields import Outcome
 from ..forms.registry import PublicForm, find_form
 from ..i18n import gettext
-from ..state import state
+from ..state import periods, state
 from ..store import utcnow
 from ..throttle import Key
 from ..web import csp, downloads
@@ -163,6 +163,8 @@ def submit_form(org: str, form_id: str) -> Any:
             lang=g.ecitiz_lang,
             keyring=kit.keyring,
             notices=notices(),
+            periods=periods(current_app.config),
+            fingerprints=kit.fingerprints(current_app.config),
         )
     except NonceUsed as used:  # the same ticket won a race in another request
         return _to_receipt(used.submission_id)

@@ -13,6 +13,7 @@ from flask import Response, g, redirect, render_template, request, url_for
 from wtforms import BooleanField, EmailField, PasswordField
 from wtforms.validators import InputRequired, Length
 
+from ..domain.deadlines import SOON_DAYS
 from ..i18n import format_duration, gettext
 from ..passwords import MAX_LENGTH, MIN_LENGTH, hash_password
 from ..state import state
@@ -104,23 +105,29 @@ def logout() -> Response:
 
 class NotifyForm(StaffForm):
     notify = BooleanField()
+    digest = BooleanField()
 
 
 @blueprint.route("/account", methods=["GET", "POST"])
 @staff_required
 def account() -> Any:
-    """One's own account: whether to get an e-mail for each new request."""
+    """One's own account: whether to get an e-mail for each new request, and a
+    daily digest."""
     if request.method == "GET":
         return render_template(
             "ecitiz/staff/account.html",
             notify=bool(g.ecitiz_staff["notify_new_requests"]),
+            digest=bool(g.ecitiz_staff["digest"]),
+            soon_days=SOON_DAYS,
             saved=request.args.get("saved"),
             nav="account",
         )
     form = NotifyForm()
     form.validate_on_submit()  # the CSRF token was checked before the view
     notify = bool(form.notify.data)
-    state().store.set_staff_notify(g.ecitiz_staff["email"], notify)
+    store = state().store
+    store.set_staff_notify(g.ecitiz_staff["email"], notify)
+    store.set_staff_digest(g.ecitiz_staff["id"], bool(form.digest.data))
     return redirect(
         url_for("ecitiz_staff.account", saved="on" if notify else "off"), 303
     )

@@ -185,7 +185,7 @@ def _selection(organisation_id: int) -> list[int]:
             organisation_id,
             limit=bulk.BULK_CAP + 1,
             cursor=(seen, _MAX_ID),
-            **filters.for_store(timezone, g.ecitiz_staff["id"]),
+            **filters.for_store(timezone, me=g.ecitiz_staff["id"]),
         )
         if len(rows) > bulk.BULK_CAP:
             counts = listing.status_counts(

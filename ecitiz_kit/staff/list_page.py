@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from datetime import date
 from typing import Any
 
 from flask import (
@@ -26,6 +27,7 @@ from flask import (
 from .. import lifecycle
 from ..domain import charts, exports
 from ..domain import request_list as listing
+from ..domain.deadlines import SOON_DAYS
 from ..domain.request_list import FilterError, Filters
 from ..i18n import format_date, gettext
 from ..state import state
@@ -67,6 +69,8 @@ def request_list() -> Any:
             (s, lifecycle.status_name(s, g.ecitiz_lang)) for s in lifecycle.STATUSES
         ],
         "team": [(str(key), email) for key, email in team.items() if key != me],
+        "due_choices": due_choices(),
+        "signal_choices": signal_choices(),
     }
     try:
         filters = listing.parse_filters(request.args, list(forms), team)
@@ -92,6 +96,7 @@ def request_list() -> Any:
     days = listing.daily_counts(
         store, organisation_id, timezone, form_id=filters.form_id
     )
+    now = today()
     rows = [
         {
             **row,
@@ -99,6 +104,8 @@ def request_list() -> Any:
             "status_name": lifecycle.status_name(row["status"], g.ecitiz_lang),
             "form_title": _title(forms.get(row["form_id"]), row["form_id"]),
             "assignee": team.get(row["assigned_to"]),
+            **due_facts(row, now),
+            "signals": row_signals(row),
         }
         for row in page.rows
     ]
@@ -157,6 +164,48 @@ def _with_status(filters: Filters, status: str | None) -> Filters:
     return dataclasses.replace(filters, status=status)
 
 
+def due_choices() -> list[tuple[str, str]]:
+    """The due-date filters, as the list offers them."""
+    return [
+        ("all", gettext("Awaiting a decision, soonest due first")),
+        ("soon", gettext("Due within %(days)s days", days=SOON_DAYS)),
+        ("overdue", gettext("Overdue")),
+    ]
+
+
+def signal_choices() -> list[tuple[str, str]]:
+    """The signal filters, the most telling first."""
+    return [
+        ("iban_sirets", gettext("One IBAN given with several SIRETs")),
+        ("iban", gettext("Same IBAN as another request")),
+        ("siret", gettext("Same SIRET as another request")),
+        ("email", gettext("Same e-mail address as another request")),
+    ]
+
+
+def due_facts(row: dict[str, Any], now: date) -> dict[str, Any]:
+    """A request's due date in words and whether it is overdue (only requests
+    awaiting a decision have one that matters)."""
+    if not row.get("due_on") or row["status"] not in lifecycle.AWAITING:
+        return {"due": None, "overdue": False}
+    due = date.fromisoformat(row["due_on"])
+    return {"due": format_date(due, g.ecitiz_lang), "overdue": due < now}
+
+
+def row_signals(row: dict[str, Any]) -> list[str]:
+    """What a request shares with others of the organisation, in words."""
+    found = []
+    if row.get("iban_sirets"):
+        found.append(gettext("IBAN with several SIRETs"))
+    elif row.get("shares_iban"):
+        found.append(gettext("Shared IBAN"))
+    if row.get("shares_siret"):
+        found.append(gettext("Shared SIRET"))
+    if row.get("shares_email"):
+        found.append(gettext("Shared e-mail address"))
+    return found
+
+
 @blueprint.get("/requests.csv")
 @staff_required
 def export_csv() -> Response:
@@ -178,7 +227,9 @@ def export_csv() -> Response:
         definition, _compiled = state().forms.get(forms[form_id])
         layout[form_id] = (definition, _title(forms[form_id], form_id))
     rows = store.iter_requests(
-        organisation_id, **filters.for_store(timezone, g.ecitiz_staff["id"])
+        organisation_id,
+        by_due=filters.by_due,
+        **filters.for_store(timezone, me=g.ecitiz_staff["id"]),
     )
     slug = re.sub(r"[^A-Za-z0-9_-]", "-", g.ecitiz_staff["slug"])
     filename = f"{slug}-requests-{today().isoformat()}.csv"

@@ -22,6 +22,7 @@ from wtforms import HiddenField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from .. import lifecycle
+from ..domain.deadlines import RULE_ACTOR
 from ..domain.lookup import Tracked, revealed_fields, summary, tracked_for_staff
 from ..domain.status import change_status
 from ..errors import ForbiddenTransition, MessageRequired, UnknownObject
@@ -36,6 +37,7 @@ from .auth import StaffForm, refusal, staff_required
 from .blueprint import ROW_ID, blueprint
 from .queue import queue_filters
 from .request_forms import CommentForm
+from .signals_panel import deadline_and_signals
 
 MESSAGE_MAX_LENGTH = 2000
 #: Downloads of uploaded files are never rendered by the browser, even if a file
@@ -122,6 +124,7 @@ def render_detail(
             if event["from_status"]
             else None,
             "to": lifecycle.status_name(event["to_status"], lang),
+            "by_rule": event["actor"] == RULE_ACTOR,
             "public_message": event["public_message"],
             "private_note": event["private_note"],
             "at": event["created_at"],
@@ -146,6 +149,7 @@ def render_detail(
     filters = queue_filters()
     return render_template(
         "ecitiz/staff/detail.html",
+        **deadline_and_signals(found),
         found=found,
         submission=submission,
         form_title=found.form.title(lang),

@@ -15,6 +15,7 @@ from .assignments import Assignments
 from .audit import Audit
 from .base import parse_stamp, utcnow
 from .comments import Comments
+from .deadlines import Deadlines
 from .documents import Documents
 from .embedding import Embedding
 from .invitations import AlreadyStaff, Invitations
@@ -25,6 +26,7 @@ from .organisations import Organisations
 from .outbox import Outbox
 from .retention import Retention
 from .settings import Settings
+from .signals import Signals
 from .staff import LastAdmin, Staff
 from .submissions import StaleStatus, Submissions
 
@@ -58,5 +60,7 @@ class Store(
     Invitations,
     Jobs,
     Retention,
+    Deadlines,
+    Signals,
 ):
     """The kit's data in one SQLite file; one connection per thread."""

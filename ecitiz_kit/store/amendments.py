@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import EcitizError, NonceUsed
 from .applicants import applicant_key
 from .base import Base, stamp, utcnow
+from .signals import refresh_signals
 from .submissions import SPENT_NONCE, insert_attachments
 
 AMENDED = "amended"  # the ``kind`` of the event an amendment writes
@@ -48,6 +49,7 @@ class Amendments(Base):
         replaced_fields: Sequence[str],
         before_commit: Callable[[], None] = lambda: None,
         applicant: tuple[str, str] | None = None,
+        identifiers: tuple[str | None, str | None] = (None, None),
     ) -> int:
         """Store new answers of a sent-back request, keeping the previous ones.
 
@@ -55,7 +57,9 @@ class Amendments(Base):
         files of ``replaced_fields`` are marked replaced (kept, not deleted); the
         new files are added; an ``amended`` event is written. Returns the number of
         the version kept. ``applicant`` is the ``(name, email)`` the new answers
-        give (left out, it is filled from them at the next start-up). Raises
+        give (left out, it is filled from them at the next start-up), and
+        ``identifiers`` its ``(siret_key, iban_key)``: the signals of the requests
+        that shared the old values or share the new ones are set again. Raises
         :class:`NotAmendable` or :class:`NonceUsed`, and then nothing is written.
         """
         now = stamp(utcnow())
@@ -66,8 +70,8 @@ class Amendments(Base):
             if used:
                 raise NonceUsed(submission_id)
             old = conn.execute(
-                "SELECT answers, form_version, created_at FROM submissions"
-                " WHERE id = ?",
+                "SELECT answers, form_version, created_at, organisation_id,"
+                " siret_key, iban_key, applicant_key FROM submissions WHERE id = ?",
                 (submission_id,),
             ).fetchone()
             previous = conn.execute(
@@ -106,19 +110,24 @@ class Amendments(Base):
                     (number, submission_id, field),
                 )
             insert_attachments(conn, submission_id, attachments, now)
+            email_key = applicant_key(applicant[1] if applicant else None)
             conn.execute(
                 "UPDATE submissions SET answers = ?, form_version = ?, updated_at = ?,"
-                " applicant_name = ?, applicant_email = ?, applicant_key = ?"
-                " WHERE id = ?",
+                " applicant_name = ?, applicant_email = ?, applicant_key = ?,"
+                " siret_key = ?, iban_key = ? WHERE id = ?",
                 (
                     json.dumps(answers, ensure_ascii=False, separators=(",", ":")),
                     form_version,
                     now,
                     *(applicant or (None, None)),
-                    applicant_key(applicant[1] if applicant else None),
+                    email_key,
+                    *identifiers,
                     submission_id,
                 ),
             )
+            # What this request shared before, and what it shares now.
+            for siret, iban, email in (old[4:7], (*identifiers, email_key)):
+                refresh_signals(conn, old[3], siret=siret, iban=iban, email=email)
             conn.execute(
                 "INSERT INTO events (submission_id, created_at, actor, from_status,"
                 " to_status, kind) VALUES (?, ?, 'applicant', 'submitted',"

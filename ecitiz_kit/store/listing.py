@@ -41,6 +41,8 @@ from typing import Any
 
 from .applicants import applicant_key
 from .base import Base
+from .deadlines import AWAITING_SQL
+from .signals import SIGNAL_INDEXES, SIGNALS, flag_column
 
 #: A search made only of the characters of a reference, with a hyphen or a
 #: digit in it (``AID-7K3F``, ``7K3F``), may be one; a plain word is a name.
@@ -53,7 +55,8 @@ EXPORT_BATCH = 500
 
 _PAGE_COLUMNS = (
     "s.id, s.reference, s.form_id, s.status, s.applicant_name, s.applicant_email,"
-    " s.created_at, s.updated_at, s.assigned_to"
+    " s.created_at, s.updated_at, s.assigned_to, s.due_on, s.shares_siret,"
+    " s.shares_iban, s.shares_email, s.iban_sirets"
 )
 
 
@@ -85,15 +88,33 @@ class Listing(Base):
         statuses: Sequence[str] = (),
         assigned_to: int | None = None,
         unassigned: bool = False,
+        awaiting: bool = False,
+        due_from: str | None = None,
+        due_until: str | None = None,
+        signal: str | None = None,
+        counting: bool = False,
     ) -> tuple[str, list[Any]]:
         """``FROM … WHERE …`` shared by pages, counts and export, with parameters.
 
         ``since`` (included) and ``until`` (excluded) are stored timestamps;
         ``assigned_to`` keeps one person's requests, ``unassigned`` nobody's;
         ``statuses`` limits the rows to those (so that counts read one index range
-        per status instead of every row of the organisation).
+        per status instead of every row of the organisation). ``awaiting`` keeps
+        the requests awaiting a decision, due from ``due_from`` to ``due_until``
+        (ISO days, both included); ``signal`` (a key of :data:`SIGNALS`) those
+        flagged so. ``counting``: for counts per status, not for a page.
         """
         source = "submissions s"
+        if signal is not None and signal in SIGNALS:
+            # Its own small partial index, whatever the statistics say of the
+            # others: a flag set on few requests is never found by reading all.
+            source += f" INDEXED BY {SIGNAL_INDEXES[signal]}"
+        elif awaiting and form_id is None:
+            # The due dates' partial indexes, whatever the statistics say of the
+            # others: pages read them in due-date order, counts one range of due
+            # dates per status, never visiting a row they do not show.
+            index = "status_due" if counting else "due"
+            source += f" INDEXED BY submissions_by_org_{index}"
         params: list[Any] = []
         if search.strip():
             self.index_for_search()
@@ -124,6 +145,18 @@ class Listing(Base):
         if until is not None:
             clauses.append("s.created_at < ?")
             params.append(until)
+        if awaiting:
+            clauses.append(AWAITING_SQL)
+        if due_from is not None:
+            clauses.append("s.due_on >= ?")
+            params.append(due_from)
+        if due_until is not None:
+            clauses.append("s.due_on <= ?")
+            params.append(due_until)
+        if signal is not None:
+            if signal not in SIGNALS:
+                raise ValueError(f"unknown signal {signal!r}")
+            clauses.append(f"s.{flag_column(signal)} = 1")
         return f"FROM {source} WHERE {' AND '.join(clauses)}", params
 
     def request_page(
@@ -134,6 +167,7 @@ class Listing(Base):
         cursor: tuple[str, int] | None = None,
         newer: bool = False,
         answers: bool = False,
+        by_due: bool = False,
         **filters: Any,
     ) -> list[dict[str, Any]]:
         """Up to ``limit`` requests matching ``filters``, newest first.
@@ -141,16 +175,23 @@ class Listing(Base):
         With a ``cursor`` ``(created_at, id)``, the requests just older than it, or
         with ``newer`` the ones just newer (still returned newest first).
         ``answers`` adds the ``answers`` JSON text and the language to each row.
+        ``by_due`` lists the requests awaiting a decision instead, the soonest
+        due first, by cursor ``(due_on, id)`` ("older": due later).
         """
+        if by_due:
+            filters["awaiting"] = True
         selection, params = self._select(organisation_id, **filters)
+        key = "s.due_on" if by_due else "s.created_at"
+        # Read forwards: older requests, or requests due later.
+        greater = by_due != newer
         if cursor is not None:
-            selection += f" AND (s.created_at, s.id) {'>' if newer else '<'} (?, ?)"
+            selection += f" AND ({key}, s.id) {'>' if greater else '<'} (?, ?)"
             params.extend(cursor)
-        order = "ASC" if newer else "DESC"
+        order = "ASC" if greater else "DESC"
         columns = _PAGE_COLUMNS + (", s.answers, s.lang" if answers else "")
         rows = self._all(
-            f"SELECT {columns} {selection}"
-            f" ORDER BY s.created_at {order}, s.id {order} LIMIT ?",
+            f"SELECT {columns} {selection} ORDER BY {key} {order}, s.id {order}"
+            " LIMIT ?",
             [*params, limit],
         )
         if newer:
@@ -158,7 +199,12 @@ class Listing(Base):
         return rows
 
     def iter_requests(
-        self, organisation_id: int, *, batch_size: int | None = None, **filters: Any
+        self,
+        organisation_id: int,
+        *,
+        batch_size: int | None = None,
+        by_due: bool = False,
+        **filters: Any,
     ) -> Iterator[dict[str, Any]]:
         """Every request matching ``filters``, newest first, with its answers.
 
@@ -176,12 +222,13 @@ class Listing(Base):
                 limit=batch_size,
                 cursor=cursor,
                 answers=True,
+                by_due=by_due,
                 **filters,
             )
             yield from rows
             if len(rows) < batch_size:
                 return
-            cursor = (rows[-1]["created_at"], rows[-1]["id"])
+            cursor = (rows[-1]["due_on" if by_due else "created_at"], rows[-1]["id"])
 
     def status_counts(self, organisation_id: int, **filters: Any) -> dict[str, int]:
         """How many requests match ``filters``, per status (absent: none).
@@ -191,14 +238,22 @@ class Listing(Base):
         """
         if (
             not any(
-                filters.get(key) for key in ("since", "until", "search", "unassigned")
+                filters.get(key)
+                for key in (
+                    "since",
+                    "until",
+                    "search",
+                    "unassigned",
+                    "awaiting",
+                    "signal",
+                )
             )
             and filters.get("assigned_to") is None
         ):
             return self._tallies(
                 organisation_id, filters.get("form_id"), filters.get("status")
             )
-        selection, params = self._select(organisation_id, **filters)
+        selection, params = self._select(organisation_id, counting=True, **filters)
         rows = self.db.conn.execute(
             f"SELECT s.status, count(*) {selection} GROUP BY s.status", params
         )

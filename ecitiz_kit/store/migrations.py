@@ -552,4 +552,49 @@ MIGRATIONS: tuple[str, ...] = (
         SELECT document_id, pdf, rendered_at FROM document_files_kept;
     DROP TABLE document_files_kept;
     """,
+    """
+    -- Deadlines: each enabled form's decision period (NULL: its definition's,
+    -- else ECITIZ_DECISION_DAYS, until an admin sets one) and the rule applied to
+    -- requests still undecided when it ends (NULL: none). A request's due date
+    -- is a day in ECITIZ_TIMEZONE, written at submit and moved with the period.
+    ALTER TABLE forms ADD COLUMN decision_days INTEGER;
+    ALTER TABLE forms ADD COLUMN deadline_rule TEXT
+        CHECK (deadline_rule IN ('accept', 'reject'));
+    ALTER TABLE submissions ADD COLUMN due_on TEXT;
+    -- Only requests awaiting a decision have a due date that matters: the
+    -- literal statuses here are repeated by every query that uses the index.
+    CREATE INDEX submissions_by_org_due
+        ON submissions (organisation_id, due_on, id, status)
+        WHERE status IN ('submitted', 'in_review');
+    -- Their counts per status: one range of due dates per status.
+    CREATE INDEX submissions_by_org_status_due
+        ON submissions (organisation_id, status, due_on)
+        WHERE status IN ('submitted', 'in_review');
+    CREATE INDEX submissions_to_fill ON submissions (id) WHERE due_on IS NULL;
+    -- Duplicate and fraud signals: the normalised SIRET, a keyed hash of the
+    -- normalised IBAN (never the IBAN itself), and flags set when another
+    -- request of the organisation shares one of them or the e-mail address.
+    ALTER TABLE submissions ADD COLUMN siret_key TEXT;
+    ALTER TABLE submissions ADD COLUMN iban_key TEXT;
+    ALTER TABLE submissions ADD COLUMN shares_siret INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE submissions ADD COLUMN shares_iban INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE submissions ADD COLUMN shares_email INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE submissions ADD COLUMN iban_sirets INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX submissions_by_org_siret
+        ON submissions (organisation_id, siret_key) WHERE siret_key IS NOT NULL;
+    CREATE INDEX submissions_by_org_iban
+        ON submissions (organisation_id, iban_key, siret_key)
+        WHERE iban_key IS NOT NULL;
+    CREATE INDEX submissions_sharing_siret
+        ON submissions (organisation_id, created_at, id) WHERE shares_siret = 1;
+    CREATE INDEX submissions_sharing_iban
+        ON submissions (organisation_id, created_at, id) WHERE shares_iban = 1;
+    CREATE INDEX submissions_sharing_email
+        ON submissions (organisation_id, created_at, id) WHERE shares_email = 1;
+    CREATE INDEX submissions_iban_sirets
+        ON submissions (organisation_id, created_at, id) WHERE iban_sirets = 1;
+    -- A daily digest for staff who ask for one, sent once a day each.
+    ALTER TABLE staff ADD COLUMN digest INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE staff ADD COLUMN digest_sent_on TEXT;
+    """,
 )

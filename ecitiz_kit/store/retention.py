@@ -17,6 +17,7 @@ from typing import Any
 
 from .base import Base, stamp
 from .outbox import insert_messages
+from .signals import refresh_signals
 
 DELETE, ANONYMISE = "delete", "anonymise"
 AFTER_RETENTION = (DELETE, ANONYMISE)
@@ -124,7 +125,8 @@ class Retention(Base):
             raise ValueError(f"not a retention action: {after!r}")
         with self._write() as conn:
             row = conn.execute(
-                "SELECT answers FROM submissions WHERE id = ? AND updated_at = ?"
+                "SELECT answers, organisation_id, siret_key, iban_key, applicant_key"
+                " FROM submissions WHERE id = ? AND updated_at = ?"
                 " AND anonymised_at IS NULL",
                 (submission_id, updated_at),
             ).fetchone()
@@ -152,6 +154,8 @@ class Retention(Base):
                 conn.execute("DELETE FROM submissions WHERE id = ?", (submission_id,))
             else:
                 _anonymise(conn, submission_id, kept_answers(json.loads(row[0])), now)
+            # What it shared with other requests is no longer shared by it.
+            refresh_signals(conn, row[1], siret=row[2], iban=row[3], email=row[4])
             before_commit()
         return files
 
@@ -219,7 +223,9 @@ def _anonymise(
     # start-up would fill again from the answers) leave the search index too.
     conn.execute(
         "UPDATE submissions SET answers = ?, applicant_name = '',"
-        " applicant_email = '', applicant_key = NULL,"
+        " applicant_email = '', applicant_key = NULL, siret_key = NULL,"
+        " iban_key = NULL, shares_siret = 0, shares_iban = 0, shares_email = 0,"
+        " iban_sirets = 0,"
         " public_id = lower(hex(randomblob(16))), anonymised_at = ?"
         " WHERE id = ?",
         (

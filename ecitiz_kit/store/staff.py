@@ -105,7 +105,7 @@ class Staff(Base):
         """The staff member (with their organisation) a live session belongs to."""
         return self._one(
             "SELECT s.id, s.organisation_id, s.email, s.password_hash, s.role,"
-            " s.notify_new_requests,"
+            " s.notify_new_requests, s.digest,"
             " o.slug, o.name, x.expires_at"
             " FROM staff_sessions x JOIN staff s ON s.id = x.staff_id"
             " JOIN organisations o ON o.id = s.organisation_id"

@@ -14,6 +14,7 @@ from .base import Base, stamp, utcnow
 from .documents import insert_document
 from .jobs import mark_moved
 from .outbox import insert_messages
+from .signals import refresh_signals
 
 #: The submission a nonce was spent on: a ticket is used once, for a new request or
 #: for an amendment.
@@ -82,6 +83,8 @@ class Submissions(Base):
         before_commit: Callable[[], None] = lambda: None,
         applicant: tuple[str, str] | None = None,
         messages: Callable[[dict[str, Any]], Sequence[dict[str, Any]]] = lambda s: (),
+        due_on: str | None = None,
+        identifiers: tuple[str | None, str | None] = (None, None),
     ) -> dict[str, Any]:
         """Store a submission, its attachments, its first event and its nonce at once.
 
@@ -89,7 +92,10 @@ class Submissions(Base):
         the e-mails ``messages`` composes from the new submission are queued in the
         outbox in the same transaction. ``applicant`` is the applicant's
         ``(name, email)`` the staff search on; left out, it is filled from the
-        answers at the next start-up.
+        answers at the next start-up. ``due_on`` is the day a decision is due,
+        ``identifiers`` the request's ``(siret_key, iban_key)``; the signals of
+        the requests sharing them are set in the same transaction (left out,
+        both are filled at the next start-up).
 
         Raises :class:`NonceUsed` when the form ticket was already spent, and nothing
         is written. ``before_commit`` runs last inside the transaction: a failure
@@ -113,8 +119,9 @@ class Submissions(Base):
                         "INSERT INTO submissions (public_id, organisation_id,"
                         " form_id, form_version, reference, status, answers, lang,"
                         " nonce, created_at, updated_at, applicant_name,"
-                        " applicant_email, applicant_key) VALUES (?, ?, ?, ?, ?, ?,"
-                        " ?, ?, ?, ?, ?, ?, ?, ?)",
+                        " applicant_email, applicant_key, due_on, siret_key,"
+                        " iban_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                        " ?, ?, ?, ?)",
                         (
                             public_id,
                             organisation_id,
@@ -128,7 +135,11 @@ class Submissions(Base):
                             now,
                             now,
                             *(applicant or (None, None)),
-                            applicant_key(applicant[1] if applicant else None),
+                            email_key := applicant_key(
+                                applicant[1] if applicant else None
+                            ),
+                            due_on,
+                            *identifiers,
                         ),
                     )
                     break
@@ -144,6 +155,11 @@ class Submissions(Base):
                 raise RuntimeError("could not draw an unused reference")
             submission_id = cursor.lastrowid
             insert_attachments(conn, submission_id, attachments, now)
+            if due_on is not None:
+                siret, iban = identifiers
+                refresh_signals(
+                    conn, organisation_id, siret=siret, iban=iban, email=email_key
+                )
             conn.execute(
                 "INSERT INTO events (submission_id, created_at, actor, from_status,"
                 " to_status) VALUES (?, ?, 'applicant', NULL, ?)",

@@ -37,6 +37,9 @@ def long_request(app, client, store):
     assert response.status_code == 303
     [row] = stored_requests(store)
     sid = row["id"]
+    # Its IBAN and address again, with another SIRET: every signal shows.
+    again = aid_answers(email=LONG_EMAIL, siret="55200000200014")
+    assert post_form(client, with_file(again)).status_code == 303
     org = store.organisation("acme")["id"]
     store.add_allowed_origin(org, LONG_ORIGIN)
     store.change_status(sid, expected="submitted", to_status="in_review", actor="t")
@@ -83,6 +86,8 @@ def _staff_pages(page, base, sid):
     yield "filtered list"
     page.goto(f"{base}{STAFF}/?from=not-a-date")
     yield "list with a refused filter"
+    page.goto(f"{base}{STAFF}/?due=all&shares=email")
+    yield "list by due date, sharing an address"
     page.goto(f"{base}{STAFF}/requests/{sid}")
     yield "request"
     page.click("form[action*='/assign']:has(input[value=me]) button")
@@ -117,6 +122,12 @@ def _staff_pages(page, base, sid):
     page.click("form[action$='/settings'] button")
     page.wait_for_selector(".ecitiz-notice")
     yield "settings saved"
+    page.goto(f"{base}{STAFF}/settings/deadlines")
+    yield "decision periods"
+    page.fill("#f-days-aid-request", "x" * 4)
+    page.click("form[action$='/settings/deadlines'] button")
+    page.wait_for_selector(".ecitiz-error-summary")
+    yield "decision periods refused"
     page.goto(f"{base}{STAFF}/embed")
     page.wait_for_load_state("load")
     yield "embed with a long tracking page"
@@ -138,7 +149,7 @@ def test_no_staff_page_scrolls_sideways(browser, kit, long_request, axe, width):
     for name in _staff_pages(page, kit.url, long_request):
         overflows[name] = _overflow(page)
         no_violations(axe, page, f"{name} at {width} px")
-    assert len(overflows) == 21
+    assert len(overflows) == 23
     assert {name: px for name, px in overflows.items() if px > 0} == {}
     context.close()
 
@@ -160,7 +171,14 @@ def test_the_request_list_becomes_cards_on_a_phone(browser, kit, long_request):
         "cells => cells.filter(c => getComputedStyle(c, '::before').content"
         '.startsWith(`"${c.dataset.label}`)).map(c => c.dataset.label)'
     )
-    assert labels == ["Applicant", "Form", "Status", "Received", "Assigned to"]
+    assert labels == [
+        "Applicant",
+        "Form",
+        "Status",
+        "Received",
+        "Assigned to",
+        "Decision due",
+    ]
     # The table is still a table for assistive technology.
     snapshot = page.locator("#requests").aria_snapshot()
     assert "columnheader" in snapshot and "rowheader" in snapshot
