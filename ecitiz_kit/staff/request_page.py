@@ -14,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from werkzeug.exceptions import Conflict
@@ -25,7 +24,6 @@ from .. import lifecycle
 from ..domain.lookup import Tracked, summary, tracked_for_staff
 from ..domain.status import change_status
 from ..errors import ForbiddenTransition, MessageRequired, UnknownObject
-from ..forms.files import name_for_type
 from ..i18n import gettext
 from ..state import state
 from ..store import StaleStatus
@@ -35,9 +33,6 @@ from .auth import StaffForm, refusal, staff_required
 from .blueprint import blueprint
 
 MESSAGE_MAX_LENGTH = 2000
-#: Downloads of uploaded files are never rendered by the browser, even if a file
-#: slipped past the content checks.
-ATTACHMENT_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
 
 #: Ids in addresses: larger numbers than SQLite stores are simply not found (404).
 ROW_ID = "int(max=9223372036854775807)"
@@ -216,20 +211,7 @@ def attachment(submission_id: int, attachment_id: int) -> Response:
     )
     if row is None:
         raise UnknownObject()
-    path = kit.uploads.path(row["stored_name"])
-    if not path.is_file():
-        raise UnknownObject()
-    response = send_file(
-        path,
-        mimetype=row["content_type"],
-        as_attachment=True,
-        # Files stored before names took their detected type's extension.
-        download_name=name_for_type(row["filename"], row["content_type"]),
-        max_age=0,
-        etag=False,
-    )
-    response.headers["Content-Security-Policy"] = ATTACHMENT_CSP
-    return response
+    return downloads.attachment(kit.uploads.path(row["stored_name"]), row)
 
 
 @blueprint.get(f"/requests/<{ROW_ID}:submission_id>/receipt.pdf")
