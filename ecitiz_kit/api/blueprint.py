@@ -7,7 +7,9 @@ cannot send a bearer token on its own.
 
 from __future__ import annotations
 
-from typing import Any, NoReturn
+import functools
+from collections.abc import Callable, Collection
+from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import (
@@ -19,6 +21,7 @@ from werkzeug.exceptions import (
 )
 
 from ..domain import api
+from ..domain.request_list import FilterError
 from ..errors import EcitizError
 from ..i18n import gettext
 from ..state import state
@@ -28,10 +31,14 @@ from ..web.ratelimits import hit, key, too_many_json
 
 blueprint = Blueprint("ecitiz_api", __name__)
 
+F = TypeVar("F", bound=Callable[..., Any])
+
 #: Endpoints anyone may read, without a token.
 OPEN_ENDPOINTS = frozenset({"ecitiz_api.openapi"})
 #: Every method, so that any call under the API's address gets a JSON answer.
 ANY_METHOD = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
+#: What every endpoint answers to.
+ALLOWED = ["GET", "HEAD", "OPTIONS"]
 REALM = 'Bearer realm="ecitiz"'
 
 
@@ -77,19 +84,48 @@ def api_headers(response: Response) -> Response:
     return response
 
 
+def endpoint(rule: str, parameters: Collection[str] = ()) -> Callable[[F], F]:
+    """Register a view answering GET (and HEAD) at ``rule``, taking the query
+    ``parameters`` named and refusing any other (400): a misspelt filter must
+    not quietly give every request.
+
+    Other methods, OPTIONS included, reach :func:`other_calls`: Flask's own
+    OPTIONS answer would list the methods of that catch-all too.
+    """
+
+    def register(view: F) -> F:
+        @functools.wraps(view)
+        def checked(*args: Any, **kwargs: Any) -> Any:
+            unknown = [name for name in request.args if name not in parameters]
+            if unknown:
+                message = gettext("The API takes no such query parameter.")
+                raise FilterError(dict.fromkeys(unknown, message))
+            return view(*args, **kwargs)
+
+        blueprint.get(rule, provide_automatic_options=False)(checked)
+        return view
+
+    return register
+
+
 @blueprint.route("/", methods=ANY_METHOD)
 @blueprint.route("/<path:unknown>", methods=ANY_METHOD)
-def unknown_address(unknown: str = "") -> NoReturn:
+def other_calls(unknown: str = "") -> Response:
     """An address under the API that leads nowhere (404), or an endpoint called
-    with another method than GET (405)."""
+    with another method than GET: OPTIONS says which ones it takes, any other
+    method gets 405."""
     adapter = current_app.create_url_adapter(request)
     try:
-        endpoint, _values = adapter.match(request.path, method="GET")  # type: ignore[union-attr]
+        found, _values = adapter.match(request.path, method="GET")  # type: ignore[union-attr]
     except HTTPException:
-        endpoint = None
-    if endpoint not in (None, request.endpoint):
-        raise MethodNotAllowed(valid_methods=["GET", "HEAD"])
-    raise NotFound(gettext("There is nothing at this address of the API."))
+        found = None
+    if found in (None, request.endpoint):
+        raise NotFound(gettext("There is nothing at this address of the API."))
+    if request.method == "OPTIONS":
+        response = current_app.response_class(status=204)
+        response.headers["Allow"] = ", ".join(ALLOWED)
+        return response
+    raise MethodNotAllowed(valid_methods=ALLOWED)
 
 
 def http_error(error: HTTPException) -> tuple[Response, int]:

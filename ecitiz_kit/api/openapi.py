@@ -185,21 +185,45 @@ def _get(summary: str, parameters: list[dict[str, Any]], **responses: Any) -> An
     }
 
 
+def _or_empty(schema: dict[str, Any]) -> dict[str, Any]:
+    """A query parameter that may also be sent empty, meaning "not given" (as
+    the dashboard's filter form sends them)."""
+    return {"anyOf": [schema, {"type": "string", "enum": [""]}]}
+
+
+#: The dashboard's filters. Their rules beyond these types (a form of the
+#: organisation's, an end date not before the start, a search of at most
+#: 100 characters once spaces are folded, a cursor as it was given) are told in
+#: words: a refused filter gets 400 with the reason.
 LIST_PARAMETERS = [
-    _query("form", {"type": "string"}, "Only requests of this form (its id)."),
-    _query("status", STATUS, "Only requests in this status."),
-    _query("from", DAY, "Received on this day or after."),
-    _query("to", DAY, "Received on this day or before."),
+    _query(
+        "form",
+        {"type": "string"},
+        "Only requests of this form (one of the organisation's form ids).",
+    ),
+    _query("status", _or_empty(STATUS), "Only requests in this status."),
+    _query("from", _or_empty(DAY), "Received on this day or after."),
+    _query("to", _or_empty(DAY), "Received on this day or before (not before `from`)."),
     _query(
         "q",
-        {"type": "string", "maxLength": listing.SEARCH_MAX_LENGTH},
-        "A reference, or words of the applicant's name or e-mail address.",
+        {"type": "string"},
+        "A reference, or words starting words of the applicant's name or e-mail"
+        f" address ({listing.SEARCH_MAX_LENGTH} characters at most once spaces are"
+        " folded).",
     ),
-    _query("older", {"type": "string"}, "The `older` cursor of the page before."),
-    _query("newer", {"type": "string"}, "The `newer` cursor of the page after."),
+    _query(
+        "older",
+        {"type": "string"},
+        "The `older` cursor of a page: the page after it (older requests).",
+    ),
+    _query(
+        "newer",
+        {"type": "string"},
+        "The `newer` cursor of a page: the page before it (newer requests).",
+    ),
     _query(
         "limit",
-        {"type": "integer", "minimum": 1, "maximum": api.PAGE_MAX},
+        _or_empty({"type": "integer", "minimum": 1, "maximum": api.PAGE_MAX}),
         f"Requests per page (default {listing.PAGE_SIZE}).",
     ),
 ]
@@ -240,7 +264,7 @@ def document(base_url: str) -> dict[str, Any]:
                 "A file attached to the request, as sent.",
                 [request_id, _path_id("attachment_id")],
                 **{
-                    "200": _download("The file.", "application/octet-stream"),
+                    "200": _download("The file, of its own type.", "*/*"),
                     "404": not_found,
                 },
             ),
@@ -262,12 +286,16 @@ def document(base_url: str) -> dict[str, Any]:
                 [
                     _query(
                         "after",
-                        {"type": "integer", "minimum": 0, "maximum": api.MAX_ID},
+                        _or_empty(
+                            {"type": "integer", "minimum": 0, "maximum": api.MAX_ID}
+                        ),
                         "The `next` of the previous call (0 or none: from the start).",
                     ),
                     _query(
                         "limit",
-                        {"type": "integer", "minimum": 1, "maximum": api.EVENTS_MAX},
+                        _or_empty(
+                            {"type": "integer", "minimum": 1, "maximum": api.EVENTS_MAX}
+                        ),
                         f"Events at most (default {api.EVENTS_MAX}).",
                     ),
                 ],

@@ -21,11 +21,13 @@ from ..state import state
 from ..web import downloads
 from ..web.ratelimits import client_address
 from ..web.urls import absolute
-from .blueprint import blueprint
+from .blueprint import endpoint
 from .openapi import document
 
-#: Ids in addresses: larger numbers than SQLite stores are simply not found (404).
-ROW_ID = "int(max=9223372036854775807)"
+#: Ids in addresses. A larger number than SQLite stores is checked in the view
+#: (not by the converter's ``max``, which would leave the address to no route of
+#: the API, hence without a JSON answer).
+ROW_ID = "int"
 
 
 def _organisation_id() -> int:
@@ -37,9 +39,16 @@ def link(name: str, **values: Any) -> str | None:
     return absolute(f"ecitiz_api.{name}", **values)
 
 
+def _row_ids(*ids: int) -> None:
+    """Ids larger than any row's are simply not found."""
+    if any(value > api.MAX_ID for value in ids):
+        raise UnknownObject()
+
+
 def _found(submission_id: int, what: str) -> Tracked:
     """The token's organisation's request, its reading recorded in the audit log
     (``what`` was read: its answers, a file, a document)."""
+    _row_ids(submission_id)
     kit = state()
     found = tracked_for_staff(kit.store, kit.forms, _organisation_id(), submission_id)
     token = g.ecitiz_api_token
@@ -54,14 +63,14 @@ def _found(submission_id: int, what: str) -> Tracked:
     return found
 
 
-@blueprint.get("/openapi.json")
+@endpoint("/openapi.json")
 def openapi() -> Response:
     """The OpenAPI 3 document of this API (no token needed)."""
     requests_url = absolute("ecitiz_api.request_list") or ""
     return jsonify(document(requests_url.removesuffix("/requests")))
 
 
-@blueprint.get("/requests")
+@endpoint("/requests", (*listing.FILTER_KEYS, "older", "newer", "limit"))
 def request_list() -> Response:
     """The organisation's requests, newest first, with the dashboard's filters
     and keyset pages."""
@@ -86,15 +95,16 @@ def request_list() -> Response:
     )
 
 
-@blueprint.get(f"/requests/<{ROW_ID}:submission_id>")
+@endpoint(f"/requests/<{ROW_ID}:submission_id>")
 def request_detail(submission_id: int) -> Response:
     """One request with its answers, files, documents and history."""
     return jsonify(api.request_detail(_found(submission_id, "answers"), link))
 
 
-@blueprint.get(f"/requests/<{ROW_ID}:submission_id>/files/<{ROW_ID}:attachment_id>")
+@endpoint(f"/requests/<{ROW_ID}:submission_id>/files/<{ROW_ID}:attachment_id>")
 def attachment(submission_id: int, attachment_id: int) -> Response:
     """A file the applicant attached, as sent (never to be rendered)."""
+    _row_ids(submission_id, attachment_id)
     kit = state()
     row = kit.store.organisation_attachment(
         _organisation_id(), submission_id, attachment_id
@@ -105,19 +115,19 @@ def attachment(submission_id: int, attachment_id: int) -> Response:
     return downloads.attachment(kit.uploads.path(row["stored_name"]), row)
 
 
-@blueprint.get(f"/requests/<{ROW_ID}:submission_id>/receipt.pdf")
+@endpoint(f"/requests/<{ROW_ID}:submission_id>/receipt.pdf")
 def receipt(submission_id: int) -> Response:
     """The acknowledgement of receipt (the staff's copy, without tracking link)."""
     return downloads.receipt(_found(submission_id, "receipt"), for_applicant=False)
 
 
-@blueprint.get(f"/requests/<{ROW_ID}:submission_id>/attestation.pdf")
+@endpoint(f"/requests/<{ROW_ID}:submission_id>/attestation.pdf")
 def attestation(submission_id: int) -> Response:
     """The attestation in force (404 while there is none)."""
     return downloads.attestation(_found(submission_id, "attestation"))
 
 
-@blueprint.get("/events")
+@endpoint("/events", ("after", "limit"))
 def events() -> Response:
     """The organisation's events after the cursor ``after``, oldest first."""
     after = api.parse_count(request.args, "after", 0, api.MAX_ID, low=0)

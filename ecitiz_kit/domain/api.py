@@ -29,7 +29,8 @@ PAGE_MAX = 200
 #: The largest id SQLite stores: a larger cursor is a mistake.
 MAX_ID = 2**63 - 1
 
-_WHOLE_NUMBER = re.compile(r"[0-9]{1,19}")
+#: A whole number as JSON may write it (``5``, and also ``5.0``).
+_WHOLE_NUMBER = re.compile(r"([0-9]{1,19})(?:\.0+)?")
 
 Link = Callable[..., str | None]
 
@@ -129,13 +130,14 @@ def actor_name(token: dict[str, Any]) -> str:
 def parse_count(
     args: Mapping[str, str], name: str, default: int, high: int, *, low: int = 1
 ) -> int:
-    """The whole number in query parameter ``name`` (``default`` when absent),
-    or :class:`FilterError` unless it is from ``low`` to ``high``."""
-    raw = args.get(name, "").strip()
-    if not raw:
+    """The whole number in query parameter ``name`` (``default`` when absent or
+    empty), or :class:`FilterError` unless it is from ``low`` to ``high``."""
+    raw = args.get(name, "")
+    if raw == "":
         return default
-    if _WHOLE_NUMBER.fullmatch(raw) and low <= int(raw) <= high:
-        return int(raw)
+    found = _WHOLE_NUMBER.fullmatch(raw)
+    if found and low <= int(found[1]) <= high:
+        return int(found[1])
     raise FilterError(
         {
             name: gettext(
