@@ -3,7 +3,16 @@ the kit."""
 
 from __future__ import annotations
 
-from . import backup, doctor, documents, mail, schedule, settings
+from . import api_tokens, backup, doctor, documents, mail, schedule, settings
 from .commands import group
 
-__all__ = ["backup", "doctor", "documents", "group", "mail", "schedule", "settings"]
+__all__ = [
+    "api_tokens",
+    "backup",
+    "doctor",
+    "documents",
+    "group",
+    "mail",
+    "schedule",
+    "settings",
+]

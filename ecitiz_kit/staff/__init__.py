@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from . import account, embed_page, list_page, request_page, settings_page
+from . import (
+    account,
+    api_tokens_page,
+    embed_page,
+    list_page,
+    request_page,
+    settings_page,
+)
 from .blueprint import blueprint
 
 __all__ = [
     "account",
+    "api_tokens_page",
     "blueprint",
     "embed_page",
     "list_page",
