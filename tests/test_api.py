@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shlex
 from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -389,3 +392,44 @@ def test_errors_are_in_the_callers_language(client, token):
     )
     assert english.json["problems"]["status"] == "Choose a status from the list."
     assert french.json["problems"]["status"] != english.json["problems"]["status"]
+
+
+# -- the README's examples ------------------------------------------------------------
+
+
+def _readme_curls() -> list[str]:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    section = readme.split("\n## API\n", 1)[1].split("\n## ", 1)[0]
+    return [line for line in section.splitlines() if line.startswith("curl ")]
+
+
+def test_the_readmes_curl_examples_work(app, client, runner, store):
+    made = runner.invoke(args=["ecitiz", "api-token", ORG, "crm"])
+    [token] = re.findall(r"ecz_[\w-]{43}", made.output)
+    organisation_id = store.organisation(ORG)["id"]
+    for n in range(42):  # the examples read request 42
+        add_request(
+            store, organisation_id, at("2026-11-02 09:00") + timedelta(hours=n),
+            status="accepted" if n % 2 else "submitted",
+        )  # fmt: skip
+    curls = _readme_curls()
+    assert len(curls) == 5
+    answers = []
+    for line in curls:
+        words = shlex.split(line.replace("$ECITIZ_TOKEN", token))
+        headers = dict(
+            words[i + 1].split(": ", 1) for i, w in enumerate(words) if w == "-H"
+        )
+        url = urlsplit(words[-1])
+        assert url.netloc == "forms.example.org", line
+        response = client.get(url.path, query_string=url.query, headers=headers)
+        assert response.status_code == 200, (line, response.get_data(as_text=True))
+        answers.append(response)
+        if "-OJ" in words:
+            assert response.headers["Content-Disposition"].startswith("attachment")
+            assert response.data.startswith(b"%PDF")
+        else:
+            assert response.is_json
+    # The first example's filters were applied: only the accepted ones.
+    accepted = answers[0].json["requests"]
+    assert len(accepted) == 21 and {r["status"] for r in accepted} == {"accepted"}
