@@ -207,7 +207,7 @@ LIST_PARAMETERS = [
     _query(
         "q",
         {"type": "string"},
-        "A reference, or words starting words of the applicant's name or e-mail"
+        "A reference, or the starts of words of the applicant's name or e-mail"
         f" address ({listing.SEARCH_MAX_LENGTH} characters at most once spaces are"
         " folded).",
     ),
