@@ -433,3 +433,17 @@ def test_the_readmes_curl_examples_work(app, client, runner, store):
     # The first example's filters were applied: only the accepted ones.
     accepted = answers[0].json["requests"]
     assert len(accepted) == 21 and {r["status"] for r in accepted} == {"accepted"}
+
+
+def test_every_endpoint_but_the_document_needs_a_token(app, client):
+    rules = [
+        r for r in app.url_map.iter_rules() if r.endpoint.startswith("ecitiz_api.")
+    ]
+    assert len(rules) == 9  # six endpoints, the document, two catch-alls
+    for rule in rules:
+        path = re.sub(r"<[^>]+>", "1", rule.rule)
+        response = client.get(path)
+        if rule.endpoint == "ecitiz_api.openapi":
+            assert response.status_code == 200
+        else:
+            assert response.status_code == 401, rule.rule
