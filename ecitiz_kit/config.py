@@ -240,6 +240,12 @@ SETTINGS: tuple[Setting, ...] = (
         "the revocation status) one client address may make.",
     ),
     Setting(
+        "ECITIZ_API_LIMIT",
+        "300 per minute; 10000 per hour",
+        "How many calls one token of the read-only API may make (downloads "
+        "included); then it gets 429 with `Retry-After`.",
+    ),
+    Setting(
         "ECITIZ_LOGIN_LIMIT",
         "10 per 15 minutes",
         "Failed staff sign-ins accepted per account from one client address; then "
@@ -303,6 +309,7 @@ RATE_LIMITS = (
     "ECITIZ_AMEND_LIMIT",
     "ECITIZ_LOST_LINK_LIMIT",
     "ECITIZ_VERIFY_LIMIT",
+    "ECITIZ_API_LIMIT",
     "ECITIZ_LOGIN_LIMIT",
     "ECITIZ_LOGIN_LIMIT_PER_ACCOUNT",
 )

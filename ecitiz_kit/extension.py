@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from . import cli, public, staff
+from . import api, cli, public, staff
 from .config import DEFAULTS, check_settings, request_size_limits
 from .state import open_state, start
 from .web import headers
@@ -14,7 +14,7 @@ from .web.request_size import body_limiter
 
 
 class EcitizKit:
-    """Mount the kit's public pages, staff dashboard and commands on an app.
+    """Mount the kit's public pages, staff dashboard, API and commands on an app.
 
     ``kit = EcitizKit(app)``, or ``kit = EcitizKit()`` then ``kit.init_app(app)``
     in an application factory. Settings are read from ``app.config`` (``ECITIZ_*``
@@ -42,11 +42,17 @@ class EcitizKit:
             app.register_blueprint(blueprint, url_prefix=prefix)
         app.register_blueprint(public.well_known)
         app.register_blueprint(staff.blueprint, url_prefix=(prefix or "") + "/staff")
+        app.register_blueprint(api.blueprint, url_prefix=(prefix or "") + "/api/v1")
         # On the application, so they run before any blueprint's own hooks and
         # also see requests that matched none of the kit's routes.
         kit_blueprints = {
             blueprint.name
-            for blueprint in (*public.blueprints, public.well_known, staff.blueprint)
+            for blueprint in (
+                *public.blueprints,
+                public.well_known,
+                staff.blueprint,
+                api.blueprint,
+            )
         }
         app.before_request(body_limiter(kit_blueprints))
         app.after_request(headers.unrouted)

@@ -1,4 +1,5 @@
-"""Every signed token the kit hands out: one serializer and one salt per purpose.
+"""Every token the kit hands out: one serializer and one salt per purpose for the
+signed ones, and the random tokens of the read-only API.
 
 This is the only module that imports itsdangerous. Payloads carry ids, versions and
 nonces only: a token is signed, not encrypted, and anyone can read its payload.
@@ -8,6 +9,7 @@ and ``SECRET_KEY_FALLBACKS`` (still accepted), so keys can be rotated.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Sequence
@@ -59,6 +61,34 @@ def weak_secret_key(key: object) -> bool:
         return True
     text = key.decode(errors="replace") if isinstance(key, bytes) else str(key)
     return text.strip().lower() in WEAK_SECRET_KEYS or len(text) < MIN_SECRET_KEY_LENGTH
+
+
+#: What starts every API token, so that secret scanners and people can tell one.
+API_TOKEN_PREFIX = "ecz_"  # noqa: S105 - a prefix, not a secret
+#: An API token as the kit makes it: the prefix and 43 base64url characters.
+API_TOKEN_SHAPE = re.compile(r"ecz_[A-Za-z0-9_-]{43}")
+
+
+def new_api_token() -> str:
+    """A new token for the read-only API: 256 random bits, shown once.
+
+    API tokens are random, not signed: each must be revocable and remember when
+    it was last used, so every use reads its row anyway, and a signature would
+    add nothing but a dependency on ``SECRET_KEY`` (rotating the key would cut
+    off every integration). They live here with the signed ones so that every
+    token the kit hands out is made in one module.
+    """
+    return API_TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def api_token_hash(token: str) -> str:
+    """What the store keeps of an API token: its SHA-256, in hex.
+
+    A fast hash is enough here, unlike for passwords: with 256 random bits no
+    one can try enough tokens for a slow hash to matter, and each API request
+    pays for the hash.
+    """
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class InvalidToken(EcitizError):

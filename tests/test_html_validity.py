@@ -126,6 +126,10 @@ PAGES = [
     "staff-deadlines",
     "staff-deadlines-saved",
     "staff-deadlines-refused",
+    "staff-api-tokens",
+    "staff-api-tokens-made",
+    "staff-api-tokens-refused",
+    "staff-api-tokens-revoked",
     "staff-account",
     "staff-account-saved",
     "staff-password",
@@ -499,6 +503,26 @@ def _staff_pages(app, client, store, pages: _Pages) -> None:
         ),
         422,
     )
+    tokens = f"{STAFF}/settings/api-tokens"
+    pages.keep("staff-api-tokens", client.get(tokens))
+    made = pages.keep(
+        "staff-api-tokens-made",
+        client.post(
+            tokens, data={"csrf_token": csrf_for(client, tokens), "name": "Compta"}
+        ),
+    )
+    assert "ecz_" in made
+    pages.keep(
+        "staff-api-tokens-refused",
+        client.post(tokens, data={"csrf_token": csrf_for(client, tokens), "name": ""}),
+        422,
+    )
+    [token] = store.api_tokens(store.organisation(ORG)["id"])
+    revoked = client.post(
+        f"{tokens}/{token['id']}/revoke",
+        data={"csrf_token": csrf_for(client, tokens)},
+    )
+    pages.keep("staff-api-tokens-revoked", client.get(revoked.headers["Location"]))
     pages.keep("staff-account", client.get(f"{STAFF}/account"))
     saved = client.post(
         f"{STAFF}/account",

@@ -5,6 +5,7 @@ in the matrix fails the first test, so none can be forgotten."""
 
 import pytest
 
+from ecitiz_kit.domain import api
 from ecitiz_kit.forms.loading import catalog_ids
 from ecitiz_kit.state import state
 
@@ -50,6 +51,9 @@ ADMIN = {
         {},
         {f"days-{form_id}": "30" for form_id in catalog_ids()},
     ),
+    ("ecitiz_staff.api_tokens", "GET"): ({}, None),
+    ("ecitiz_staff.create_api_token", "POST"): ({}, {"name": "Compta"}),
+    ("ecitiz_staff.revoke_api_token", "POST"): ({"token_id": "{api_token}"}, {}),
     ("ecitiz_staff.audit_log", "GET"): ({}, None),
     ("ecitiz_staff.audit_csv", "GET"): ({}, None),
 }
@@ -165,6 +169,11 @@ def world(app, client):
         )  # fmt: skip
         [attachment] = store.attachments(sid)
         [attestation] = stored_requests(store, form_id="attestation")
+    with app.app_context():
+        issued = api.issue_token(
+            state(app).store, state(app).store.organisation(ORG)["id"], "matrix",
+            actor="cli",
+        )  # fmt: skip
     boss = _signed_in(app, ADMIN_EMAIL)
     started = boss.post(
         "/ecitiz/staff/bulk",
@@ -178,6 +187,7 @@ def world(app, client):
     assert started.status_code == 303, started.status_code
     return {
         **ids,
+        "api_token": issued.id,
         "job": int(started.headers["Location"].rstrip("/").rsplit("/", 1)[1]),
         "sid": sid,
         "amended": amended,

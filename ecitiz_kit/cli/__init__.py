@@ -4,6 +4,7 @@ the kit."""
 from __future__ import annotations
 
 from . import (
+    api_tokens,
     backup,
     deadlines,
     doctor,
@@ -17,6 +18,7 @@ from . import (
 from .commands import group
 
 __all__ = [
+    "api_tokens",
     "backup",
     "deadlines",
     "doctor",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from . import (
     account,
+    api_tokens_page,
     assignment,
     audit_page,
     bulk_page,
@@ -20,6 +21,7 @@ from .blueprint import blueprint
 
 __all__ = [
     "account",
+    "api_tokens_page",
     "assignment",
     "audit_page",
     "blueprint",

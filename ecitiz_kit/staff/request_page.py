@@ -14,7 +14,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     url_for,
 )
 from werkzeug.exceptions import Conflict
@@ -26,7 +25,6 @@ from ..domain.deadlines import RULE_ACTOR
 from ..domain.lookup import Tracked, revealed_fields, summary, tracked_for_staff
 from ..domain.status import change_status
 from ..errors import ForbiddenTransition, MessageRequired, UnknownObject
-from ..forms.files import name_for_type
 from ..i18n import gettext
 from ..state import state
 from ..store import StaleStatus
@@ -40,9 +38,6 @@ from .request_forms import CommentForm
 from .signals_panel import deadline_and_signals
 
 MESSAGE_MAX_LENGTH = 2000
-#: Downloads of uploaded files are never rendered by the browser, even if a file
-#: slipped past the content checks.
-ATTACHMENT_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
 
 
 class TransitionForm(StaffForm):
@@ -265,19 +260,7 @@ def attachment(submission_id: int, attachment_id: int) -> Response:
     )
     if row is None:
         raise UnknownObject()
-    path = kit.uploads.path(row["stored_name"])
-    if not path.is_file():
-        raise UnknownObject()
-    response = send_file(
-        path,
-        mimetype=row["content_type"],
-        as_attachment=True,
-        # Files stored before names took their detected type's extension.
-        download_name=name_for_type(row["filename"], row["content_type"]),
-        max_age=0,
-        etag=False,
-    )
-    response.headers["Content-Security-Policy"] = ATTACHMENT_CSP
+    response = downloads.attachment(kit.uploads.path(row["stored_name"]), row)
     submission = kit.store.submission(submission_id) or {}
     audit("file.download", submission.get("reference"), file=row["filename"])
     return response

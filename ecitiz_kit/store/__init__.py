@@ -10,6 +10,7 @@ acknowledged write survives a power cut, and every write transaction starts with
 from __future__ import annotations
 
 from .amendments import Amendments, NotAmendable
+from .api_tokens import ApiTokens
 from .applicants import Applicants, applicant_key
 from .assignments import Assignments
 from .audit import Audit
@@ -62,5 +63,6 @@ class Store(
     Retention,
     Deadlines,
     Signals,
+    ApiTokens,
 ):
     """The kit's data in one SQLite file; one connection per thread."""

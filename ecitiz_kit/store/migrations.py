@@ -597,4 +597,20 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE staff ADD COLUMN digest INTEGER NOT NULL DEFAULT 0;
     ALTER TABLE staff ADD COLUMN digest_sent_on TEXT;
     """,
+    """
+    -- Tokens of an organisation's read-only API. Only the SHA-256 of each token
+    -- is kept: it is shown once, when made. A revoked token keeps its row (the
+    -- audit log names it) but opens nothing.
+    CREATE TABLE api_tokens (
+        id INTEGER PRIMARY KEY,
+        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+        name TEXT NOT NULL,
+        token_hash TEXT NOT NULL UNIQUE,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        last_used_at TEXT,
+        revoked_at TEXT
+    );
+    CREATE INDEX api_tokens_by_org ON api_tokens (organisation_id, id);
+    """,
 )

@@ -1,6 +1,7 @@
-"""The PDFs of a request, as downloads: its receipt and its attestation.
+"""The files of a request, as downloads: its attachments, its receipt and its
+attestation.
 
-The applicant's pages and the staff pages give the same documents. An
+The applicant's pages, the staff pages and the API give the same documents. An
 attestation is rendered once, in the language of its request, and stored: by
 the worker soon after it is issued (:func:`render_issued`), or else by its first
 download; every download then serves the stored bytes.
@@ -10,20 +11,44 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-from flask import Response, g
+from flask import Response, g, send_file
 
 from ..documents.attestations import attestation_document
 from ..documents.layout import attestation_pdf, receipt_pdf
 from ..documents.signing import format_serial
 from ..domain.lookup import Tracked, receipt_document, tracked_for_staff
 from ..errors import UnknownObject
+from ..forms.files import name_for_type
 from ..state import KitState, state
 from .pages import links, when
 from .urls import attestation_check_url
 
 log = logging.getLogger(__name__)
+
+#: Downloads of uploaded files are never rendered by the browser, even if a file
+#: slipped past the content checks.
+ATTACHMENT_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
+
+
+def attachment(path: Path, row: dict[str, Any]) -> Response:
+    """An uploaded file (stored at ``path``, described by its attachment row),
+    always as a download, never rendered; 404 if the file is gone."""
+    if not path.is_file():
+        raise UnknownObject()
+    response = send_file(
+        path,
+        mimetype=row["content_type"],
+        as_attachment=True,
+        # Files stored before names took their detected type's extension.
+        download_name=name_for_type(row["filename"], row["content_type"]),
+        max_age=0,
+        etag=False,
+    )
+    response.headers["Content-Security-Policy"] = ATTACHMENT_CSP
+    return response
 
 
 def receipt(found: Tracked, *, for_applicant: bool = True) -> Response:

@@ -140,6 +140,19 @@ def test_every_staff_page_passes_axe(browser, kit, world, axe, store):
     page.wait_for_selector(".ecitiz-notice")
     no_violations(axe, page, "settings saved")
 
+    page.goto(base + f"{STAFF}/settings/api-tokens")
+    no_violations(axe, page, "api tokens")
+    page.click("form[action$='/api-tokens'] button")
+    page.wait_for_selector(".ecitiz-error-summary")
+    no_violations(axe, page, "api tokens refused")
+    page.fill("#f-name", "Comptabilité")
+    page.click("form[action$='/api-tokens'] button")
+    page.wait_for_selector("#new-token")
+    no_violations(axe, page, "api token made")
+    page.click("form[action$='/revoke'] button")
+    page.wait_for_url("**revoked=**")
+    no_violations(axe, page, "api token revoked")
+
     page.goto(base + f"{STAFF}/account")
     no_violations(axe, page, "account")
     page.check("#f-notify")
@@ -279,6 +292,29 @@ def test_settings_and_account_work_with_the_keyboard_alone(browser, kit, world, 
     page.keyboard.press("Enter")
     page.wait_for_selector(".ecitiz-notice")
     assert store.staff_to_notify(organisation["id"]) == [STAFF_EMAIL]
+    context.close()
+
+
+def test_api_tokens_work_with_the_keyboard_alone(browser, kit, world, store):
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    _sign_in(page, kit.url)
+    page.goto(kit.url + f"{STAFF}/settings")
+    _tab_to(page, lambda f: f[3] == "Manage the API tokens")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{STAFF}/settings/api-tokens")
+    _tab_to(page, lambda f: f[1] == "f-name")
+    page.keyboard.type("Accounting")
+    _tab_to(page, lambda f: f[0] == "BUTTON" and f[3] == "Make the token")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#new-token")
+    organisation_id = store.organisation("acme")["id"]
+    [token] = store.api_tokens(organisation_id)
+    assert token["name"] == "Accounting"
+    _tab_to(page, lambda f: f[0] == "BUTTON" and f[3] == "Revoke")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**revoked=**")
+    assert store.api_tokens(organisation_id)[0]["revoked_at"] is not None
     context.close()
 
 
