@@ -7,7 +7,7 @@ inside a request. These functions need no request, so a page or a command can ca
 
 from __future__ import annotations
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..i18n import gettext
 from .scripts import integrity
@@ -59,20 +59,11 @@ def script_snippet(
     name in the frame (the host page shows its own); ``language_switch=False``
     leaves out the frame's language links."""
     link_text = gettext("Open the form “%(title)s”", lang, title=title)
-    lang_attribute = Markup(' data-lang="{}"').format(lang) if lang else ""
-    return Markup(
-        '<div data-ecitiz-form="{org}/{form}" data-title="{title}"{lang}{options}>'
-        '<a href="{url}">{link}</a></div>\n{script}'
-    ).format(
-        org=org_slug,
-        form=form_id,
-        title=title,
-        lang=lang_attribute,
-        options=_options(heading, language_switch),
-        url=form_page(org_slug, form_id, base_url, lang),
-        link=escape(link_text),
-        script=loader_tag(base_url),
-    )
+    url = form_page(org_slug, form_id, base_url, lang)
+    return _placeholder(
+        "form", f"{org_slug}/{form_id}", title, lang, url, link_text, base_url,
+        heading, language_switch,
+    )  # fmt: skip
 
 
 def status_snippet(
@@ -87,19 +78,11 @@ def status_snippet(
     """The status mode: applicants follow their request inside the host page."""
     title = title or gettext("Follow my request", lang)
     link_text = gettext("Follow my request on its own page", lang)
-    lang_attribute = Markup(' data-lang="{}"').format(lang) if lang else ""
-    return Markup(
-        '<div data-ecitiz-status="{org}" data-title="{title}"{lang}{options}>'
-        '<a href="{url}">{link}</a></div>\n{script}'
-    ).format(
-        org=org_slug,
-        title=title,
-        lang=lang_attribute,
-        options=_options(heading, language_switch),
-        url=tracking_page(org_slug, base_url, lang),
-        link=escape(link_text),
-        script=loader_tag(base_url),
-    )
+    url = tracking_page(org_slug, base_url, lang)
+    return _placeholder(
+        "status", org_slug, title, lang, url, link_text, base_url,
+        heading, language_switch,
+    )  # fmt: skip
 
 
 def iframe_snippet(
@@ -136,19 +119,11 @@ def counter_snippet(
     """The counter: every procedure of the organisation, each started in the frame."""
     title = title or gettext("Online procedures", lang)
     link_text = gettext("See our online procedures", lang)
-    lang_attribute = Markup(' data-lang="{}"').format(lang) if lang else ""
-    return Markup(
-        '<div data-ecitiz-counter="{org}" data-title="{title}"{lang}{options}>'
-        '<a href="{url}">{link}</a></div>\n{script}'
-    ).format(
-        org=org_slug,
-        title=title,
-        lang=lang_attribute,
-        options=_options(heading, language_switch),
-        url=counter_page(org_slug, base_url, lang),
-        link=escape(link_text),
-        script=loader_tag(base_url),
-    )
+    url = counter_page(org_slug, base_url, lang)
+    return _placeholder(
+        "counter", org_slug, title, lang, url, link_text, base_url,
+        heading, language_switch,
+    )  # fmt: skip
 
 
 def counter_iframe_snippet(
@@ -169,6 +144,35 @@ def counter_iframe_snippet(
     link_text = gettext("Procedures not showing? Open them in a new page", lang)
     frame_url = _hiding(url, heading, language_switch)
     return _plain_frame(frame_url, url, title, height, link_text)
+
+
+def _placeholder(
+    kind: str,
+    name: str,
+    title: str,
+    lang: str | None,
+    url: str,
+    link_text: str,
+    base_url: str,
+    heading: bool,
+    language_switch: bool,
+) -> Markup:
+    """The element ``data-ecitiz-KIND="NAME"`` the loader replaces with a frame,
+    holding a fallback link to ``url``, followed by the loader itself."""
+    lang_attribute = Markup(' data-lang="{}"').format(lang) if lang else ""
+    return Markup(
+        '<div data-ecitiz-{kind}="{name}" data-title="{title}"{lang}{options}>'
+        '<a href="{url}">{link}</a></div>\n{script}'
+    ).format(
+        kind=kind,
+        name=name,
+        title=title,
+        lang=lang_attribute,
+        options=_options(heading, language_switch),
+        url=url,
+        link=link_text,
+        script=loader_tag(base_url),
+    )
 
 
 def _plain_frame(
