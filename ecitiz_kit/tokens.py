@@ -190,11 +190,10 @@ class Tokens:
 
     def read_my_requests_ticket(self, token: str, max_age: int) -> int:
         """The organisation a "my requests" ticket was issued for."""
-        try:
-            payload = self._my_requests_ticket.loads(token, max_age=max_age)
-        except BadSignature as exc:
-            raise InvalidToken("bad or expired my-requests ticket") from exc
-        return _shape(payload, (int,))[0]
+        payload = _load(
+            self._my_requests_ticket, token, max_age, (int,), "my-requests ticket"
+        )
+        return payload[0]
 
     def my_requests_link(self, organisation_id: int, link_key: str) -> str:
         """The token of an e-mailed link to an applicant's requests: the
@@ -203,11 +202,9 @@ class Tokens:
 
     def read_my_requests_link(self, token: str, max_age: int) -> tuple[int, str]:
         """The organisation and link key a "my requests" token names."""
-        try:
-            payload = self._my_requests.loads(token, max_age=max_age)
-        except BadSignature as exc:
-            raise InvalidToken("bad or expired my-requests link") from exc
-        organisation_id, link_key = _shape(payload, (int, str))
+        organisation_id, link_key = _load(
+            self._my_requests, token, max_age, (int, str), "my-requests link"
+        )
         return organisation_id, link_key
 
     def invitation(self, organisation_id: int, key: str) -> str:
@@ -217,11 +214,9 @@ class Tokens:
 
     def read_invitation(self, token: str, max_age: int) -> tuple[int, str]:
         """The organisation and invitation key an invitation token names."""
-        try:
-            payload = self._invitations.loads(token, max_age=max_age)
-        except BadSignature as exc:
-            raise InvalidToken("bad or expired invitation") from exc
-        organisation_id, key = _shape(payload, (int, str))
+        organisation_id, key = _load(
+            self._invitations, token, max_age, (int, str), "invitation"
+        )
         return organisation_id, key
 
     def staff_cookie(self, session_key: str, csrf_seed: str) -> str:
@@ -230,11 +225,9 @@ class Tokens:
         return self._staff_cookie.dumps([session_key, csrf_seed])
 
     def read_staff_cookie(self, token: str, max_age: int) -> tuple[str, str]:
-        try:
-            payload = self._staff_cookie.loads(token, max_age=max_age)
-        except BadSignature as exc:
-            raise InvalidToken("bad or expired staff cookie") from exc
-        session_key, csrf_seed = _shape(payload, (str, str))
+        session_key, csrf_seed = _load(
+            self._staff_cookie, token, max_age, (str, str), "staff cookie"
+        )
         return session_key, csrf_seed
 
     def staff_csrf(self, csrf_seed: str) -> str:
@@ -265,6 +258,22 @@ def _read_ref(
     # Issued before tokens carried the public id: [row id, link version].
     submission_id, link_version = _shape(payload, (int, int))
     return SubmissionRef(None, submission_id, link_version)
+
+
+def _load(
+    serializer: URLSafeTimedSerializer,
+    token: str,
+    max_age: int,
+    types: tuple[type, ...],
+    what: str,
+) -> list:
+    """The payload of a signed ``what`` token, checked against ``types``;
+    :class:`InvalidToken` if it is forged, expired or of another shape."""
+    try:
+        payload = serializer.loads(token, max_age=max_age)
+    except BadSignature as exc:  # SignatureExpired is a BadSignature too
+        raise InvalidToken(f"bad or expired {what}") from exc
+    return _shape(payload, types)
 
 
 def _shape(payload: object, types: tuple[type, ...]) -> list:
