@@ -14,14 +14,15 @@ import secrets
 import threading
 from pathlib import Path
 
-from flask import Flask, abort, render_template
+from flask import Flask, abort, current_app, render_template
 
 from ecitiz_kit import EcitizKit
 from ecitiz_kit.config import DEFAULTS
+from ecitiz_kit.domain.deadlines import set_period
 from ecitiz_kit.forms.loading import catalog_ids, load_catalog
 from ecitiz_kit.mail.delivery import deliver_from_config, mail_folder, run_loop
 from ecitiz_kit.passwords import hash_password
-from ecitiz_kit.state import state
+from ecitiz_kit.state import periods, state
 from ecitiz_kit.web.embedding import check_theme
 from ecitiz_kit.web.pages import compose_queued
 from ecitiz_kit.web.snippets import counter_snippet, script_snippet, status_snippet
@@ -35,6 +36,9 @@ DEFAULT_ORIGINS = ("http://127.0.0.1:5000", "http://localhost:5000")
 KIT_PREFIX = "/kit"
 #: The forms' look, matching the site's: colour, corner radius, font.
 SITE_THEME = ("#7a2e0e", 8, "serif")
+#: A payment deferral not answered within its decision period is granted
+#: ("silence vaut accord"): the worker accepts it the day after its due date.
+SILENCE_MEANS_CONSENT = "payment-deferral"
 
 
 def create_app(
@@ -125,6 +129,16 @@ def seed(origins: tuple[str, ...], tracking_page: str) -> None:
                 definition.retention_days or DEFAULTS["ECITIZ_RETENTION_DAYS"],
                 issue_on_submit=definition.document is not None,
             )
+            if form_id == SILENCE_MEANS_CONSENT:
+                set_period(
+                    store,
+                    kit.forms,
+                    periods(current_app.config),
+                    organisation["id"],
+                    form_id,
+                    days=None,
+                    rule="accept",
+                )
     for origin in origins:
         store.add_allowed_origin(organisation["id"], origin)
     # Tracking links open the site's own "follow my request" page (status mode).
