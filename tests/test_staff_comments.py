@@ -15,6 +15,7 @@ from .helpers import (
     aid_answers,
     at,
     csrf_for,
+    hidden_inputs,
     pdf_text,
     post_form,
     send_mail,
@@ -63,6 +64,51 @@ def test_a_comment_is_added_to_the_thread_with_its_author(
     assert entry["actor"] == STAFF_EMAIL
     assert entry["subject"] == store.submission(submission_id)["reference"]
     assert entry["detail"] == {"comment": stored["id"]}
+
+
+def _comment_form(client, submission_id):
+    """The comment form's hidden fields, as the request page gives them."""
+    html = client.get(f"{STAFF}/requests/{submission_id}").get_data(as_text=True)
+    form = html[html.index("/comments") :]
+    return hidden_inputs(form[: form.index("</form>")])
+
+
+def test_the_same_form_sent_twice_adds_its_comment_once(staff_client, store, submitted):
+    submission_id, _tracking = submitted
+    form = _comment_form(staff_client, submission_id)
+    for _ in range(2):  # a double click
+        response = staff_client.post(
+            f"{STAFF}/requests/{submission_id}/comments",
+            data={**form, "body": SECRET_WORDS},
+        )
+        assert response.status_code == 303
+    assert [c["body"] for c in store.comments(submission_id)] == [SECRET_WORDS]
+    entries = store.audit_entries(
+        store.organisation("acme")["id"], action="request.comment"
+    )
+    assert len(entries) == 1
+    # The page shown next carries a new form: the next comment is added.
+    response = staff_client.post(
+        f"{STAFF}/requests/{submission_id}/comments",
+        data={**_comment_form(staff_client, submission_id), "body": "Kbis reçu."},
+    )
+    assert response.status_code == 303
+    assert len(store.comments(submission_id)) == 2
+
+
+@pytest.mark.parametrize("key", ["", "short", "x" * 500, "../../etc/passwd"])
+def test_a_form_without_a_key_of_the_kit_still_adds_its_comment(
+    staff_client, store, submitted, key
+):
+    submission_id, _tracking = submitted
+    for _ in range(2):
+        response = staff_client.post(
+            f"{STAFF}/requests/{submission_id}/comments",
+            data={"csrf_token": csrf_for(staff_client), "key": key, "body": "Vu."},
+        )
+        assert response.status_code == 303
+    # Nothing tells the two apart: both are kept, none is lost.
+    assert len(store.comments(submission_id)) == 2
 
 
 def test_comments_are_kept_apart_from_the_private_note(staff_client, store, submitted):

@@ -39,10 +39,13 @@ def add_comment(submission_id: int) -> Any:
         staff_id=staff["id"],
         author=staff["email"],
         body=body,
+        key=form.once_key(),
     )
     if added is None:
         raise UnknownObject()
-    audit("request.comment", found.submission["reference"], comment=added)
+    comment_id, new = added
+    if new:
+        audit("request.comment", found.submission["reference"], comment=comment_id)
     back: dict[str, Any] = {**queue_filters().query(), "done": "commented"}
     return redirect(
         url_for(

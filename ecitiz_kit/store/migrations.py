@@ -613,4 +613,11 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX api_tokens_by_org ON api_tokens (organisation_id, id);
     """,
+    """
+    -- Each comment form carries a key, so that the same form sent twice (a
+    -- double click, a resent page) adds its comment once.
+    ALTER TABLE comments ADD COLUMN form_key TEXT;
+    CREATE UNIQUE INDEX comments_once ON comments (submission_id, form_key)
+        WHERE form_key IS NOT NULL;
+    """,
 )
