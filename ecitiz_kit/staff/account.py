@@ -200,11 +200,20 @@ def _wrong_password() -> str:
 
 def _throttled(throttled: Throttled, page: Callable[[str], str]) -> Response:
     """The page again, saying how long to wait before the next attempt."""
-    refusal = gettext(
-        "Too many failed attempts to sign in to this account: wait %(wait)s, then"
-        " try again.",
-        wait=format_duration(throttled.retry_after),
-    )
-    response = Response(page(refusal), 429)
+    if throttled.unavailable:
+        refusal = gettext(
+            "Signing in is unavailable for a moment: the service that counts"
+            " attempts cannot be reached. Try again in %(wait)s.",
+            wait=format_duration(throttled.retry_after),
+        )
+        status = 503
+    else:
+        refusal = gettext(
+            "Too many failed attempts to sign in to this account: wait %(wait)s,"
+            " then try again.",
+            wait=format_duration(throttled.retry_after),
+        )
+        status = 429
+    response = Response(page(refusal), status)
     response.headers["Retry-After"] = str(throttled.retry_after)
     return response

@@ -55,12 +55,15 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 class Throttled(EcitizError, TooManyRequests):
-    """Too many failed sign-ins for this account; try again later."""
+    """Too many failed sign-ins for this account, or the attempts cannot be
+    counted now (``unavailable``); try again later."""
 
-    def __init__(self, retry_after: int) -> None:
+    def __init__(self, retry_after: int, unavailable: bool = False) -> None:
         super().__init__()
         #: Seconds until an attempt would be counted again.
         self.retry_after = retry_after
+        #: The counters could not be reached: nobody may sign in until they can.
+        self.unavailable = unavailable
 
 
 @dataclass(frozen=True)
@@ -72,9 +75,16 @@ class SignInLimits:
     per_account: str | None
 
     def keys(self, account: str, address: str) -> tuple[Key, Key]:
+        # Only the count stops password guessing: while the counters cannot be
+        # reached, signing in is refused rather than left unlimited.
         return (
-            Key("login-account-address", f"{account} {address}", self.per_address),
-            Key("login-account", account, self.per_account),
+            Key(
+                "login-account-address",
+                f"{account} {address}",
+                self.per_address,
+                fail_closed=True,
+            ),
+            Key("login-account", account, self.per_account, fail_closed=True),
         )
 
     def first(self) -> RateLimitItem | None:
@@ -114,7 +124,7 @@ def authenticate(
     if verdict:
         verdict = throttle.hit(per_address)
     if not verdict:
-        raise Throttled(verdict.retry_after)
+        raise Throttled(verdict.retry_after, verdict.unavailable)
     staff = store.staff_by_email(account)
     ok = verify_password(staff["password_hash"] if staff else _decoy_hash(), password)
     if staff is not None and ok and staff["active"]:
