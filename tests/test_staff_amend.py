@@ -4,8 +4,13 @@ answers stay in the history, staff see both."""
 import html
 import io
 import re
+from datetime import date, datetime, timedelta
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
+
+from ecitiz_kit.i18n import today
 
 from .helpers import (
     ALLOWED,
@@ -283,3 +288,23 @@ def test_amending_inside_an_embedded_frame_keeps_the_embedding(
     response = client.post(action, data=answers, content_type="multipart/form-data")
     assert response.status_code == 303
     assert embedded in response.headers["Location"]
+
+
+def test_changes_sent_back_start_the_decision_period_again(
+    app, staff_client, client, store, tracked
+):
+    sid, status_path = tracked
+    first_due = store.submission(sid)["due_on"]
+    assert date.fromisoformat(first_due) == today(app.config["ECITIZ_TIMEZONE"]) + (
+        timedelta(days=30)
+    )
+    _send_back(staff_client, sid)
+    # The applicant answers twelve days later: thirty days from then.
+    later = store.submission(sid)["created_at"]
+    moment = datetime.fromisoformat(later.replace("Z", "+00:00")) + timedelta(days=12)
+    with mock.patch("ecitiz_kit.domain.amend.utcnow", return_value=moment):
+        response = _amend(client, status_path, aid_answers(town="Lyon"))
+    assert response.status_code == 303
+    local_day = moment.astimezone(ZoneInfo(app.config["ECITIZ_TIMEZONE"])).date()
+    assert store.submission(sid)["due_on"] == str(local_day + timedelta(days=30))
+    assert store.submission(sid)["due_on"] > first_due

@@ -18,8 +18,9 @@ from ..fingerprints import Fingerprints
 from ..forms.definitions import FormDefinition
 from ..forms.fields import Outcome
 from ..forms.registry import PublicForm
-from ..store import Store
+from ..store import Store, utcnow
 from ..store.uploads import UploadArea
+from .deadlines import Periods
 from .signals import identifiers
 
 
@@ -79,6 +80,7 @@ def amend(
     replaced_fields: list[str],
     nonce: str,
     fingerprints: Fingerprints,
+    periods: Periods,
 ) -> int:
     """Store the applicant's new answers, keeping the previous ones as a version.
 
@@ -86,7 +88,9 @@ def amend(
     anything fails, and moved into place once the amendment is committed. Raises
     :class:`~ecitiz_kit.store.NotAmendable` when the request is no longer waiting
     for changes, :class:`~ecitiz_kit.errors.NonceUsed` for a spent form ticket.
-    The identifiers the signals compare are taken from the new answers.
+    The identifiers the signals compare are taken from the new answers, and the
+    decision period starts again from today: the request now holds what was
+    asked for, as a file counts from the day it is complete.
     """
     with uploads.staging(outcome.uploads) as staged:
         return store.amend_submission(
@@ -98,4 +102,5 @@ def amend(
             replaced_fields=replaced_fields,
             applicant=form.definition.applicant_contact(outcome.answers),
             identifiers=identifiers(form.definition, outcome.answers, fingerprints),
+            due_on=periods.due_on(utcnow(), periods.days(form.row, form.definition)),
         )

@@ -24,7 +24,7 @@ from ..domain.lookup import Tracked
 from ..errors import ForeignOrigin, NonceUsed
 from ..forms.fields import html_attributes
 from ..i18n import gettext
-from ..state import state
+from ..state import periods, state
 from ..store import NotAmendable
 from ..web import ratelimits as limits
 from ..web.origins import is_cross_site_post
@@ -90,6 +90,7 @@ def amend_submit(token: str) -> Any:
             kit.store, kit.uploads, found.form, submission_id, outcome,
             replaced_fields=replaced, nonce=ticket.nonce,
             fingerprints=kit.fingerprints(current_app.config),
+            periods=periods(current_app.config),
         )  # fmt: skip
     except NonceUsed:
         return _to_status(token)

@@ -50,6 +50,7 @@ class Amendments(Base):
         before_commit: Callable[[], None] = lambda: None,
         applicant: tuple[str, str] | None = None,
         identifiers: tuple[str | None, str | None] = (None, None),
+        due_on: str | None = None,
     ) -> int:
         """Store new answers of a sent-back request, keeping the previous ones.
 
@@ -59,7 +60,9 @@ class Amendments(Base):
         the version kept. ``applicant`` is the ``(name, email)`` the new answers
         give (left out, it is filled from them at the next start-up), and
         ``identifiers`` its ``(siret_key, iban_key)``: the signals of the requests
-        that shared the old values or share the new ones are set again. Raises
+        that shared the old values or share the new ones are set again.
+        ``due_on`` (an ISO day), when given, is the request's new due date: the
+        decision period starts again from the changes asked for. Raises
         :class:`NotAmendable` or :class:`NonceUsed`, and then nothing is written.
         """
         now = stamp(utcnow())
@@ -114,7 +117,8 @@ class Amendments(Base):
             conn.execute(
                 "UPDATE submissions SET answers = ?, form_version = ?, updated_at = ?,"
                 " applicant_name = ?, applicant_email = ?, applicant_key = ?,"
-                " siret_key = ?, iban_key = ? WHERE id = ?",
+                " siret_key = ?, iban_key = ?, due_on = coalesce(?, due_on)"
+                " WHERE id = ?",
                 (
                     json.dumps(answers, ensure_ascii=False, separators=(",", ":")),
                     form_version,
@@ -122,6 +126,7 @@ class Amendments(Base):
                     *(applicant or (None, None)),
                     email_key,
                     *identifiers,
+                    due_on,
                     submission_id,
                 ),
             )
