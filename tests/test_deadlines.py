@@ -94,6 +94,21 @@ def test_an_admin_changes_a_period_and_due_dates_move_with_it(
     assert "Sans décision d’ici là" in page.get_data(as_text=True)
 
 
+def test_two_saves_at_once_move_due_dates_once_each_from_where_they_are(client, store):
+    reference = submit_request(client)
+    due = _request(store, reference)["due_on"]
+    # Two admins both opened the page while the period was the definition's 30
+    # days, and both save 20: the due dates move by ten days, not twenty.
+    for _ in range(2):
+        assert store.set_decision_periods(_org(store), [("aid-request", 20, None, 30)])
+    expected = today(TZ) + timedelta(days=20)
+    assert _request(store, reference)["due_on"] == expected.isoformat() != due
+    # Then one saves 25 from a page that still said 30: five days later, not -5.
+    assert store.set_decision_periods(_org(store), [("aid-request", 25, None, 30)])
+    expected = today(TZ) + timedelta(days=25)
+    assert _request(store, reference)["due_on"] == expected.isoformat()
+
+
 @pytest.mark.parametrize(
     "values",
     [

@@ -99,10 +99,11 @@ def set_period(
     if row is None:
         return None
     definition, _compiled = registry.get(row)
-    previous = periods.days(row, definition)
+    unset = periods.days(None, definition)
     kept = row["deadline_rule"] if isinstance(rule, EllipsisType) else rule
     if not store.set_decision_periods(
-        organisation_id, [(form_id, days or previous, kept, previous)]
+        organisation_id,
+        [(form_id, days or periods.days(row, definition), kept, unset)],
     ):
         return None
     return store.enabled_form(organisation_id, form_id)
@@ -124,7 +125,7 @@ def set_periods(
         if row is None:
             return False
         definition, _compiled = registry.get(row)
-        changes.append((form_id, days, rule, periods.days(row, definition)))
+        changes.append((form_id, days, rule, periods.days(None, definition)))
     return store.set_decision_periods(organisation_id, changes)
 
 

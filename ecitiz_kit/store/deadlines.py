@@ -34,15 +34,23 @@ def _set_period(
     form_id: str,
     days: int,
     rule: str | None,
-    previous: int,
+    unset: int,
 ) -> None:
-    cursor = conn.execute(
+    # The period the due dates were counted with is read in the transaction
+    # that moves them: two admins saving at once move them once each, from
+    # where the other left them, never twice from the same start.
+    row = conn.execute(
+        "SELECT decision_days FROM forms WHERE organisation_id = ? AND form_id = ?",
+        (organisation_id, form_id),
+    ).fetchone()
+    if row is None:
+        raise _NotEnabled(form_id)
+    previous = row[0] if row[0] is not None else unset
+    conn.execute(
         "UPDATE forms SET decision_days = ?, deadline_rule = ?"
         " WHERE organisation_id = ? AND form_id = ?",
         (days, rule, organisation_id, form_id),
     )
-    if cursor.rowcount != 1:
-        raise _NotEnabled(form_id)
     if previous != days:
         conn.execute(
             "UPDATE submissions SET due_on = date(due_on, ?)"
@@ -58,19 +66,21 @@ class Deadlines(Base):
         periods: Sequence[tuple[str, int, str | None, int]],
     ) -> bool:
         """Set enabled forms' decision periods and deadline rules at once:
-        ``(form_id, days, rule, previous)`` each, ``rule`` ``None`` for none.
+        ``(form_id, days, rule, unset)`` each, ``rule`` ``None`` for none, and
+        ``unset`` the period of a form that has none stored (its definition's,
+        or the setting's).
 
         The due dates of each form's requests move by the difference from the
-        ``previous`` period (the one they were computed with). All or nothing:
-        False, writing nothing, when a form is not enabled.
+        period they were computed with. All or nothing: False, writing nothing,
+        when a form is not enabled.
         """
-        for _form_id, _days, rule, _previous in periods:
+        for _form_id, _days, rule, _unset in periods:
             if rule is not None and rule not in RULES:
                 raise ValueError(f"unknown deadline rule {rule!r}")
         try:
             with self._write() as conn:
-                for form_id, days, rule, previous in periods:
-                    _set_period(conn, organisation_id, form_id, days, rule, previous)
+                for form_id, days, rule, unset in periods:
+                    _set_period(conn, organisation_id, form_id, days, rule, unset)
         except _NotEnabled:
             return False
         return True
