@@ -282,3 +282,16 @@ def test_nothing_to_export_in_the_background_is_refused(
     )
     assert response.status_code == 400
     assert _job_count(app) == 0
+
+
+def test_a_scratch_folder_left_by_a_dead_process_is_removed_a_day_later(app):
+    folder = _exports_folder(app)
+    folder.mkdir(parents=True)
+    (folder / "xlsx-abc123").mkdir()
+    (folder / "xlsx-abc123" / "rows").write_bytes(b"rows")
+    with app.app_context():
+        kit = state(app)
+        assert export_jobs.tidy(kit.store, kit.data_dir) == 0
+        later = utcnow() + timedelta(seconds=export_jobs.KEEP_SECONDS + 1)
+        assert export_jobs.tidy(kit.store, kit.data_dir, later) == 1
+    assert _files(app) == []

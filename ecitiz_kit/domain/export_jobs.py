@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import secrets
+import shutil
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
@@ -26,6 +27,7 @@ from ..errors import EcitizError
 from ..i18n import gettext
 from ..store import Store, utcnow
 from ..store.base import stamp
+from .xlsx_export import SCRATCH_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -186,10 +188,17 @@ def tidy(store: Store, data_dir: Path, now: datetime | None = None) -> int:
         store.forget_export_file(row["id"])
     # Listed before the names are read: a file created meanwhile was named
     # first, so it is among the names read after.
-    present = [path for path in where.iterdir() if path.is_file()]
+    present = list(where.iterdir())
     named = store.export_file_names()
+    cutoff = (now or utcnow()).timestamp() - KEEP_SECONDS
     for path in present:
-        if path.name.removesuffix(PART) not in named:
+        if path.is_dir():
+            # XlsxWriter's scratch folder of a process that died mid-export
+            # (a live one is younger than a day: no export takes that long).
+            if path.name.startswith(SCRATCH_PREFIX) and path.stat().st_mtime < cutoff:
+                shutil.rmtree(path, ignore_errors=True)
+                removed += 1
+        elif path.name.removesuffix(PART) not in named:
             path.unlink(missing_ok=True)
             removed += 1
     return removed

@@ -34,6 +34,8 @@ from .exports import Layout
 PROGRESS_EVERY = 500
 #: The most characters a cell holds (longer text is cut, as Excel would).
 CELL_MAX = 32767
+#: How the scratch folders of the rows being written begin.
+SCRATCH_PREFIX = "xlsx-"
 _DATES = ("date",)
 _MONEY = ("money",)
 _NUMBERS = ("number", "percentage_drop")
@@ -56,7 +58,7 @@ def write_xlsx(
     zone = ZoneInfo(timezone)
     # XlsxWriter's row files go into a folder of their own, removed whatever
     # happens: an export stopped halfway leaves nothing behind.
-    with tempfile.TemporaryDirectory(prefix="xlsx-", dir=tmpdir) as scratch:
+    with tempfile.TemporaryDirectory(prefix=SCRATCH_PREFIX, dir=tmpdir) as scratch:
         workbook = xlsxwriter.Workbook(
             target,
             {
