@@ -10,6 +10,7 @@ import openpyxl
 import pytest
 
 from ecitiz_kit.cli.exports import run_exports
+from ecitiz_kit.documents.signing import format_serial
 from ecitiz_kit.domain import export_jobs
 from ecitiz_kit.state import state
 from ecitiz_kit.store import utcnow
@@ -22,6 +23,8 @@ from .helpers import (
     aid_answers,
     csrf_for,
     hidden_inputs,
+    issue_attestation,
+    pdf_text,
     post_form,
     sign_in,
     with_file,
@@ -295,3 +298,16 @@ def test_a_scratch_folder_left_by_a_dead_process_is_removed_a_day_later(app):
         later = utcnow() + timedelta(seconds=export_jobs.KEEP_SECONDS + 1)
         assert export_jobs.tidy(kit.store, kit.data_dir, later) == 1
     assert _files(app) == []
+
+
+def test_the_zip_holds_a_request_s_attestation(app, client, runner, staff_client):
+    with app.app_context():
+        store = state(app).store
+        document = issue_attestation(client, runner, store)
+        reference = store.submission(document["submission_id"])["reference"]
+    response = staff_client.get(f"{STAFF}/requests.zip?form=attestation")
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    serial = format_serial(document["serial"])
+    pdf = archive.read(f"{reference}/attestation-{serial}.pdf")
+    assert pdf.startswith(b"%PDF")
+    assert serial in pdf_text(pdf)
