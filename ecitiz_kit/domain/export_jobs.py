@@ -117,6 +117,12 @@ def start(
     return job, created
 
 
+def new_key() -> str:
+    """The key the form that starts an export carries, so that posting it twice
+    starts one."""
+    return secrets.token_urlsafe(18)
+
+
 def new_owner() -> str:
     """A name for whoever holds an export's lease: one per run."""
     return secrets.token_hex(8)

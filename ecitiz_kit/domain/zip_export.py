@@ -34,8 +34,9 @@ from .exports import csv_chunks
 
 log = logging.getLogger(__name__)
 
-#: Requests written between two calls of ``progress``.
-PROGRESS_EVERY = 20
+#: Requests written between two calls of ``progress`` (each may hold several
+#: large files: the lease must be renewed well within its 60 s).
+PROGRESS_EVERY = 10
 #: The longest name kept for one part of a path inside the archive.
 MAX_PART = 120
 

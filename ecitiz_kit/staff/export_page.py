@@ -85,7 +85,7 @@ def _export(kind: str) -> Any:
             kind_name=_NAMES[kind],
             kind=kind,
             count=count,
-            key=export_jobs.new_owner() + export_jobs.new_owner(),
+            key=export_jobs.new_key(),
             filters=filters.query(),
             keep_hours=export_jobs.KEEP_SECONDS // 3600,
             nav="requests",
