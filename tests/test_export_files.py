@@ -311,3 +311,34 @@ def test_the_zip_holds_a_request_s_attestation(app, client, runner, staff_client
     pdf = archive.read(f"{reference}/attestation-{serial}.pdf")
     assert pdf.startswith(b"%PDF")
     assert serial in pdf_text(pdf)
+
+
+def test_an_export_that_stopped_every_worker_fails_without_a_file(
+    app, client, staff_client, large
+):
+    _submit(client)
+    started = staff_client.post(f"{STAFF}/exports", data=_offer(staff_client))
+
+    def killed(job, target, progress):
+        target.write_bytes(b"half a file")
+        raise KeyboardInterrupt  # as a worker killed mid-build: nothing tidied
+
+    with app.test_request_context():
+        kit = state(app)
+        later = utcnow()
+        for attempt in range(export_jobs.MAX_ATTEMPTS):
+            with mock.patch("ecitiz_kit.store.jobs.utcnow", return_value=later):
+                job = kit.store.claim_job(f"w{attempt}", 60, kinds=export_jobs.KINDS)
+            with pytest.raises(KeyboardInterrupt):
+                export_jobs.run(kit.store, kit.data_dir, job, f"w{attempt}", killed)
+            assert len(_files(app)) == 1  # the last one's part, until taken over
+            later += timedelta(seconds=120)  # its lease runs out
+        with mock.patch("ecitiz_kit.store.jobs.utcnow", return_value=later):
+            job = kit.store.claim_job("last", 60, kinds=export_jobs.KINDS)
+        assert job["attempts"] == export_jobs.MAX_ATTEMPTS + 1
+        built = mock.Mock()
+        assert export_jobs.run(kit.store, kit.data_dir, job, "last", built)
+        built.assert_not_called()
+    assert _files(app) == []
+    page = staff_client.get(started.headers["Location"])
+    assert 'role="alert"' in page.get_data(as_text=True)

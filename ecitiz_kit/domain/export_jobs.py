@@ -46,6 +46,9 @@ DIRECT_LIMITS = {XLSX: 5000, ZIP: 50}
 KEEP_SECONDS = 24 * 3600
 #: How long a worker holds an export without renewing its lease.
 LEASE_SECONDS = 60.0
+#: Workers that may take an export in turn: one whose building stopped every
+#: worker before it (killed for memory, say) fails rather than stop every next.
+MAX_ATTEMPTS = 3
 #: Where built files live, under the data folder.
 FOLDER = "exports"
 PART = ".part"
@@ -146,6 +149,9 @@ def run(
         return False
     if previous:
         _remove(where, previous)  # left by a worker that stopped
+    if job["attempts"] > MAX_ATTEMPTS:
+        log.error("export job %s stopped %s workers; given up", job["id"], MAX_ATTEMPTS)
+        return store.fail_export(job["id"], owner)
     target = where / name
     part = target.with_name(name + PART)
 
