@@ -342,3 +342,24 @@ def test_an_export_that_stopped_every_worker_fails_without_a_file(
     assert _files(app) == []
     page = staff_client.get(started.headers["Location"])
     assert 'role="alert"' in page.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "zip"])
+def test_too_many_requests_are_refused_with_what_to_do(
+    app, client, staff_client, monkeypatch, kind
+):
+    _submit(client)
+    _submit(client)
+    monkeypatch.setattr(export_jobs, "CAPS", {k: 1 for k in export_jobs.KINDS})
+    response = staff_client.get(f"{STAFF}/requests.{kind}")
+    assert response.status_code == 400
+    assert "cet export en prend 1 au plus" in response.get_data(as_text=True)
+    monkeypatch.setattr(export_jobs, "DIRECT_LIMITS", {k: 0 for k in export_jobs.KINDS})
+    form = {
+        "csrf_token": csrf_for(staff_client),
+        "key": "k" * 20,
+        "kind": f"export.{kind}",
+    }
+    assert staff_client.post(f"{STAFF}/exports", data=form).status_code == 400
+    assert _job_count(app) == 0
+    assert _files(app) == []

@@ -134,3 +134,10 @@ def test_memory_does_not_grow_with_rows(tmp_path):
     small, large = _peak(500, tmp_path), _peak(5_000, tmp_path)
     assert large < small * 1.5 + 256 * 1024, (small, large)
     assert (tmp_path / "5000.xlsx").stat().st_size > 10 * 5_000
+
+
+def test_rows_beyond_what_a_spreadsheet_opens_are_left_out(monkeypatch):
+    monkeypatch.setattr(xlsx_export, "MAX_ROWS", 2)
+    count, data = workbook(_rows(3))
+    assert count == 2
+    assert len(sheet_rows(data)) == 3  # the header and two rows

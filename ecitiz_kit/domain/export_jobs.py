@@ -27,7 +27,7 @@ from ..errors import EcitizError
 from ..i18n import gettext
 from ..store import Store, utcnow
 from ..store.base import stamp
-from .xlsx_export import SCRATCH_PREFIX
+from .xlsx_export import MAX_ROWS, SCRATCH_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,10 @@ MIMETYPES = {
 #: The most requests an export built by the page that asks holds; larger ones
 #: are built by the worker. A ZIP renders a receipt per request, hence fewer.
 DIRECT_LIMITS = {XLSX: 5000, ZIP: 50}
+#: The most requests one export takes: the rows of a spreadsheet, and for a ZIP
+#: what keeps its table of contents (about 1 KB a request, held in memory until
+#: the archive's end) and its build time (about 20 ms a request) reasonable.
+CAPS = {XLSX: MAX_ROWS, ZIP: 20_000}
 #: How long a file built by the worker stays downloadable (then it is removed).
 KEEP_SECONDS = 24 * 3600
 #: How long a worker holds an export without renewing its lease.
@@ -84,6 +88,24 @@ def folder(data_dir: Path) -> Path:
     return path
 
 
+def check_size(kind: str, count: int) -> None:
+    """:class:`ExportError` if ``count`` requests are too many for ``kind``."""
+    if count > CAPS[kind]:
+        raise ExportError(
+            gettext(
+                "%(count)s requests are selected; this export takes at most"
+                " %(cap)s. Narrow the filters (for example to fewer days), then"
+                " try again.",
+                count=_grouped(count),
+                cap=_grouped(CAPS[kind]),
+            )
+        )
+
+
+def _grouped(number: int) -> str:
+    return f"{number:,}".replace(",", "\N{NARROW NO-BREAK SPACE}")
+
+
 def needs_worker(kind: str, count: int) -> bool:
     """Whether an export of ``count`` requests is built by the worker."""
     return count > DIRECT_LIMITS[kind]
@@ -110,6 +132,7 @@ def start(
         raise ExportError(
             gettext("No request matches these filters: nothing to export.")
         )
+    check_size(kind, total)
     job_id, created = store.create_export_job(
         organisation_id, kind, key,
         actor=actor, staff_id=staff_id, address=address,

@@ -32,6 +32,8 @@ from .exports import Layout
 
 #: Rows written between two calls of ``progress``.
 PROGRESS_EVERY = 500
+#: The most rows under the header a spreadsheet program opens.
+MAX_ROWS = 1_048_575
 #: The most characters a cell holds (longer text is cut, as Excel would).
 CELL_MAX = 32767
 #: How the scratch folders of the rows being written begin.
@@ -107,6 +109,9 @@ def _write_sheet(
     typed = _typed_slots(layout)
     count = 0
     for count, row in enumerate(rows, start=1):
+        if count > MAX_ROWS:  # arrived since they were counted: left out
+            count = MAX_ROWS
+            break
         cells = layout.cells(row, zone)
         for column, cell in enumerate(cells):
             if cell:

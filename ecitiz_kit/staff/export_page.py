@@ -78,6 +78,7 @@ def _export(kind: str) -> Any:
     organisation_id = staff["organisation_id"]
     filters = exports.parse(kit, organisation_id, request.args)
     count = exports.matching(kit, organisation_id, filters, staff["id"])
+    export_jobs.check_size(kind, count)
     if export_jobs.needs_worker(kind, count):
         return render_template(
             "ecitiz/staff/export.html",
