@@ -2,6 +2,7 @@
 built by the worker with progress when large, kept for a while, then removed."""
 
 import io
+import re
 import zipfile
 from datetime import timedelta
 from unittest import mock
@@ -363,3 +364,13 @@ def test_too_many_requests_are_refused_with_what_to_do(
     assert staff_client.post(f"{STAFF}/exports", data=form).status_code == 400
     assert _job_count(app) == 0
     assert _files(app) == []
+
+
+def test_the_list_offers_the_exports_with_its_filters(client, staff_client):
+    _submit(client)
+    html = staff_client.get(f"{STAFF}/?status=submitted&q=camille").get_data(
+        as_text=True
+    )
+    for kind in ("csv", "xlsx", "zip"):
+        link = re.search(rf'href="({STAFF}/requests\.{kind}\?[^"]*)"', html).group(1)
+        assert "status=submitted" in link and "q=camille" in link
