@@ -24,7 +24,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from ecitiz_kit import create_app, passwords
-from ecitiz_kit.domain import bulk
+from ecitiz_kit.cli.exports import run_exports
+from ecitiz_kit.domain import bulk, export_jobs
 from ecitiz_kit.forms.loading import catalog_ids, load_catalog
 from ecitiz_kit.staff import auth as staff_auth
 from ecitiz_kit.state import state
@@ -151,6 +152,10 @@ PAGES = [
     "staff-bulk-progress",
     "staff-bulk-done",
     "staff-bulk-refused",
+    "staff-export-offer",
+    "staff-export-progress",
+    "staff-export-ready",
+    "staff-export-failed",
 ]
 
 #: A page the checker must find invalid: it proves the checker ran and reads
@@ -553,6 +558,7 @@ def _staff_pages(app, client, store, pages: _Pages) -> None:
         ),
     )
     _bulk_pages(app, client, store, pages)
+    _export_pages(app, client, pages)
     pages.keep("staff-error-404", client.get(f"{STAFF}/requests/999999"), 404)
     pages.keep(
         "staff-error-404-unknown-address", client.get(f"{STAFF}/no-such-page"), 404
@@ -648,6 +654,26 @@ def _bulk_pages(app, client, store, pages: _Pages) -> None:
     pages.keep("staff-bulk-done", client.get(done.headers["Location"]))
     refused = {**data, **form, "key": "a-third-key-for-a-refusal", "action": "x"}
     pages.keep("staff-bulk-refused", client.post(f"{STAFF}/bulk", data=refused), 400)
+
+
+def _export_pages(app, client, pages: _Pages) -> None:
+    """A large export offered, under way, built, and failed."""
+    with mock.patch.dict(export_jobs.DIRECT_LIMITS, {export_jobs.ZIP: 0}):
+        offer = client.get(f"{STAFF}/requests.zip")
+    html = pages.keep("staff-export-offer", offer)
+    form = hidden_inputs(html[html.index('action="/ecitiz/staff/exports"') :])
+    started = client.post(f"{STAFF}/exports", data=form)
+    pages.keep("staff-export-progress", client.get(started.headers["Location"]))
+    with app.test_request_context():
+        run_exports()
+    pages.keep("staff-export-ready", client.get(started.headers["Location"]))
+    failed = client.post(f"{STAFF}/exports", data={**form, "key": "x" * 20})
+    with (
+        mock.patch("ecitiz_kit.web.exports.write", side_effect=OSError("disk")),
+        app.test_request_context(),
+    ):
+        run_exports()
+    pages.keep("staff-export-failed", client.get(failed.headers["Location"]))
 
 
 def _pages_in(lang: str, data_dir: Path) -> _Pages:

@@ -5,6 +5,7 @@ in the matrix fails the first test, so none can be forgotten."""
 
 import pytest
 
+from ecitiz_kit.cli.exports import run_exports
 from ecitiz_kit.domain import api
 from ecitiz_kit.forms.loading import catalog_ids
 from ecitiz_kit.state import state
@@ -62,6 +63,14 @@ ADMIN = {
 MEMBER = {
     ("ecitiz_staff.request_list", "GET"): ({}, None),
     ("ecitiz_staff.export_csv", "GET"): ({}, None),
+    ("ecitiz_staff.export_xlsx", "GET"): ({}, None),
+    ("ecitiz_staff.export_zip", "GET"): ({}, None),
+    ("ecitiz_staff.export_start", "POST"): (
+        {},
+        {"key": "role-matrix-export-key", "kind": "export.xlsx"},
+    ),
+    ("ecitiz_staff.export_result", "GET"): ({"job_id": "{export}"}, None),
+    ("ecitiz_staff.export_file", "GET"): ({"job_id": "{export}"}, None),
     ("ecitiz_staff.request_detail", "GET"): ({"submission_id": "{sid}"}, None),
     ("ecitiz_staff.change_request_status", "POST"): (
         {"submission_id": "{sid}"},
@@ -185,10 +194,22 @@ def world(app, client):
         },
     )
     assert started.status_code == 303, started.status_code
+    exported = boss.post(
+        "/ecitiz/staff/exports",
+        data={
+            "csrf_token": csrf_for(boss),
+            "key": "the-world-s-export-job",
+            "kind": "export.zip",
+        },
+    )
+    assert exported.status_code == 303, exported.status_code
+    with app.test_request_context():
+        assert run_exports() == 1
     return {
         **ids,
         "api_token": issued.id,
         "job": int(started.headers["Location"].rstrip("/").rsplit("/", 1)[1]),
+        "export": int(exported.headers["Location"].rsplit("/", 1)[1]),
         "sid": sid,
         "amended": amended,
         "attachment": attachment["id"],

@@ -16,6 +16,7 @@ from ..web.pages import compose_queued
 from .commands import group
 from .deadlines import deadlines_in_worker
 from .documents import render_documents_in_worker
+from .exports import run_exports_in_worker
 from .jobs import run_jobs_in_worker
 from .retention import purge_in_worker
 
@@ -58,6 +59,7 @@ def send_mail(loop: bool, interval: float, retry_failed: bool) -> None:
         # left in the upload folder.
         kit.tidy_uploads_now_and_then()
         run_jobs_in_worker()  # bulk actions too large to run from their page
+        run_exports_in_worker()  # exports too large to build from their page
         deadlines_in_worker()  # decisions due by a rule, daily digests
         render_documents_in_worker()  # attestations issued since the last pass
         purge_in_worker()  # requests past their retention period, hourly

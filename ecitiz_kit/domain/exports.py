@@ -74,6 +74,8 @@ class Layout:
             gettext("Received", lang),
             gettext("Last change", lang),
         ]
+        #: The question type of each column (None: a fixed column).
+        self.kinds: list[str | None] = [None] * self.FIXED
         columns: dict[tuple[str, str, str], int] = {}
         #: form id -> (column index, field name, converter) for each question
         self.slots: dict[str, list[tuple[int, str, Callable[[Any], str]]]] = {}
@@ -86,6 +88,7 @@ class Layout:
                 if key not in columns:
                     columns[key] = len(self.headers)
                     self.headers.append(label)
+                    self.kinds.append(question.type)
                 slots.append((columns[key], question.name, self.converter(question)))
 
     def cells(self, row: Mapping[str, Any], timezone: ZoneInfo) -> list[str]:

@@ -143,6 +143,8 @@ def request_list() -> Any:
         newer_page=_list_url(filters, newer=page.newer) if page.newer else None,
         older_page=_list_url(filters, older=page.older) if page.older else None,
         export_url=_list_url(filters, endpoint="ecitiz_staff.export_csv"),
+        xlsx_url=_list_url(filters, endpoint="ecitiz_staff.export_xlsx"),
+        zip_url=_list_url(filters, endpoint="ecitiz_staff.export_zip"),
         **choices,
     )
 

@@ -19,6 +19,7 @@ from .comments import Comments
 from .deadlines import Deadlines
 from .documents import Documents
 from .embedding import Embedding
+from .exports import Exports
 from .invitations import AlreadyStaff, Invitations
 from .jobs import Jobs
 from .listing import Listing
@@ -60,6 +61,7 @@ class Store(
     Applicants,
     Invitations,
     Jobs,
+    Exports,
     Retention,
     Deadlines,
     Signals,

@@ -620,4 +620,16 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX comments_once ON comments (submission_id, form_key)
         WHERE form_key IS NOT NULL;
     """,
+    """
+    -- Exports built by the worker (XLSX, ZIP): how many requests are written so
+    -- far, the file being written or built under the data folder's exports/
+    -- (named before it is created, so no file is ever unknown), its size, when
+    -- it is removed, and whether building it failed.
+    ALTER TABLE jobs ADD COLUMN progress INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE jobs ADD COLUMN file_name TEXT;
+    ALTER TABLE jobs ADD COLUMN file_size INTEGER;
+    ALTER TABLE jobs ADD COLUMN expires_at TEXT;
+    ALTER TABLE jobs ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;
+    CREATE INDEX jobs_export_files ON jobs (expires_at) WHERE file_name IS NOT NULL;
+    """,
 )
