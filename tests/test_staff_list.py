@@ -141,6 +141,15 @@ def test_filters_search_and_export_link_keep_each_other(agent, requests_made):
     assert refs == expected
 
 
+def test_the_language_link_keeps_the_filters(agent, requests_made):
+    html = agent.get(f"{STAFF}/?status=submitted&q=mor%C3%A9&lang=en").text
+    french = links(html)["Français"]
+    assert french == "?status=submitted&q=mor%C3%A9&lang=fr"
+    page = agent.get(f"{STAFF}/{french}").text
+    assert 'value="moré"' in page and '<option value="submitted" selected>' in page
+    assert '<html lang="fr"' in page
+
+
 @pytest.mark.parametrize(
     "query, field, message",
     [

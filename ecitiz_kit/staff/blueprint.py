@@ -4,6 +4,7 @@ staff page shares. The pages themselves register their views on it."""
 from __future__ import annotations
 
 from typing import Any, NoReturn
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, abort, g, has_request_context, request
 from werkzeug.exceptions import HTTPException, InternalServerError
@@ -41,7 +42,18 @@ def keep_language(endpoint: str, values: dict[str, Any]) -> None:
 
 @blueprint.context_processor
 def staff_helpers() -> dict[str, Any]:
-    return {"staff": g.get("ecitiz_staff"), "csrf_token": csrf_token}
+    return {
+        "staff": g.get("ecitiz_staff"),
+        "csrf_token": csrf_token,
+        "in_language": in_language,
+    }
+
+
+def in_language(lang: str) -> str:
+    """This page's address in another language: its query (the list's filters,
+    an export's selection…) kept, ``lang`` set."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return "?" + urlencode([*args, ("lang", lang)])
 
 
 @blueprint.after_request
