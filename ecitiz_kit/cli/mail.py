@@ -18,6 +18,7 @@ from .deadlines import deadlines_in_worker
 from .documents import render_documents_in_worker
 from .jobs import run_jobs_in_worker
 from .retention import purge_in_worker
+from .webhooks import deliver_webhooks_in_worker
 
 
 @group.command("send-mail")
@@ -61,6 +62,7 @@ def send_mail(loop: bool, interval: float, retry_failed: bool) -> None:
         deadlines_in_worker()  # decisions due by a rule, daily digests
         render_documents_in_worker()  # attestations issued since the last pass
         purge_in_worker()  # requests past their retention period, hourly
+        deliver_webhooks_in_worker()  # signed events to the endpoints
         return deliver_from_config(kit.store, config, kit.data_dir, compose=compose)
 
     if loop:

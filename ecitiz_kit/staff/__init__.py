@@ -16,6 +16,7 @@ from . import (
     request_page,
     settings_page,
     team_page,
+    webhooks_page,
 )
 from .blueprint import blueprint
 
@@ -34,4 +35,5 @@ __all__ = [
     "request_page",
     "settings_page",
     "team_page",
+    "webhooks_page",
 ]
