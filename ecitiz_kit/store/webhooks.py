@@ -181,7 +181,8 @@ class Webhooks(Base):
         now = stamp(utcnow())
         with self._write() as conn:
             cursor = conn.execute(
-                "UPDATE webhooks SET disabled_at = NULL, failures = 0"
+                "UPDATE webhooks SET disabled_at = NULL, failures = 0,"
+                " last_outcome = NULL"
                 " WHERE id = ? AND organisation_id = ? AND disabled_at IS NOT NULL",
                 (webhook_id, organisation_id),
             )
