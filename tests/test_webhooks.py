@@ -580,3 +580,27 @@ def test_signed_headers_verify_with_the_library():
     body = json.dumps({"type": "request.submitted"}).encode()
     headers = webhooks.signed_headers(secret, "msg_1", utcnow(), body)
     assert Webhook(secret).verify(body, headers) == {"type": "request.submitted"}
+
+
+def test_doctor_warns_of_private_addresses_and_disabled_endpoints(loopback, store):
+    loopback.config["ECITIZ_PUBLIC_URL"] = "https://forms.example.org"
+    webhook_id = store.create_webhook(
+        store.organisation(ORG)["id"],
+        url="http://127.0.0.1:9/none",
+        events=["request.submitted"],
+        include_answers=False,
+        sealed_secret="x",
+        created_by="cli",
+    )
+    add_request(store, store.organisation(ORG)["id"], at("2026-11-29 14:00"))
+    delivery = store.claim_webhook_delivery("doctor", 60)
+    store.webhook_not_delivered(
+        delivery["id"], "doctor", error="refused", response_status=None,
+        retry_at=None, max_failures=1, messages=lambda endpoint: [],
+    )  # fmt: skip
+    result = loopback.test_cli_runner().invoke(args=["ecitiz", "doctor"])
+    assert result.exit_code == 0, result.output
+    warnings = [line for line in result.output.splitlines() if "webhooks:" in line]
+    assert len(warnings) == 2
+    assert "ECITIZ_WEBHOOKS_ALLOW_PRIVATE is on" in warnings[0]
+    assert f"--enable {webhook_id}" in warnings[1]

@@ -333,6 +333,14 @@ class Webhooks(Base):
                 insert_messages(conn, messages(endpoint), now)
         return endpoint
 
+    def disabled_webhooks(self) -> list[dict[str, Any]]:
+        """Every disabled endpoint, with its organisation's slug (for doctor)."""
+        return self._all(
+            "SELECT w.id, w.url, w.disabled_at, o.slug FROM webhooks w"
+            " JOIN organisations o ON o.id = w.organisation_id"
+            " WHERE w.disabled_at IS NOT NULL ORDER BY w.id"
+        )
+
     def delivery_counts(self) -> dict[str, int]:
         """Deliveries per status, for ``doctor`` and the tests."""
         rows = self._all(
