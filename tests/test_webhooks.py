@@ -375,6 +375,39 @@ def test_the_address_is_checked_again_at_delivery(
     assert "https" in row["last_error"]
 
 
+def test_an_unexpected_error_counts_as_a_failed_attempt(
+    loopback, admin, client, store, receiver, caplog
+):
+    hook = receiver()
+    secret_in(register(admin, hook.url, events=["request.submitted"], answers=True))
+    submit_request(client)
+    with mock.patch.object(
+        type(store), "submission", side_effect=RuntimeError("database gone")
+    ):
+        [report, *_] = deliver(loopback, passes=1)
+    assert report.retrying == 1 and hook.requests == []
+    assert "unexpected error delivering webhook" in caplog.text
+    [row] = store.webhook_deliveries(store.webhooks(1)[0]["id"])
+    assert row["status"] == "pending" and row["attempts"] == 1
+    assert row["last_error"] == "RuntimeError: database gone"
+
+
+def test_old_deliveries_are_deleted_after_thirty_days(
+    loopback, admin, client, store, receiver
+):
+    hook = receiver()
+    secret_in(register(admin, hook.url, events=["request.submitted"]))
+    submit_request(client)
+    deliver(loopback)
+    assert store.delivery_counts() == {"delivered": 1}
+    from ecitiz_kit.domain import webhooks as domain
+
+    later = mock.patch.object(domain, "utcnow", return_value=at("2100-01-01 00:00"))
+    with later:
+        deliver(loopback, passes=1)
+    assert store.delivery_counts() == {}
+
+
 def test_two_workers_never_hold_one_delivery(loopback, admin, client, store):
     secret_in(register(admin, "http://127.0.0.1:9/none"))
     submit_request(client)
@@ -406,6 +439,7 @@ def test_two_workers_never_hold_one_delivery(loopback, admin, client, store):
         ("javascript:alert(1)", "adresse complète"),
         ("https://", "adresse complète"),
         ("https://93.184.215.14:99999/hook", "adresse complète"),
+        ("https://93.184.215.14:0/hook", "adresse complète"),
         ("https://exa mple.org/", "adresse complète"),
         ("https://" + "a" * 2000 + ".org/", "adresse complète"),
         ("https://no-such-host.invalid/hook", "introuvable"),

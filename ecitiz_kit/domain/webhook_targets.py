@@ -130,7 +130,7 @@ def check_endpoint(
         port = parts.port
     except ValueError:
         raise RefusedEndpoint("malformed") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname:
+    if parts.scheme not in ("http", "https") or not parts.hostname or port == 0:
         raise RefusedEndpoint("malformed")
     if parts.scheme != "https" and not allow_private:
         raise RefusedEndpoint("not-https")

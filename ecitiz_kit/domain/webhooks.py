@@ -62,6 +62,22 @@ class NoEvent(EcitizError, ValueError):
     """No known event was chosen."""
 
 
+class _Refused(Exception):
+    """The endpoint answered, but not with a success."""
+
+
+#: What an endpoint (or its address) may cause: logged as the attempt's error only.
+EXPECTED_FAILURES = (
+    RefusedEndpoint,
+    UnreadableSecret,
+    _Refused,
+    OSError,
+    http.client.HTTPException,
+)
+#: Deliveries delivered or given up on are deleted this long after.
+KEEP_DELIVERIES = timedelta(days=30)
+
+
 @dataclass(frozen=True)
 class NewEndpoint:
     """An endpoint just registered, and its secret, shown this once."""
@@ -267,7 +283,7 @@ def deliver_due(
     composer: Composer,
     page_url: str | None,
     owner: str | None = None,
-    clock: Callable[[], datetime] = utcnow,
+    clock: Callable[[], datetime] | None = None,
     resolve: Resolve = resolve_host,
     limit: int | None = None,
 ) -> WebhookReport:
@@ -275,8 +291,10 @@ def deliver_due(
     claim at a time. ``page_url`` (the webhooks page) goes in the e-mail that
     tells the admins an endpoint was disabled."""
     owner = owner or new_owner()
+    clock = clock or utcnow
     report = WebhookReport()
     started = clock()
+    store.purge_webhook_deliveries(started - KEEP_DELIVERIES)
     done = 0
     while limit is None or done < limit:
         delivery = store.claim_webhook_delivery(
@@ -330,15 +348,15 @@ def _deliver_one(
         status = post(target, body, headers, settings.timeout)
         if not 200 <= status < 300:
             raise _Refused(f"the endpoint answered HTTP {status}")
-    except (
-        RefusedEndpoint,
-        UnreadableSecret,
-        _Refused,
-        OSError,
-        http.client.HTTPException,
-    ) as exc:
-        error = str(exc) or type(exc).__name__
-        if isinstance(exc, UnreadableSecret):
+    except Exception as exc:
+        if not isinstance(exc, EXPECTED_FAILURES):
+            # Not the endpoint's fault: keep the traceback, but still count the
+            # attempt, so that a delivery that cannot be made ends up given up.
+            log.exception("unexpected error delivering webhook %s", delivery["id"])
+        error = f"{type(exc).__name__}: {exc}"
+        if isinstance(exc, (RefusedEndpoint, _Refused)):
+            error = str(exc)
+        elif isinstance(exc, UnreadableSecret):
             error = "the secret was sealed under a SECRET_KEY no longer configured"
     else:
         if not store.webhook_delivered(delivery["id"], owner, status):
@@ -366,10 +384,6 @@ def _deliver_one(
     if endpoint is not None and endpoint["disabled_at"] is not None:
         if endpoint["url"] not in report.disabled:
             report.disabled.append(endpoint["url"])
-
-
-class _Refused(Exception):
-    """The endpoint answered, but not with a success."""
 
 
 def _tell_admins(

@@ -225,14 +225,17 @@ class Webhooks(Base):
         now = now or utcnow()
         now_text, due_text = stamp(now), stamp(due_by or now)
         with self._write() as conn:
+            # The statuses are written out, not bound, so that SQLite uses the
+            # partial index of the deliveries still to send.
             row = conn.execute(
                 "SELECT d.id FROM webhook_deliveries d"
                 " JOIN webhooks w ON w.id = d.webhook_id"
-                " WHERE w.disabled_at IS NULL AND ("
-                " (d.status = ? AND d.next_attempt_at <= ?)"
-                " OR (d.status = ? AND d.claimed_until <= ?))"
+                " WHERE d.status IN ('pending', 'sending')"
+                " AND w.disabled_at IS NULL AND ("
+                " (d.status = 'pending' AND d.next_attempt_at <= ?)"
+                " OR (d.status = 'sending' AND d.claimed_until <= ?))"
                 " ORDER BY d.next_attempt_at, d.id LIMIT 1",
-                (PENDING, due_text, SENDING, now_text),
+                (due_text, now_text),
             ).fetchone()
             if row is None:
                 return None
@@ -332,6 +335,17 @@ class Webhooks(Base):
             if disabled.rowcount == 1:
                 insert_messages(conn, messages(endpoint), now)
         return endpoint
+
+    def purge_webhook_deliveries(self, before: datetime) -> int:
+        """Delete the deliveries delivered or given up on before ``before``;
+        return how many went."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "DELETE FROM webhook_deliveries WHERE status IN (?, ?)"
+                " AND coalesce(delivered_at, next_attempt_at) < ?",
+                (DELIVERED, FAILED, stamp(before)),
+            )
+        return cursor.rowcount
 
     def disabled_webhooks(self) -> list[dict[str, Any]]:
         """Every disabled endpoint, with its organisation's slug (for doctor)."""
