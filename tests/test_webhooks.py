@@ -276,10 +276,15 @@ def test_nothing_is_queued_for_a_change_that_did_not_happen(loopback, admin, sto
 
 def test_an_endpoint_only_gets_the_events_it_chose(loopback, admin, client, store):
     secret_in(register(admin, "http://127.0.0.1:9/a", events=["request.paid"]))
+    changes = ["request.status_changed"]
+    secret_in(register(admin, "http://127.0.0.1:9/b", events=changes))
     reference = submit_request(client)
     sid = store.submission_by_reference(reference)["id"]
     store.change_status(sid, expected="submitted", to_status="in_review", actor="a")
-    assert store.delivery_counts() == {}
+    paid, changed = store.webhooks(store.organisation(ORG)["id"])
+    assert store.webhook_deliveries(paid["id"]) == []
+    [delivery] = store.webhook_deliveries(changed["id"])
+    assert delivery["event_type"] == "request.status_changed"
 
 
 # -- failures ------------------------------------------------------------------------
