@@ -38,10 +38,10 @@ def event_names() -> dict[str, str]:
 
 def outcome_names() -> dict[str, str]:
     return {
-        "pending": gettext("Waiting"),
-        "sending": gettext("Being sent"),
-        "delivered": gettext("Delivered"),
-        "failed": gettext("Given up"),
+        "pending": gettext("Waiting to be sent"),
+        "sending": gettext("Being sent now"),
+        "delivered": gettext("Received by the endpoint"),
+        "failed": gettext("Given up after every attempt"),
     }
 
 
