@@ -77,7 +77,7 @@ def test_the_webhook_pages_pass_axe(browser, kit, admin, axe, store, lang):
         messages=lambda endpoint: [],
     )  # fmt: skip
     page.goto(f"{kit.url}{STAFF}/webhooks/{delivery['webhook_id']}?lang={lang}")
-    assert "HTTP 503" in page.content()
+    assert "HTTP 503" in page.content()  # the answer, in words
     no_violations(axe, page, f"webhook deliveries ({lang})")
     context.close()
 
