@@ -28,7 +28,7 @@ from flask import current_app
 
 from ecitiz_kit import create_app
 from ecitiz_kit.cli.webhooks import delivery_settings
-from ecitiz_kit.domain import webhooks
+from ecitiz_kit.domain import webhook_delivery
 from ecitiz_kit.domain.request_list import definition_lookup
 from ecitiz_kit.forms.loading import load_catalog
 from ecitiz_kit.state import state
@@ -141,7 +141,7 @@ def deliver_webhooks_pass_limited(limit: int):
     """One worker pass (as ``deliver-webhooks`` runs it), stopped after
     ``limit`` deliveries."""
     kit = state()
-    return webhooks.deliver_due(
+    return webhook_delivery.deliver_due(
         kit.store,
         kit.sealer(current_app.config),
         delivery_settings(current_app.config),

@@ -14,7 +14,7 @@ from unittest import mock
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from ecitiz_kit.domain import webhooks
+from ecitiz_kit.domain import webhook_delivery
 from ecitiz_kit.domain.webhook_targets import (
     RefusedEndpoint,
     check_endpoint,
@@ -23,6 +23,7 @@ from ecitiz_kit.domain.webhook_targets import (
 from ecitiz_kit.errors import ConfigurationError
 from ecitiz_kit.sealing import Sealer, UnreadableSecret
 from ecitiz_kit.store import StaleStatus, utcnow
+from ecitiz_kit.store.webhooks import EVENT_TYPES
 
 from .helpers import (
     IBAN,
@@ -118,7 +119,7 @@ def admin(app):
     return client
 
 
-def register(client, url, events=webhooks.EVENT_TYPES, answers=False):
+def register(client, url, events=EVENT_TYPES, answers=False):
     data = {"csrf_token": csrf_for(client, PAGE), "url": url, "events": list(events)}
     if answers:
         data["answers"] = "y"
@@ -330,6 +331,20 @@ def test_an_endpoint_failing_again_and_again_is_disabled_and_admins_told(
     assert '<td data-label="Tentatives faites">4</td>' in deliveries
 
 
+def test_an_endpoint_that_fails_is_tried_once_a_pass(
+    loopback, admin, client, store, receiver
+):
+    hook = receiver(failures=1000)
+    secret_in(register(admin, hook.url, events=["request.submitted"]))
+    for _ in range(3):
+        submit_request(client)
+    deliver(loopback, passes=1)
+    assert len(hook.requests) == 1  # not once per event waiting
+    [endpoint] = store.webhooks(store.organisation(ORG)["id"])
+    assert endpoint["failures"] == 1
+    assert store.delivery_counts() == {"pending": 3}
+
+
 def test_a_delivery_is_given_up_after_its_attempts(
     loopback, admin, client, store, receiver
 ):
@@ -406,10 +421,8 @@ def test_old_deliveries_are_deleted_after_thirty_days(
     submit_request(client)
     deliver(loopback)
     assert store.delivery_counts() == {"delivered": 1}
-    from ecitiz_kit.domain import webhooks as domain
-
-    later = mock.patch.object(domain, "utcnow", return_value=at("2100-01-01 00:00"))
-    with later:
+    later = at("2100-01-01 00:00")
+    with mock.patch.object(webhook_delivery, "utcnow", return_value=later):
         deliver(loopback, passes=1)
     assert store.delivery_counts() == {}
 
@@ -618,7 +631,7 @@ def test_the_setting_must_be_true_or_false(monkeypatch, tmp_path):
 def test_signed_headers_verify_with_the_library():
     secret = "whsec_" + "MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"
     body = json.dumps({"type": "request.submitted"}).encode()
-    headers = webhooks.signed_headers(secret, "msg_1", utcnow(), body)
+    headers = webhook_delivery.signed_headers(secret, "msg_1", utcnow(), body)
     assert Webhook(secret).verify(body, headers) == {"type": "request.submitted"}
 
 

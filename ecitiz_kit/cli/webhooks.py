@@ -9,7 +9,7 @@ from typing import Any
 import click
 from flask import current_app
 
-from ..domain import webhooks
+from ..domain import webhook_delivery, webhooks
 from ..domain.request_list import definition_lookup
 from ..domain.webhook_targets import RefusedEndpoint
 from ..state import state
@@ -21,9 +21,9 @@ from .commands import group, organisation_named
 log = logging.getLogger(__name__)
 
 
-def delivery_settings(config: Any) -> webhooks.DeliverySettings:
+def delivery_settings(config: Any) -> webhook_delivery.DeliverySettings:
     """The delivery settings of this application."""
-    return webhooks.DeliverySettings(
+    return webhook_delivery.DeliverySettings(
         timeout=config["ECITIZ_WEBHOOK_TIMEOUT"],
         max_attempts=config["ECITIZ_WEBHOOK_MAX_ATTEMPTS"],
         retry_delay=config["ECITIZ_WEBHOOK_RETRY_DELAY"],
@@ -32,11 +32,11 @@ def delivery_settings(config: Any) -> webhooks.DeliverySettings:
     )
 
 
-def deliver_webhooks_pass() -> webhooks.WebhookReport:
+def deliver_webhooks_pass() -> webhook_delivery.WebhookReport:
     """One pass over the due webhook deliveries (needs an application context)."""
     kit = state()
     config = current_app.config
-    return webhooks.deliver_due(
+    return webhook_delivery.deliver_due(
         kit.store,
         kit.sealer(config),
         delivery_settings(config),

@@ -214,13 +214,14 @@ class Webhooks(Base):
         lease_seconds: float,
         now: datetime | None = None,
         due_by: datetime | None = None,
+        skip: Sequence[int] = (),
     ) -> dict[str, Any] | None:
         """Take the next due delivery of an enabled endpoint for ``owner``, with
         its endpoint's URL, sealed secret and settings; ``None`` when none is due.
 
         Due means pending with its ``next_attempt_at`` reached by ``due_by``
-        (default ``now``), or held by a worker whose lease ran out. Each claim
-        counts an attempt.
+        (default ``now``), or held by a worker whose lease ran out. Endpoints
+        whose ids are in ``skip`` are left alone. Each claim counts an attempt.
         """
         now = now or utcnow()
         now_text, due_text = stamp(now), stamp(due_by or now)
@@ -234,8 +235,9 @@ class Webhooks(Base):
                 " AND w.disabled_at IS NULL AND ("
                 " (d.status = 'pending' AND d.next_attempt_at <= ?)"
                 " OR (d.status = 'sending' AND d.claimed_until <= ?))"
+                " AND d.webhook_id NOT IN (SELECT value FROM json_each(?))"
                 " ORDER BY d.next_attempt_at, d.id LIMIT 1",
-                (due_text, now_text),
+                (due_text, now_text, json.dumps(list(skip))),
             ).fetchone()
             if row is None:
                 return None
