@@ -549,6 +549,8 @@ def test_an_admin_deletes_an_endpoint_and_its_deliveries(
     assert store.delivery_counts() == {}
     actions = [e["action"] for e in store.audit_entries(store.organisation(ORG)["id"])]
     assert "webhook.delete" in actions
+    log = admin.get(f"{STAFF}/settings/audit").get_data(as_text=True)
+    assert "A supprimé un point de réception de webhooks" in log
 
 
 # -- the command line ----------------------------------------------------------------
