@@ -194,6 +194,40 @@ SETTINGS: tuple[Setting, ...] = (
         "(messages given up on stay until sent or deleted by hand).",
     ),
     Setting(
+        "ECITIZ_WEBHOOKS_ALLOW_PRIVATE",
+        False,
+        "Accept webhook endpoints whose host resolves to a private, loopback, "
+        "link-local or otherwise non-public address, and over plain `http`, for "
+        "tests and intranets. Off, an endpoint must be `https` and resolve to "
+        "public addresses only, checked at registration and again at each delivery.",
+    ),
+    Setting(
+        "ECITIZ_WEBHOOK_TIMEOUT",
+        10,
+        "Seconds a webhook endpoint has to answer a delivery (connecting included).",
+        unit="seconds",
+    ),
+    Setting(
+        "ECITIZ_WEBHOOK_MAX_ATTEMPTS",
+        10,
+        "Attempts to deliver one webhook event before it is given up (marked "
+        "failed on the webhooks page).",
+    ),
+    Setting(
+        "ECITIZ_WEBHOOK_RETRY_DELAY",
+        30,
+        "Seconds before the first retry of a webhook delivery; each later retry "
+        "waits twice as long as the one before (at most a day).",
+        unit="seconds",
+    ),
+    Setting(
+        "ECITIZ_WEBHOOK_MAX_FAILURES",
+        20,
+        "Failed delivery attempts in a row, over all its events, after which a "
+        "webhook endpoint is disabled and the organisation's admins are e-mailed; "
+        "an admin enables it again from the webhooks page.",
+    ),
+    Setting(
         "ECITIZ_RATELIMIT_ENABLED",
         True,
         "Apply the kit's rate limits (all of those below, staff sign-in included); "
@@ -292,14 +326,19 @@ POSITIVE = (
     "ECITIZ_RETENTION_DAYS",
     "ECITIZ_SQLITE_BUSY_TIMEOUT",
     "ECITIZ_STAFF_SESSION_LIFETIME",
+    "ECITIZ_WEBHOOK_TIMEOUT",
+    "ECITIZ_WEBHOOK_MAX_ATTEMPTS",
+    "ECITIZ_WEBHOOK_MAX_FAILURES",
 )
-#: Mail settings where 0 means something (no timeout, no delay, keep nothing).
+#: Mail and webhook settings where 0 means something (no timeout, no delay,
+#: keep nothing).
 NOT_NEGATIVE = (
     "ECITIZ_SMTP_PORT",
     "ECITIZ_SMTP_TIMEOUT",
     "ECITIZ_MAIL_MAX_ATTEMPTS",
     "ECITIZ_MAIL_RETRY_DELAY",
     "ECITIZ_MAIL_KEEP_DAYS",
+    "ECITIZ_WEBHOOK_RETRY_DELAY",
 )
 #: Rate limits, in the notation of ``limits`` (``None``: no limit).
 RATE_LIMITS = (
@@ -402,11 +441,11 @@ def check_settings(config: Mapping[str, Any]) -> None:
             f"ECITIZ_PUBLIC_URL must be an absolute http(s) URL (got {public_url!r})."
         )
     _check_mail_settings(config)
-    if not isinstance(config["ECITIZ_RATELIMIT_ENABLED"], bool):
-        raise ConfigurationError(
-            "ECITIZ_RATELIMIT_ENABLED must be true or false "
-            f"(got {config['ECITIZ_RATELIMIT_ENABLED']!r})."
-        )
+    for key in ("ECITIZ_RATELIMIT_ENABLED", "ECITIZ_WEBHOOKS_ALLOW_PRIVATE"):
+        if not isinstance(config[key], bool):
+            raise ConfigurationError(
+                f"{key} must be true or false (got {config[key]!r})."
+            )
     for key in RATE_LIMITS:
         limits = config[key]
         try:

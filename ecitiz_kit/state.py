@@ -24,6 +24,7 @@ from .domain.signals import fill_requests
 from .errors import ConfigurationError
 from .fingerprints import Fingerprints
 from .forms.registry import FormRegistry
+from .sealing import Sealer
 from .store import Store
 from .store.uploads import UploadArea
 from .throttle import Throttle
@@ -66,6 +67,15 @@ class KitState:
                 )
             self._tokens = (keys, Tokens(keys))
         return self._tokens[1]
+
+    def sealer(self, config: Mapping[str, Any]) -> Sealer:
+        """What seals and opens webhook secrets under the current keys."""
+        keys = (*(config.get("SECRET_KEY_FALLBACKS") or ()), config.get("SECRET_KEY"))
+        if not keys[-1]:
+            raise ConfigurationError(
+                "SECRET_KEY is not set: the kit needs it to seal webhook secrets."
+            )
+        return Sealer(keys)
 
     def fingerprints(self, config: Mapping[str, Any]) -> Fingerprints:
         """The IBAN fingerprints for the current ``SECRET_KEY``.

@@ -9,6 +9,7 @@ and ``SECRET_KEY_FALLBACKS`` (still accepted), so keys can be rotated.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import secrets
@@ -89,6 +90,16 @@ def api_token_hash(token: str) -> str:
     pays for the hash.
     """
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+#: What starts every webhook secret, as the Standard Webhooks specification says.
+WEBHOOK_SECRET_PREFIX = "whsec_"  # noqa: S105 - a prefix, not a secret
+
+
+def new_webhook_secret() -> str:
+    """A new secret to sign one endpoint's webhooks: 192 random bits, base64,
+    behind ``whsec_`` (the form ``standardwebhooks`` reads), shown once."""
+    return WEBHOOK_SECRET_PREFIX + base64.b64encode(secrets.token_bytes(24)).decode()
 
 
 class InvalidToken(EcitizError):

@@ -42,6 +42,7 @@ from .helpers import (
     STAFF,
     STAFF_EMAIL,
     accept_request,
+    add_request,
     add_staff,
     aid_answers,
     appointment_answers,
@@ -131,6 +132,13 @@ PAGES = [
     "staff-api-tokens-made",
     "staff-api-tokens-refused",
     "staff-api-tokens-revoked",
+    "staff-webhooks",
+    "staff-webhooks-made",
+    "staff-webhooks-refused",
+    "staff-webhooks-deleted",
+    "staff-webhooks-enabled",
+    "staff-webhook-deliveries",
+    "staff-webhook-deliveries-none",
     "staff-account",
     "staff-account-saved",
     "staff-password",
@@ -228,6 +236,51 @@ class _Pages(dict):
         assert response.mimetype == "text/html", name
         self[name] = html
         return html
+
+
+def _webhook_pages(client, store, pages: _Pages) -> None:
+    hooks = f"{STAFF}/webhooks"
+    pages.keep("staff-webhooks", client.get(hooks))
+    made = pages.keep(
+        "staff-webhooks-made",
+        client.post(
+            hooks,
+            data={
+                "csrf_token": csrf_for(client, hooks),
+                "url": "https://93.184.215.14/hooks",
+                "events": ["request.submitted", "request.paid"],
+                "answers": "y",
+            },
+        ),
+    )
+    assert "whsec_" in made
+    pages.keep(
+        "staff-webhooks-refused",
+        client.post(
+            hooks,
+            data={"csrf_token": csrf_for(client, hooks), "url": "http://10.0.0.1/"},
+        ),
+        422,
+    )
+    [endpoint] = store.webhooks(store.organisation(ORG)["id"])
+    one = f"{hooks}/{endpoint['id']}"
+    pages.keep("staff-webhook-deliveries-none", client.get(one))
+    # Two deliveries, one given up: the endpoint is disabled (no network used).
+    organisation_id = store.organisation(ORG)["id"]
+    for _ in range(2):
+        add_request(store, organisation_id, datetime.now(UTC))
+    for _ in range(2):
+        delivery = store.claim_webhook_delivery("checker", 60)
+        store.webhook_not_delivered(
+            delivery["id"], "checker", error="the endpoint answered HTTP 503",
+            response_status=503, retry_at=None, max_failures=2,
+            messages=lambda endpoint: [],
+        )  # fmt: skip
+    pages.keep("staff-webhook-deliveries", client.get(one))
+    enabled = client.post(f"{one}/enable", data={"csrf_token": csrf_for(client, hooks)})
+    pages.keep("staff-webhooks-enabled", client.get(enabled.headers["Location"]))
+    deleted = client.post(f"{one}/delete", data={"csrf_token": csrf_for(client, hooks)})
+    pages.keep("staff-webhooks-deleted", client.get(deleted.headers["Location"]))
 
 
 def _public_pages(app, client, runner, store, pages: _Pages) -> None:
@@ -528,6 +581,7 @@ def _staff_pages(app, client, store, pages: _Pages) -> None:
         data={"csrf_token": csrf_for(client, tokens)},
     )
     pages.keep("staff-api-tokens-revoked", client.get(revoked.headers["Location"]))
+    _webhook_pages(client, store, pages)
     pages.keep("staff-account", client.get(f"{STAFF}/account"))
     saved = client.post(
         f"{STAFF}/account",

@@ -605,6 +605,10 @@ def test_an_upgraded_database_finds_its_requests_and_new_ones(tmp_path, monkeypa
     later = ("applicant_key", "due_on", "siret_key", "iban_key")
     for column in later:
         old.db.execute(f"ALTER TABLE submissions ADD COLUMN {column} TEXT")
+    # It also looks for webhook endpoints to tell, in tables added later too.
+    hooks = next(m for m in MIGRATIONS if "CREATE TABLE webhooks" in m)
+    for statement in base.statements(hooks):
+        old.db.execute(statement)
     org = old.create_organisation("acme", "ACME")["id"]
     before = [
         add_request(old, org, at(f"2026-11-0{n + 1} 10:00"), last=last)
@@ -612,6 +616,8 @@ def test_an_upgraded_database_finds_its_requests_and_new_ones(tmp_path, monkeypa
     ]
     for column in later:
         old.db.execute(f"ALTER TABLE submissions DROP COLUMN {column}")
+    for table in ("webhook_deliveries", "webhooks"):
+        old.db.execute(f"DROP TABLE {table}")
     old.close()
     monkeypatch.undo()
 

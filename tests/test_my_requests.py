@@ -502,11 +502,17 @@ def test_an_upgraded_database_lists_the_requests_it_held(tmp_path, monkeypatch):
     later = ("applicant_key", "due_on", "siret_key", "iban_key")
     for column in later:
         old.db.execute(f"ALTER TABLE submissions ADD COLUMN {column} TEXT")
+    # It also looks for webhook endpoints to tell, in tables added later too.
+    hooks = next(m for m in MIGRATIONS if "CREATE TABLE webhooks" in m)
+    for statement in base.statements(hooks):
+        old.db.execute(statement)
     org = old.create_organisation("acme", "ACME")["id"]
     ascii_one = add_request(old, org, at("2026-11-02 10:00"), email="Camille@X.org")
     accented = add_request(old, org, at("2026-11-03 10:00"), email="ÉLODIE@x.org")
     for column in later:
         old.db.execute(f"ALTER TABLE submissions DROP COLUMN {column}")
+    for table in ("webhook_deliveries", "webhooks"):
+        old.db.execute(f"DROP TABLE {table}")
     old.close()
     monkeypatch.undo()
 

@@ -6,7 +6,7 @@ in the matrix fails the first test, so none can be forgotten."""
 import pytest
 
 from ecitiz_kit.cli.exports import run_exports
-from ecitiz_kit.domain import api
+from ecitiz_kit.domain import api, webhooks
 from ecitiz_kit.forms.loading import catalog_ids
 from ecitiz_kit.state import state
 
@@ -57,6 +57,14 @@ ADMIN = {
     ("ecitiz_staff.revoke_api_token", "POST"): ({"token_id": "{api_token}"}, {}),
     ("ecitiz_staff.audit_log", "GET"): ({}, None),
     ("ecitiz_staff.audit_csv", "GET"): ({}, None),
+    ("ecitiz_staff.webhooks_page", "GET"): ({}, None),
+    ("ecitiz_staff.create_webhook", "POST"): (
+        {},
+        {"url": "https://93.184.215.14/hooks", "events": "request.submitted"},
+    ),
+    ("ecitiz_staff.webhook_deliveries", "GET"): ({"webhook_id": "{webhook}"}, None),
+    ("ecitiz_staff.enable_webhook", "POST"): ({"webhook_id": "{webhook}"}, {}),
+    ("ecitiz_staff.delete_webhook", "POST"): ({"webhook_id": "{webhook}"}, {}),
 }
 
 #: Pages every signed-in member of the team may use.
@@ -159,7 +167,21 @@ def world(app, client):
         ids["stopped"] = add_staff(app, email="gone@acme.example")["id"]
         store.set_staff_role(ids["stopped"], "agent")
         store.set_staff_active(ids["stopped"], False)
+    with app.app_context():
+        # An endpoint that failed once too often: disabled, so it can be enabled.
+        store = state(app).store
+        webhook = webhooks.register(
+            store, state(app).sealer(app.config), store.organisation(ORG)["id"],
+            url="https://93.184.215.14/hooks", events=["request.submitted"],
+            include_answers=False, allow_private=False, actor="cli",
+        ).id  # fmt: skip
     sid = _sid(app, submit_request(client))
+    with app.app_context():
+        delivery = state(app).store.claim_webhook_delivery("matrix", 60)
+        state(app).store.webhook_not_delivered(
+            delivery["id"], "matrix", error="refused", response_status=500,
+            retry_at=None, max_failures=1, messages=lambda endpoint: [],
+        )  # fmt: skip
     amended = _sid(app, submit_request(client))
     assert post_form(client, attestation_answers(), "attestation").status_code == 303
     with app.app_context():
@@ -208,6 +230,7 @@ def world(app, client):
     return {
         **ids,
         "api_token": issued.id,
+        "webhook": webhook,
         "job": int(started.headers["Location"].rstrip("/").rsplit("/", 1)[1]),
         "export": int(exported.headers["Location"].rsplit("/", 1)[1]),
         "sid": sid,

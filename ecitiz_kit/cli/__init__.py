@@ -14,6 +14,7 @@ from . import (
     schedule,
     settings,
     team,
+    webhooks,
 )
 from .commands import group
 
@@ -29,4 +30,5 @@ __all__ = [
     "schedule",
     "settings",
     "team",
+    "webhooks",
 ]

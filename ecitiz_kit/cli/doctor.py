@@ -184,6 +184,26 @@ def check_allowed_origins(
             )
 
 
+def check_webhooks(
+    config: Mapping[str, Any], kit: KitState, workers: int, timeout: float
+) -> Iterator[Finding]:
+    if config["ECITIZ_WEBHOOKS_ALLOW_PRIVATE"]:
+        yield Finding(
+            "ECITIZ_WEBHOOKS_ALLOW_PRIVATE is on: admins may point webhooks at "
+            "plain http and at addresses inside your network; fine for tests and "
+            "an intranet, not for a service open to many organisations.",
+            problem=False,
+        )
+    for endpoint in kit.store.disabled_webhooks():
+        yield Finding(
+            f"the webhook endpoint {endpoint['url']} of {endpoint['slug']} was "
+            f"disabled on {endpoint['disabled_at']} after repeated failures; an "
+            f"admin enables it again on the webhooks page (or: {command_name()} "
+            f"webhook {endpoint['slug']} --enable {endpoint['id']}).",
+            problem=False,
+        )
+
+
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("secret key", check_secret_key),
     ("public URL", check_public_url),
@@ -192,6 +212,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("e-mail", check_smtp),
     ("signing keys", check_signing_keys),
     ("allowed origins", check_allowed_origins),
+    ("webhooks", check_webhooks),
 )
 
 

@@ -19,6 +19,7 @@ from .documents import render_documents_in_worker
 from .exports import run_exports_in_worker
 from .jobs import run_jobs_in_worker
 from .retention import purge_in_worker
+from .webhooks import deliver_webhooks_in_worker
 
 
 @group.command("send-mail")
@@ -63,7 +64,10 @@ def send_mail(loop: bool, interval: float, retry_failed: bool) -> None:
         deadlines_in_worker()  # decisions due by a rule, daily digests
         render_documents_in_worker()  # attestations issued since the last pass
         purge_in_worker()  # requests past their retention period, hourly
-        return deliver_from_config(kit.store, config, kit.data_dir, compose=compose)
+        report = deliver_from_config(kit.store, config, kit.data_dir, compose=compose)
+        # After the e-mails, which an endpoint that is down must not hold up.
+        deliver_webhooks_in_worker()
+        return report
 
     if loop:
         stop = threading.Event()

@@ -17,6 +17,7 @@ from . import (
     request_page,
     settings_page,
     team_page,
+    webhooks_page,
 )
 from .blueprint import blueprint
 
@@ -36,4 +37,5 @@ __all__ = [
     "request_page",
     "settings_page",
     "team_page",
+    "webhooks_page",
 ]

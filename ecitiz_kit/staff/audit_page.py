@@ -54,6 +54,9 @@ def action_names() -> dict[str, str]:
         "team.role": gettext("Changed a role"),
         "team.deactivate": gettext("Stopped an account"),
         "team.reactivate": gettext("Restored an account"),
+        "webhook.create": gettext("Registered a webhook endpoint"),
+        "webhook.delete": gettext("Deleted a webhook endpoint"),
+        "webhook.enable": gettext("Enabled a webhook endpoint again"),
     }
 
 

@@ -31,6 +31,7 @@ from .settings import Settings
 from .signals import Signals
 from .staff import LastAdmin, Staff
 from .submissions import StaleStatus, Submissions
+from .webhooks import Webhooks
 
 __all__ = [
     "MIGRATIONS",
@@ -66,5 +67,6 @@ class Store(
     Deadlines,
     Signals,
     ApiTokens,
+    Webhooks,
 ):
     """The kit's data in one SQLite file; one connection per thread."""

@@ -12,6 +12,8 @@ from .applicants import applicant_key
 from .base import Base, stamp, utcnow
 from .signals import refresh_signals
 from .submissions import SPENT_NONCE, insert_attachments
+from .webhooks import AMENDED as WEBHOOK_AMENDED
+from .webhooks import queue_deliveries
 
 AMENDED = "amended"  # the ``kind`` of the event an amendment writes
 
@@ -133,11 +135,14 @@ class Amendments(Base):
             # What this request shared before, and what it shares now.
             for siret, iban, email in (old[4:7], (*identifiers, email_key)):
                 refresh_signals(conn, old[3], siret=siret, iban=iban, email=email)
-            conn.execute(
+            event = conn.execute(
                 "INSERT INTO events (submission_id, created_at, actor, from_status,"
                 " to_status, kind) VALUES (?, ?, 'applicant', 'submitted',"
                 " 'submitted', ?)",
                 (submission_id, now, AMENDED),
+            )
+            queue_deliveries(
+                conn, submission_id, event.lastrowid or 0, [WEBHOOK_AMENDED], now
             )
             before_commit()
         return number

@@ -632,4 +632,51 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE jobs ADD COLUMN failed INTEGER NOT NULL DEFAULT 0;
     CREATE INDEX jobs_export_files ON jobs (expires_at) WHERE file_name IS NOT NULL;
     """,
+    """
+    -- An organisation's webhook endpoints. The secret signs the deliveries, so
+    -- it must be kept in a usable form: it is sealed (encrypted) with a key
+    -- derived from the application's SECRET_KEY, never stored in the clear.
+    -- ``failures`` counts the failed attempts since the last success; at
+    -- ECITIZ_WEBHOOK_MAX_FAILURES the endpoint is disabled.
+    CREATE TABLE webhooks (
+        id INTEGER PRIMARY KEY,
+        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+        url TEXT NOT NULL,
+        events TEXT NOT NULL,
+        include_answers INTEGER NOT NULL DEFAULT 0,
+        sealed_secret TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        failures INTEGER NOT NULL DEFAULT 0,
+        last_attempt_at TEXT,
+        last_outcome TEXT,
+        disabled_at TEXT
+    );
+    CREATE INDEX webhooks_by_org ON webhooks (organisation_id, id);
+    -- One row per event and endpoint, written in the same transaction as the
+    -- event. ``message_id`` is the webhook-id header, the same at each attempt.
+    CREATE TABLE webhook_deliveries (
+        id INTEGER PRIMARY KEY,
+        webhook_id INTEGER NOT NULL REFERENCES webhooks(id) ON DELETE CASCADE,
+        message_id TEXT NOT NULL UNIQUE,
+        event_type TEXT NOT NULL,
+        submission_id INTEGER,
+        payload TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending'
+            CHECK (status IN ('pending', 'sending', 'delivered', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_attempt_at TEXT NOT NULL,
+        claimed_by TEXT,
+        claimed_until TEXT,
+        response_status INTEGER,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        delivered_at TEXT
+    );
+    CREATE INDEX webhook_deliveries_due
+        ON webhook_deliveries (next_attempt_at, id)
+        WHERE status IN ('pending', 'sending');
+    CREATE INDEX webhook_deliveries_by_webhook
+        ON webhook_deliveries (webhook_id, id);
+    """,
 )

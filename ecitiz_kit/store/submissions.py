@@ -15,6 +15,7 @@ from .documents import insert_document
 from .jobs import mark_moved
 from .outbox import insert_messages
 from .signals import refresh_signals
+from .webhooks import SUBMITTED, event_types, queue_deliveries
 
 #: The submission a nonce was spent on: a ticket is used once, for a new request or
 #: for an amendment.
@@ -160,10 +161,13 @@ class Submissions(Base):
                 refresh_signals(
                     conn, organisation_id, siret=siret, iban=iban, email=email_key
                 )
-            conn.execute(
+            event = conn.execute(
                 "INSERT INTO events (submission_id, created_at, actor, from_status,"
                 " to_status) VALUES (?, ?, 'applicant', NULL, ?)",
                 (submission_id, now, status),
+            )
+            queue_deliveries(
+                conn, submission_id, event.lastrowid or 0, [SUBMITTED], now
             )
             if document is not None:
                 insert_document(conn, submission_id, document, now)
@@ -222,7 +226,7 @@ class Submissions(Base):
                 raise StaleStatus(submission_id)
             if job_item is not None and not mark_moved(conn, *job_item):
                 raise StaleStatus(submission_id)
-            conn.execute(
+            event = conn.execute(
                 "INSERT INTO events (submission_id, created_at, actor, from_status,"
                 " to_status, public_message, private_note)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -235,6 +239,13 @@ class Submissions(Base):
                     public_message,
                     private_note,
                 ),
+            )
+            queue_deliveries(
+                conn,
+                submission_id,
+                event.lastrowid or 0,
+                event_types(expected, to_status, None),
+                now,
             )
             if revoke_documents:
                 conn.execute(
