@@ -25,6 +25,7 @@ from .listing import Listing
 from .migrations import MIGRATIONS
 from .organisations import Organisations
 from .outbox import Outbox
+from .payments import AlreadyInBatch, BatchClosed, InPaymentBatch, Payments
 from .retention import Retention
 from .settings import Settings
 from .signals import Signals
@@ -33,7 +34,10 @@ from .submissions import StaleStatus, Submissions
 
 __all__ = [
     "MIGRATIONS",
+    "AlreadyInBatch",
     "AlreadyStaff",
+    "BatchClosed",
+    "InPaymentBatch",
     "LastAdmin",
     "NotAmendable",
     "StaleStatus",
@@ -64,5 +68,6 @@ class Store(
     Deadlines,
     Signals,
     ApiTokens,
+    Payments,
 ):
     """The kit's data in one SQLite file; one connection per thread."""

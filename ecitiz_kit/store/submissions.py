@@ -14,6 +14,7 @@ from .base import Base, stamp, utcnow
 from .documents import insert_document
 from .jobs import mark_moved
 from .outbox import insert_messages
+from .payments import InPaymentBatch, open_batch_of
 from .signals import refresh_signals
 
 #: The submission a nonce was spent on: a ticket is used once, for a new request or
@@ -199,8 +200,14 @@ class Submissions(Base):
         revoke_documents: bool = False,
         messages: Sequence[dict[str, Any]] = (),
         job_item: tuple[int, int] | None = None,
+        granted_cents: int | None = None,
+        paying_batch: int | None = None,
     ) -> dict[str, Any]:
         """Move a request to ``to_status`` and record the event (and any document).
+
+        ``granted_cents`` is the amount granted the request holds from now on
+        (``None``: none). A request in an open payment file moves only as that
+        file (``paying_batch``) says: otherwise :class:`InPaymentBatch`.
 
         ``revoke_documents`` revokes what the request was issued before (it is
         being reopened). ``messages`` (telling the applicant) are queued in the
@@ -213,10 +220,13 @@ class Submissions(Base):
         """
         now = stamp(utcnow())
         with self._write() as conn:
+            held = open_batch_of(conn, submission_id)
+            if held is not None and held != paying_batch:
+                raise InPaymentBatch(held)
             cursor = conn.execute(
-                "UPDATE submissions SET status = ?, updated_at = ?"
+                "UPDATE submissions SET status = ?, updated_at = ?, granted_cents = ?"
                 " WHERE id = ? AND status = ?",
-                (to_status, now, submission_id, expected),
+                (to_status, now, granted_cents, submission_id, expected),
             )
             if cursor.rowcount != 1:
                 raise StaleStatus(submission_id)
