@@ -18,6 +18,7 @@ from flask import Flask, abort, render_template
 
 from ecitiz_kit import EcitizKit
 from ecitiz_kit.config import DEFAULTS
+from ecitiz_kit.domain.payments import check_account
 from ecitiz_kit.forms.loading import catalog_ids, load_catalog
 from ecitiz_kit.mail.delivery import deliver_from_config, mail_folder, run_loop
 from ecitiz_kit.passwords import hash_password
@@ -35,6 +36,8 @@ DEFAULT_ORIGINS = ("http://127.0.0.1:5000", "http://localhost:5000")
 KIT_PREFIX = "/kit"
 #: The forms' look, matching the site's: colour, corner radius, font.
 SITE_THEME = ("#7a2e0e", 8, "serif")
+#: The account the demo's payment files pay from (a valid, made-up IBAN).
+DEBTOR_ACCOUNT = ("Val-Fleuri Entreprendre", "FR7630006000011234567890189", "AGRIFRPP")
 
 
 def create_app(
@@ -113,6 +116,11 @@ def seed(origins: tuple[str, ...], tracking_page: str) -> None:
         # the dashboard checks them; staff may change them in the settings.
         theme = check_theme(*SITE_THEME)
         store.set_theme(organisation["id"], theme.primary, theme.radius, theme.font)
+        # Accepted aid requests can be paid: a payment file needs an account.
+        account = check_account(*DEBTOR_ACCOUNT)
+        store.set_debtor_account(
+            organisation["id"], account.name, account.iban, account.bic
+        )
     for form_id in FORMS:
         if store.enabled_form(organisation["id"], form_id) is None:
             definition = load_catalog(form_id)
