@@ -457,7 +457,11 @@ def test_the_applicant_sees_the_amount_then_paid_and_is_emailed(
     tracking = status_url_in(receipt)
     sid = max(r["id"] for r in store.iter_requests(store.organisation("acme")["id"]))
     store.change_status(sid, expected="submitted", to_status="in_review", actor="a")
+    before = len(store.outbox_messages())
     _move(staff_client, sid, "accepted", "in_review", granted_amount="2000")
+    [accepted] = store.outbox_messages()[before:]
+    assert "Montant accordé\u00a0: 2\u202f000,00\u00a0€" in accepted["body_text"]
+    assert "2\u202f000,00\u00a0€" in accepted["body_html"]
     html = client.get(tracking).get_data(as_text=True)
     assert "Montant accordé" in html and "2\u202f000,00\u00a0€" in html
     before = len(store.outbox_messages())

@@ -78,6 +78,7 @@ def change_status(
                 definition.applicant_contact(submission["answers"]),
                 to_status=to_status,
                 public_message=public_message or None,
+                granted_cents=amount,
             )
     return store.change_status(
         submission["id"],

@@ -54,6 +54,11 @@ def action_names() -> dict[str, str]:
         "team.role": gettext("Changed a role"),
         "team.deactivate": gettext("Stopped an account"),
         "team.reactivate": gettext("Restored an account"),
+        "payment.prepare": gettext("Prepared a payment file"),
+        "payment.download": gettext("Downloaded a payment file"),
+        "payment.paid": gettext("Marked a payment file paid"),
+        "payment.cancel": gettext("Cancelled a payment file"),
+        "payment.account": gettext("Changed the account paid from"),
     }
 
 
