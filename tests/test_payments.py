@@ -470,3 +470,53 @@ def test_the_applicant_sees_the_amount_then_paid_and_is_emailed(
     assert "Payée" in html and "a été versé" in html
     [mail] = store.outbox_messages()[before:]
     assert "Payée" in mail["subject"] and mail["recipient"] == "camille@example.org"
+
+
+def test_a_file_cancelled_meanwhile_pays_nothing(app, staff_client, store, org):
+    from ecitiz_kit.domain import payments
+    from ecitiz_kit.store import BatchClosed
+    from ecitiz_kit.web.pages import notices
+
+    store.set_debtor_account(org["id"], *DEBTOR)
+    ids = _accepted(staff_client, store, org, PAYEES[:2])
+    batch_id = int(_prepare(staff_client, ids).headers["Location"].rsplit("/", 1)[1])
+    batch = store.payment_batch(org["id"], batch_id)  # read before the cancel
+    store.close_batch(org["id"], batch_id, "cancelled", actor="someone else")
+    kit = state(app)
+    with app.test_request_context():
+        with pytest.raises(BatchClosed):
+            payments.mark_paid(
+                store, kit.forms, kit.keyring, batch, actor="t", notices=notices()
+            )
+    assert {store.submission(sid)["status"] for sid in ids} == {"accepted"}
+
+
+def test_a_bulk_acceptance_grants_each_request_its_amount_requested(
+    staff_client, store, org
+):
+    ids = [_aid(store, org, *payee, n=n)["id"] for n, payee in enumerate(PAYEES)]
+    html = staff_client.get(f"{STAFF}/").get_data(as_text=True)
+    form = html[html.index('id="bulk"') :]
+    data = hidden_inputs(form[: form.index("</form>")])
+    response = staff_client.post(
+        f"{STAFF}/bulk",
+        data={**data, "action": "status:accepted", "id": [str(i) for i in ids]},
+    )
+    assert response.status_code == 303
+    granted = [store.submission(sid)["granted_cents"] for sid in ids]
+    assert granted == [500000, 120050, 30000]
+
+
+def test_a_bulk_action_cannot_mark_requests_paid(staff_client, store, org):
+    [sid] = _accepted(staff_client, store, org, PAYEES[:1])
+    html = staff_client.get(f"{STAFF}/").get_data(as_text=True)
+    form = html[html.index('id="bulk"') :]
+    assert 'value="status:paid"' not in form
+    data = hidden_inputs(form[: form.index("</form>")])
+    before = store.table_counts()
+    response = staff_client.post(
+        f"{STAFF}/bulk", data={**data, "action": "status:paid", "id": str(sid)}
+    )
+    assert response.status_code == 400
+    assert store.submission(sid)["status"] == "accepted"
+    assert store.table_counts() == before

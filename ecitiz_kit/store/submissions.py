@@ -207,7 +207,8 @@ class Submissions(Base):
 
         ``granted_cents`` is the amount granted the request holds from now on
         (``None``: none). A request in an open payment file moves only as that
-        file (``paying_batch``) says: otherwise :class:`InPaymentBatch`.
+        file (``paying_batch``) says: otherwise :class:`InPaymentBatch`; a
+        ``paying_batch`` no longer open holding it raises :class:`StaleStatus`.
 
         ``revoke_documents`` revokes what the request was issued before (it is
         being reopened). ``messages`` (telling the applicant) are queued in the
@@ -223,6 +224,9 @@ class Submissions(Base):
             held = open_batch_of(conn, submission_id)
             if held is not None and held != paying_batch:
                 raise InPaymentBatch(held)
+            if paying_batch is not None and held is None:
+                # The file was cancelled (or paid) meanwhile: it pays nothing.
+                raise StaleStatus(submission_id)
             cursor = conn.execute(
                 "UPDATE submissions SET status = ?, updated_at = ?, granted_cents = ?"
                 " WHERE id = ? AND status = ?",
