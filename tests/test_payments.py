@@ -520,3 +520,18 @@ def test_a_bulk_action_cannot_mark_requests_paid(staff_client, store, org):
     assert response.status_code == 400
     assert store.submission(sid)["status"] == "accepted"
     assert store.table_counts() == before
+
+
+def test_a_selection_larger_than_one_file_takes_is_refused(
+    staff_client, store, org, monkeypatch
+):
+    from ecitiz_kit.domain import payments
+
+    store.set_debtor_account(org["id"], *DEBTOR)
+    ids = _accepted(staff_client, store, org, PAYEES[:2])
+    monkeypatch.setattr(payments, "PAYMENT_CAP", 1)
+    before = store.table_counts()
+    response = _prepare(staff_client, ids)
+    assert response.status_code == 400
+    assert "2 demandes sont sélectionnées" in response.get_data(as_text=True)
+    assert store.table_counts() == before

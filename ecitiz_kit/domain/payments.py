@@ -36,6 +36,9 @@ from .notices import Notices
 from .status import change_status
 
 SCHEMA = "pain.001.001.03"
+#: The most requests one payment file takes: marking it paid moves each one
+#: while the page waits (about 5 s for 1,000, see bench/payments.py).
+PAYMENT_CAP = 1000
 #: The longest name a SEPA file carries (longer ones are cut).
 NAME_LENGTH = 70
 
@@ -64,6 +67,14 @@ class NothingToPay(EcitizError):
     def __init__(self, left_out: list[tuple[str, str]]) -> None:
         super().__init__(left_out)
         self.left_out = left_out
+
+
+class TooManyTransfers(EcitizError):
+    """More requests selected than one payment file takes; nothing was made."""
+
+    def __init__(self, count: int) -> None:
+        super().__init__(count)
+        self.count = count
 
 
 class NoDebtorAccount(EcitizError):
@@ -187,19 +198,23 @@ def prepare(
     """Make a payment file of the selected requests that can be paid and return
     ``(batch id, created)``; those that cannot are recorded with it, with why.
 
-    Raises :class:`NoDebtorAccount`, :class:`NothingToPay` (nothing recorded),
+    Raises :class:`NoDebtorAccount`, :class:`TooManyTransfers`,
+    :class:`NothingToPay` (nothing recorded),
     and the store's :class:`~ecitiz_kit.store.AlreadyInBatch` when another file
     took a request meanwhile."""
     made = store.payment_batch_for_key(organisation["id"], key)
     if made is not None:
         return made, False
+    submission_ids = list(dict.fromkeys(submission_ids))
+    if len(submission_ids) > PAYMENT_CAP:
+        raise TooManyTransfers(len(submission_ids))
     debtor = debtor_account(organisation)
     if debtor is None:
         raise NoDebtorAccount()
     transfers: list[tuple[str, Account, int]] = []
     items: list[tuple[int, int]] = []
     left_out: list[tuple[str, str]] = []
-    for submission_id in dict.fromkeys(submission_ids):
+    for submission_id in submission_ids:
         submission = store.submission(submission_id)
         if submission is None or submission["organisation_id"] != organisation["id"]:
             continue

@@ -113,6 +113,15 @@ def create_payment_file() -> Any:
                 " administrator sets it on the payments page."
             ),
         ) from None
+    except payments.TooManyTransfers as exc:
+        raise payments_error(
+            gettext(
+                "%(count)s requests are selected; a payment file takes at most"
+                " %(cap)s. Narrow the filters, then try again.",
+                count=exc.count,
+                cap=payments.PAYMENT_CAP,
+            )
+        ) from None
     except payments.NothingToPay as exc:
         return _list_page(exc.left_out), 422
     except AlreadyInBatch:
