@@ -646,11 +646,12 @@ MIGRATIONS: tuple[str, ...] = (
     -- One row per transfer; ``open`` mirrors its batch's state, so that the
     -- unique index below keeps a request out of two open batches.
     CREATE TABLE payment_items (
+        id INTEGER PRIMARY KEY,
         batch_id INTEGER NOT NULL REFERENCES payment_batches(id),
         submission_id INTEGER NOT NULL REFERENCES submissions(id),
         amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),
         open INTEGER NOT NULL DEFAULT 1 CHECK (open IN (0, 1)),
-        PRIMARY KEY (batch_id, submission_id)
+        UNIQUE (batch_id, submission_id)
     );
     CREATE UNIQUE INDEX payment_items_open_once
         ON payment_items (submission_id) WHERE open = 1;
