@@ -151,7 +151,10 @@ def test_a_payment_file_pays_each_request_then_marking_it_paid_tells_applicants(
     batch_id = int(batch_page.rstrip("/").rsplit("/", 1)[1])
     download = staff_client.get(f"{STAFF}/payments/{batch_id}/transfers.xml")
     assert download.status_code == 200
-    assert "attachment" in download.headers["Content-Disposition"]
+    assert download.headers["Content-Disposition"] == (
+        f'attachment; filename="virements-{batch_id}.xml"'
+    )
+    assert download.headers["Cache-Control"] == "no-store"
     try_valid_xml(download.data, "pain.001.001.03")  # sepaxml's own schema check
     root = ET.fromstring(download.data)
     assert root.findtext(".//p:DbtrAcct/p:Id/p:IBAN", namespaces=NS) == DEBTOR[1]

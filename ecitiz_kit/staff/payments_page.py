@@ -22,6 +22,7 @@ from ..i18n import gettext
 from ..lifecycle import STATUSES, status_name
 from ..state import state
 from ..store import AlreadyInBatch, BatchClosed
+from ..web import downloads
 from ..web.pages import notices, today, when
 from .audit import audit
 from .auth import StaffForm, admin_required, refusal, staff_required
@@ -185,15 +186,7 @@ def payment_file(batch_id: int) -> Response:
     batch = _batch(batch_id)
     xml = state().store.payment_batch_xml(batch["organisation_id"], batch_id) or b""
     audit("payment.download", f"payment file {batch_id}")
-    name = f"virements-{batch_id}.xml"
-    return Response(
-        xml,
-        mimetype="application/xml",
-        headers={
-            "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store",
-        },
-    )
+    return downloads.payment_file(xml, batch_id)
 
 
 @blueprint.post(f"/payments/<{ROW_ID}:batch_id>/paid")
