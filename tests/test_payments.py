@@ -538,3 +538,16 @@ def test_a_selection_larger_than_one_file_takes_is_refused(
     assert response.status_code == 400
     assert "2 demandes sont sélectionnées" in response.get_data(as_text=True)
     assert store.table_counts() == before
+
+
+def test_the_api_gives_the_amount_granted_once_accepted(
+    client, staff_client, store, org
+):
+    from .test_api import API, bearer, make_token
+
+    token = make_token(store)
+    sid = _aid(store, org, *PAYEES[1])["id"]
+    url = f"{API}/requests/{sid}"
+    assert client.get(url, headers=bearer(token)).json["granted_amount"] is None
+    _move(staff_client, sid, "accepted", "in_review", granted_amount="999,9")
+    assert client.get(url, headers=bearer(token)).json["granted_amount"] == "999.90"
