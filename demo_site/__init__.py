@@ -19,6 +19,7 @@ from flask import Flask, abort, current_app, render_template
 from ecitiz_kit import EcitizKit
 from ecitiz_kit.config import DEFAULTS
 from ecitiz_kit.domain.deadlines import set_period
+from ecitiz_kit.domain.payments import check_account
 from ecitiz_kit.forms.loading import catalog_ids, load_catalog
 from ecitiz_kit.mail.delivery import deliver_from_config, mail_folder, run_loop
 from ecitiz_kit.passwords import hash_password
@@ -39,6 +40,8 @@ SITE_THEME = ("#7a2e0e", 8, "serif")
 #: A payment deferral not answered within its decision period is granted
 #: ("silence vaut accord"): the worker accepts it the day after its due date.
 SILENCE_MEANS_CONSENT = "payment-deferral"
+#: The account the demo's payment files pay from (a valid, made-up IBAN).
+DEBTOR_ACCOUNT = ("Val-Fleuri Entreprendre", "FR7630006000011234567890189", "AGRIFRPP")
 
 
 def create_app(
@@ -117,6 +120,11 @@ def seed(origins: tuple[str, ...], tracking_page: str) -> None:
         # the dashboard checks them; staff may change them in the settings.
         theme = check_theme(*SITE_THEME)
         store.set_theme(organisation["id"], theme.primary, theme.radius, theme.font)
+        # Accepted aid requests can be paid: a payment file needs an account.
+        account = check_account(*DEBTOR_ACCOUNT)
+        store.set_debtor_account(
+            organisation["id"], account.name, account.iban, account.bic
+        )
     for form_id in FORMS:
         if store.enabled_form(organisation["id"], form_id) is None:
             definition = load_catalog(form_id)

@@ -9,8 +9,11 @@ IN_REVIEW = "in_review"
 ACCEPTED = "accepted"
 REJECTED = "rejected"
 CLOSED = "closed"
+#: An accepted request whose granted amount was paid (a payment file marked
+#: paid, or the request marked paid alone). Final: money sent is not unsent.
+PAID = "paid"
 
-STATUSES: tuple[str, ...] = (SUBMITTED, IN_REVIEW, ACCEPTED, REJECTED, CLOSED)
+STATUSES: tuple[str, ...] = (SUBMITTED, IN_REVIEW, ACCEPTED, REJECTED, CLOSED, PAID)
 #: Requests awaiting a decision: their due date matters, a deadline rule acts on
 #: them (the store's index ``submissions_by_org_due`` names the same).
 AWAITING: tuple[str, ...] = (SUBMITTED, IN_REVIEW)
@@ -19,9 +22,12 @@ AWAITING: tuple[str, ...] = (SUBMITTED, IN_REVIEW)
 TRANSITIONS: dict[str, tuple[str, ...]] = {
     SUBMITTED: (IN_REVIEW, CLOSED),
     IN_REVIEW: (ACCEPTED, REJECTED, CLOSED, SUBMITTED),
-    ACCEPTED: (IN_REVIEW,),
+    # To ``paid`` only for forms that describe a payment (checked where the
+    # change is made), and never while a payment file holds the request.
+    ACCEPTED: (IN_REVIEW, PAID),
     REJECTED: (IN_REVIEW,),
     CLOSED: (IN_REVIEW,),
+    PAID: (),
 }
 
 
@@ -38,6 +44,7 @@ def status_name(status: str, lang: str | None = None) -> str:
         ACCEPTED: gettext("Accepted", lang),
         REJECTED: gettext("Refused", lang),
         CLOSED: gettext("Closed without a decision", lang),
+        PAID: gettext("Paid", lang),
     }
     return names[status]
 
@@ -56,5 +63,8 @@ def status_explanation(status: str, lang: str | None = None) -> str:
         ACCEPTED: gettext("Your request has been accepted.", lang),
         REJECTED: gettext("Your request has been refused.", lang),
         CLOSED: gettext("Your request was closed without a decision.", lang),
+        PAID: gettext(
+            "The amount granted has been paid into the bank account you gave.", lang
+        ),
     }
     return texts[status]

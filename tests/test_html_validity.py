@@ -164,6 +164,16 @@ PAGES = [
     "staff-export-progress",
     "staff-export-ready",
     "staff-export-failed",
+    "staff-request-accept-amount",
+    "staff-request-accept-refused",
+    "staff-payments",
+    "staff-payments-refused",
+    "staff-payment-account",
+    "staff-payment-account-refused",
+    "staff-payment-account-saved",
+    "staff-payment-file",
+    "staff-payment-file-paid",
+    "tracking-paid",
 ]
 
 #: A page the checker must find invalid: it proves the checker ran and reads
@@ -730,6 +740,63 @@ def _export_pages(app, client, pages: _Pages) -> None:
     pages.keep("staff-export-failed", client.get(failed.headers["Location"]))
 
 
+def _payment_pages(client, staff, store, pages: _Pages) -> None:
+    """Accepting with a granted amount, the debtor account, a payment file made,
+    refused and marked paid, and the applicant's tracking page once paid."""
+    receipt = client.get(
+        post_form(client, with_file(aid_answers())).headers["Location"]
+    ).get_data(as_text=True)
+    reference = re.search(r"\bAID-[2-9A-Z]{4}-[2-9A-Z]{4}\b", receipt).group(0)
+    sid = store.submission_by_reference(reference)["id"]
+    store.change_status(sid, expected="submitted", to_status="in_review", actor="a")
+    detail = f"{STAFF}/requests/{sid}"
+    pages.keep("staff-request-accept-amount", staff.get(detail))
+    move = {"csrf_token": csrf_for(staff), "to_status": "accepted"}
+    refused = staff.post(
+        f"{detail}/status",
+        data={**move, "expected": "in_review", "granted_amount": "1 000 000"},
+    )
+    pages.keep("staff-request-accept-refused", refused, 422)
+    staff.post(
+        f"{detail}/status",
+        data={**move, "expected": "in_review", "granted_amount": "4 500"},
+    )
+    account = f"{STAFF}/payments/account"
+    pages.keep("staff-payment-account", staff.get(account))
+    bad = {"csrf_token": csrf_for(staff), "name": "", "iban": "FR76", "bic": "X"}
+    pages.keep("staff-payment-account-refused", staff.post(account, data=bad), 422)
+    good = {
+        "csrf_token": csrf_for(staff),
+        "name": "ACME Entraide",
+        "iban": "FR7630006000011234567890189",
+        "bic": "AGRIFRPP",
+    }
+    pages.keep(
+        "staff-payment-account-saved",
+        staff.get(staff.post(account, data=good).headers["Location"]),
+    )
+    html = staff.get(f"{STAFF}/").get_data(as_text=True)
+    form = hidden_inputs(html[html.index('id="bulk"') :].split("</form>")[0])
+    others = [
+        str(r["id"])
+        for r in store.iter_requests(store.organisation(ORG)["id"])
+        if r["id"] != sid
+    ]
+    made = staff.post(f"{STAFF}/payments", data={**form, "id": [str(sid), *others]})
+    pages.keep("staff-payment-file", staff.get(made.headers["Location"]))
+    form["key"] = "another-key-for-a-payment-file"
+    nothing = staff.post(f"{STAFF}/payments", data={**form, "id": others})
+    pages.keep("staff-payments-refused", nothing, 422)
+    paid = staff.post(
+        made.headers["Location"] + "/paid", data={"csrf_token": csrf_for(staff)}
+    )
+    pages.keep("staff-payment-file-paid", staff.get(paid.headers["Location"]))
+    pages.keep("staff-payments", staff.get(f"{STAFF}/payments"))
+    # The tracking links point to the organisation's own page by now.
+    token = re.search(r'#ecitiz=([^"&]+)', receipt).group(1)
+    pages.keep("tracking-paid", client.get(f"/ecitiz/s/{token}"))
+
+
 def _pages_in(lang: str, data_dir: Path) -> _Pages:
     app = _app(data_dir)
     pages = _Pages()
@@ -744,6 +811,7 @@ def _pages_in(lang: str, data_dir: Path) -> _Pages:
         staff.environ_base["HTTP_ACCEPT_LANGUAGE"] = lang
         _staff_pages(app, staff, store, pages)
         _team_pages(app, staff, store, pages)
+        _payment_pages(client, staff, store, pages)
     return pages
 
 

@@ -137,9 +137,11 @@ def test_counts_per_status_follow_every_filter_but_the_status(store, org):
     add_request(store, org, at("2026-11-03 10:00"), status="accepted", last="Petit")
     add_request(store, org, at("2026-11-04 10:00"), form_id="attestation")
     add_request(store, org, at("2026-10-01 10:00"), status="closed")
+    add_request(store, org, at("2026-10-02 10:00"), status="paid")
     counts = listing.status_counts(store, org, Filters(status="accepted"), TZ)
     assert counts == {
-        "submitted": 1, "in_review": 0, "accepted": 2, "rejected": 0, "closed": 1
+        "submitted": 1, "in_review": 0, "accepted": 2, "rejected": 0, "closed": 1,
+        "paid": 1,
     }  # fmt: skip
     november = Filters(date_from=date(2026, 11, 1), form_id="aid-request")
     assert listing.status_counts(store, org, november, TZ)["accepted"] == 2
@@ -658,7 +660,8 @@ def test_counts_kept_by_the_store_match_the_requests_after_every_change(store, o
         )
         assert kept == counted
     assert listing.status_counts(store, org, Filters(), TZ) == {
-        "submitted": 4, "in_review": 4, "accepted": 1, "rejected": 0, "closed": 0
+        "submitted": 4, "in_review": 4, "accepted": 1, "rejected": 0, "closed": 0,
+        "paid": 0,
     }  # fmt: skip
 
 

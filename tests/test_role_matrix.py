@@ -65,6 +65,11 @@ ADMIN = {
     ("ecitiz_staff.webhook_deliveries", "GET"): ({"webhook_id": "{webhook}"}, None),
     ("ecitiz_staff.enable_webhook", "POST"): ({"webhook_id": "{webhook}"}, {}),
     ("ecitiz_staff.delete_webhook", "POST"): ({"webhook_id": "{webhook}"}, {}),
+    ("ecitiz_staff.payment_account", "GET"): ({}, None),
+    ("ecitiz_staff.save_payment_account", "POST"): (
+        {},
+        {"name": "ACME", "iban": "FR7630006000011234567890189", "bic": "AGRIFRPP"},
+    ),
 }
 
 #: Pages every signed-in member of the team may use.
@@ -111,6 +116,15 @@ MEMBER = {
         {"key": "role-matrix-bulk-key", "action": "assign:me", "id": "{sid}"},
     ),
     ("ecitiz_staff.bulk_result", "GET"): ({"job_id": "{job}"}, None),
+    ("ecitiz_staff.payments_page", "GET"): ({}, None),
+    ("ecitiz_staff.create_payment_file", "POST"): (
+        {},
+        {"key": "role-matrix-payment-key", "id": "{payable}"},
+    ),
+    ("ecitiz_staff.payment_batch", "GET"): ({"batch_id": "{batch}"}, None),
+    ("ecitiz_staff.payment_file", "GET"): ({"batch_id": "{batch}"}, None),
+    ("ecitiz_staff.mark_payment_paid", "POST"): ({"batch_id": "{batch}"}, {}),
+    ("ecitiz_staff.cancel_payment", "POST"): ({"batch_id": "{batch}"}, {}),
     ("ecitiz_staff.account", "GET"): ({}, None),
     ("ecitiz_staff.account", "POST"): ({}, {"notify": "y"}),
     ("ecitiz_staff.password", "GET"): ({}, None),
@@ -200,6 +214,24 @@ def world(app, client):
         )  # fmt: skip
         [attachment] = store.attachments(sid)
         [attestation] = stored_requests(store, form_id="attestation")
+        store.set_debtor_account(
+            acme["id"], "ACME", "FR7630006000011234567890189", "AGRIFRPP"
+        )
+        accepted = []
+        for _ in range(2):
+            accepted.append(_sid(app, submit_request(client)))
+            for before, after in (
+                ("submitted", "in_review"),
+                ("in_review", "accepted"),
+            ):
+                store.change_status(
+                    accepted[-1], expected=before, to_status=after, actor="a",
+                    granted_cents=500000,
+                )  # fmt: skip
+        batch, _made = store.create_batch(
+            acme["id"], key="the-world-s-payment-file", message_id="world",
+            items=[(accepted[0], 500000)], xml=b"<Document/>", actor="a",
+        )  # fmt: skip
     with app.app_context():
         issued = api.issue_token(
             state(app).store, state(app).store.organisation(ORG)["id"], "matrix",
@@ -237,6 +269,8 @@ def world(app, client):
         "amended": amended,
         "attachment": attachment["id"],
         "attestation_sid": attestation["id"],
+        "batch": batch,
+        "payable": accepted[1],
     }
 
 

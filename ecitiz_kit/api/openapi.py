@@ -92,6 +92,12 @@ DETAIL = {
             {
                 "form_title": {"type": "string"},
                 "lang": {"type": "string"},
+                "granted_amount": {
+                    "type": ["string", "null"],
+                    "pattern": "^[0-9]+[.][0-9]{2}$",
+                    "description": "The amount granted in euros, once accepted"
+                    " (forms that describe a payment); null otherwise.",
+                },
                 "answers": {"type": "object"},
                 "attachments": {"type": "array", "items": _ref("Attachment")},
                 "documents": {"type": "array", "items": _ref("Document")},

@@ -36,7 +36,7 @@ from ..forms.validators import is_email_address
 from ..i18n import text
 from ..passwords import WeakPassword, hash_password
 from ..state import periods, state
-from ..store import StaleStatus
+from ..store import InPaymentBatch, StaleStatus
 from ..store.retention import AFTER_RETENTION
 from ..web.contact import BadContact, check_contact_email
 from ..web.frame_heights import counter_height, fitting_height
@@ -483,9 +483,14 @@ def set_status(
             notices=notices(),
         )  # fmt: skip
     except ForbiddenTransition as exc:
-        allowed = ", ".join(lifecycle.TRANSITIONS[submission["status"]])
+        allowed = ", ".join(lifecycle.TRANSITIONS[submission["status"]]) or "nowhere"
         raise click.ClickException(
             f"{reference} is {exc.from_status}: it can only go to {allowed}."
+        ) from None
+    except InPaymentBatch as exc:
+        raise click.ClickException(
+            f"{reference} is in payment file {exc.batch_id}: mark that file paid"
+            " or cancel it first."
         ) from None
     except MessageRequired:
         raise click.ClickException(

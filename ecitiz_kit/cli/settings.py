@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import click
 
+from ..domain.payments import BadAccount, check_account
 from ..state import state
 from ..web.contact import BadContact, check_contact_email
 from ..web.embedding import (
@@ -106,3 +107,21 @@ def contact(org: str, email: str | None, clear: bool) -> None:
         click.echo(f"{org!r} has no contact address any more.")
     else:
         click.echo(f"Replies to the e-mails of {org!r} now go to {address}.")
+
+
+@group.command("payment-account")
+@click.argument("org")
+@click.option("--name", required=True, help="The account holder's name.")
+@click.option("--iban", required=True, help="The account's IBAN.")
+@click.option("--bic", required=True, help="The bank's BIC.")
+def payment_account(org: str, name: str, iban: str, bic: str) -> None:
+    """Set the account ORG's payment files pay from (as the payments page does)."""
+    organisation = organisation_named(org)
+    try:
+        account = check_account(name, iban, bic)
+    except BadAccount as exc:
+        raise click.ClickException(f"--{exc.field} is not valid.") from None
+    state().store.set_debtor_account(
+        organisation["id"], account.name, account.iban, account.bic
+    )
+    click.echo(f"Payment files of {org!r} now pay from {account.iban}.")

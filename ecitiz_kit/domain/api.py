@@ -17,6 +17,7 @@ from ..errors import EcitizError
 from ..i18n import gettext
 from ..store import Store
 from ..tokens import API_TOKEN_SHAPE, api_token_hash, new_api_token
+from .grants import euros
 from .lookup import Tracked
 from .request_list import FilterError
 
@@ -174,6 +175,10 @@ def request_detail(found: Tracked, link: Link) -> dict[str, Any]:
         **request_record(submission, link),
         "form_title": found.form.title(submission["lang"]),
         "lang": submission["lang"],
+        # Euros as a decimal string ("4500.00"); null before acceptance.
+        "granted_amount": None
+        if submission.get("granted_cents") is None
+        else str(euros(submission["granted_cents"])),
         "answers": submission["answers"],
         "attachments": [
             {

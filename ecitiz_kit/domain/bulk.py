@@ -31,7 +31,7 @@ from ..errors import (
 )
 from ..forms.registry import FormRegistry
 from ..i18n import gettext
-from ..store import StaleStatus, Store
+from ..store import InPaymentBatch, StaleStatus, Store
 from ..store.jobs import MOVED
 from .notices import Notices
 from .status import change_status
@@ -59,6 +59,7 @@ ALREADY = "already"
 UNAVAILABLE = "unavailable"
 FAILED = "failed"
 GONE = "gone"
+HELD = "in_payment_file"
 
 
 class BulkError(EcitizError, BadRequest):
@@ -230,6 +231,8 @@ def _apply(
         return NOT_ALLOWED
     except (StaleStatus, MessageRequired):
         return CHANGED
+    except InPaymentBatch:
+        return HELD
     return None
 
 

@@ -26,6 +26,7 @@ COLOURS: dict[str, str] = {
     lifecycle.ACCEPTED: "#15803d",
     lifecycle.REJECTED: "#b91c1c",
     lifecycle.CLOSED: "#52525b",
+    lifecycle.PAID: "#0f766e",
 }
 TEXT_COLOUR = "#3f3f46"
 GRID_COLOUR = "#d4d4d8"

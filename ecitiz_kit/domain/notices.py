@@ -143,8 +143,10 @@ class Notices:
         *,
         to_status: str,
         public_message: str | None,
+        granted_cents: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Tell the applicant, if they gave an address, where their request stands."""
+        """Tell the applicant, if they gave an address, where their request stands
+        (and the amount granted, if any)."""
         name, email = applicant
         if not email:
             return []
@@ -159,6 +161,7 @@ class Notices:
                 name=name,
                 email=email,
                 tracking_url=self.links.status(submission, submission["lang"]),
+                granted_cents=granted_cents,
             )
         ]
 

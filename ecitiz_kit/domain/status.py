@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from .. import lifecycle
@@ -9,6 +10,7 @@ from ..documents.attestations import Keyring, new_attestation
 from ..errors import ForbiddenTransition, MessageRequired
 from ..forms.registry import FormRegistry, form_title
 from ..store import Store
+from .grants import granted_cents
 from .notices import Notices
 
 
@@ -25,6 +27,8 @@ def change_status(
     notices: Notices,
     job_item: tuple[int, int] | None = None,
     tell_applicant: bool = True,
+    granted: Decimal | None = None,
+    paying_batch: int | None = None,
 ) -> dict[str, Any]:
     """Move a request along its life cycle, recording who, when and why.
 
@@ -36,8 +40,14 @@ def change_status(
     transaction (unless ``tell_applicant`` is false: a step on the way to a
     decision that is e-mailed at once). ``job_item`` (a job id and the
     request's id) marks it done in that bulk job in the same transaction.
-    Raises :class:`ForbiddenTransition`, and :class:`MessageRequired` when a
-    request is sent back without saying what to change.
+    Accepting a request whose form describes a payment records the amount
+    granted (``granted``, else the amount requested up to the form's ceiling);
+    only such a request may become ``paid``, and one held by an open payment
+    file moves only as that file (``paying_batch``) says.
+    Raises :class:`ForbiddenTransition`, :class:`MessageRequired` when a
+    request is sent back without saying what to change,
+    :class:`~.grants.GrantRefused` for an amount above the ceiling and the
+    store's :class:`~ecitiz_kit.store.InPaymentBatch`.
     """
     from_status = submission["status"]
     if not lifecycle.can_move(from_status, to_status):
@@ -47,8 +57,13 @@ def change_status(
     document = None
     messages: list[dict[str, Any]] = []
     row = store.enabled_form(submission["organisation_id"], submission["form_id"])
-    if row is not None:
-        definition, _compiled = registry.get(row)
+    definition = registry.get(row)[0] if row is not None else None
+    if to_status == lifecycle.PAID and (
+        definition is None or definition.payment is None
+    ):
+        raise ForbiddenTransition(from_status, to_status)
+    amount = granted_cents(definition, submission, to_status, granted)
+    if row is not None and definition is not None:
         if to_status == lifecycle.ACCEPTED:
             document = new_attestation(
                 keyring, submission["organisation_id"], definition,
@@ -63,6 +78,7 @@ def change_status(
                 definition.applicant_contact(submission["answers"]),
                 to_status=to_status,
                 public_message=public_message or None,
+                granted_cents=amount,
             )
     return store.change_status(
         submission["id"],
@@ -75,4 +91,6 @@ def change_status(
         revoke_documents=from_status == lifecycle.ACCEPTED,
         messages=messages,
         job_item=job_item,
+        granted_cents=amount,
+        paying_batch=paying_batch,
     )

@@ -26,6 +26,7 @@ from .definitions import (
     Field,
     FormDefinition,
     Option,
+    PaymentSpec,
     Rule,
     Section,
     Text,
@@ -36,6 +37,8 @@ RESERVED_NAMES = frozenset({"website"})  # the honeypot field of public forms
 MIB = 1024 * 1024
 MAX_RETENTION_DAYS = 36500  # a hundred years: the bound of enable-form's option
 MAX_DECISION_DAYS = 730
+#: The largest amount one SEPA credit transfer carries.
+MAX_CEILING = Decimal("999999999.99")
 
 _ID = re.compile(r"[a-z0-9][a-z0-9-]{1,40}")
 _NAME = re.compile(r"[a-z][a-z0-9_]{0,40}")
@@ -57,6 +60,8 @@ _RULE_KEYS = {
 _COMPUTED_KEYS = {"name", "type", "from", "to", "label"}
 _DOCUMENT_KEYS = {"type", "title", "first_name", "last_name", "valid_from", "valid_to"}
 _DOCUMENT_KEYS |= {"details", "template_version"}
+#: A payment's keys naming fields, with the type each field must have.
+_PAYMENT_TYPES = {"amount": "money", "iban": "iban", "bic": "bic", "holder": "text"}
 
 # The HTML autocomplete field names (WHATWG "autofill detail tokens").
 AUTOCOMPLETE_NAMES = frozenset(
@@ -149,7 +154,7 @@ class Checker:
         self.keys(
             "", data, {"format", "id", "version", "reference_prefix", "title"},
             {"intro", "sections", "rules", "computed", "document", "summary",
-             "minutes", "prepare", "retention_days", "decision_days"},
+             "minutes", "prepare", "retention_days", "decision_days", "payment"},
         )  # fmt: skip
         if not isinstance(data.get("sections"), list) or not data["sections"]:
             raise self.fail("", "'sections' must be a non-empty list")
@@ -188,6 +193,8 @@ class Checker:
             decision_days=self.integer(
                 "", data, "decision_days", None, 1, MAX_DECISION_DAYS
             ),
+            payment=self.payment(data["payment"], fields)
+            if "payment" in data else None,
         )  # fmt: skip
 
     def section(self, raw: Any) -> Section:
@@ -442,6 +449,39 @@ class Checker:
             first_name=raw["first_name"], last_name=raw["last_name"],
             valid_from=start, valid_to=end, details=tuple(details),
             template_version=version or 1,
+        )  # fmt: skip
+
+    def payment(self, raw: Any, fields: dict[str, Field]) -> PaymentSpec:
+        where = "payment"
+        if not isinstance(raw, dict):
+            raise self.fail(where, f"must be an object, got {_kind(raw)}")
+        self.keys(where, raw, set(_PAYMENT_TYPES) | {"ceiling"}, set())
+        for key, kind in _PAYMENT_TYPES.items():
+            name = raw[key]
+            if not isinstance(name, str) or fields.get(name) is None:
+                raise self.fail(where, f"{key!r} names no field of this form: {name!r}")
+            if fields[name].type != kind or not fields[name].required:
+                raise self.fail(where, f"{key!r} must name a required {kind} field")
+        ceiling = raw["ceiling"]
+        if isinstance(ceiling, bool) or not isinstance(ceiling, int | str):
+            raise self.fail(where, f"'ceiling' must be an amount, got {ceiling!r}")
+        try:
+            amount = Decimal(str(ceiling))
+        except ArithmeticError:
+            amount = Decimal(0)
+        if not (
+            amount.is_finite()
+            and Decimal("0.01") <= amount <= MAX_CEILING
+            and amount == amount.quantize(Decimal("0.01"))
+        ):
+            raise self.fail(
+                where,
+                f"'ceiling' must be an amount in euros from 0.01 to {MAX_CEILING}"
+                f" with at most 2 decimals, got {ceiling!r}",
+            )
+        return PaymentSpec(
+            amount=raw["amount"], iban=raw["iban"], bic=raw["bic"],
+            holder=raw["holder"], ceiling=amount,
         )  # fmt: skip
 
     def computed(self, raw: Any, fields: dict[str, Field]) -> Computed:

@@ -125,6 +125,19 @@ class DocumentSpec:
 
 
 @dataclass(frozen=True)
+class PaymentSpec:
+    """The payment an accepted request leads to: the fields holding the amount
+    requested, the account to pay (IBAN, BIC, holder) and the most that may be
+    granted, in euros."""
+
+    amount: str
+    iban: str
+    bic: str
+    holder: str
+    ceiling: Decimal
+
+
+@dataclass(frozen=True)
 class FormDefinition:
     """A checked form definition; ``digest`` identifies its canonical JSON."""
 
@@ -148,6 +161,8 @@ class FormDefinition:
     #: decide (the applicant is told so on the receipt and tracking page).
     retention_days: int | None = None
     decision_days: int | None = None
+    #: The payment an accepted request leads to (``None``: none).
+    payment: PaymentSpec | None = None
 
     def __hash__(self) -> int:  # texts are mappings, so hash the canonical form
         return hash(self.digest)

@@ -137,4 +137,9 @@ def _plain(defn: FormDefinition) -> dict[str, Any]:
             "details": list(defn.document.details),
             "template_version": defn.document.template_version,
         },
+        "payment": defn.payment and {
+            "amount": defn.payment.amount, "iban": defn.payment.iban,
+            "bic": defn.payment.bic, "holder": defn.payment.holder,
+            "ceiling": str(defn.payment.ceiling),
+        },
     })  # fmt: skip

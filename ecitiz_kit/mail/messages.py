@@ -24,10 +24,13 @@ import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import format_datetime as rfc2822_date
 from email.utils import make_msgid, parseaddr
 from typing import Any
+
+from babel.numbers import format_currency
 
 from .. import lifecycle
 from ..i18n import LANGUAGES, format_date, format_datetime, gettext, ngettext
@@ -193,8 +196,10 @@ def status_message(
     name: str,
     email: str,
     tracking_url: str | None,
+    granted_cents: int | None = None,
 ) -> dict[str, Any]:
-    """Tell the applicant their request changed status (with the public message)."""
+    """Tell the applicant their request changed status (with the public message
+    and, once accepted or paid, the amount granted)."""
     lang = submission["lang"]
     status_name = lifecycle.status_name(to_status, lang)
     return _message(
@@ -217,6 +222,9 @@ def status_message(
             "status_explanation": lifecycle.status_explanation(to_status, lang),
             "public_message": public_message,
             "tracking_url": tracking_url,
+            "granted": None
+            if granted_cents is None
+            else format_currency(Decimal(granted_cents) / 100, "EUR", locale=lang),
         },
     )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
+from babel.numbers import format_currency
 from flask import (
     Blueprint,
     Response,
@@ -27,6 +28,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from .. import lifecycle
 from .._version import __version__
 from ..assets import asset_dir
+from ..domain.grants import euros
 from ..domain.lookup import Tracked, read_ref, summary, tracked
 from ..domain.opening import OPEN, UPCOMING, Opening
 from ..domain.submit import TicketCheck, check_ticket, new_reference, submit
@@ -227,8 +229,17 @@ def render_status(
         token=token,
         can_amend=state().store.amendable(submission["id"]),
         notice=notice,
+        granted=granted_amount(submission),
         **context,
     )
+
+
+def granted_amount(submission: dict[str, Any]) -> str | None:
+    """The amount granted, as the applicant reads it (``None``: none)."""
+    amount = submission.get("granted_cents")
+    if amount is None:
+        return None
+    return format_currency(euros(amount), "EUR", locale=g.ecitiz_lang)
 
 
 @blueprint.get("/<any(r, s):kind>/<token>/receipt.pdf")

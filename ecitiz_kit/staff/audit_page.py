@@ -57,6 +57,11 @@ def action_names() -> dict[str, str]:
         "webhook.create": gettext("Registered a webhook endpoint"),
         "webhook.delete": gettext("Deleted a webhook endpoint"),
         "webhook.enable": gettext("Enabled a webhook endpoint again"),
+        "payment.prepare": gettext("Prepared a payment file"),
+        "payment.download": gettext("Downloaded a payment file"),
+        "payment.paid": gettext("Marked a payment file paid"),
+        "payment.cancel": gettext("Cancelled a payment file"),
+        "payment.account": gettext("Changed the account paid from"),
     }
 
 

@@ -41,7 +41,7 @@ from .request_page import MESSAGE_MAX_LENGTH, ROW_ID, action_name
 #: Seconds between two refreshes of the page of a job under way.
 REFRESH_SECONDS = 3
 
-_KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
+KEY = re.compile(r"[A-Za-z0-9_-]{16,64}")
 _ID = re.compile(r"[1-9][0-9]{0,18}")
 _MAX_ID = 2**63 - 1
 
@@ -92,12 +92,12 @@ def bulk_start() -> Any:
     staff = g.ecitiz_staff
     organisation_id = staff["organisation_id"]
     key = request.form.get("key", "")
-    if not _KEY.fullmatch(key):
+    if not KEY.fullmatch(key):
         raise bulk.BulkError(
             gettext("This form is damaged. Reload the list of requests, then retry.")
         )
     action = _action(request.form.get("action", ""))
-    ids = _selection(organisation_id)
+    ids = selection(organisation_id)
     job, created = bulk.start(
         kit.store, organisation_id, key, action, ids,
         actor=staff["email"], staff_id=staff["id"], address=client_address(),
@@ -126,7 +126,8 @@ def _action(choice: str) -> bulk.BulkAction:
         raise bulk.BulkError(
             gettext("Write at most %(max)s characters.", max=MESSAGE_MAX_LENGTH)
         )
-    if kind == bulk.STATUS and value in lifecycle.STATUSES:
+    # Paid only through a payment file, or one request at a time.
+    if kind == bulk.STATUS and f"status:{value}" in dict(_target_names()):
         if value == lifecycle.SUBMITTED and not public:
             raise bulk.BulkError(
                 gettext(
@@ -161,7 +162,7 @@ def _action(choice: str) -> bulk.BulkAction:
     raise bulk.BulkError(gettext("Choose an action from the list."))
 
 
-def _selection(organisation_id: int) -> list[int]:
+def selection(organisation_id: int) -> list[int]:
     """The ids of the ticked requests, or of all those matching the filters that
     had arrived when the list was shown. Ids that are not numbers name no
     request: not found, like another organisation's."""
@@ -275,4 +276,8 @@ def _reason(row: dict[str, Any], action: bulk.BulkAction) -> str:
         return gettext("That person can no longer be given requests.")
     if outcome == bulk.GONE:
         return gettext("It no longer exists.")
+    if outcome == bulk.HELD:
+        return gettext(
+            "It is in a payment file: mark that file paid or cancel it first."
+        )
     return gettext("An error stopped it (it is in the server's log). Try it alone.")

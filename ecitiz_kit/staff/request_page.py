@@ -6,8 +6,10 @@ organisation's id answers 404, exactly like an id that does not exist.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
+from babel.numbers import format_currency
 from flask import (
     Response,
     g,
@@ -17,17 +19,18 @@ from flask import (
     url_for,
 )
 from werkzeug.exceptions import Conflict
-from wtforms import HiddenField, TextAreaField
+from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from .. import lifecycle
 from ..domain.deadlines import RULE_ACTOR
+from ..domain.grants import GrantRefused, cents, default_grant, euros, parse_amount
 from ..domain.lookup import Tracked, revealed_fields, summary, tracked_for_staff
 from ..domain.status import change_status
 from ..errors import ForbiddenTransition, MessageRequired, UnknownObject
 from ..i18n import gettext
 from ..state import state
-from ..store import StaleStatus
+from ..store import InPaymentBatch, StaleStatus
 from ..web import downloads
 from ..web.pages import notices, when
 from .audit import audit
@@ -40,15 +43,32 @@ from .signals_panel import deadline_and_signals
 MESSAGE_MAX_LENGTH = 2000
 
 
+def money(amount_cents: int | None) -> str | None:
+    """An amount in cents as the staff member reads it."""
+    if amount_cents is None:
+        return None
+    return format_currency(euros(amount_cents), "EUR", locale=g.ecitiz_lang)
+
+
 class TransitionForm(StaffForm):
     to_status = HiddenField(validators=[InputRequired()])
     expected = HiddenField(validators=[InputRequired()])
     public_message = TextAreaField(validators=[Length(max=MESSAGE_MAX_LENGTH)])
     private_note = TextAreaField(validators=[Length(max=MESSAGE_MAX_LENGTH)])
+    #: On acceptance of a request whose form describes a payment.
+    granted_amount = StringField(validators=[Length(max=40)])
 
     def problems(self) -> dict[str, str]:
         too_long = gettext("Write at most %(max)s characters.", max=MESSAGE_MAX_LENGTH)
-        return {"public_message": too_long, "private_note": too_long}
+        return {
+            "public_message": too_long,
+            "private_note": too_long,
+            "granted_amount": amount_problem(),
+        }
+
+
+def amount_problem() -> str:
+    return gettext("Enter an amount in euros with at most 2 decimals, e.g. 1 234,50.")
 
 
 def action_name(from_status: str, to_status: str) -> str:
@@ -62,6 +82,7 @@ def action_name(from_status: str, to_status: str) -> str:
         lifecycle.REJECTED: gettext("Refuse"),
         lifecycle.CLOSED: gettext("Close without a decision"),
         lifecycle.SUBMITTED: gettext("Send back for changes"),
+        lifecycle.PAID: gettext("Mark as paid"),
     }[to_status]
 
 
@@ -96,18 +117,25 @@ def render_detail(
     submission = found.submission
     lang = g.ecitiz_lang
     status = submission["status"]
+    payment = found.form.definition.payment
     forms = []
     for to_status in lifecycle.TRANSITIONS.get(status, ()):
+        if to_status == lifecycle.PAID and payment is None:
+            continue
         if failed is not None and failed.to_status.data == to_status:
             form = failed
         else:
             form = TransitionForm(formdata=None, to_status=to_status, expected=status)
+            if to_status == lifecycle.ACCEPTED and payment is not None:
+                amount = default_grant(payment, submission["answers"])
+                form.granted_amount.data = "" if amount is None else str(amount)
         forms.append(
             {
                 "to_status": to_status,
                 "action": action_name(status, to_status),
                 "form": form,
                 "message_required": to_status == lifecycle.SUBMITTED,
+                "amount": to_status == lifecycle.ACCEPTED and payment is not None,
             }
         )
     timeline = [
@@ -150,6 +178,9 @@ def render_detail(
         form_title=found.form.title(lang),
         status_name=lifecycle.status_name(status, lang),
         received=when(submission["created_at"]),
+        granted=money(submission.get("granted_cents")),
+        ceiling=money(payment and cents(payment.ceiling)),
+        payment_file=store.open_payment_batch(submission["id"]),
         sections=summary(
             found.form.definition, submission["answers"], lang, unmasked=True
         ),
@@ -189,6 +220,15 @@ def change_request_status(submission_id: int) -> Any:
         return render_detail(found, form), 422
     if form.expected.data != submission["status"]:
         raise _stale(submission["status"])
+    granted = None
+    payment = found.form.definition.payment
+    typed = (form.granted_amount.data or "").strip()
+    if to_status == lifecycle.ACCEPTED and payment is not None and typed:
+        # Left empty: the amount requested (what the field is filled with).
+        granted = parse_amount(typed)
+        if granted is None:
+            form.granted_amount.errors = [amount_problem()]
+            return render_detail(found, form), 422
     kit = state()
     try:
         change_status(
@@ -197,9 +237,28 @@ def change_request_status(submission_id: int) -> Any:
             public_message=(form.public_message.data or "").strip(),
             private_note=(form.private_note.data or "").strip(),
             notices=notices(),
+            granted=granted,
         )  # fmt: skip
     except ForbiddenTransition:
         raise _forbidden(submission["status"], to_status) from None
+    except GrantRefused as exc:
+        form.granted_amount.errors = [
+            gettext(
+                "Enter an amount between %(min)s and %(max)s.",
+                min=format_currency(Decimal("0.01"), "EUR", locale=g.ecitiz_lang),
+                max=format_currency(exc.ceiling, "EUR", locale=g.ecitiz_lang),
+            )
+        ]
+        return render_detail(found, form), 422
+    except InPaymentBatch as exc:
+        raise refusal(
+            Conflict,
+            gettext(
+                "This request is in payment file %(number)s: mark that file paid"
+                " or cancel it first. Nothing was changed.",
+                number=exc.batch_id,
+            ),
+        ) from None
     except MessageRequired:
         form.public_message.errors = [
             gettext("Tell the applicant what to change: they will read this message.")
@@ -208,11 +267,10 @@ def change_request_status(submission_id: int) -> Any:
     except StaleStatus:
         current = kit.store.submission(submission_id)
         raise _stale(current["status"] if current else submission["status"]) from None
-    audit(
-        "request.status",
-        submission["reference"],
-        **{"from": submission["status"], "to": to_status},
-    )
+    detail: dict[str, Any] = {"from": submission["status"], "to": to_status}
+    if granted is not None:
+        detail["granted"] = str(granted)
+    audit("request.status", submission["reference"], **detail)
     return redirect(
         url_for(
             "ecitiz_staff.request_detail",

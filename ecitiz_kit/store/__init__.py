@@ -26,6 +26,7 @@ from .listing import Listing
 from .migrations import MIGRATIONS
 from .organisations import Organisations
 from .outbox import Outbox
+from .payments import AlreadyInBatch, BatchClosed, InPaymentBatch, Payments
 from .retention import Retention
 from .settings import Settings
 from .signals import Signals
@@ -35,7 +36,10 @@ from .webhooks import Webhooks
 
 __all__ = [
     "MIGRATIONS",
+    "AlreadyInBatch",
     "AlreadyStaff",
+    "BatchClosed",
+    "InPaymentBatch",
     "LastAdmin",
     "NotAmendable",
     "StaleStatus",
@@ -68,5 +72,6 @@ class Store(
     Signals,
     ApiTokens,
     Webhooks,
+    Payments,
 ):
     """The kit's data in one SQLite file; one connection per thread."""

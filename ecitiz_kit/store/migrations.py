@@ -679,4 +679,48 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX webhook_deliveries_by_webhook
         ON webhook_deliveries (webhook_id, id);
     """,
+    """
+    -- Payments. The amount granted on acceptance, in cents (NULL: the form
+    -- describes no payment, or the request is not accepted or paid).
+    ALTER TABLE submissions ADD COLUMN granted_cents INTEGER
+        CHECK (granted_cents IS NULL OR granted_cents > 0);
+    -- The account an organisation pays from, set by an admin.
+    ALTER TABLE organisations ADD COLUMN debtor_name TEXT;
+    ALTER TABLE organisations ADD COLUMN debtor_iban TEXT;
+    ALTER TABLE organisations ADD COLUMN debtor_bic TEXT;
+    -- A SEPA credit-transfer file: open until marked paid or cancelled. Its
+    -- XML is kept as made, so every download is the same file.
+    CREATE TABLE payment_batches (
+        id INTEGER PRIMARY KEY,
+        organisation_id INTEGER NOT NULL REFERENCES organisations(id),
+        key TEXT NOT NULL,
+        message_id TEXT NOT NULL UNIQUE,
+        state TEXT NOT NULL DEFAULT 'open'
+            CHECK (state IN ('open', 'paid', 'cancelled')),
+        transfers INTEGER NOT NULL,
+        total_cents INTEGER NOT NULL,
+        xml BLOB NOT NULL,
+        -- JSON: the selected requests left out, with why ([reference, reason]).
+        left_out TEXT NOT NULL DEFAULT '[]',
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        closed_by TEXT,
+        closed_at TEXT,
+        UNIQUE (organisation_id, key)
+    );
+    CREATE INDEX payment_batches_by_org ON payment_batches (organisation_id, id);
+    -- One row per transfer; ``open`` mirrors its batch's state, so that the
+    -- unique index below keeps a request out of two open batches.
+    CREATE TABLE payment_items (
+        id INTEGER PRIMARY KEY,
+        batch_id INTEGER NOT NULL REFERENCES payment_batches(id),
+        submission_id INTEGER NOT NULL REFERENCES submissions(id),
+        amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),
+        open INTEGER NOT NULL DEFAULT 1 CHECK (open IN (0, 1)),
+        UNIQUE (batch_id, submission_id)
+    );
+    CREATE UNIQUE INDEX payment_items_open_once
+        ON payment_items (submission_id) WHERE open = 1;
+    CREATE INDEX payment_items_by_submission ON payment_items (submission_id);
+    """,
 )

@@ -14,6 +14,7 @@ from .base import Base, stamp, utcnow
 from .documents import insert_document
 from .jobs import mark_moved
 from .outbox import insert_messages
+from .payments import InPaymentBatch, open_batch_of
 from .signals import refresh_signals
 from .webhooks import SUBMITTED, event_types, queue_deliveries
 
@@ -203,8 +204,15 @@ class Submissions(Base):
         revoke_documents: bool = False,
         messages: Sequence[dict[str, Any]] = (),
         job_item: tuple[int, int] | None = None,
+        granted_cents: int | None = None,
+        paying_batch: int | None = None,
     ) -> dict[str, Any]:
         """Move a request to ``to_status`` and record the event (and any document).
+
+        ``granted_cents`` is the amount granted the request holds from now on
+        (``None``: none). A request in an open payment file moves only as that
+        file (``paying_batch``) says: otherwise :class:`InPaymentBatch`; a
+        ``paying_batch`` no longer open holding it raises :class:`StaleStatus`.
 
         ``revoke_documents`` revokes what the request was issued before (it is
         being reopened). ``messages`` (telling the applicant) are queued in the
@@ -217,10 +225,16 @@ class Submissions(Base):
         """
         now = stamp(utcnow())
         with self._write() as conn:
+            held = open_batch_of(conn, submission_id)
+            if held is not None and held != paying_batch:
+                raise InPaymentBatch(held)
+            if paying_batch is not None and held is None:
+                # The file was cancelled (or paid) meanwhile: it pays nothing.
+                raise StaleStatus(submission_id)
             cursor = conn.execute(
-                "UPDATE submissions SET status = ?, updated_at = ?"
+                "UPDATE submissions SET status = ?, updated_at = ?, granted_cents = ?"
                 " WHERE id = ? AND status = ?",
-                (to_status, now, submission_id, expected),
+                (to_status, now, granted_cents, submission_id, expected),
             )
             if cursor.rowcount != 1:
                 raise StaleStatus(submission_id)

@@ -141,6 +141,17 @@ def _render_one(kit: KitState, row: dict[str, Any]) -> bool:
     return True
 
 
+def payment_file(xml: bytes, batch_id: int) -> Response:
+    """A SEPA credit-transfer file, always as a download, never rendered."""
+    response = Response(xml, mimetype="application/xml")
+    response.headers["Content-Disposition"] = (
+        f'attachment; filename="virements-{batch_id}.xml"'
+    )
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Content-Security-Policy"] = ATTACHMENT_CSP
+    return response
+
+
 def _pdf(data: bytes, name: str) -> Response:
     response = Response(data, mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.pdf"'

@@ -375,3 +375,48 @@ def test_amend_pages_pass_axe(browser, kit, world, axe, store, app):
     no_violations(axe, page, "amend form with an error")
     assert context.cookies() == []
     context.close()
+
+
+def test_accept_with_an_amount_and_pay_it_with_the_keyboard_alone(
+    browser, kit, world, store, axe
+):
+    store.change_status(world, expected="submitted", to_status="in_review", actor="t")
+    context = browser.new_context(locale="en-GB")
+    page = context.new_page()
+    _sign_in(page, kit.url)
+    page.goto(kit.url + f"{STAFF}/payments")
+    _tab_to(page, lambda f: f[3] == "Change the account paid from")
+    page.keyboard.press("Enter")
+    page.wait_for_url(f"**{STAFF}/payments/account")
+    no_violations(axe, page, "the account paid from, in English")
+    _tab_to(page, lambda f: f[1] == "f-name")
+    page.keyboard.type("ACME Entraide")
+    page.keyboard.press("Tab")
+    page.keyboard.type("FR76 3000 6000 0112 3456 7890 189")
+    page.keyboard.press("Tab")
+    page.keyboard.type("AGRIFRPP")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".ecitiz-notice")
+    assert store.organisation("acme")["debtor_bic"] == "AGRIFRPP"
+
+    page.goto(kit.url + f"{STAFF}/requests/{world}")
+    _tab_to(page, lambda f: f[1] == "f-granted_amount")
+    page.keyboard.press("Control+A")
+    page.keyboard.type("4 200")
+    _tab_to(page, lambda f: f[0] == "BUTTON" and f[3] == "Accept")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".ecitiz-notice")
+    assert store.submission(world)["granted_cents"] == 420000
+
+    page.goto(kit.url + f"{STAFF}/?status=accepted")
+    _tab_to(page, lambda f: f[1] == f"pick-{world}")
+    page.keyboard.press("Space")
+    _tab_to(page, lambda f: f[0] == "BUTTON" and f[3] == "Prepare a payment file")
+    page.keyboard.press("Enter")
+    page.wait_for_selector("#transfers")
+    no_violations(axe, page, "a payment file, in English")
+    _tab_to(page, lambda f: f[0] == "BUTTON" and f[3] == "Mark the file paid")
+    page.keyboard.press("Enter")
+    page.wait_for_selector(".ecitiz-notice")
+    assert store.submission(world)["status"] == "paid"
+    context.close()
