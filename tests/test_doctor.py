@@ -34,7 +34,7 @@ def test_a_sound_deployment_gets_ok(deployed):
     result = doctor(deployed)
     assert result.exit_code == 0, result.output
     assert problems(result) == []
-    assert result.output.splitlines()[-1].startswith("ok: 7 checks passed")
+    assert result.output.splitlines()[-1].startswith("ok: 8 checks passed")
 
 
 # -- secret key ---------------------------------------------------------------------

@@ -14,6 +14,7 @@ from ..state import state
 from ..store.outbox import FAILED
 from ..web.pages import compose_queued
 from .commands import group
+from .companies import check_companies_in_worker
 from .deadlines import deadlines_in_worker
 from .documents import render_documents_in_worker
 from .jobs import run_jobs_in_worker
@@ -61,6 +62,7 @@ def send_mail(loop: bool, interval: float, retry_failed: bool) -> None:
         deadlines_in_worker()  # decisions due by a rule, daily digests
         render_documents_in_worker()  # attestations issued since the last pass
         purge_in_worker()  # requests past their retention period, hourly
+        check_companies_in_worker()  # SIRETs the register could not answer for
         return deliver_from_config(kit.store, config, kit.data_dir, compose=compose)
 
     if loop:
