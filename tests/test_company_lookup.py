@@ -129,6 +129,7 @@ def test_an_establishment_other_than_the_head_office_is_found():
 def test_retries_wait_longer_each_time_up_to_a_day():
     now = utcnow()
     waits = [next_try(n, now) - now for n in (1, 2, 3, 30)]
+    assert waits[0] == timedelta(minutes=1)
     assert waits[0] < waits[1] < waits[2] < waits[3] == timedelta(days=1)
 
 

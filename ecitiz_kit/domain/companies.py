@@ -26,8 +26,8 @@ from ..store.companies import FOUND, PENDING, UNKNOWN
 
 #: What a lookup can tell: the register's record, that it has none, or nothing.
 UNAVAILABLE = "unavailable"
-#: The first retry of a pending check waits this long; each failure doubles it,
-#: up to a day.
+#: The first retry of a pending check waits this long; each failure doubles the
+#: wait, up to a day.
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_WAIT = timedelta(days=1)
 #: Pending checks one worker pass asks about (each may take the full timeout).
@@ -103,9 +103,9 @@ class CheckReport:
 
 
 def next_try(attempts: int, now: datetime) -> datetime:
-    """When to ask again after ``attempts`` failed tries (1 minute, doubling,
-    at most a day)."""
-    wait = FIRST_RETRY * (2 ** min(attempts, 20))
+    """When to ask again after ``attempts`` failed tries (1 minute after the
+    first, doubling, at most a day)."""
+    wait = FIRST_RETRY * (2 ** min(max(attempts - 1, 0), 20))
     return now + min(wait, LONGEST_WAIT)
 
 
