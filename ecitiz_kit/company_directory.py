@@ -36,6 +36,10 @@ MAX_TEXT |= {"activity_code": 10}
 #: How long, in seconds, a directory's answer is reused for the same SIRET.
 CACHE_SECONDS = 600
 CACHE_SIZE = 256
+#: Seconds a directory that did not answer in time (or could not be reached) is
+#: left alone: meanwhile lookups count as unavailable at once, so that an outage
+#: does not make every applicant wait for the timeout.
+PAUSE_AFTER_FAILURE = 30.0
 
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069]")
 _SPACES = re.compile(r"\s+")
@@ -92,11 +96,15 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 class CompanyDirectory:
     """A directory service at ``url`` (its ``/search`` answers the questions)."""
 
-    def __init__(self, url: str, timeout: float = TIMEOUT) -> None:
+    def __init__(
+        self, url: str, timeout: float = TIMEOUT, pause: float = PAUSE_AFTER_FAILURE
+    ) -> None:
         if not url.startswith(("http://", "https://")):
             raise ValueError("the directory's URL must be http(s)")
         self.url = url.rstrip("/")
         self.timeout = timeout
+        self.pause = pause
+        self._paused_until = 0.0
         self._opener = urllib.request.build_opener(_NoRedirect)
         self._cache: OrderedDict[str, tuple[float, Company | None]] = OrderedDict()
         self._lock = threading.Lock()
@@ -111,6 +119,8 @@ class CompanyDirectory:
         cached = self._cached(number)
         if cached is not None:
             return cached[1]
+        if time.monotonic() < self._paused_until:
+            raise DirectoryUnavailable("paused after a failure to answer")
         found = read_answer(self._ask(number), number)
         with self._lock:
             self._cache[number] = (time.monotonic(), found)
@@ -158,7 +168,10 @@ class CompanyDirectory:
         except DirectoryUnavailable:
             raise
         except (OSError, ValueError, http.client.HTTPException) as exc:
-            # Timeouts, refused connections, HTTP errors and bad URLs alike.
+            # Timeouts, refused connections, HTTP errors and bad URLs alike; a
+            # directory that answers nothing is left alone for a while.
+            if not isinstance(exc, urllib.error.HTTPError):
+                self._paused_until = time.monotonic() + self.pause
             raise DirectoryUnavailable(_reason(exc)) from None
         try:
             return json.loads(body.decode("utf-8"))

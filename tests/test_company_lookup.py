@@ -73,6 +73,18 @@ def test_a_slow_directory_is_unavailable(service):
         CompanyDirectory(service.url, timeout=0.3).lookup(fake.SLOW)
 
 
+def test_a_directory_that_timed_out_is_left_alone_a_while(service):
+    directory = CompanyDirectory(service.url, timeout=0.3, pause=3600)
+    for siret in (fake.SLOW, fake.FOUND, fake.UNKNOWN):
+        with pytest.raises(DirectoryUnavailable):
+            directory.lookup(siret)
+    assert service.queries == [fake.SLOW]  # the others waited for nothing
+    again = CompanyDirectory(service.url, timeout=0.3, pause=0)
+    with pytest.raises(DirectoryUnavailable):
+        again.lookup(fake.SLOW)
+    assert again.lookup(fake.FOUND).legal_name == fake.FOUND_NAME
+
+
 @pytest.mark.parametrize(
     "siret", [fake.BROKEN, fake.HTML, fake.GARBAGE, fake.ODD_SHAPE, fake.REDIRECT]
 )
@@ -364,6 +376,16 @@ def test_an_unknown_siret_is_stored_as_unknown(client, store, directory):
 def test_without_a_directory_nothing_is_stored_or_asked(client, store):
     _submit(client)
     assert _check_of_last(store)[1] is None
+
+
+def test_a_directory_slower_than_its_timeout_marks_a_check(client, store, directory):
+    _submit(client, siret=fake.SLOW)
+    _row, check = _check_of_last(store)
+    assert (check["state"], check["siret"]) == ("pending", fake.SLOW)
+    # Left alone meanwhile: the next request does not wait for it either.
+    _submit(client)
+    assert _check_of_last(store)[1]["state"] == "pending"
+    assert directory.queries == [fake.SLOW]
 
 
 def test_a_failed_lookup_marks_the_request_for_a_check(client, store, directory):
