@@ -22,9 +22,11 @@ from . import fake_directory as fake
 from .helpers import (
     STAFF,
     aid_answers,
+    csrf_for,
     form_url,
     hidden_inputs,
     post_form,
+    status_url_in,
     stored_requests,
     ticket_for,
     with_file,
@@ -418,6 +420,33 @@ def test_the_worker_fills_a_pending_check_once_the_register_answers(
     assert check["state"] == "found"
     assert check["register"]["legal_name"] == fake.FOUND_NAME
     assert store.company_checks_due(10, now=later) == []
+
+
+def test_an_amended_siret_is_checked_again(client, staff_client, store, directory):
+    sent = _submit(client)
+    row, _check = _check_of_last(store)
+    receipt = client.get(sent.headers["Location"]).get_data(as_text=True)
+    status_path = status_url_in(receipt)
+    for to_status, expected, message in (
+        ("in_review", "submitted", ""),
+        ("submitted", "in_review", "Le SIRET est celui d’un autre établissement."),
+    ):
+        moved = staff_client.post(
+            f"{STAFF}/requests/{row['id']}/status",
+            data={"csrf_token": csrf_for(staff_client), "to_status": to_status,
+                  "expected": expected, "public_message": message},
+        )  # fmt: skip
+        assert moved.status_code == 303
+    page = client.get(status_path + "/amend").get_data(as_text=True)
+    amended = client.post(
+        status_path + "/amend",
+        data={"ticket": hidden_inputs(page)["ticket"],
+              **aid_answers(siret=fake.CEASED)},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+    assert amended.status_code == 303, amended.get_data(as_text=True)[-500:]
+    check = store.company_check(row["id"])
+    assert (check["siret"], check["register"]["active"]) == (fake.CEASED, False)
 
 
 def test_check_companies_says_when_lookups_are_off(runner):

@@ -14,12 +14,14 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from ..company_directory import CompanyDirectory
 from ..fingerprints import Fingerprints
 from ..forms.definitions import FormDefinition
 from ..forms.fields import Outcome
 from ..forms.registry import PublicForm
 from ..store import Store
 from ..store.uploads import UploadArea
+from .companies import company_for_submission
 from .signals import identifiers
 
 
@@ -79,6 +81,7 @@ def amend(
     replaced_fields: list[str],
     nonce: str,
     fingerprints: Fingerprints,
+    directory: CompanyDirectory | None = None,
 ) -> int:
     """Store the applicant's new answers, keeping the previous ones as a version.
 
@@ -86,8 +89,10 @@ def amend(
     anything fails, and moved into place once the amendment is committed. Raises
     :class:`~ecitiz_kit.store.NotAmendable` when the request is no longer waiting
     for changes, :class:`~ecitiz_kit.errors.NonceUsed` for a spent form ticket.
-    The identifiers the signals compare are taken from the new answers.
+    The identifiers the signals compare are taken from the new answers, and,
+    with a company ``directory``, what the register says of the new SIRET.
     """
+    company = company_for_submission(directory, form.definition, outcome.answers)
     with uploads.staging(outcome.uploads) as staged:
         return store.amend_submission(
             submission_id,
@@ -98,4 +103,5 @@ def amend(
             replaced_fields=replaced_fields,
             applicant=form.definition.applicant_contact(outcome.answers),
             identifiers=identifiers(form.definition, outcome.answers, fingerprints),
+            company=company,
         )

@@ -90,6 +90,7 @@ def amend_submit(token: str) -> Any:
             kit.store, kit.uploads, found.form, submission_id, outcome,
             replaced_fields=replaced, nonce=ticket.nonce,
             fingerprints=kit.fingerprints(current_app.config),
+            directory=kit.company_directory(current_app.config),
         )  # fmt: skip
     except NonceUsed:
         return _to_status(token)

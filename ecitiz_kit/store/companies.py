@@ -26,10 +26,11 @@ def insert_company_check(
     register: dict[str, Any] | None,
     now: str,
 ) -> None:
-    """Record the register's answer for a new request (inside the caller's
-    transaction): ``register`` when ``found``; a ``pending`` check is due at once."""
+    """Record the register's answer for a request (inside the caller's
+    transaction), replacing an earlier one: ``register`` when ``found``; a
+    ``pending`` check is due at once."""
     conn.execute(
-        "INSERT INTO company_checks (submission_id, siret, state, register,"
+        "INSERT OR REPLACE INTO company_checks (submission_id, siret, state, register,"
         " checked_at, next_try_at) VALUES (?, ?, ?, ?, ?, ?)",
         (
             submission_id,
