@@ -95,7 +95,7 @@ def staff_client(app):
 
 
 @pytest.fixture
-def directory(app):
+def company_directory(app):
     """A fake company directory on 127.0.0.1, which the kit is set to ask."""
     fake = FakeDirectory()
     app.config["ECITIZ_COMPANY_LOOKUP_URL"] = fake.url

@@ -76,10 +76,10 @@ def test_a_slow_directory_is_unavailable(service):
 
 
 def test_a_directory_that_timed_out_is_left_alone_a_while(service):
-    directory = CompanyDirectory(service.url, timeout=0.3, pause=3600)
+    company_directory = CompanyDirectory(service.url, timeout=0.3, pause=3600)
     for siret in (fake.SLOW, fake.FOUND, fake.UNKNOWN):
         with pytest.raises(DirectoryUnavailable):
-            directory.lookup(siret)
+            company_directory.lookup(siret)
     assert service.queries == [fake.SLOW]  # the others waited for nothing
     again = CompanyDirectory(service.url, timeout=0.3, pause=0)
     with pytest.raises(DirectoryUnavailable):
@@ -104,10 +104,10 @@ def test_a_directory_that_does_not_listen_is_unavailable(service):
 
 
 def test_an_invalid_siret_is_never_sent(service):
-    directory = CompanyDirectory(service.url)
+    company_directory = CompanyDirectory(service.url)
     for hostile in ("73282932000075", "1", "x" * 5000, "7328293200007&q=*", ""):
         with pytest.raises(ValueError):
-            directory.lookup(hostile)
+            company_directory.lookup(hostile)
     assert service.queries == []
 
 
@@ -119,12 +119,12 @@ def test_register_texts_are_one_short_line_without_control_characters(service):
 
 
 def test_answers_are_reused_a_while_but_failures_are_not(service):
-    directory = CompanyDirectory(service.url)
-    directory.lookup(fake.FOUND)
-    directory.lookup(fake.FOUND)
+    company_directory = CompanyDirectory(service.url)
+    company_directory.lookup(fake.FOUND)
+    company_directory.lookup(fake.FOUND)
     for _ in range(2):
         with pytest.raises(DirectoryUnavailable):
-            directory.lookup(fake.BROKEN)
+            company_directory.lookup(fake.BROKEN)
     assert service.queries == [fake.FOUND, fake.BROKEN, fake.BROKEN]
 
 
@@ -207,7 +207,7 @@ def test_without_a_directory_the_form_offers_no_lookup(client):
     assert refused.status_code == 404
 
 
-def test_with_a_directory_the_siret_gets_a_lookup_button(client, directory):
+def test_with_a_directory_the_siret_gets_a_lookup_button(client, company_directory):
     page = client.get(form_url())
     html = page.get_data(as_text=True)
     button = re.search(r"<button[^>]*name=\"company_lookup\"[^>]*>", html).group(0)
@@ -226,7 +226,7 @@ def _ask(client, siret, **headers):
         "Sec-Fetch-Site": "same-origin", **headers})  # fmt: skip
 
 
-def test_the_script_gets_the_values_of_the_fields_to_fill(client, directory):
+def test_the_script_gets_the_values_of_the_fields_to_fill(client, company_directory):
     answer = _ask(client, "732 829 320 00074")
     assert answer.status_code == 200
     assert answer.headers["Cache-Control"] == "no-store"
@@ -246,27 +246,27 @@ def test_the_script_gets_the_values_of_the_fields_to_fill(client, directory):
     assert _ask(client, fake.HTML).json == {"state": "unavailable"}
 
 
-def test_a_hostile_register_record_fills_only_what_fits(client, directory):
+def test_a_hostile_register_record_fills_only_what_fits(client, company_directory):
     answer = _ask(client, fake.HOSTILE).json
     assert "postal_code" not in answer["fields"]  # "<i>" is no postal code
     assert len(answer["fields"]["legal_name"]) <= 200
 
 
-def test_the_script_may_ask_only_about_a_valid_siret(client, directory):
+def test_the_script_may_ask_only_about_a_valid_siret(client, company_directory):
     for hostile in ("73282932000075", "abc", "1" * 500, "http://evil.example/"):
         answer = _ask(client, hostile)
         assert answer.status_code == 400
         assert answer.json == {"error": "not a valid SIRET"}
-    assert directory.queries == []
+    assert company_directory.queries == []
 
 
-def test_other_sites_may_not_ask(client, directory):
+def test_other_sites_may_not_ask(client, company_directory):
     for site in ("cross-site", "same-site"):
         assert _ask(client, fake.FOUND, **{"Sec-Fetch-Site": site}).status_code == 403
-    assert directory.queries == []
+    assert company_directory.queries == []
 
 
-def test_lookups_are_rate_limited(app, client, directory, limits_clock):
+def test_lookups_are_rate_limited(app, client, company_directory, limits_clock):
     app.config["ECITIZ_COMPANY_LOOKUP_LIMIT"] = "2 per minute"
     assert [_ask(client, fake.FOUND).status_code for _ in range(3)] == [200, 200, 429]
     refused = client.post(form_url() + "/company", data=aid_answers())
@@ -287,7 +287,9 @@ def _value(html, name):
     return found.group(1)
 
 
-def test_the_lookup_button_fills_the_company_and_keeps_the_rest(client, directory):
+def test_the_lookup_button_fills_the_company_and_keeps_the_rest(
+    client, company_directory
+):
     ticket, page = _look_up(client, legal_name="", town="Pariss")
     assert page.status_code == 200
     html = page.get_data(as_text=True)
@@ -311,7 +313,7 @@ def test_the_lookup_button_fills_the_company_and_keeps_the_rest(client, director
     ],
 )
 def test_a_lookup_that_finds_nothing_leaves_the_fields_to_type(
-    client, directory, siret, said
+    client, company_directory, siret, said
 ):
     _ticket, page = _look_up(client, siret=siret, legal_name="Ma boutique")
     html = page.get_data(as_text=True)
@@ -321,15 +323,15 @@ def test_a_lookup_that_finds_nothing_leaves_the_fields_to_type(
     assert "Maintenance" not in html
 
 
-def test_the_lookup_button_with_a_wrong_siret_says_so(client, directory):
+def test_the_lookup_button_with_a_wrong_siret_says_so(client, company_directory):
     _ticket, page = _look_up(client, siret="732 829 320 00075")
     assert page.status_code == 422
     html = page.get_data(as_text=True)
     assert "Enter the 14 digits of your SIRET" in html
-    assert directory.queries == []
+    assert company_directory.queries == []
 
 
-def test_a_lookup_posted_from_another_site_is_refused(client, directory):
+def test_a_lookup_posted_from_another_site_is_refused(client, company_directory):
     ticket = ticket_for(client)
     refused = client.post(
         form_url() + "/company",
@@ -337,10 +339,10 @@ def test_a_lookup_posted_from_another_site_is_refused(client, directory):
         headers={"Origin": "https://evil.example"},
     )
     assert refused.status_code == 403
-    assert directory.queries == []
+    assert company_directory.queries == []
 
 
-def test_register_texts_are_escaped_on_the_page(client, directory):
+def test_register_texts_are_escaped_on_the_page(client, company_directory):
     _ticket, page = _look_up(client, siret=fake.HOSTILE)
     html = page.get_data(as_text=True)
     assert '<script>alert("x")' not in html
@@ -361,7 +363,7 @@ def _check_of_last(store):
     return latest, store.company_check(latest["id"])
 
 
-def test_a_request_stores_what_the_register_says(client, store, directory):
+def test_a_request_stores_what_the_register_says(client, store, company_directory):
     _submit(client)
     _row, check = _check_of_last(store)
     assert check["state"] == "found"
@@ -370,7 +372,7 @@ def test_a_request_stores_what_the_register_says(client, store, directory):
     assert check["register"]["active"] is True
 
 
-def test_an_unknown_siret_is_stored_as_unknown(client, store, directory):
+def test_an_unknown_siret_is_stored_as_unknown(client, store, company_directory):
     _submit(client, siret=fake.UNKNOWN)
     assert _check_of_last(store)[1]["state"] == "unknown"
 
@@ -380,18 +382,22 @@ def test_without_a_directory_nothing_is_stored_or_asked(client, store):
     assert _check_of_last(store)[1] is None
 
 
-def test_a_directory_slower_than_its_timeout_marks_a_check(client, store, directory):
+def test_a_directory_slower_than_its_timeout_marks_a_check(
+    client, store, company_directory
+):
     _submit(client, siret=fake.SLOW)
     _row, check = _check_of_last(store)
     assert (check["state"], check["siret"]) == ("pending", fake.SLOW)
     # Left alone meanwhile: the next request does not wait for it either.
     _submit(client)
     assert _check_of_last(store)[1]["state"] == "pending"
-    assert directory.queries == [fake.SLOW]
+    assert company_directory.queries == [fake.SLOW]
 
 
-def test_a_failed_lookup_marks_the_request_for_a_check(client, store, directory):
-    directory.down = True
+def test_a_failed_lookup_marks_the_request_for_a_check(
+    client, store, company_directory
+):
+    company_directory.down = True
     _submit(client)
     _row, check = _check_of_last(store)
     assert check["state"] == "pending" and check["register"] is None
@@ -399,9 +405,9 @@ def test_a_failed_lookup_marks_the_request_for_a_check(client, store, directory)
 
 
 def test_the_worker_fills_a_pending_check_once_the_register_answers(
-    app, client, store, runner, directory
+    app, client, store, runner, company_directory
 ):
-    directory.down = True
+    company_directory.down = True
     _submit(client)
     row, _check = _check_of_last(store)
     result = runner.invoke(args=["ecitiz", "check-companies"])
@@ -412,7 +418,7 @@ def test_the_worker_fills_a_pending_check_once_the_register_answers(
     later = utcnow() + timedelta(minutes=3)
     assert len(store.company_checks_due(10, now=later)) == 1
 
-    directory.down = False
+    company_directory.down = False
     store.postpone_company_check(row["id"], utcnow(), "due now, for the test")
     result = runner.invoke(args=["ecitiz", "send-mail"])  # the worker's pass
     assert result.exit_code == 0, result.output
@@ -422,7 +428,9 @@ def test_the_worker_fills_a_pending_check_once_the_register_answers(
     assert store.company_checks_due(10, now=later) == []
 
 
-def test_an_amended_siret_is_checked_again(client, staff_client, store, directory):
+def test_an_amended_siret_is_checked_again(
+    client, staff_client, store, company_directory
+):
     sent = _submit(client)
     row, _check = _check_of_last(store)
     receipt = client.get(sent.headers["Location"]).get_data(as_text=True)
@@ -457,7 +465,7 @@ def test_check_companies_says_when_lookups_are_off(runner):
 
 @pytest.mark.parametrize("after", ["delete", "anonymise"])
 def test_a_request_past_retention_takes_its_check_along(
-    client, store, directory, after
+    client, store, company_directory, after
 ):
     _submit(client)
     row, _check = _check_of_last(store)
@@ -477,7 +485,7 @@ def _staff_page(staff_client, store):
 
 
 def test_staff_see_the_register_and_where_it_differs(
-    client, staff_client, store, directory
+    client, staff_client, store, company_directory
 ):
     _submit(client)  # typed "Boulangerie Durand"; the register says DUPONT
     html = _staff_page(staff_client, store)
@@ -490,28 +498,32 @@ def test_staff_see_the_register_and_where_it_differs(
 
 
 def test_staff_see_no_difference_when_the_answers_match(
-    client, staff_client, store, directory
+    client, staff_client, store, company_directory
 ):
     _submit(client, legal_name="Boulangerie  dupont", town="paris")
     html = _staff_page(staff_client, store)
     assert fake.FOUND_NAME in html and "Differs:" not in html
 
 
-def test_staff_are_warned_of_a_ceased_company(client, staff_client, store, directory):
+def test_staff_are_warned_of_a_ceased_company(
+    client, staff_client, store, company_directory
+):
     _submit(client, siret=fake.CEASED)
     html = _staff_page(staff_client, store)
     assert "the register says this company has ceased" in html
     assert "Ceased" in html
 
 
-def test_staff_see_a_pending_check(client, staff_client, store, directory):
-    directory.down = True
+def test_staff_see_a_pending_check(client, staff_client, store, company_directory):
+    company_directory.down = True
     _submit(client)
     html = _staff_page(staff_client, store)
     assert "Not checked yet" in html
 
 
-def test_staff_see_register_texts_as_text(client, staff_client, store, directory):
+def test_staff_see_register_texts_as_text(
+    client, staff_client, store, company_directory
+):
     _submit(client, siret=fake.HOSTILE)
     html = _staff_page(staff_client, store)
     assert "<b>1 rue</b>" not in html and '<script>alert("x")' not in html
@@ -525,6 +537,6 @@ def test_staff_of_a_request_without_a_check_see_no_register(
     assert 'id="register-title"' not in _staff_page(staff_client, store)
 
 
-def test_the_lookup_page_keeps_other_fields_of_a_plain_form(client, directory):
+def test_the_lookup_page_keeps_other_fields_of_a_plain_form(client, company_directory):
     page = _look_up(client)[1].get_data(as_text=True)
     assert hidden_inputs(page)["ticket"]

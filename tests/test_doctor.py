@@ -259,15 +259,19 @@ def _warnings(result) -> list[str]:
     return [line for line in result.output.splitlines() if line.startswith("warning:")]
 
 
-def test_a_company_directory_that_answers_is_fine(deployed, directory):
+def test_a_company_directory_that_answers_is_fine(deployed, company_directory):
     result = doctor(deployed)
     assert result.exit_code == 0, result.output
     assert not [w for w in _warnings(result) if "company lookup:" in w]
-    assert directory.queries == ["73282932000074"]  # a sample SIRET, nothing else
+    assert company_directory.queries == [
+        "73282932000074"
+    ]  # a sample SIRET, nothing else
 
 
-def test_a_company_directory_that_does_not_answer_is_a_warning(deployed, directory):
-    directory.down = True
+def test_a_company_directory_that_does_not_answer_is_a_warning(
+    deployed, company_directory
+):
+    company_directory.down = True
     result = doctor(deployed)
     assert result.exit_code == 0, result.output  # forms still work without it
     [line] = [w for w in _warnings(result) if "company lookup" in w]

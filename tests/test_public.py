@@ -458,7 +458,7 @@ def test_tracking_link_survives_key_rotation_until_key_removed(client, app):
 # -- cookies -------------------------------------------------------------------
 
 
-def test_no_public_response_sets_a_cookie(client, app, directory):
+def test_no_public_response_sets_a_cookie(client, app, company_directory):
     seen = []
     form = client.get(form_url())
     seen.append(form)

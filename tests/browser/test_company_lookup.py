@@ -22,7 +22,7 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def framed(kit, store, directory):
+def framed(kit, store, company_directory):
     """The organisation's site embedding the aid request in a frame."""
     pages = {}
     host = LiveServer(host_site(pages), "localhost")
@@ -56,8 +56,10 @@ def test_a_known_siret_fills_the_company_name_inside_the_frame(browser, framed):
     assert focused.get_attribute("id") == "f-legal_name"
 
 
-def test_an_unavailable_register_leaves_the_fields_to_type(browser, framed, directory):
-    directory.down = True
+def test_an_unavailable_register_leaves_the_fields_to_type(
+    browser, framed, company_directory
+):
+    company_directory.down = True
     page = browser.new_context().new_page()
     page.goto(framed.url + "/")
     frame = page.frame_locator("iframe")
@@ -69,7 +71,7 @@ def test_an_unavailable_register_leaves_the_fields_to_type(browser, framed, dire
     assert status.get_by_role("button").count() == 0
 
 
-def test_the_lookup_button_works_without_javascript(browser, kit, directory):
+def test_the_lookup_button_works_without_javascript(browser, kit, company_directory):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(kit.url + form_url() + "?lang=en")
@@ -84,7 +86,9 @@ def test_the_lookup_button_works_without_javascript(browser, kit, directory):
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
-def test_the_lookup_is_accessible_on_a_phone(browser, kit, directory, axe, lang):
+def test_the_lookup_is_accessible_on_a_phone(
+    browser, kit, company_directory, axe, lang
+):
     page = browser.new_context(viewport={"width": 390, "height": 800}).new_page()
     page.goto(f"{kit.url}{form_url()}?lang={lang}")
     no_violations(axe, page, f"form with a company lookup ({lang})")
@@ -99,7 +103,7 @@ def test_the_lookup_is_accessible_on_a_phone(browser, kit, directory, axe, lang)
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_the_register_on_the_staff_page_is_accessible(
-    app, browser, kit, client, store, directory, axe, lang
+    app, browser, kit, client, store, company_directory, axe, lang
 ):
     add_staff(app)
     for siret in (fake.FOUND, fake.CEASED):

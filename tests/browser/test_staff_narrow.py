@@ -29,7 +29,7 @@ LONG_ORIGIN = "https://www." + "commune" * 9 + ".example.org"
 
 
 @pytest.fixture
-def long_request(app, client, store, directory):
+def long_request(app, client, store, company_directory):
     """A staff account, and a request full of long unbroken strings (its
     page also shows what the company register says, and how it differs)."""
     add_staff(app, email=LONG_STAFF_EMAIL)
