@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, current_app, jsonify, request
+from flask import current_app, jsonify, request
 from werkzeug.datastructures import MultiDict
 
 from ..company_directory import checked_siret
-from ..domain.companies import FOUND, UNAVAILABLE, fill_values, look_up
+from ..domain.companies import FOUND, UNAVAILABLE, Lookup, fill_values, look_up
 from ..errors import ForeignOrigin, UnknownObject
 from ..forms.definitions import Field
 from ..forms.registry import PublicForm
@@ -23,11 +23,11 @@ from ..state import state
 from ..web import ratelimits as limits
 from ..web.origins import is_cross_site_post
 from ..web.request_size import allow_uploads
-from .pages import _public_form, blueprint, company_lookup_field, render_form
+from .pages import blueprint, company_lookup_field, public_form, render_form
 
 
 def _lookup_form(org: str, form_id: str) -> tuple[PublicForm, Field]:
-    form = _public_form(org, form_id)
+    form = public_form(org, form_id)
     siret_field = company_lookup_field(form)
     if siret_field is None:
         raise UnknownObject()
@@ -70,7 +70,7 @@ def company_lookup(org: str, form_id: str) -> Any:
 
 
 @blueprint.post("/f/<org>/<form_id>/company")
-def company_lookup_page(org: str, form_id: str) -> Response | tuple[str, int] | str:
+def company_lookup_page(org: str, form_id: str) -> Any:
     """The "look up" button without JavaScript: the form again, its company
     fields filled from the register, every other answer kept."""
     if is_cross_site_post():
@@ -105,14 +105,14 @@ def company_lookup_page(org: str, form_id: str) -> Response | tuple[str, int] | 
     return render_form(form, values, company_notice=lookup_notice(found))
 
 
-def lookup_notice(found: Any) -> str:
+def lookup_notice(found: Lookup) -> str:
     """What the page says after a lookup, in a few neutral words."""
     if found.state == FOUND:
         said = gettext(
             "We filled in the company’s details from the register: check them"
             " before sending."
         )
-        if not found.company.active:
+        if found.company is not None and not found.company.active:
             said += " " + gettext("The register says this company has ceased.")
         return said
     if found.state == UNAVAILABLE:

@@ -110,7 +110,7 @@ def asset(version: str, filename: str) -> Response:
 
 @blueprint.get("/f/<org>/<form_id>")
 def form_page(org: str, form_id: str) -> str:
-    form = _public_form(org, form_id)
+    form = public_form(org, form_id)
     opening = Opening.of(form.row)
     now_state = opening.state(utcnow())
     if now_state != OPEN:
@@ -122,7 +122,7 @@ def form_page(org: str, form_id: str) -> str:
 def submit_form(org: str, form_id: str) -> Any:
     if is_cross_site_post():
         raise ForeignOrigin()
-    form = _public_form(org, form_id)
+    form = public_form(org, form_id)
     allow_uploads(form.definition)
     kit = state()
     values = request.form
@@ -302,7 +302,8 @@ def ticket_notice(problem: str) -> str:
     )
 
 
-def _public_form(org: str, form_id: str) -> PublicForm:
+def public_form(org: str, form_id: str) -> PublicForm:
+    """The enabled form ``form_id`` of ``org``, which its sites may frame."""
     kit = state()
     form = find_form(kit.store, kit.forms, org, form_id)
     _allow_framing(form)
