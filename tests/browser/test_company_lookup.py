@@ -4,6 +4,8 @@ without JavaScript, with the keyboard, on a phone, and under axe."""
 
 import pytest
 
+from ecitiz_kit.web.snippets import script_snippet
+
 from .. import fake_directory as fake
 from ..helpers import (
     STAFF,
@@ -23,14 +25,15 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture
 def framed(kit, store, company_directory):
-    """The organisation's site embedding the aid request in a frame."""
+    """The organisation's site embedding the aid request with the snippet
+    ``flask ecitiz snippet`` prints (the loader inserts the frame)."""
     pages = {}
     host = LiveServer(host_site(pages), "localhost")
     store.add_allowed_origin(store.organisation("acme")["id"], host.url)
+    snippet = script_snippet("acme", "aid-request", "Aid", kit.url + "/ecitiz", "en")
     pages["/"] = (
-        '<!doctype html><html lang="en"><title>Host</title>'
-        f'<iframe src="{kit.url}{form_url()}?lang=en" title="Aid"'
-        ' style="width:100%;height:2600px;border:0"></iframe></html>'
+        '<!doctype html><html lang="en"><meta charset="utf-8"><title>Host</title>'
+        f"<h1>Our site</h1>{snippet}</html>"
     )
     yield host
     host.stop()
