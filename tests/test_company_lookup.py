@@ -8,6 +8,7 @@ from datetime import timedelta
 
 import pytest
 
+from ecitiz_kit import ConfigurationError, create_app
 from ecitiz_kit.company_directory import (
     CompanyDirectory,
     DirectoryUnavailable,
@@ -145,6 +146,18 @@ def test_retries_wait_longer_each_time_up_to_a_day():
     waits = [next_try(n, now) - now for n in (1, 2, 3, 30)]
     assert waits[0] == timedelta(minutes=1)
     assert waits[0] < waits[1] < waits[2] < waits[3] == timedelta(days=1)
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["recherche-entreprises.api.gouv.fr", "file:///etc/passwd", "https://x.org/?q", 1],
+)
+def test_a_directory_address_that_is_not_http_is_refused(tmp_path, url):
+    with pytest.raises(ConfigurationError, match="ECITIZ_COMPANY_LOOKUP_URL"):
+        create_app(
+            {"SECRET_KEY": "k" * 40, "ECITIZ_DATA_DIR": str(tmp_path),
+             "ECITIZ_COMPANY_LOOKUP_URL": url}
+        )  # fmt: skip
 
 
 # -- definitions -----------------------------------------------------------------
