@@ -107,10 +107,15 @@
     return input.value.replace(/[\s.]/g, '');
   }
 
-  input.addEventListener('input', function () {
+  function typed() {
     var digits = digitsTyped();
     if (digits !== asked && validSiret(digits)) ask(digits);
-  });
+  }
+
+  input.addEventListener('input', typed);
+  // Typed before this script ran (a slow connection): asked about now. A value
+  // the page came back with was looked up already, or is the applicant's own.
+  if (input.value !== input.defaultValue) typed();
   button.addEventListener('click', function (event) {
     var digits = digitsTyped();
     // An invalid number goes to the server, which says what is wrong with it.

@@ -232,6 +232,9 @@ def test_with_a_directory_the_siret_gets_a_lookup_button(client, company_directo
     assert "company_lookup" not in client.get(form_url("attestation")).get_data(
         as_text=True
     )
+    unlinked = client.get(form_url("attestation") + f"/company?siret={fake.FOUND}")
+    assert unlinked.status_code == 404
+    assert company_directory.queries == []
 
 
 def _ask(client, siret, **headers):

@@ -8,6 +8,7 @@ from ecitiz_kit.web.snippets import script_snippet
 
 from .. import fake_directory as fake
 from ..helpers import (
+    PDF,
     STAFF,
     LiveServer,
     add_staff,
@@ -74,7 +75,9 @@ def test_an_unavailable_register_leaves_the_fields_to_type(
     assert status.get_by_role("button").count() == 0
 
 
-def test_the_lookup_button_works_without_javascript(browser, kit, company_directory):
+def test_the_lookup_button_works_without_javascript(
+    browser, kit, store, company_directory
+):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(kit.url + form_url() + "?lang=en")
@@ -85,6 +88,22 @@ def test_the_lookup_button_works_without_javascript(browser, kit, company_direct
     assert page.input_value("#f-legal_name") == fake.FOUND_NAME
     assert page.input_value("#f-email") == "camille@example.org"
     assert "from the register" in page.inner_text("#c-siret")
+    # Enter in a field sends the request (the lookup is not the default button).
+    for name, value in aid_answers(siret=fake.FOUND).items():
+        if name in ("email", "legal_name", "town", "postal_code", "siret"):
+            continue
+        if value == "y":
+            page.check(f"#f-{name}")
+        else:
+            page.fill(f"#f-{name}", value)
+    page.set_input_files(
+        "#f-documents",
+        {"name": "j.pdf", "mimeType": "application/pdf", "buffer": PDF},
+    )
+    page.press("#f-account_holder", "Enter")
+    page.wait_for_url("**/ecitiz/r/**")
+    [row] = stored_requests(store)
+    assert store.submission(row["id"])["answers"]["legal_name"] == fake.FOUND_NAME
     assert context.cookies() == []
 
 
@@ -121,3 +140,19 @@ def test_the_register_on_the_staff_page_is_accessible(
         page.goto(f"{kit.url}{STAFF}/requests/{row['id']}?lang={lang}")
         page.locator("#register-title").wait_for()
         no_violations(axe, page, f"staff request with the register ({lang})")
+
+
+def test_a_siret_typed_before_the_script_ran_is_looked_up(browser, framed):
+    page = browser.new_context().new_page()
+    held = []
+    page.route("**/company.js", lambda route: held.append(route))  # slow
+    page.goto(framed.url + "/", wait_until="domcontentloaded")
+    frame = page.frame_locator("iframe")
+    frame.locator("#f-legal_name").fill("")
+    frame.locator("#f-siret").fill(fake.FOUND)
+    while not held:  # the script's request is held
+        page.wait_for_timeout(20)
+    held[0].continue_()
+    status = frame.locator("#c-siret")
+    status.get_by_role("button", name="Fill in the company’s details").click()
+    assert frame.locator("#f-legal_name").input_value() == fake.FOUND_NAME
