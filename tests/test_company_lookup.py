@@ -265,6 +265,7 @@ def test_the_script_gets_the_values_of_the_fields_to_fill(client, company_direct
 def test_a_hostile_register_record_fills_only_what_fits(client, company_directory):
     answer = _ask(client, fake.HOSTILE).json
     assert "postal_code" not in answer["fields"]  # "<i>" is no postal code
+    assert answer["fields"]["town"] == "PARIS"  # the rest is filled
     assert len(answer["fields"]["legal_name"]) <= 200
 
 
@@ -471,6 +472,20 @@ def test_an_amended_siret_is_checked_again(
     assert amended.status_code == 303, amended.get_data(as_text=True)[-500:]
     check = store.company_check(row["id"])
     assert (check["siret"], check["register"]["active"]) == (fake.CEASED, False)
+
+
+def test_a_pass_stops_at_the_first_check_the_register_cannot_answer(
+    client, store, runner, company_directory
+):
+    company_directory.down = True
+    for siret in (fake.FOUND, fake.CEASED):
+        _submit(client, siret=siret)
+    result = runner.invoke(args=["ecitiz", "check-companies"])
+    assert "0 request(s) checked, 1 to try again later" in result.output
+    [still_due] = store.company_checks_due(10)
+    assert still_due["attempts"] == 0
+    # Both at submit; then the pass asked about the first only.
+    assert company_directory.queries == [fake.FOUND, fake.CEASED, fake.FOUND]
 
 
 def test_check_companies_says_when_lookups_are_off(runner):

@@ -112,7 +112,9 @@ def next_try(attempts: int, now: datetime) -> datetime:
 def check_pending(
     store: Store, directory: CompanyDirectory, limit: int = CHECKS_PER_PASS
 ) -> CheckReport:
-    """Ask the register again about the requests whose check is due."""
+    """Ask the register again about the requests whose check is due; the pass
+    stops at the first the directory cannot answer (the others wait for the
+    next pass, their tries not counted)."""
     report = CheckReport()
     for row in store.company_checks_due(limit):
         found = look_up(directory, row["siret"])
@@ -123,7 +125,7 @@ def check_pending(
                 "the directory did not answer",
             )
             report.postponed += 1
-            continue
+            break
         record = found.company.to_json() if found.company else None
         if store.record_company_check(row["submission_id"], found.state, record):
             report.answered += 1
