@@ -2,8 +2,9 @@
 government's API Recherche d'entreprises (``GET /search?q=``), on 127.0.0.1.
 
 What it answers depends on the SIRET asked about: found, ceased, unknown, slow,
-broken (500), HTML, garbage JSON, JSON of another shape, a redirect, and a
-record full of markup and control characters. It remembers every query.
+broken (500), HTML, garbage JSON, JSON of another shape, a redirect, a huge
+answer, and a record full of markup and control characters. It remembers every
+query.
 """
 
 import json
@@ -24,6 +25,7 @@ GARBAGE = "44100006400010"
 ODD_SHAPE = "44100007200013"
 REDIRECT = "44100008000016"
 HOSTILE = "44100009800018"
+HUGE = "44100010600019"
 
 FOUND_NAME = "BOULANGERIE DUPONT"
 #: Seconds the slow answer takes: beyond the kit's 2 second timeout.
@@ -97,6 +99,9 @@ class _Handler(BaseHTTPRequestHandler):
             return self._send(200, '{"results": [{"siren": ')
         if q == ODD_SHAPE:
             return self._send(200, json.dumps({"results": {"siren": q[:9]}}))
+        if q == HUGE:  # well-formed, but far larger than any genuine answer
+            padding = [{"siren": "0", "nom_complet": "x" * 1000}] * 1000
+            return self._send(200, json.dumps({"results": padding}))
         if q == REDIRECT:
             return self._send(302, "", headers=[("Location", "http://example.org/")])
         found = [ANSWERS[q]] if q in ANSWERS else []

@@ -89,7 +89,8 @@ def test_a_directory_that_timed_out_is_left_alone_a_while(service):
 
 
 @pytest.mark.parametrize(
-    "siret", [fake.BROKEN, fake.HTML, fake.GARBAGE, fake.ODD_SHAPE, fake.REDIRECT]
+    "siret",
+    [fake.BROKEN, fake.HTML, fake.GARBAGE, fake.ODD_SHAPE, fake.REDIRECT, fake.HUGE],
 )
 def test_a_broken_answer_is_unavailable_never_shown(service, siret):
     with pytest.raises(DirectoryUnavailable) as raised:
