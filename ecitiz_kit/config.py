@@ -309,6 +309,21 @@ SETTINGS: tuple[Setting, ...] = (
         "password again.",
         unit="seconds",
     ),
+    Setting(
+        "ECITIZ_COMPANY_LOOKUP_URL",
+        None,
+        "Address of a company directory speaking the format of the French"
+        " government's API Recherche d'entreprises, e.g."
+        " `https://recherche-entreprises.api.gouv.fr`. When set, forms offer to"
+        " fill the company's details from its SIRET (only the SIRET is sent) and"
+        " staff see what the register says; unset, nothing is asked.",
+    ),
+    Setting(
+        "ECITIZ_COMPANY_LOOKUP_LIMIT",
+        "20 per minute; 200 per hour",
+        "How many company lookups (with or without JavaScript) one client"
+        " address may ask for.",
+    ),
 )
 
 DEFAULTS: dict[str, Any] = {s.name: s.default for s in SETTINGS}
@@ -351,6 +366,7 @@ RATE_LIMITS = (
     "ECITIZ_API_LIMIT",
     "ECITIZ_LOGIN_LIMIT",
     "ECITIZ_LOGIN_LIMIT_PER_ACCOUNT",
+    "ECITIZ_COMPANY_LOOKUP_LIMIT",
 )
 #: Flask's default ``MAX_FORM_MEMORY_SIZE``, which the kit tightens.
 FLASK_FORM_MEMORY_SIZE = 500_000
@@ -439,6 +455,17 @@ def check_settings(config: Mapping[str, Any]) -> None:
     ):
         raise ConfigurationError(
             f"ECITIZ_PUBLIC_URL must be an absolute http(s) URL (got {public_url!r})."
+        )
+    lookup_url = config["ECITIZ_COMPANY_LOOKUP_URL"]
+    if lookup_url is not None and not (
+        isinstance(lookup_url, str)
+        and lookup_url.startswith(("http://", "https://"))
+        and "?" not in lookup_url
+        and "#" not in lookup_url
+    ):
+        raise ConfigurationError(
+            "ECITIZ_COMPANY_LOOKUP_URL must be the http(s) address of the directory"
+            f" service, without query (got {lookup_url!r})."
         )
     _check_mail_settings(config)
     for key in ("ECITIZ_RATELIMIT_ENABLED", "ECITIZ_WEBHOOKS_ALLOW_PRIVATE"):

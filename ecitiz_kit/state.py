@@ -17,6 +17,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from .company_directory import CompanyDirectory
 from .documents.attestations import Keyring
 from .domain.deadlines import Periods
 from .domain.request_list import definition_lookup, fill_applicants
@@ -53,6 +54,7 @@ class KitState:
     _tokens: tuple[tuple[Any, ...], Tokens] | None = None
     _throttle: tuple[tuple[str, bool], Throttle] | None = None
     _fingerprints: tuple[Any, Fingerprints] | None = None
+    _directory: CompanyDirectory | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _tidied_at: float | None = None
 
@@ -91,6 +93,17 @@ class KitState:
                 )
             self._fingerprints = (key, Fingerprints(key))
         return self._fingerprints[1]
+
+    def company_directory(self, config: Mapping[str, Any]) -> CompanyDirectory | None:
+        """The company directory ``ECITIZ_COMPANY_LOOKUP_URL`` names (``None``:
+        lookups are off), kept while the setting stays the same."""
+        url = config.get("ECITIZ_COMPANY_LOOKUP_URL")
+        if not url:
+            return None
+        with self._lock:
+            if self._directory is None or self._directory.url != url.rstrip("/"):
+                self._directory = CompanyDirectory(url)
+            return self._directory
 
     def throttle(self, config: Mapping[str, Any]) -> Throttle:
         """The kit's rate limiter, built on first use (after the application has

@@ -13,6 +13,7 @@ from ecitiz_kit.forms.loading import catalog_ids, load_catalog
 from ecitiz_kit.staff import auth as staff_auth
 from ecitiz_kit.state import state
 
+from .fake_directory import FakeDirectory
 from .helpers import (
     ALLOWED,
     CHEAP_PASSWORD_METHOD,
@@ -91,3 +92,12 @@ def staff_client(app):
     client = app.test_client()
     assert sign_in(client).status_code == 303
     return client
+
+
+@pytest.fixture
+def company_directory(app):
+    """A fake company directory on 127.0.0.1, which the kit is set to ask."""
+    fake = FakeDirectory()
+    app.config["ECITIZ_COMPANY_LOOKUP_URL"] = fake.url
+    yield fake
+    fake.stop()

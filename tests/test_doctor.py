@@ -34,7 +34,7 @@ def test_a_sound_deployment_gets_ok(deployed):
     result = doctor(deployed)
     assert result.exit_code == 0, result.output
     assert problems(result) == []
-    assert result.output.splitlines()[-1].startswith("ok: 8 checks passed")
+    assert result.output.splitlines()[-1].startswith("ok: 9 checks passed")
 
 
 # -- secret key ---------------------------------------------------------------------
@@ -250,3 +250,40 @@ def test_the_demo_passes_with_one_worker_and_fails_with_several(tmp_path, monkey
     several = doctor(app, "--workers", "2")
     assert several.exit_code == 1
     assert problems(several)[0].startswith("problem: rate limits:")
+
+
+# -- company lookup -----------------------------------------------------------------
+
+
+def _warnings(result) -> list[str]:
+    return [line for line in result.output.splitlines() if line.startswith("warning:")]
+
+
+def test_a_company_directory_that_answers_is_fine(deployed, company_directory):
+    result = doctor(deployed)
+    assert result.exit_code == 0, result.output
+    assert not [w for w in _warnings(result) if "company lookup:" in w]
+    assert company_directory.queries == [
+        "73282932000074"
+    ]  # a sample SIRET, nothing else
+
+
+def test_a_company_directory_that_does_not_answer_is_a_warning(
+    deployed, company_directory
+):
+    company_directory.down = True
+    result = doctor(deployed)
+    assert result.exit_code == 0, result.output  # forms still work without it
+    [line] = [w for w in _warnings(result) if "company lookup" in w]
+    assert "gives no usable answer (HTTP 503)" in line
+
+
+def test_a_company_directory_over_plain_http_elsewhere_is_a_warning(deployed):
+    deployed.config["ECITIZ_COMPANY_LOOKUP_URL"] = "http://192.0.2.1:9"
+    kit = state(deployed)
+    with deployed.app_context():
+        kit.company_directory(deployed.config).timeout = 0.2
+    result = doctor(deployed)
+    lines = [w for w in _warnings(result) if "company lookup" in w]
+    assert any("plain http" in line for line in lines), result.output
+    assert any("no usable answer" in line for line in lines), result.output

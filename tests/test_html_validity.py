@@ -31,6 +31,7 @@ from ecitiz_kit.staff import auth as staff_auth
 from ecitiz_kit.state import state
 from ecitiz_kit.store import submissions
 
+from .fake_directory import CEASED, FakeDirectory
 from .helpers import (
     ALLOWED,
     ATT_REFERENCE,
@@ -174,6 +175,13 @@ PAGES = [
     "staff-payment-file",
     "staff-payment-file-paid",
     "tracking-paid",
+    "form-company-lookup",
+    "form-company-found",
+    "form-company-unavailable",
+    "form-company-refused",
+    "staff-request-register",
+    "staff-request-register-ceased",
+    "staff-request-register-pending",
 ]
 
 #: A page the checker must find invalid: it proves the checker ran and reads
@@ -797,6 +805,46 @@ def _payment_pages(client, staff, store, pages: _Pages) -> None:
     pages.keep("tracking-paid", client.get(f"/ecitiz/s/{token}"))
 
 
+def _company_pages(app, client, staff, store, pages: _Pages) -> None:
+    """The form with a company lookup, its answers without JavaScript, and what
+    staff see of the register (found and different, ceased, pending)."""
+    directory = FakeDirectory()
+    app.config["ECITIZ_COMPANY_LOOKUP_URL"] = directory.url
+    try:
+        form = pages.keep(
+            "form-company-lookup", client.get(f"/ecitiz/f/{ORG}/aid-request")
+        )
+        lookup = f"/ecitiz/f/{ORG}/aid-request/company"
+        data = {**hidden_inputs(form), **aid_answers(), "company_lookup": "siret"}
+        pages.keep("form-company-found", client.post(lookup, data=data))
+        pages.keep(
+            "form-company-refused",
+            client.post(lookup, data={**data, "siret": "123"}),
+            422,
+        )
+        for siret, name in ((None, "register"), (CEASED, "register-ceased")):
+            answers = aid_answers(
+                email=f"{name}@example.org", **({"siret": siret} if siret else {})
+            )
+            assert post_form(client, with_file(answers)).status_code == 303
+            [latest, *_] = store.iter_requests(store.organisation(ORG)["id"])
+            pages.keep(
+                f"staff-request-{name}", staff.get(f"{STAFF}/requests/{latest['id']}")
+            )
+        directory.down = True
+        pages.keep("form-company-unavailable", client.post(lookup, data=data))
+        pending = aid_answers(email="pending@example.org")
+        assert post_form(client, with_file(pending)).status_code == 303
+        [latest, *_] = store.iter_requests(store.organisation(ORG)["id"])
+        pages.keep(
+            "staff-request-register-pending",
+            staff.get(f"{STAFF}/requests/{latest['id']}"),
+        )
+    finally:
+        app.config["ECITIZ_COMPANY_LOOKUP_URL"] = None
+        directory.stop()
+
+
 def _pages_in(lang: str, data_dir: Path) -> _Pages:
     app = _app(data_dir)
     pages = _Pages()
@@ -812,6 +860,7 @@ def _pages_in(lang: str, data_dir: Path) -> _Pages:
         _staff_pages(app, staff, store, pages)
         _team_pages(app, staff, store, pages)
         _payment_pages(client, staff, store, pages)
+        _company_pages(app, client, staff, store, pages)
     return pages
 
 

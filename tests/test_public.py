@@ -17,6 +17,7 @@ from .helpers import (
     ORG,
     PDF,
     REFERENCE,
+    SIRET,
     aid_answers,
     attestation_answers,
     form_url,
@@ -457,7 +458,7 @@ def test_tracking_link_survives_key_rotation_until_key_removed(client, app):
 # -- cookies -------------------------------------------------------------------
 
 
-def test_no_public_response_sets_a_cookie(client, app):
+def test_no_public_response_sets_a_cookie(client, app, company_directory):
     seen = []
     form = client.get(form_url())
     seen.append(form)
@@ -506,6 +507,10 @@ def test_no_public_response_sets_a_cookie(client, app):
     seen.append(client.get(f"/ecitiz/my/{ORG}/nope"))
     seen.append(client.get(f"/ecitiz/lost/{ORG}"))
     seen.append(client.get("/ecitiz/healthz"))
+    seen.append(client.get(form_url() + f"/company?siret={SIRET}"))
+    seen.append(
+        client.post(form_url() + "/company", data={**aid_answers(), "ticket": "x"})
+    )
     public_rules = {
         r.endpoint
         for r in app.url_map.iter_rules()
@@ -545,6 +550,8 @@ def test_no_public_response_sets_a_cookie(client, app):
         "ecitiz.my_requests",
         "ecitiz.lost_link",
         "ecitiz_health.healthz",
+        "ecitiz.company_lookup",
+        "ecitiz.company_lookup_page",
     }, "a new public route must be added to this walk"
     for response in seen:
         assert "Set-Cookie" not in response.headers, response.request.path

@@ -6,6 +6,7 @@ from __future__ import annotations
 from . import (
     api_tokens,
     backup,
+    companies,
     deadlines,
     doctor,
     documents,
@@ -21,6 +22,7 @@ from .commands import group
 __all__ = [
     "api_tokens",
     "backup",
+    "companies",
     "deadlines",
     "doctor",
     "documents",

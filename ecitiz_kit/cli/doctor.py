@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import click
 from flask import current_app
 
+from ..company_directory import DirectoryUnavailable
 from ..state import KitState, counts_per_process, ratelimit_storage, ratelimits_enabled
 from ..state import state as kit_state
 from ..store import MIGRATIONS
@@ -204,6 +205,34 @@ def check_webhooks(
         )
 
 
+#: A valid SIRET the doctor asks the company directory about (stdnum's example).
+PROBE_SIRET = "73282932000074"
+
+
+def check_company_lookup(
+    config: Mapping[str, Any], kit: KitState, workers: int, timeout: float
+) -> Iterator[Finding]:
+    directory = kit.company_directory(config)
+    if directory is None:
+        return  # off: forms ask for the details, nobody else is asked
+    host = urlsplit(directory.url).hostname or ""
+    if directory.url.startswith("http://") and not _is_loopback(host):
+        yield Finding(
+            f"ECITIZ_COMPANY_LOOKUP_URL is {directory.url}: plain http, so the"
+            " SIRET numbers asked about travel in clear; use https.",
+            problem=False,
+        )
+    try:
+        directory.lookup(PROBE_SIRET)
+    except DirectoryUnavailable as error:
+        yield Finding(
+            f"the company directory {directory.url} gives no usable answer"
+            f" ({error}): applicants type the details and requests are checked"
+            " later.",
+            problem=False,
+        )
+
+
 CHECKS: tuple[tuple[str, Check], ...] = (
     ("secret key", check_secret_key),
     ("public URL", check_public_url),
@@ -213,6 +242,7 @@ CHECKS: tuple[tuple[str, Check], ...] = (
     ("signing keys", check_signing_keys),
     ("allowed origins", check_allowed_origins),
     ("webhooks", check_webhooks),
+    ("company lookup", check_company_lookup),
 )
 
 

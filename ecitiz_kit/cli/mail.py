@@ -14,6 +14,7 @@ from ..state import state
 from ..store.outbox import FAILED
 from ..web.pages import compose_queued
 from .commands import group
+from .companies import check_companies_in_worker
 from .deadlines import deadlines_in_worker
 from .documents import render_documents_in_worker
 from .exports import run_exports_in_worker
@@ -64,6 +65,7 @@ def send_mail(loop: bool, interval: float, retry_failed: bool) -> None:
         deadlines_in_worker()  # decisions due by a rule, daily digests
         render_documents_in_worker()  # attestations issued since the last pass
         purge_in_worker()  # requests past their retention period, hourly
+        check_companies_in_worker()  # SIRETs the register could not answer for
         report = deliver_from_config(kit.store, config, kit.data_dir, compose=compose)
         # After the e-mails, which an endpoint that is down must not hold up.
         deliver_webhooks_in_worker()

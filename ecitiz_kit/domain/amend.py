@@ -14,12 +14,14 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from ..company_directory import CompanyDirectory
 from ..fingerprints import Fingerprints
 from ..forms.definitions import FormDefinition
 from ..forms.fields import Outcome
 from ..forms.registry import PublicForm
 from ..store import Store, utcnow
 from ..store.uploads import UploadArea
+from .companies import company_for_submission
 from .deadlines import Periods
 from .signals import identifiers
 
@@ -80,6 +82,7 @@ def amend(
     replaced_fields: list[str],
     nonce: str,
     fingerprints: Fingerprints,
+    directory: CompanyDirectory | None = None,
     periods: Periods,
 ) -> int:
     """Store the applicant's new answers, keeping the previous ones as a version.
@@ -88,10 +91,12 @@ def amend(
     anything fails, and moved into place once the amendment is committed. Raises
     :class:`~ecitiz_kit.store.NotAmendable` when the request is no longer waiting
     for changes, :class:`~ecitiz_kit.errors.NonceUsed` for a spent form ticket.
-    The identifiers the signals compare are taken from the new answers, and the
+    The identifiers the signals compare are taken from the new answers, and,
+    with a company ``directory``, what the register says of the new SIRET; the
     decision period starts again from today: the request now holds what was
     asked for, as a file counts from the day it is complete.
     """
+    company = company_for_submission(directory, form.definition, outcome.answers)
     with uploads.staging(outcome.uploads) as staged:
         return store.amend_submission(
             submission_id,
@@ -103,4 +108,5 @@ def amend(
             applicant=form.definition.applicant_contact(outcome.answers),
             identifiers=identifiers(form.definition, outcome.answers, fingerprints),
             due_on=periods.due_on(utcnow(), periods.days(form.row, form.definition)),
+            company=company,
         )

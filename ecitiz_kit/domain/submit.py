@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from .. import lifecycle
+from ..company_directory import CompanyDirectory
 from ..documents import signing
 from ..documents.attestations import Keyring, new_attestation
 from ..fingerprints import Fingerprints
@@ -20,6 +21,7 @@ from ..forms.registry import PublicForm
 from ..store import Store, utcnow
 from ..store.uploads import UploadArea
 from ..tokens import InvalidToken, Tokens
+from .companies import company_for_submission
 from .deadlines import Periods
 from .notices import Notices
 from .signals import identifiers
@@ -89,6 +91,7 @@ def submit(
     notices: Notices,
     periods: Periods,
     fingerprints: Fingerprints,
+    directory: CompanyDirectory | None = None,
 ) -> dict[str, Any]:
     """Store a valid submission with its files, first event and spent nonce.
 
@@ -100,11 +103,14 @@ def submit(
     set to issue its document on submission is accepted at once, its attestation
     signed and stored in the same transaction. The request's due date (its form's
     decision period from today) and the identifiers its signals compare are
-    stored with it.
+    stored with it, and, with a company ``directory``, what the register says of
+    its SIRET (asked before the transaction; a check for later when it cannot
+    say).
     """
     applicant = form.definition.applicant_contact(outcome.answers)
     staff = store.staff_to_notify(form.organisation["id"])
     document = None
+    company = company_for_submission(directory, form.definition, outcome.answers)
     if form.row["issue_on_submit"]:
         document = new_attestation(
             keyring, form.organisation["id"], form.definition, outcome.answers
@@ -127,4 +133,5 @@ def submit(
             ),
             due_on=periods.due_on(utcnow(), periods.days(form.row, form.definition)),
             identifiers=identifiers(form.definition, outcome.answers, fingerprints),
+            company=company,
         )

@@ -18,7 +18,9 @@ from .definitions import (
     COMMON_KEYS,
     FIELD_TYPES,
     FILE_TYPES,
+    FILLABLE_TYPES,
     FORMAT,
+    REGISTER_ITEMS,
     RELATIVE_DATE,
     TYPE_KEYS,
     Computed,
@@ -33,7 +35,8 @@ from .definitions import (
     resolve_date,
 )
 
-RESERVED_NAMES = frozenset({"website"})  # the honeypot field of public forms
+#: The honeypot field of public forms and the button asking the company register.
+RESERVED_NAMES = frozenset({"website", "company_lookup"})
 MIB = 1024 * 1024
 MAX_RETENTION_DAYS = 36500  # a hundred years: the bound of enable-form's option
 MAX_DECISION_DAYS = 730
@@ -170,6 +173,8 @@ class Checker:
             self.computed(raw, fields) for raw in _list(self, data, "computed")
         )
         _unique(self, "name", [*fields, *(c.name for c in computed)])
+        for field in fields.values():
+            self.fill_targets(field, fields)
         return FormDefinition(
             id=self.pattern("", data["id"], "id", _ID),
             version=self.integer("", data, "version", 0, 1, 10**9) or 0,
@@ -274,12 +279,49 @@ class Checker:
                 raise self.fail(where, "'widget' must be 'radio' or 'select'")
         elif ftype == "file":
             values.update(self.file_options(where, raw, required))
+        fills = self.fills(where, raw["fills"]) if "fills" in raw else None
         return Field(
             name=name, type=ftype, label=self.text(where, raw["label"], "label"),
             help=self.optional_text(where, raw, "help"), required=required,
             prefill=prefill, autocomplete=autocomplete,
-            mask=self.boolean(where, raw, "mask", ftype == "iban"), **values,
+            mask=self.boolean(where, raw, "mask", ftype == "iban"), fills=fills,
+            **values,
         )  # fmt: skip
+
+    def fills(self, where: str, raw: Any) -> tuple[tuple[str, str], ...]:
+        """A SIRET field's ``fills``: ``{"legal_name": "field name", …}``."""
+        if not isinstance(raw, dict) or not raw:
+            raise self.fail(
+                where, "'fills' must be a non-empty object such as "
+                '{"legal_name": "company_name"}',
+            )  # fmt: skip
+        for item, target in raw.items():
+            if item not in REGISTER_ITEMS:
+                known = ", ".join(REGISTER_ITEMS)
+                raise self.fail(
+                    where, f"'fills' names {item!r}, which the register does not"
+                    f" give (known: {known})",
+                )  # fmt: skip
+            self.pattern(where, target, f"fills.{item}", _NAME)
+        targets = list(raw.values())
+        if len(set(targets)) != len(targets):
+            raise self.fail(where, "'fills' fills one field twice")
+        return tuple((item, raw[item]) for item in REGISTER_ITEMS if item in raw)
+
+    def fill_targets(self, field: Field, fields: dict[str, Field]) -> None:
+        """Check that the fields a SIRET field fills exist and take text."""
+        for item, target in field.fills or ():
+            where = f"field {field.name!r}"
+            if target not in fields:
+                raise self.fail(
+                    where, f"'fills' {item!r}: there is no field {target!r}"
+                )
+            if fields[target].type not in FILLABLE_TYPES:
+                raise self.fail(
+                    where, f"'fills' {item!r}: field {target!r} is a"
+                    f" {fields[target].type} field; only text, textarea and"
+                    " postal_code fields can be filled",
+                )  # fmt: skip
 
     def date_limits(self, where: str, raw: dict[str, Any]) -> tuple[str, str]:
         limits = []

@@ -40,7 +40,15 @@ TYPE_KEYS: dict[str, set[str]] = {
     "money": {"min", "max"},
     "choice": {"options", "widget"},
     "file": {"accept", "max_size", "max_files", "min_files"},
+    "siret": {"fills"},
 }
+#: What a company register tells of an establishment, each item able to fill one
+#: field of the form (see ``Field.fills``).
+REGISTER_ITEMS: tuple[str, ...] = (
+    "legal_name", "address", "postal_code", "town", "activity_code",
+)  # fmt: skip
+#: The field types a register item may fill.
+FILLABLE_TYPES: tuple[str, ...] = ("text", "textarea", "postal_code")
 
 
 @dataclass(frozen=True)
@@ -74,6 +82,9 @@ class Field:
     min_files: int | None
     mask: bool
     rows: int | None
+    #: A ``siret`` field's links to the fields the company register can fill:
+    #: ``(register item, field name)`` pairs, items from :data:`REGISTER_ITEMS`.
+    fills: tuple[tuple[str, str], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -205,6 +216,12 @@ class FormDefinition:
             part for key in ("given-name", "family-name") if (part := parts.get(key))
         )
         return name or parts.get("name", ""), email.strip()
+
+    @property
+    def company_field(self) -> Field | None:
+        """The first ``siret`` field: the establishment the register is asked
+        about (``None`` when the form asks for no SIRET)."""
+        return next((f for f in self.fields if f.type == "siret"), None)
 
     def identifiers(self, answers: dict[str, Any]) -> tuple[str, str]:
         """The SIRET and IBAN in ``answers``: the answers to the first ``siret``

@@ -102,6 +102,8 @@ def _plain(defn: FormDefinition) -> dict[str, Any]:
             ]
         if f.accept is not None:
             values["accept"] = list(f.accept)
+        if f.fills is not None:
+            values["fills"] = dict(f.fills)
         for key in ("min", "max"):
             if isinstance(values.get(key), Decimal):
                 values[key] = str(values[key])

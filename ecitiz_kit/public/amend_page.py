@@ -91,6 +91,7 @@ def amend_submit(token: str) -> Any:
             replaced_fields=replaced, nonce=ticket.nonce,
             fingerprints=kit.fingerprints(current_app.config),
             periods=periods(current_app.config),
+            directory=kit.company_directory(current_app.config),
         )  # fmt: skip
     except NonceUsed:
         return _to_status(token)

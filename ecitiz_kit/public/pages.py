@@ -33,6 +33,7 @@ from ..domain.lookup import Tracked, read_ref, summary, tracked
 from ..domain.opening import OPEN, UPCOMING, Opening
 from ..domain.submit import TicketCheck, check_ticket, new_reference, submit
 from ..errors import ForeignOrigin, NonceUsed
+from ..forms.definitions import Field
 from ..forms.fields import Outcome
 from ..forms.registry import PublicForm, find_form
 from ..i18n import gettext
@@ -86,6 +87,7 @@ def public_headers(response: Response) -> Response:
     response.headers["Content-Security-Policy"] = csp.public(
         [*state().store.allowed_origins(organisation_id), "'self'"] if framable else [],
         g.get("ecitiz_style_nonce"),
+        connect=g.get("ecitiz_connect", False),
     )
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -110,19 +112,19 @@ def asset(version: str, filename: str) -> Response:
 
 @blueprint.get("/f/<org>/<form_id>")
 def form_page(org: str, form_id: str) -> str:
-    form = _public_form(org, form_id)
+    form = public_form(org, form_id)
     opening = Opening.of(form.row)
     now_state = opening.state(utcnow())
     if now_state != OPEN:
         return _render_closed(form, opening, now_state)
-    return _render_form(form, opening=opening)
+    return render_form(form, opening=opening)
 
 
 @blueprint.post("/f/<org>/<form_id>")
 def submit_form(org: str, form_id: str) -> Any:
     if is_cross_site_post():
         raise ForeignOrigin()
-    form = _public_form(org, form_id)
+    form = public_form(org, form_id)
     allow_uploads(form.definition)
     kit = state()
     values = request.form
@@ -141,7 +143,7 @@ def submit_form(org: str, form_id: str) -> Any:
     if not opening.admits(now, shown_at):
         return _render_closed(form, opening, opening.state(now), refused=True), 403
     if ticket.problem is not None:
-        return _render_form(form, values, notice=ticket_notice(ticket.problem)), 400
+        return render_form(form, values, notice=ticket_notice(ticket.problem)), 400
 
     outcome = form.compiled.validate(
         values,
@@ -150,11 +152,11 @@ def submit_form(org: str, form_id: str) -> Any:
         max_files=current_app.config["ECITIZ_MAX_FILES"],
     )
     if not outcome.ok:
-        return _render_form(form, values, errors=outcome.errors), 422
+        return render_form(form, values, errors=outcome.errors), 422
     verdict = limits.hit(*submission_keys(form, outcome))
     if not verdict:
         notice = limits.form_refusal(verdict)
-        return limits.too_many(_render_form(form, values, notice=notice), verdict)
+        return limits.too_many(render_form(form, values, notice=notice), verdict)
     try:
         submission = submit(
             kit.store,
@@ -167,6 +169,7 @@ def submit_form(org: str, form_id: str) -> Any:
             notices=notices(),
             periods=periods(current_app.config),
             fingerprints=kit.fingerprints(current_app.config),
+            directory=kit.company_directory(current_app.config),
         )
     except NonceUsed as used:  # the same ticket won a race in another request
         return _to_receipt(used.submission_id)
@@ -310,7 +313,8 @@ def ticket_notice(problem: str) -> str:
     )
 
 
-def _public_form(org: str, form_id: str) -> PublicForm:
+def public_form(org: str, form_id: str) -> PublicForm:
+    """The enabled form ``form_id`` of ``org``, which its sites may frame."""
     kit = state()
     form = find_form(kit.store, kit.forms, org, form_id)
     _allow_framing(form)
@@ -371,15 +375,20 @@ def _render_closed(
     )
 
 
-def _render_form(
+def render_form(
     form: PublicForm,
     values: MultiDict | None = None,
     errors: dict[str, str] | None = None,
     notice: str | None = None,
     opening: Opening | None = None,
+    company_notice: str | None = None,
 ) -> str:
+    """The form page; ``company_notice`` says what a company lookup found."""
     tokens = state().tokens(current_app.config)
     opening = opening or Opening.of(form.row)
+    lookup = company_lookup_field(form)
+    if lookup is not None:
+        g.ecitiz_connect = True  # the lookup script asks the kit (see public_headers)
     return render_template(
         "ecitiz/form.html",
         form=form,
@@ -397,7 +406,29 @@ def _render_form(
             **g.ecitiz_embed.args,
         ),
         honeypot=HONEYPOT,
+        company_field=lookup.name if lookup else None,
+        company_url=url_for(
+            "ecitiz.company_lookup",
+            org=form.organisation["slug"],
+            form_id=form.row["form_id"],
+            lang=g.ecitiz_lang,
+            **g.ecitiz_embed.args,
+        )
+        if lookup
+        else None,
+        company_notice=company_notice,
     )
+
+
+def company_lookup_field(form: PublicForm) -> Field | None:
+    """The SIRET field whose company details the register can fill (``None``
+    when lookups are off or the form links no SIRET to other fields)."""
+    siret_field = form.definition.company_field
+    if siret_field is None or not siret_field.fills:
+        return None
+    if state().company_directory(current_app.config) is None:
+        return None
+    return siret_field
 
 
 def _to_receipt(

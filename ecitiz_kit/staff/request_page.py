@@ -23,6 +23,7 @@ from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from .. import lifecycle
+from ..domain.companies import register_view
 from ..domain.deadlines import RULE_ACTOR
 from ..domain.grants import GrantRefused, cents, default_grant, euros, parse_amount
 from ..domain.lookup import Tracked, revealed_fields, summary, tracked_for_staff
@@ -202,8 +203,25 @@ def render_detail(
             for comment in store.comments(submission["id"])
         ],
         comment_form=comment_form or CommentForm(formdata=None),
+        register=register_view(
+            found.form.definition,
+            submission["answers"],
+            store.company_check(submission["id"]),
+        ),
+        register_items=register_items(),
         nav="requests",
     )
+
+
+def register_items() -> dict[str, str]:
+    """The names of what the company register says, in the page language."""
+    return {
+        "legal_name": gettext("Legal name"),
+        "address": gettext("Address"),
+        "postal_code": gettext("Postal code"),
+        "town": gettext("Town"),
+        "activity_code": gettext("Activity code (NAF)"),
+    }
 
 
 @blueprint.post(f"/requests/<{ROW_ID}:submission_id>/status")

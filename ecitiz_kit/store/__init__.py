@@ -16,6 +16,7 @@ from .assignments import Assignments
 from .audit import Audit
 from .base import parse_stamp, utcnow
 from .comments import Comments
+from .companies import Companies
 from .deadlines import Deadlines
 from .documents import Documents
 from .embedding import Embedding
@@ -73,5 +74,6 @@ class Store(
     ApiTokens,
     Webhooks,
     Payments,
+    Companies,
 ):
     """The kit's data in one SQLite file; one connection per thread."""

@@ -10,6 +10,7 @@ from typing import Any
 from ..errors import EcitizError, NonceUsed
 from .applicants import applicant_key
 from .base import Base, stamp, utcnow
+from .companies import insert_company_check
 from .signals import refresh_signals
 from .submissions import SPENT_NONCE, insert_attachments
 from .webhooks import AMENDED as WEBHOOK_AMENDED
@@ -53,6 +54,7 @@ class Amendments(Base):
         applicant: tuple[str, str] | None = None,
         identifiers: tuple[str | None, str | None] = (None, None),
         due_on: str | None = None,
+        company: tuple[str, str, dict[str, Any] | None] | None = None,
     ) -> int:
         """Store new answers of a sent-back request, keeping the previous ones.
 
@@ -64,7 +66,9 @@ class Amendments(Base):
         ``identifiers`` its ``(siret_key, iban_key)``: the signals of the requests
         that shared the old values or share the new ones are set again.
         ``due_on`` (an ISO day), when given, is the request's new due date: the
-        decision period starts again from the changes asked for. Raises
+        decision period starts again from the changes asked for. ``company``,
+        what a company register says of the new SIRET, replaces what it said
+        before (see :mod:`.companies`). Raises
         :class:`NotAmendable` or :class:`NonceUsed`, and then nothing is written.
         """
         now = stamp(utcnow())
@@ -135,6 +139,8 @@ class Amendments(Base):
             # What this request shared before, and what it shares now.
             for siret, iban, email in (old[4:7], (*identifiers, email_key)):
                 refresh_signals(conn, old[3], siret=siret, iban=iban, email=email)
+            if company is not None:
+                insert_company_check(conn, submission_id, *company, now)
             event = conn.execute(
                 "INSERT INTO events (submission_id, created_at, actor, from_status,"
                 " to_status, kind) VALUES (?, ?, 'applicant', 'submitted',"

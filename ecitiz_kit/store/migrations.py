@@ -723,4 +723,24 @@ MIGRATIONS: tuple[str, ...] = (
         ON payment_items (submission_id) WHERE open = 1;
     CREATE INDEX payment_items_by_submission ON payment_items (submission_id);
     """,
+    """
+    -- What a company register says of the SIRET a request gives, beside what
+    -- the applicant typed: 'found' (register holds the register's record as
+    -- JSON), 'unknown' (not in the register), or 'pending' (the directory could
+    -- not be asked; the worker tries again from next_try_at on).
+    CREATE TABLE company_checks (
+        submission_id INTEGER PRIMARY KEY
+            REFERENCES submissions(id) ON DELETE CASCADE,
+        siret TEXT NOT NULL,
+        state TEXT NOT NULL DEFAULT 'pending'
+            CHECK (state IN ('found', 'unknown', 'pending')),
+        register TEXT,
+        checked_at TEXT,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        next_try_at TEXT,
+        last_error TEXT
+    );
+    CREATE INDEX company_checks_due ON company_checks (next_try_at)
+        WHERE state = 'pending';
+    """,
 )

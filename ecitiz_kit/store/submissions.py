@@ -11,6 +11,7 @@ from typing import Any
 from ..errors import EcitizError, NonceUsed
 from .applicants import applicant_key
 from .base import Base, stamp, utcnow
+from .companies import insert_company_check
 from .documents import insert_document
 from .jobs import mark_moved
 from .outbox import insert_messages
@@ -87,6 +88,7 @@ class Submissions(Base):
         messages: Callable[[dict[str, Any]], Sequence[dict[str, Any]]] = lambda s: (),
         due_on: str | None = None,
         identifiers: tuple[str | None, str | None] = (None, None),
+        company: tuple[str, str, dict[str, Any] | None] | None = None,
     ) -> dict[str, Any]:
         """Store a submission, its attachments, its first event and its nonce at once.
 
@@ -97,7 +99,9 @@ class Submissions(Base):
         answers at the next start-up. ``due_on`` is the day a decision is due,
         ``identifiers`` the request's ``(siret_key, iban_key)``; the signals of
         the requests sharing them are set in the same transaction (left out,
-        both are filled at the next start-up).
+        both are filled at the next start-up). ``company`` is what a company
+        register said of the request's SIRET: ``(siret, state, record)`` (see
+        :mod:`.companies`).
 
         Raises :class:`NonceUsed` when the form ticket was already spent, and nothing
         is written. ``before_commit`` runs last inside the transaction: a failure
@@ -172,6 +176,8 @@ class Submissions(Base):
             )
             if document is not None:
                 insert_document(conn, submission_id, document, now)
+            if company is not None:
+                insert_company_check(conn, submission_id, *company, now)
             # What was just written, without reading it back.
             created = {
                 "id": submission_id,

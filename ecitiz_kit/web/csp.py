@@ -18,13 +18,17 @@ VERIFY = (
 )
 
 
-def public(frame_ancestors: list[str], style_nonce: str | None = None) -> str:
+def public(
+    frame_ancestors: list[str], style_nonce: str | None = None, connect: bool = False
+) -> str:
     """The CSP of a public page that the listed origins may frame; with
-    ``style_nonce``, one ``<style>`` element carrying that nonce may apply."""
+    ``style_nonce``, one ``<style>`` element carrying that nonce may apply; with
+    ``connect``, its script may ask the kit (a form's company lookup)."""
     ancestors = " ".join(frame_ancestors) if frame_ancestors else "'none'"
     styles = f"'self' 'nonce-{style_nonce}'" if style_nonce else "'self'"
+    connect_src = "connect-src 'self'; " if connect else ""
     return (
         f"default-src 'none'; script-src 'self'; style-src {styles}; "
-        "img-src 'self' data:; font-src 'self'; form-action 'self'; "
+        f"img-src 'self' data:; font-src 'self'; {connect_src}form-action 'self'; "
         f"base-uri 'none'; frame-ancestors {ancestors}"
     )

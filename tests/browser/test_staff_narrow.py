@@ -33,8 +33,9 @@ LONG_HOOK = "https://93.184.215.14/" + "webhooks-de-la-comptabilite/" * 6
 
 
 @pytest.fixture
-def long_request(app, client, store):
-    """A staff account, and a request full of long unbroken strings."""
+def long_request(app, client, store, company_directory):
+    """A staff account, and a request full of long unbroken strings (its
+    page also shows what the company register says, and how it differs)."""
     add_staff(app, email=LONG_STAFF_EMAIL)
     answers = aid_answers(email=LONG_EMAIL, explanation=LONG_WORD)
     response = post_form(client, with_file(answers, name=LONG_FILE))
