@@ -15,7 +15,10 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .conditions import Condition
 
 FORMAT = 1
 #: A definition text: one string, or ``{"fr": …, "en": …}`` (French required).
@@ -31,7 +34,7 @@ RELATIVE_DATE = re.compile(r"today(?:([+-])([0-9]{1,5})([dy]))?")
 
 # The keys a field may have, shared by the checks and the canonical JSON.
 COMMON_KEYS = {"name", "type", "label", "help", "required", "prefill"}
-COMMON_KEYS |= {"autocomplete", "mask"}
+COMMON_KEYS |= {"autocomplete", "mask", "when"}
 TYPE_KEYS: dict[str, set[str]] = {
     "text": {"max_length", "min_length"},
     "textarea": {"max_length", "min_length", "rows"},
@@ -74,6 +77,8 @@ class Field:
     min_files: int | None
     mask: bool
     rows: int | None
+    #: The question applies only when this holds (see :mod:`.conditions`).
+    when: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +89,8 @@ class Section:
     title: Text
     help: Text | None
     fields: tuple[Field, ...]
+    #: The section's questions apply only when this holds.
+    when: Condition | None = None
 
 
 @dataclass(frozen=True)
