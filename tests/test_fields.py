@@ -192,7 +192,7 @@ def test_valid_attestation_accepts_french_dates():
     outcome = validate("attestation", attestation_answers())
     assert outcome.ok, outcome.errors
     assert outcome.answers["birth_date"] == "1990-04-12"
-    assert outcome.answers["purpose_details"] is None
+    assert "purpose_details" not in outcome.answers  # asked for "other" only
     assert outcome.uploads == []
 
 
@@ -283,7 +283,7 @@ def test_html_attributes():
     today = date.today()
     assert birth["type"] == "date" and birth["max"] == today.isoformat()
     assert birth["min"] == today.replace(year=today.year - 120).isoformat()
-    optional = html_attributes(load_catalog("attestation").field("purpose_details"))
+    optional = html_attributes(load_catalog("adviser-appointment").field("siret"))
     assert "required" not in optional
 
 
