@@ -436,3 +436,22 @@ def test_files_of_a_question_that_no_longer_applies_are_not_kept():
     outcome = validate(defn, member_answers())
     assert keep_unreplaced_files(defn, outcome, MultiDict(), kept) == ["rib"]
     assert "rib" not in outcome.answers
+
+
+def test_option_values_cannot_break_out_of_the_page(app, client, store):
+    data = membership(notes={"field": "tier", "equals": "x' onmouseover='alert(1)"})
+    data["sections"][0]["fields"][5]["options"].append(
+        {"value": "x' onmouseover='alert(1)", "label": "<b>Autre</b>"}
+    )
+    defn = parse_definition(data, "m")
+    store.enable_form(
+        store.organisation("acme")["id"], "membership", defn.version,
+        definition_to_json(defn), 730,
+    )  # fmt: skip
+    html = client.get(form_url("membership")).get_data(as_text=True)
+    when = re.search(r"<div class=\"ecitiz-when\" data-ecitiz-when='([^']*)'>", html)
+    assert json.loads(when[1]) == {
+        "field": "tier", "op": "one_of", "value": ["x' onmouseover='alert(1)"],
+    }  # fmt: skip
+    assert "onmouseover='" not in html and "<b>Autre</b>" not in html
+    assert "&lt;b&gt;Autre&lt;/b&gt;" in html
