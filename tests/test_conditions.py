@@ -86,10 +86,14 @@ REFUSED = [
     ({"field": "tier", "one_of": []}, "'one_of' must be a non-empty list"),
     ({"field": "tier", "one_of": "basic"}, "'one_of' must be a non-empty list"),
     ({"field": "newsletter", "ticked": "yes"}, "'ticked' must be true or false"),
-    ({"field": "employees", "greater_than": 1.5}, "must be a whole number, got 1.5"),
+    ({"field": "employees", "greater_than": 1.5}, "must be a whole number "
+     "between -1,000,000,000,000 and 1,000,000,000,000, got 1.5"),
     ({"field": "employees", "at_least": "many"}, "must be a whole number"),
     ({"field": "fee", "at_least": "beaucoup"}, "must be an amount"),
     ({"field": "fee", "at_most": "Infinity"}, "must be an amount"),
+    ({"field": "employees", "at_most": "1e999999999"}, "must be a whole number "
+     "between -1,000,000,000,000 and 1,000,000,000,000"),
+    ({"field": "fee", "at_most": 10**13}, "must be an amount between"),
     ({"field": "fee", "less_than": True}, "'less_than' must be a number"),
     ({"field": "fee", "less_than": None}, "'less_than' must be a number"),
     ({"field": "tier"}, "'when' needs 'field' and exactly one operator"),

@@ -37,6 +37,7 @@ _COMPARE: dict[str, Callable[[Decimal, Decimal], bool]] = {
     "at_most": lambda a, b: a <= b,
 }
 _ALL = ("equals", "one_of", "ticked", *_COMPARE)
+LIMIT = 10**12  # the largest number or amount a field may have
 
 
 @dataclass(frozen=True)
@@ -173,11 +174,16 @@ def read_condition(
         raise fail(where, f"'when': {operator!r} must be a number, got {value!r}")
     try:
         number = Decimal(str(value))
-    except InvalidOperation:
+    except ArithmeticError:  # not a number, or beyond what Decimal holds
         number = Decimal("NaN")
-    if not number.is_finite() or (target.type == "number" and number != int(number)):
+    # Bounded first (without arithmetic): int() of 1e999999999 would not end.
+    usable = number.is_finite() and number.copy_abs() <= LIMIT
+    if not usable or (target.type == "number" and number != int(number)):
         kind = "a whole number" if target.type == "number" else "an amount"
-        raise fail(where, f"'when': {operator!r} must be {kind}, got {value!r}")
+        raise fail(
+            where, f"'when': {operator!r} must be {kind} between -{LIMIT:,} and "
+            f"{LIMIT:,}, got {value!r}",
+        )  # fmt: skip
     return Condition(name, operator, number)
 
 
