@@ -14,7 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import DefinitionError
-from .conditions import Condition, conditional, read_condition
+from .conditions import conditional, read_condition
 from .definitions import (
     COMMON_KEYS,
     FIELD_TYPES,
@@ -23,6 +23,7 @@ from .definitions import (
     RELATIVE_DATE,
     TYPE_KEYS,
     Computed,
+    Condition,
     DocumentSpec,
     Field,
     FormDefinition,

@@ -14,14 +14,13 @@ answers, and the others are neither required, checked nor stored.
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Iterable, Mapping
-from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from babel.numbers import format_currency, format_decimal
 
 from ..i18n import current_language, gettext, text
-from .definitions import Field, FormDefinition, Section
+from .definitions import Condition, Field, FormDefinition, Section
 
 #: The operators each type of earlier field accepts.
 OPERATORS: dict[str, tuple[str, ...]] = {
@@ -40,50 +39,24 @@ _ALL = ("equals", "one_of", "ticked", *_COMPARE)
 LIMIT = 10**12  # the largest number or amount a field may have
 
 
-@dataclass(frozen=True)
-class Condition:
-    """When a question applies: ``field``'s answer meets ``operator`` and ``value``.
-
-    ``equals`` is read as ``one_of`` with one value, so ``value`` is a tuple of
-    option values for a choice, a bool for ``ticked``, a Decimal for comparisons.
-    """
-
-    field: str
-    operator: str
-    value: Any
-
-    def plain(self) -> dict[str, Any]:
-        """The condition as the definition's JSON writes it (canonical form)."""
-        if self.operator == "one_of":
-            return {"field": self.field, "one_of": list(self.value)}
-        value = str(self.value) if isinstance(self.value, Decimal) else self.value
-        return {"field": self.field, self.operator: value}
-
-    def for_script(self) -> dict[str, Any]:
-        """What the form page's script needs to show and hide the question."""
-        value = self.value
-        if isinstance(value, tuple):
-            value = list(value)
-        elif isinstance(value, Decimal):
-            value = str(value)
-        return {"field": self.field, "op": self.operator, "value": value}
-
-    def holds(self, answers: Mapping[str, Any], shown: Collection[str]) -> bool:
-        """Whether the condition holds; a question not shown has no answer."""
-        if self.field not in shown:
-            return False
-        answer = answers.get(self.field)
-        if self.operator == "ticked":
-            return bool(answer) is self.value
-        if self.operator == "one_of":
-            return answer in self.value
-        if answer is None or answer == "" or isinstance(answer, bool):
-            return False
-        try:
-            number = Decimal(str(answer))
-        except InvalidOperation:
-            return False
-        return _COMPARE[self.operator](number, self.value)
+def holds(
+    condition: Condition, answers: Mapping[str, Any], shown: Collection[str]
+) -> bool:
+    """Whether ``condition`` holds; a question not shown has no answer."""
+    if condition.field not in shown:
+        return False
+    answer = answers.get(condition.field)
+    if condition.operator == "ticked":
+        return bool(answer) is condition.value
+    if condition.operator == "one_of":
+        return answer in condition.value
+    if answer is None or answer == "" or isinstance(answer, bool):
+        return False
+    try:
+        number = Decimal(str(answer))
+    except InvalidOperation:
+        return False
+    return _COMPARE[condition.operator](number, condition.value)
 
 
 def applicable(definition: FormDefinition, answers: Mapping[str, Any]) -> set[str]:
@@ -95,10 +68,10 @@ def applicable(definition: FormDefinition, answers: Mapping[str, Any]) -> set[st
     """
     shown: set[str] = set()
     for section in definition.sections:
-        if section.when is not None and not section.when.holds(answers, shown):
+        if section.when is not None and not holds(section.when, answers, shown):
             continue
         for field in section.fields:
-            if field.when is None or field.when.holds(answers, shown):
+            if field.when is None or holds(field.when, answers, shown):
                 shown.add(field.name)
     return shown
 

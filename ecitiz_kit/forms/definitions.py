@@ -15,10 +15,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import Decimal
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .conditions import Condition
+from typing import Any
 
 FORMAT = 1
 #: A definition text: one string, or ``{"fr": …, "en": …}`` (French required).
@@ -52,6 +49,36 @@ class Option:
 
     value: str
     label: Text
+
+
+@dataclass(frozen=True)
+class Condition:
+    """When a question applies: ``field``'s answer meets ``operator`` and ``value``
+    (checked and worked out in :mod:`.conditions`).
+
+    ``equals`` is read as ``one_of`` with one value, so ``value`` is a tuple of
+    option values for a choice, a bool for ``ticked``, a Decimal for comparisons.
+    """
+
+    field: str
+    operator: str
+    value: Any
+
+    def plain(self) -> dict[str, Any]:
+        """The condition as the definition's JSON writes it (canonical form)."""
+        if self.operator == "one_of":
+            return {"field": self.field, "one_of": list(self.value)}
+        value = str(self.value) if isinstance(self.value, Decimal) else self.value
+        return {"field": self.field, self.operator: value}
+
+    def for_script(self) -> dict[str, Any]:
+        """What the form page's script needs to show and hide the question."""
+        value = self.value
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Decimal):
+            value = str(value)
+        return {"field": self.field, "op": self.operator, "value": value}
 
 
 @dataclass(frozen=True)
