@@ -102,6 +102,7 @@ def aid_answers(**overrides) -> dict:
         "legal_name": "Boulangerie Durand",
         "activity": "Boulangerie artisanale",
         "headcount": "4",
+        "short_time_employees": "2",
         "postal_code": "75011",
         "town": "Paris",
         "revenue_reference": "40 000",

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from werkzeug.datastructures import FileStorage, MultiDict
 
+from ecitiz_kit.forms.conditions import conditional
 from ecitiz_kit.forms.fields import (
     Outcome,
     compile_form,
@@ -43,7 +44,8 @@ def aid_answers(**changes):
         "first_name": "Camille", "last_name": "Durand", "email": "camille@example.org",
         "phone": "06 12 34 56 78", "siret": "732 829 320 00074",
         "legal_name": "Boulangerie Durand", "activity": "Boulangerie",
-        "headcount": "4", "postal_code": "75011", "town": "Paris",
+        "headcount": "4", "short_time_employees": "2", "postal_code": "75011",
+        "town": "Paris",
         "revenue_reference": "40 000", "revenue_crisis": "15 000",
         "amount_requested": "5000", "explanation": "Fermeture administrative.",
         "iban": "FR14 2004 1010 0505 0001 3M02 606", "bic": "BNPAFRPP",
@@ -84,10 +86,17 @@ def test_valid_aid_request_gives_clean_answers_and_uploads():
 def test_empty_submission_gives_one_message_per_field():
     outcome = validate("aid-request", MultiDict())
     assert not outcome.ok
-    fields = [f.name for f in load_catalog("aid-request").fields]
+    defn = load_catalog("aid-request")
+    # Questions under a condition do not apply: no headcount, no box ticked.
+    fields = [
+        f.name
+        for f in defn.fields
+        if f.required and f.name not in conditional(defn.sections)
+    ]
+    assert "short_time_employees" not in fields and len(fields) > 15
     assert list(outcome.errors) == fields
     assert all(isinstance(m, str) and m for m in outcome.errors.values())
-    assert outcome.answers == {}
+    assert outcome.answers == {"other_aid": False}  # an unticked box is an answer
 
 
 @pytest.mark.parametrize(
@@ -183,7 +192,7 @@ def test_valid_attestation_accepts_french_dates():
     outcome = validate("attestation", attestation_answers())
     assert outcome.ok, outcome.errors
     assert outcome.answers["birth_date"] == "1990-04-12"
-    assert outcome.answers["purpose_details"] is None
+    assert "purpose_details" not in outcome.answers  # asked for "other" only
     assert outcome.uploads == []
 
 
@@ -274,7 +283,7 @@ def test_html_attributes():
     today = date.today()
     assert birth["type"] == "date" and birth["max"] == today.isoformat()
     assert birth["min"] == today.replace(year=today.year - 120).isoformat()
-    optional = html_attributes(load_catalog("attestation").field("purpose_details"))
+    optional = html_attributes(load_catalog("adviser-appointment").field("siret"))
     assert "required" not in optional
 
 

@@ -306,7 +306,11 @@ def _public_pages(app, client, runner, store, pages: _Pages) -> None:
         pages.keep(f"form-{form_id}", client.get(f"/ecitiz/f/{ORG}/{form_id}"))
     pages.keep(
         "form-aid-request-refused",
-        post_form(client, with_file(aid_answers(siret="73282932000075", email="x"))),
+        # An error on a question under a condition too (ticked, not answered).
+        post_form(
+            client,
+            with_file(aid_answers(siret="73282932000075", email="x", other_aid="y")),
+        ),
         422,
     )
     pages.keep(

@@ -185,7 +185,12 @@ def test_anonymise_keeps_the_statistics_columns_only(app, client, runner, store)
     after = store.submission_by_reference(reference)
     for column in ("status", "created_at", "updated_at", "form_id", "organisation_id"):
         assert after[column] == before[column]
-    money = {"revenue_reference", "revenue_crisis", "amount_requested"}
+    money = {
+        "revenue_reference",
+        "revenue_crisis",
+        "amount_requested",
+        "monthly_payroll",
+    }
     assert after["answers"] == {
         k: v for k, v in before["answers"].items() if k in money | {"postal_code"}
     }

@@ -19,6 +19,53 @@
     }
   });
 
+  // Questions that apply only on some answers: hidden (so assistive technology
+  // skips them) and disabled (so they are not sent) until they apply. Without
+  // this script every question shows with its condition in words; either way
+  // the server decides. A condition looks at an earlier question only, so one
+  // pass in page order settles chains, and the focus (on that earlier
+  // question) is never in what hides.
+  var whens = d.querySelectorAll('[data-ecitiz-when]');
+  function answer(name) {
+    var all = d.querySelectorAll('[name="' + name + '"]'), v = null, i, f;
+    for (i = 0; i < all.length; i++) {
+      f = all[i];
+      if (f.disabled) return null;
+      if (f.type === 'checkbox') v = f.checked;
+      else if (f.type !== 'radio' || f.checked) v = f.value;
+    }
+    return v;
+  }
+  function holds(c) {
+    var v = answer(c.field), n;
+    if (c.op === 'ticked') return v === c.value;
+    if (c.op === 'one_of') return c.value.indexOf(v) >= 0;
+    n = String(v || '').replace(/[\s\u00a0\u202f€]/g, '').replace(',', '.');
+    if (!n || isNaN(n)) return false;
+    n = Number(n);
+    v = Number(c.value);
+    return c.op === 'greater_than' ? n > v : c.op === 'at_least' ? n >= v :
+      c.op === 'less_than' ? n < v : n <= v;
+  }
+  function apply() {
+    for (var i = 0, j, box, on, all; i < whens.length; i++) {
+      box = whens[i];
+      on = !box.parentNode.closest('[hidden]') &&
+        holds(JSON.parse(box.getAttribute('data-ecitiz-when')));
+      box.hidden = !on;
+      all = box.querySelectorAll('input,select,textarea');
+      for (j = 0; j < all.length; j++) {
+        all[j].disabled = !on;
+        if (all[j].hasAttribute('data-ecitiz-required')) all[j].required = true;
+      }
+    }
+  }
+  if (whens.length) {
+    apply();
+    d.addEventListener('input', apply);
+    d.addEventListener('change', apply);
+  }
+
   // Status mode: a tracking token in the fragment is looked up at once (POST,
   // so it stays out of query strings and server logs).
   var look = d.getElementById('f-link');

@@ -12,7 +12,7 @@ function field(attrs) {
   return { value: '', checked: false, type: 'text', ...attrs };
 }
 
-function run({ body = {}, hash = '', fields = [], byId = {}, framed = true, observer = true } = {}) {
+function run({ body = {}, hash = '', fields = [], byId = {}, framed = true, observer = true, boxes = [] } = {}) {
   const posted = [];
   const observed = [];
   const scrolled = [];
@@ -24,10 +24,14 @@ function run({ body = {}, hash = '', fields = [], byId = {}, framed = true, obse
     documentElement: { getBoundingClientRect: () => ({ height: document.height }) },
     height: 700.2,
     querySelectorAll: (sel) => {
+      if (sel === '[data-ecitiz-when]') return boxes;
+      const named = /^\[name="([^"]+)"\]$/.exec(sel);
+      if (named) return fields.filter((f) => f.name === named[1]);
       const m = /^\[data-ecitiz-prefill\]\[name="([^"]+)"\]$/.exec(sel);
       assert.ok(m, 'unexpected selector ' + sel);
       return fields.filter((f) => f.prefill && f.name === m[1]);
     },
+    addEventListener: (type, fn) => { document['on' + type] = fn; },
     getElementById: (id) => byId[id] || null,
   };
   const window = {
@@ -153,4 +157,100 @@ test('a malformed token is not submitted', () => {
   const link = { value: '', form: { submit: () => submitted.push(link.value) } };
   run({ body: EMBED, hash: '#token=%3Cscript%3E', byId: { 'f-link': link } });
   assert.deepEqual(submitted, []);
+});
+
+// -- questions that apply only on some answers ----------------------------------
+
+// A block holding controls, under a condition, maybe inside another block.
+function box(condition, controls, parent = null) {
+  const el = {
+    hidden: false,
+    parent,
+    controls,
+    getAttribute: (name) => (name === 'data-ecitiz-when' ? JSON.stringify(condition) : null),
+    querySelectorAll: (sel) => {
+      assert.equal(sel, 'input,select,textarea');
+      return controls;
+    },
+  };
+  el.parentNode = { closest: () => (parent && (parent.hidden ? parent : parent.parentNode.closest())) || null };
+  return el;
+}
+
+function control(attrs) {
+  const f = field({ disabled: false, required: false, ...attrs });
+  f.hasAttribute = (name) => name === 'data-ecitiz-required' && Boolean(f.wantsRequired);
+  return f;
+}
+
+test('a question shows and is sent only while its condition holds', () => {
+  const headcount = control({ name: 'headcount', value: '' });
+  const shortTime = control({ name: 'short_time', wantsRequired: true });
+  const section = box({ field: 'headcount', op: 'greater_than', value: '0' }, [shortTime]);
+  const { document } = run({ fields: [headcount, shortTime], boxes: [section] });
+  assert.deepEqual([section.hidden, shortTime.disabled], [true, true]);
+  for (const [typed, shown] of [['3', true], ['0', false], ['1 200', true], ['abc', false], ['', false]]) {
+    headcount.value = typed;
+    document.oninput();
+    assert.deepEqual([section.hidden, shortTime.disabled], [!shown, !shown], typed);
+  }
+  assert.equal(shortTime.required, true);
+});
+
+test('amounts are read as typed in French, and compared with each operator', () => {
+  const amount = control({ name: 'amount', value: '1 500,50' });
+  const cases = { greater_than: ['1500.5', false], at_least: ['1500.50', true], less_than: ['2000', true], at_most: ['1500', false] };
+  for (const [op, [value, shown]] of Object.entries(cases)) {
+    const details = control({ name: 'details' });
+    const block = box({ field: 'amount', op, value }, [details]);
+    run({ fields: [amount, details], boxes: [block] });
+    assert.equal(block.hidden, !shown, op);
+  }
+});
+
+test('choices and boxes: one of some options, ticked or not', () => {
+  const radios = [control({ name: 'purpose', type: 'radio', value: 'work' }),
+    control({ name: 'purpose', type: 'radio', value: 'other' })];
+  const tick = control({ name: 'other_aid', type: 'checkbox' });
+  const details = control({ name: 'purpose_details' });
+  const aid = control({ name: 'other_aid_details' });
+  const noAid = control({ name: 'why_not' });
+  const blocks = [box({ field: 'purpose', op: 'one_of', value: ['other'] }, [details]),
+    box({ field: 'other_aid', op: 'ticked', value: true }, [aid]),
+    box({ field: 'other_aid', op: 'ticked', value: false }, [noAid])];
+  const { document } = run({ fields: [...radios, tick, details, aid, noAid], boxes: blocks });
+  assert.deepEqual(blocks.map((b) => b.hidden), [true, true, false]);
+  radios[1].checked = true;
+  tick.checked = true;
+  document.onchange();
+  assert.deepEqual(blocks.map((b) => b.hidden), [false, false, true]);
+  assert.deepEqual([details, aid, noAid].map((c) => c.disabled), [false, false, true]);
+});
+
+test('a question under a hidden question or section stays hidden', () => {
+  const tick = control({ name: 'employees', type: 'checkbox', checked: false });
+  const count = control({ name: 'count', value: '5' });
+  const payroll = control({ name: 'payroll' });
+  const site = control({ name: 'site', type: 'checkbox', checked: true });
+  const rent = control({ name: 'rent' });
+  const section = box({ field: 'employees', op: 'ticked', value: true }, [count, payroll, rent]);
+  // Inside the section: one question on an answer in it, one on an answer before it.
+  const inner = box({ field: 'count', op: 'greater_than', value: '0' }, [payroll], section);
+  const outer = box({ field: 'site', op: 'ticked', value: true }, [rent], section);
+  const { document } = run({ fields: [tick, site, count, payroll, rent], boxes: [section, inner, outer] });
+  assert.deepEqual([section.hidden, inner.hidden, outer.hidden], [true, true, true]);
+  assert.deepEqual([payroll.disabled, rent.disabled], [true, true]);
+  tick.checked = true;
+  document.onchange();
+  assert.deepEqual([section.hidden, inner.hidden, outer.hidden], [false, false, false]);
+  assert.deepEqual([payroll.disabled, rent.disabled], [false, false]);
+  count.value = '0';
+  document.oninput();
+  assert.deepEqual([inner.hidden, count.disabled, payroll.disabled], [true, false, true]);
+});
+
+test('a page without conditions listens to nothing', () => {
+  const { document } = run({});
+  assert.equal(document.oninput, undefined);
+  assert.equal(document.onchange, undefined);
 });

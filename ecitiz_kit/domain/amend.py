@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 
 from ..company_directory import CompanyDirectory
 from ..fingerprints import Fingerprints
+from ..forms.conditions import applicable
 from ..forms.definitions import FormDefinition
 from ..forms.fields import Outcome
 from ..forms.registry import PublicForm
@@ -57,11 +58,18 @@ def keep_unreplaced_files(
 ) -> list[str]:
     """Let questions with files already sent keep them when none is attached now.
 
-    Changes ``outcome`` in place; returns the questions whose files are replaced.
+    A question that no longer applies to the new answers keeps none: its files
+    are marked replaced, like those of a question answered anew. Changes
+    ``outcome`` in place; returns the questions whose files are replaced.
     """
     replaced = []
+    shown = applicable(definition, outcome.answers)
     for field in definition.fields:
         if field.type != "file":
+            continue
+        if field.name not in shown:
+            if kept.get(field.name):
+                replaced.append(field.name)
             continue
         attached = [p for p in files.getlist(field.name) if getattr(p, "filename", "")]
         if attached:

@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any
 
 from ..errors import DefinitionError
+from .conditions import conditional, read_condition
 from .definitions import (
     COMMON_KEYS,
     FIELD_TYPES,
@@ -24,6 +25,7 @@ from .definitions import (
     RELATIVE_DATE,
     TYPE_KEYS,
     Computed,
+    Condition,
     DocumentSpec,
     Field,
     FormDefinition,
@@ -86,6 +88,7 @@ class Checker:
 
     def __init__(self, source: str) -> None:
         self.source = source
+        self.all_names: set[str] = set()  # every field's name, to name a later one
 
     def fail(self, where: str, problem: str) -> DefinitionError:
         place = f"{where}: " if where else ""
@@ -161,7 +164,12 @@ class Checker:
         )  # fmt: skip
         if not isinstance(data.get("sections"), list) or not data["sections"]:
             raise self.fail("", "'sections' must be a non-empty list")
-        sections = tuple(self.section(raw) for raw in data["sections"])
+        self.all_names = {
+            f.get("name") for s in data["sections"] if isinstance(s, dict)
+            for f in s.get("fields") or () if isinstance(f, dict)
+        } - {None}  # fmt: skip
+        earlier: dict[str, Field] = {}
+        sections = tuple(self.section(raw, earlier) for raw in data["sections"])
         _unique(self, "section", [s.id for s in sections])
         fields = {f.name: f for s in sections for f in s.fields}
         _unique(self, "field", [f.name for s in sections for f in s.fields])
@@ -175,6 +183,11 @@ class Checker:
         _unique(self, "name", [*fields, *(c.name for c in computed)])
         for field in fields.values():
             self.fill_targets(field, fields)
+        document = (
+            self.document(data["document"], fields) if "document" in data else None
+        )
+        if document is not None:
+            self.unconditional(document, conditional(sections))
         return FormDefinition(
             id=self.pattern("", data["id"], "id", _ID),
             version=self.integer("", data, "version", 0, 1, 10**9) or 0,
@@ -184,8 +197,7 @@ class Checker:
             title=self.text("", data["title"], "title"),
             intro=self.optional_text("", data, "intro"),
             sections=sections, rules=rules, computed=computed, digest="",
-            document=self.document(data["document"], fields)
-            if "document" in data else None,
+            document=document,
             summary=self.optional_text("", data, "summary"),
             minutes=self.integer("", data, "minutes", None, 1, 600),
             prepare=tuple(
@@ -202,20 +214,46 @@ class Checker:
             if "payment" in data else None,
         )  # fmt: skip
 
-    def section(self, raw: Any) -> Section:
+    def section(self, raw: Any, earlier: dict[str, Field]) -> Section:
+        """One section; ``earlier`` holds the fields before it, and gains its own."""
         sid = raw.get("id") if isinstance(raw, dict) else None
         where = f"section {sid!r}"
-        self.keys(where, raw, {"id", "title", "fields"}, {"help"})
+        self.keys(where, raw, {"id", "title", "fields"}, {"help", "when"})
         self.pattern(where, sid, "id", _NAME)
         if not isinstance(raw["fields"], list) or not raw["fields"]:
             raise self.fail(where, "'fields' must be a non-empty list")
+        when = self.condition(where, raw, earlier)
+        fields = []
+        for item in raw["fields"]:
+            field = self.field(where, item, earlier)
+            earlier.setdefault(field.name, field)
+            fields.append(field)
         return Section(
             id=sid, title=self.text(where, raw["title"], "title"),
-            help=self.optional_text(where, raw, "help"),
-            fields=tuple(self.field(where, f) for f in raw["fields"]),
+            help=self.optional_text(where, raw, "help"), fields=tuple(fields),
+            when=when,
         )  # fmt: skip
 
-    def field(self, section_where: str, raw: Any) -> Field:
+    def condition(
+        self, where: str, raw: dict[str, Any], earlier: dict[str, Field]
+    ) -> Condition | None:
+        if "when" not in raw:
+            return None
+        return read_condition(self.fail, where, raw["when"], earlier, self.all_names)
+
+    def unconditional(self, document: DocumentSpec, names: set[str]) -> None:
+        """The holder's names and the validity dates are asked of everyone."""
+        for key in ("first_name", "last_name", "valid_from", "valid_to"):
+            if getattr(document, key) in names:
+                raise self.fail(
+                    "document", f"{key!r} names the field "
+                    f"{getattr(document, key)!r}, which carries a condition: the "
+                    "document needs it answered in every request",
+                )  # fmt: skip
+
+    def field(
+        self, section_where: str, raw: Any, earlier: dict[str, Field] | None = None
+    ) -> Field:
         name = raw.get("name") if isinstance(raw, dict) else None
         where = (
             f"field {name!r}" if isinstance(name, str) else f"{section_where}, field"
@@ -285,7 +323,7 @@ class Checker:
             help=self.optional_text(where, raw, "help"), required=required,
             prefill=prefill, autocomplete=autocomplete,
             mask=self.boolean(where, raw, "mask", ftype == "iban"), fills=fills,
-            **values,
+            when=self.condition(where, raw, earlier or {}), **values,
         )  # fmt: skip
 
     def fills(self, where: str, raw: Any) -> tuple[tuple[str, str], ...]:

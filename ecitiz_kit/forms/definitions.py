@@ -31,7 +31,7 @@ RELATIVE_DATE = re.compile(r"today(?:([+-])([0-9]{1,5})([dy]))?")
 
 # The keys a field may have, shared by the checks and the canonical JSON.
 COMMON_KEYS = {"name", "type", "label", "help", "required", "prefill"}
-COMMON_KEYS |= {"autocomplete", "mask"}
+COMMON_KEYS |= {"autocomplete", "mask", "when"}
 TYPE_KEYS: dict[str, set[str]] = {
     "text": {"max_length", "min_length"},
     "textarea": {"max_length", "min_length", "rows"},
@@ -60,6 +60,36 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Condition:
+    """When a question applies: ``field``'s answer meets ``operator`` and ``value``
+    (checked and worked out in :mod:`.conditions`).
+
+    ``equals`` is read as ``one_of`` with one value, so ``value`` is a tuple of
+    option values for a choice, a bool for ``ticked``, a Decimal for comparisons.
+    """
+
+    field: str
+    operator: str
+    value: Any
+
+    def plain(self) -> dict[str, Any]:
+        """The condition as the definition's JSON writes it (canonical form)."""
+        if self.operator == "one_of":
+            return {"field": self.field, "one_of": list(self.value)}
+        value = str(self.value) if isinstance(self.value, Decimal) else self.value
+        return {"field": self.field, self.operator: value}
+
+    def for_script(self) -> dict[str, Any]:
+        """What the form page's script needs to show and hide the question."""
+        value = self.value
+        if isinstance(value, tuple):
+            value = list(value)
+        elif isinstance(value, Decimal):
+            value = str(value)
+        return {"field": self.field, "op": self.operator, "value": value}
+
+
+@dataclass(frozen=True)
 class Field:
     """One question of a form; options that do not apply to its type are ``None``."""
 
@@ -85,6 +115,8 @@ class Field:
     #: A ``siret`` field's links to the fields the company register can fill:
     #: ``(register item, field name)`` pairs, items from :data:`REGISTER_ITEMS`.
     fills: tuple[tuple[str, str], ...] | None = None
+    #: The question applies only when this holds (see :mod:`.conditions`).
+    when: Condition | None = None
 
 
 @dataclass(frozen=True)
@@ -95,6 +127,8 @@ class Section:
     title: Text
     help: Text | None
     fields: tuple[Field, ...]
+    #: The section's questions apply only when this holds.
+    when: Condition | None = None
 
 
 @dataclass(frozen=True)

@@ -29,6 +29,7 @@ from wtforms.fields import (
 )
 
 from ..i18n import current_language, gettext, ngettext, text
+from .conditions import applicable
 from .definitions import Computed, Field, FormDefinition, resolve_date
 from .files import FileCheck, Upload
 from .validators import (
@@ -192,11 +193,21 @@ class CompiledForm:
                 field.data, field.raw_data = [], []
 
     def _outcome(self, form: wtforms.Form, max_files: int) -> Outcome:
-
+        # Questions that do not apply to these answers are neither required,
+        # checked nor stored, whatever was posted for them; a condition on an
+        # answer with an error does not hold until the answer is right.
+        checked = {
+            field.name: _clean(form[f"field_{field.name}"].data)
+            for field in self.definition.fields
+            if field.type != "file" and not form[f"field_{field.name}"].errors
+        }
+        shown = applicable(self.definition, checked)
         values: dict[str, Any] = {}
         errors: dict[str, str] = {}
         uploads: list[Upload] = []
         for field in self.definition.fields:
+            if field.name not in shown:
+                continue
             bound = form[f"field_{field.name}"]
             if bound.errors:
                 errors[field.name] = bound.errors[0]
@@ -211,7 +222,7 @@ class CompiledForm:
                 uploads.extend(bound.data)
                 values[field.name] = bound.data
             else:
-                values[field.name] = _clean(bound.data)
+                values[field.name] = checked[field.name]
         self._check_rules(values, errors)
         answers = {name: _answer(value) for name, value in values.items()}
         for computed in self.definition.computed:

@@ -107,6 +107,7 @@ def _plain(defn: FormDefinition) -> dict[str, Any]:
         for key in ("min", "max"):
             if isinstance(values.get(key), Decimal):
                 values[key] = str(values[key])
+        values["when"] = f.when and f.when.plain()
         return drop_none(values)
 
     return drop_none({
@@ -117,6 +118,7 @@ def _plain(defn: FormDefinition) -> dict[str, Any]:
         "retention_days": defn.retention_days, "decision_days": defn.decision_days,
         "sections": [
             drop_none({"id": s.id, "title": s.title, "help": s.help,
+                       "when": s.when and s.when.plain(),
                        "fields": [field(f) for f in s.fields]})
             for s in defn.sections
         ],

@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
+from ..forms.conditions import condition_words
 from ..forms.definitions import Field, FormDefinition, Section, Text
 from ..i18n import text
 
@@ -40,6 +41,9 @@ COUNTER_PAGE = 540
 PROCEDURE = 170
 BOX_TITLE_CHARS = 22
 BOX_CHARS = 34
+#: What a question under a condition adds besides its words: the margins of
+#: the block that sets it off.
+CONDITION = 32
 #: Room for the error summary and messages after a refused answer.
 ERRORS = 0.05
 LANGUAGES = ("fr", "en")
@@ -75,7 +79,9 @@ def _page(definition: FormDefinition, lang: str, heading: bool) -> int:
     height = PAGE + _lines(definition.intro, lang, HINT_CHARS) * LINE
     if heading:
         height += _lines(definition.title, lang, TITLE_CHARS) * TITLE_LINE
-    height += sum(_section(section, lang) for section in definition.sections)
+    height += sum(
+        _section(definition, section, lang) for section in definition.sections
+    )
     return _rounded(height)
 
 
@@ -83,9 +89,19 @@ def _rounded(height: float) -> int:
     return math.ceil(height * (1 + ERRORS) / 10) * 10
 
 
-def _section(section: Section, lang: str) -> int:
+def _section(definition: FormDefinition, section: Section, lang: str) -> int:
+    # Without JavaScript every question shows, with its condition in words.
     height = SECTION + _hint(section.help, lang, HINT_CHARS)
-    return height + sum(_field(field, lang) for field in section.fields)
+    if section.when is not None:
+        height += _hint(
+            condition_words(definition, section.when, lang), lang, HINT_CHARS
+        )
+    for field in section.fields:
+        height += _field(field, lang)
+        if field.when is not None:
+            words = condition_words(definition, field.when, lang)
+            height += _hint(words, lang, HINT_CHARS - 3) + CONDITION
+    return height
 
 
 def _field(field: Field, lang: str) -> int:

@@ -23,6 +23,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .._version import __version__
 from ..domain.notices import Notices
+from ..forms.conditions import condition_words
 from ..forms.fields import html_attributes
 from ..forms.validators import reveal_format_characters
 from ..i18n import (
@@ -83,6 +84,7 @@ def template_helpers() -> dict[str, Any]:
         "text": text,
         "lang": g.get("ecitiz_lang", "fr"),
         "html_attributes": html_attributes,
+        "condition_words": condition_words,
         "asset_url": lambda filename: url_for(
             "ecitiz.asset", version=__version__, filename=filename
         ),
