@@ -6,6 +6,7 @@ from __future__ import annotations
 from . import (
     amend_page,
     counter_page,
+    draft_page,
     health,
     my_requests_page,
     pages,
@@ -16,7 +17,7 @@ from . import (
 
 #: Registered under the kit's URL prefix, in this order.
 blueprints = (
-    pages.blueprint,  # with amend_page's and my_requests_page's views
+    pages.blueprint,  # with amend_page's, draft_page's and my_requests_page's views
     tracking_page.blueprint,
     counter_page.blueprint,
     widget.blueprint,
@@ -26,4 +27,4 @@ blueprints = (
 #: Registered at the site root, where verifiers look for the public keys.
 well_known = verify_page.well_known
 
-__all__ = ["amend_page", "blueprints", "my_requests_page", "well_known"]
+__all__ = ["amend_page", "blueprints", "draft_page", "my_requests_page", "well_known"]

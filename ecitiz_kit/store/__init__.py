@@ -18,6 +18,7 @@ from .base import parse_stamp, utcnow
 from .comments import Comments
 from .deadlines import Deadlines
 from .documents import Documents
+from .drafts import Drafts
 from .embedding import Embedding
 from .invitations import AlreadyStaff, Invitations
 from .jobs import Jobs
@@ -64,5 +65,6 @@ class Store(
     Deadlines,
     Signals,
     ApiTokens,
+    Drafts,
 ):
     """The kit's data in one SQLite file; one connection per thread."""
