@@ -54,7 +54,7 @@ def draft_mails(store) -> list[dict]:
 
 
 def kept_names(html: str) -> list[str]:
-    return re.findall(r"<li><span>([^<]+)</span> <button[^>]*remove", html)
+    return re.findall(r'<li><span>([^<]+)</span> <input[^>]*name="remove:', html)
 
 
 def test_continue_later_saves_incomplete_answers_without_a_cookie(client, store):
@@ -250,11 +250,11 @@ def test_a_refused_answer_keeps_the_files_and_the_next_try_sends_them(
 
 def test_the_remove_button_removes_the_file(app, client, store):
     first = post_form(client, with_file(aid_answers(siret="1")))
-    key = re.search(r'name="remove" value="([^"]+)"', first.text).group(1)
+    key = re.search(r'name="remove:([^"]+)"', first.text).group(1)
     inputs = hidden_inputs(first.text)
     removed = client.post(
         form_url() + "/remove",
-        data={"ticket": inputs["ticket"], "remove": key, **aid_answers()},
+        data={"ticket": inputs["ticket"], f"remove:{key}": "Remove", **aid_answers()},
         content_type="multipart/form-data",
     )
     assert removed.status_code == 200
@@ -269,11 +269,11 @@ def test_the_remove_button_removes_the_file(app, client, store):
 
 def test_someone_elses_ticket_cannot_remove_a_file(app, client, store):
     first = post_form(client, with_file(aid_answers(siret="1")))
-    key = re.search(r'name="remove" value="([^"]+)"', first.text).group(1)
+    key = re.search(r'name="remove:([^"]+)"', first.text).group(1)
     stranger = app.test_client()
     refused = stranger.post(
         form_url() + "/remove",
-        data={"ticket": ticket_for(stranger), "remove": key},
+        data={"ticket": ticket_for(stranger), f"remove:{key}": "Remove"},
         content_type="multipart/form-data",
     )
     assert refused.status_code == 404
@@ -282,7 +282,7 @@ def test_someone_elses_ticket_cannot_remove_a_file(app, client, store):
     # Nor can a forged ticket.
     forged = stranger.post(
         form_url() + "/remove",
-        data={"ticket": "forged.ticket.value", "remove": key},
+        data={"ticket": "forged.ticket.value", f"remove:{key}": "Remove"},
         content_type="multipart/form-data",
     )
     assert forged.status_code == 400

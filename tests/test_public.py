@@ -56,7 +56,11 @@ class _Controls(HTMLParser):
             self.ids.add(a["id"])
         if tag == "label" and "for" in a:
             self.labels.add(a["for"])
-        if tag in ("input", "select", "textarea") and a.get("type") != "hidden":
+        # A submit input is labelled by its value.
+        if tag in ("input", "select", "textarea") and a.get("type") not in (
+            "hidden",
+            "submit",
+        ):
             self.controls.append(a)
         for key in ("src", "href"):
             if key in a and tag in ("link", "script", "img", "iframe"):
@@ -197,7 +201,7 @@ def test_invalid_siret_and_iban_keep_values_and_store_nothing(client, store, app
     assert 'role="alert"' in html
     # The file passed its checks: it is kept, with a button to remove it.
     assert 'id="n-documents"' in html and "justificatif.pdf" in html
-    assert re.search(r"<li><span>justificatif\.pdf</span> <button[^>]*remove", html)
+    assert re.search(r"<li><span>justificatif\.pdf</span> <input[^>]*remove:", html)
     assert "SIRET" in re.search(r'id="e-siret">(.*?)</p>', html).group(1)
     _nothing_stored(store, app)
 
@@ -519,7 +523,7 @@ def test_no_public_response_sets_a_cookie(client, app):
     draft = re.search(r'id="draft-link">http://localhost([^<]+)<', saved.text)
     seen.append(client.get(draft.group(1)))
     seen.append(client.get("/ecitiz/d/nope"))
-    seen.append(client.post(form_url() + "/remove", data={"remove": "nope"}))
+    seen.append(client.post(form_url() + "/remove", data={"remove:nope": "Remove"}))
     public_rules = {
         r.endpoint
         for r in app.url_map.iter_rules()

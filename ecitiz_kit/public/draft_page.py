@@ -128,9 +128,11 @@ def remove_kept_file(org: str, form_id: str) -> Any:
     holders = [ticket_holder(ticket.nonce)]
     if draft_key is not None:
         holders.append(draft_holder(draft_key))
-    removed = drafts.remove_file(
-        kit.store, kit.uploads, values.get("remove", ""), holders
+    # The control pressed is named for its file: "remove:<key>".
+    upload_key = next(
+        (name.partition(":")[2] for name in values if name.startswith("remove:")), ""
     )
+    removed = drafts.remove_file(kit.store, kit.uploads, upload_key, holders)
     kept = kept_files(form, ticket, draft_key)
     # Files chosen meanwhile are kept too, if they pass their checks.
     outcome = check_answers(form, kept)
