@@ -318,3 +318,58 @@ def test_the_start_up_sweep_leaves_kept_files_alone(app, client, store):
     kit.orphan_file_age = 0
     kit.tidy_uploads()
     assert len(uploaded_files(app)) == 1
+
+
+# -- one file at a time, as the form's script sends them ------------------------------
+
+
+def upload(client, ticket: str, content: bytes = PDF, name: str = "a.pdf", **data):
+    return client.post(
+        form_url() + "/upload",
+        data={"ticket": ticket, "field": "documents", **data,
+              "documents": (io.BytesIO(content), name)},
+        content_type="multipart/form-data",
+    )  # fmt: skip
+
+
+def test_a_file_sent_alone_is_kept_for_the_ticket_and_sent_with_the_form(
+    app, client, store
+):
+    ticket = ticket_for(client)
+    kept = upload(client, ticket)
+    assert kept.status_code == 201
+    assert kept.json["filename"] == "a.pdf" and kept.json["key"]
+    assert store.table_counts()["kept_uploads"] == 1
+    sent = post_form(client, aid_answers(), ticket=ticket)
+    assert sent.status_code == 303, sent.text
+    [request] = stored_requests(store)
+    assert [a["filename"] for a in store.attachments(request["id"])] == ["a.pdf"]
+
+
+def test_a_bad_file_sent_alone_gets_its_own_error_and_nothing_is_kept(app, client):
+    refused = upload(client, ticket_for(client), b"MZ\x90\0 not a pdf", "x.pdf")
+    assert refused.status_code == 422
+    assert "x.pdf" in refused.json["error"]
+    assert uploaded_files(app) == []
+
+
+@pytest.mark.parametrize(
+    "data",
+    [{"ticket": "forged.ticket.value"}, {"field": "first_name"}, {"field": "nope"}],
+)
+def test_a_file_sent_alone_needs_a_genuine_ticket_and_a_file_question(
+    app, client, store, data
+):
+    refused = upload(client, **{"ticket": ticket_for(client), **data})
+    assert refused.status_code == 400 and refused.json["error"]
+    assert uploaded_files(app) == []
+    assert store.table_counts()["kept_uploads"] == 0
+
+
+def test_files_sent_alone_stop_at_the_question_s_most(app, client, store):
+    ticket = ticket_for(client)
+    for _ in range(5):  # the aid request takes 5 files at most
+        assert upload(client, ticket).status_code == 201
+    refused = upload(client, ticket)
+    assert refused.status_code == 422
+    assert store.table_counts()["kept_uploads"] == 5

@@ -524,6 +524,7 @@ def test_no_public_response_sets_a_cookie(client, app):
     seen.append(client.get(draft.group(1)))
     seen.append(client.get("/ecitiz/d/nope"))
     seen.append(client.post(form_url() + "/remove", data={"remove:nope": "Remove"}))
+    seen.append(client.post(form_url() + "/upload", data={"field": "documents"}))
     public_rules = {
         r.endpoint
         for r in app.url_map.iter_rules()
@@ -551,6 +552,7 @@ def test_no_public_response_sets_a_cookie(client, app):
         "ecitiz.amend_submit",
         "ecitiz.save_draft",
         "ecitiz.remove_kept_file",
+        "ecitiz.upload_file",
         "ecitiz.draft",
         "ecitiz_verify.verify_page",
         "ecitiz_verify.verify_api",

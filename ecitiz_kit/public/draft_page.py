@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import current_app, g, render_template, request, url_for
+from flask import current_app, g, jsonify, render_template, request, url_for
 from werkzeug.datastructures import MultiDict
 
 from ..domain import drafts
@@ -144,6 +144,33 @@ def remove_kept_file(org: str, form_id: str) -> Any:
         return render_again(form, values, kept, draft_key, notice=notice), 404
     notice = gettext("The file “%(name)s” was removed.", name=removed["filename"])
     return render_again(form, values, kept, draft_key, notice=notice)
+
+
+@blueprint.post("/f/<org>/<form_id>/upload")
+def upload_file(org: str, form_id: str) -> Any:
+    """Keep one file as soon as it is chosen (the form's script sends each
+    alone, showing its progress): JSON, the kept file or the reason it is not."""
+    if is_cross_site_post():
+        raise ForeignOrigin()
+    form = public_form(org, form_id)
+    allow_uploads(form.definition)
+    kit = state()
+    ticket = posted_ticket(form)
+    if ticket.problem is not None or ticket.spent_by is not None:
+        error = gettext("This page is out of date: send the form to keep this file.")
+        return jsonify(error=error), 400
+    field = request.form.get("field", "")
+    parts = [part for part in request.files.getlist(field) if part.filename]
+    if field not in drafts.file_fields(form.definition) or len(parts) != 1:
+        return jsonify(error=gettext("Send one file at a time.")), 400
+    draft_key = _unspent(posted_draft(form))
+    outcome = check_answers(form, kept_files(form, ticket, draft_key))
+    if field in outcome.errors:
+        return jsonify(error=outcome.errors[field]), 422
+    [row] = drafts.keep_files(
+        kit.store, kit.uploads, form, ticket_holder(ticket.nonce), outcome.uploads
+    )
+    return jsonify(key=row["upload_key"], filename=row["filename"], field=field), 201
 
 
 @blueprint.get("/d/<token>")

@@ -455,6 +455,9 @@ def render_form(
         remove_action=url_for(
             "ecitiz.remove_kept_file", org=org, form_id=form_id, **page_args
         ),
+        upload_action=url_for(
+            "ecitiz.upload_file", org=org, form_id=form_id, **page_args
+        ),
         form=form,
         closes_at=moment(opening.closes_at) if opening.closes_at else "",
         definition=form.definition,

@@ -25,6 +25,6 @@ def public(frame_ancestors: list[str], style_nonce: str | None = None) -> str:
     styles = f"'self' 'nonce-{style_nonce}'" if style_nonce else "'self'"
     return (
         f"default-src 'none'; script-src 'self'; style-src {styles}; "
-        "img-src 'self' data:; font-src 'self'; form-action 'self'; "
-        f"base-uri 'none'; frame-ancestors {ancestors}"
+        "img-src 'self' data:; font-src 'self'; connect-src 'self'; "
+        f"form-action 'self'; base-uri 'none'; frame-ancestors {ancestors}"
     )

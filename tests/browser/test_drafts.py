@@ -141,3 +141,37 @@ def test_a_kept_file_is_removed_with_the_keyboard(browser, kit):
     page.keyboard.press("Enter")
     page.wait_for_url("**/ecitiz/r/**")
     context.close()
+
+
+def test_with_javascript_files_upload_one_by_one_with_progress(browser, kit, store):
+    context = browser.new_context()
+    held = []
+    # Hold the first upload, to see its progress bar before its answer comes.
+    context.route(
+        "**/aid-request/upload*",
+        lambda route: held.append(route) if not held else route.continue_(),
+    )
+    page = context.new_page()
+    page.goto(kit.url + form_url())
+    bad = {"name": "faux.pdf", "mimeType": "application/pdf", "buffer": b"MZ nope"}
+    page.set_input_files("#f-documents", [FILE, bad])
+    page.locator(".ecitiz-kept progress").wait_for()
+    assert page.locator("#f-documents").input_value() == ""  # not sent twice
+    held[0].continue_()
+    kept = page.locator(".ecitiz-kept input[name^='remove:']")
+    kept.wait_for()
+    page.locator(".ecitiz-kept li.ecitiz-error").wait_for()
+    assert "faux.pdf" in page.locator(".ecitiz-kept li.ecitiz-error").inner_text()
+    assert page.locator(".ecitiz-kept progress").count() == 0
+    assert "faux.pdf" in page.locator("#ecitiz-upload-status").inner_text()
+    assert store.table_counts()["kept_uploads"] == 1
+    # The form is sent with the file kept, none attached again.
+    _fill(page, aid_answers())
+    page.click("button[type=submit]")
+    page.wait_for_url("**/ecitiz/r/**")
+    [request] = store.iter_requests(store.organisation("acme")["id"])
+    assert [a["filename"] for a in store.attachments(request["id"])] == [
+        "justificatif.pdf"
+    ]
+    assert context.cookies() == []
+    context.close()
