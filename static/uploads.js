@@ -94,6 +94,23 @@
     xhr.send(body);
   }
 
+  // A form sent while files are still on their way waits for them: they are
+  // no longer in their input, and the request needs them.
+  var pending = 0, waiting = null;
+  form.addEventListener('submit', function (e) {
+    if (!pending) return;
+    e.preventDefault();
+    waiting = e.submitter || null;
+  });
+  function settled() {
+    pending -= 1;
+    if (pending || !waiting) return;
+    var submitter = waiting;
+    waiting = null;
+    if (form.requestSubmit) form.requestSubmit(submitter);
+    else form.submit();
+  }
+
   function chosen(e) {
     var input = e.target;
     var files = Array.prototype.slice.call(input.files || []);
@@ -102,9 +119,13 @@
     // them a second time.
     input.value = '';
     input.required = false;
+    pending += files.length;
     (function next() {
       var file = files.shift();
-      if (file) send(input, file, next);
+      if (file) send(input, file, function () {
+        settled();
+        next();
+      });
     })();
   }
 

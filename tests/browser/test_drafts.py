@@ -175,3 +175,22 @@ def test_with_javascript_files_upload_one_by_one_with_progress(browser, kit, sto
     ]
     assert context.cookies() == []
     context.close()
+
+
+def test_a_form_sent_during_an_upload_waits_for_it(browser, kit, store):
+    context = browser.new_context()
+    held = []
+    context.route("**/aid-request/upload*", lambda route: held.append(route))
+    page = context.new_page()
+    page.goto(kit.url + form_url())
+    _fill(page, aid_answers())
+    page.set_input_files("#f-documents", FILE)
+    page.locator(".ecitiz-kept progress").wait_for()
+    page.click("button[type=submit]")
+    assert store.table_counts()["submissions"] == 0  # held back, not refused
+    assert page.locator(".ecitiz-kept progress").count() == 1
+    held[0].continue_()
+    page.wait_for_url("**/ecitiz/r/**")
+    [request] = store.iter_requests(store.organisation("acme")["id"])
+    assert len(store.attachments(request["id"])) == 1
+    context.close()
