@@ -8,8 +8,13 @@
   var data = form.dataset;
   var live = d.getElementById('ecitiz-upload-status');
 
-  function say(text) {
-    if (live) live.textContent = text;
+  // What the live region says about the files chosen last: each file's outcome
+  // is added, so that an error is not replaced by the next file's news.
+  var said = [];
+  function say(text, fresh) {
+    if (fresh) said = [];
+    said.push(text);
+    if (live) live.textContent = said.join(' ');
   }
   function named(template, name) {
     return template.split('{name}').join(name);
@@ -51,7 +56,6 @@
     item.appendChild(bar);
     item.appendChild(note);
     listFor(input).appendChild(item);
-    say(named(data.ecitizTextSending, file.name));
 
     var body = new w.FormData();
     body.append('ticket', form.elements.ticket.value);
@@ -120,6 +124,7 @@
     input.value = '';
     input.required = false;
     pending += files.length;
+    say(named(data.ecitizTextSending, files[0].name), true);
     (function next() {
       var file = files.shift();
       if (file) send(input, file, function () {
