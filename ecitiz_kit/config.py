@@ -95,6 +95,13 @@ SETTINGS: tuple[Setting, ...] = (
         unit="seconds",
     ),
     Setting(
+        "ECITIZ_DRAFT_DAYS",
+        30,
+        'Days a draft saved with "Continue later" is kept, with its files, '
+        "after it was last saved; then its link stops working and the worker "
+        "removes it.",
+    ),
+    Setting(
         "ECITIZ_MAX_FILE_SIZE",
         10 * 1024 * 1024,
         "Largest accepted upload in bytes, whatever a form definition says.",
@@ -268,6 +275,12 @@ SETTINGS: tuple[Setting, ...] = (
         "links again) may be used per e-mail address and per client address.",
     ),
     Setting(
+        "ECITIZ_DRAFT_LIMIT",
+        "10 per hour",
+        'How often "Continue later" may save a draft per client address, and '
+        "e-mail its link per e-mail address (case and a `+tag` ignored).",
+    ),
+    Setting(
         "ECITIZ_VERIFY_LIMIT",
         "60 per minute; 1000 per hour",
         "How many attestation checks (the page's server check, the JSON API and "
@@ -335,6 +348,7 @@ POSITIVE = (
     "ECITIZ_RECEIPT_MAX_AGE",
     "ECITIZ_STATUS_LINK_MAX_AGE",
     "ECITIZ_MY_REQUESTS_LINK_MAX_AGE",
+    "ECITIZ_DRAFT_DAYS",
     "ECITIZ_MAX_FILE_SIZE",
     "ECITIZ_MAX_FILES",
     "ECITIZ_MAX_FORM_SIZE",
@@ -362,6 +376,7 @@ RATE_LIMITS = (
     "ECITIZ_SUBMIT_LIMIT_PER_RECIPIENT",
     "ECITIZ_AMEND_LIMIT",
     "ECITIZ_LOST_LINK_LIMIT",
+    "ECITIZ_DRAFT_LIMIT",
     "ECITIZ_VERIFY_LIMIT",
     "ECITIZ_API_LIMIT",
     "ECITIZ_LOGIN_LIMIT",

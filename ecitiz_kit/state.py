@@ -118,8 +118,13 @@ class KitState:
     def tidy_uploads(self) -> tuple[int, int, int]:
         """Finish or remove what a crash left in the upload folder: parts the
         database has are moved into place, other old parts and old files no row
-        references are removed. Returns (moved, parts removed, files removed)."""
-        holds = self.store.attachment_exists
+        references (as a request's or a kept file) are removed. Returns
+        (moved, parts removed, files removed)."""
+        store = self.store
+
+        def holds(name: str) -> bool:
+            return store.attachment_exists(name) or store.kept_upload_exists(name)
+
         kept, parts = self.uploads.recover(holds, min_age=RECOVERY_GRACE_SECONDS)
         files = self.uploads.sweep(holds, min_age=self.orphan_file_age)
         return kept, parts, files

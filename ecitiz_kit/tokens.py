@@ -29,6 +29,7 @@ MY_REQUESTS_LINK_SALT = "ecitiz.my-requests-link.v1"
 STAFF_COOKIE_SALT = "ecitiz.staff-cookie.v1"
 STAFF_CSRF_SALT = "ecitiz.staff-csrf.v1"
 INVITATION_SALT = "ecitiz.staff-invitation.v1"
+DRAFT_LINK_SALT = "ecitiz.draft-link.v1"
 
 #: What any token of this module looks like (so logs can leave them out): payload
 #: (``.``-prefixed when compressed), timestamp and signature, base64url each.
@@ -152,6 +153,7 @@ class Tokens:
             list(keys), salt=MY_REQUESTS_LINK_SALT
         )
         self._invitations = URLSafeTimedSerializer(list(keys), salt=INVITATION_SALT)
+        self._drafts = URLSafeTimedSerializer(list(keys), salt=DRAFT_LINK_SALT)
 
     def form_ticket(self, organisation_id: int, form_id: str) -> str:
         """A single-use ticket for one blank form of one organisation."""
@@ -229,6 +231,18 @@ class Tokens:
             self._invitations, token, max_age, (int, str), "invitation"
         )
         return organisation_id, key
+
+    def draft_link(self, organisation_id: int, draft_key: str) -> str:
+        """The token of the link to a saved draft: the organisation and the
+        draft's random key (no answer, no address)."""
+        return self._drafts.dumps([organisation_id, draft_key])
+
+    def read_draft_link(self, token: str, max_age: int) -> tuple[int, str]:
+        """The organisation and draft key a draft link names."""
+        organisation_id, draft_key = _load(
+            self._drafts, token, max_age, (int, str), "draft link"
+        )
+        return organisation_id, draft_key
 
     def staff_cookie(self, session_key: str, csrf_seed: str) -> str:
         """The staff cookie: a session key (empty before sign-in) and the random

@@ -322,6 +322,31 @@ def test_the_lookup_button_fills_the_company_and_keeps_the_rest(
     assert post_form(client, with_file(aid_answers()), ticket=ticket).status_code == 303
 
 
+def test_the_lookup_button_keeps_the_files_a_refused_answer_kept(
+    client, company_directory
+):
+    refused = post_form(client, with_file(aid_answers(siret=fake.FOUND, iban="FR76")))
+    assert refused.status_code == 422
+    inputs = hidden_inputs(refused.get_data(as_text=True))
+    page = client.post(
+        form_url() + "/company",
+        data={**inputs, **aid_answers(legal_name=""), "company_lookup": "siret"},
+    )
+    html = page.get_data(as_text=True)
+    assert _value(html, "legal_name") == fake.FOUND_NAME
+    # The same ticket, still holding the file: it is listed, not asked again.
+    assert hidden_inputs(html)["ticket"] == inputs["ticket"]
+    kept = r'<li><span>justificatif.pdf</span> <input[^>]*name="remove:'
+    assert re.search(kept, html)
+    sent = post_form(client, aid_answers(), ticket=inputs["ticket"])
+    assert sent.status_code == 303, sent.get_data(as_text=True)[:2000]
+    store = client.application.extensions["ecitiz"].store
+    [request] = stored_requests(store)
+    assert [a["filename"] for a in store.attachments(request["id"])] == [
+        "justificatif.pdf"
+    ]
+
+
 @pytest.mark.parametrize(
     ("siret", "said"),
     [

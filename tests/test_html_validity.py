@@ -70,6 +70,10 @@ PAGES = [
     *(f"form-{form_id}-refused" for form_id in FORMS),
     "form-embedded-themed",
     "form-embedded-without-heading",
+    "draft-saved",
+    "draft-saved-without-address",
+    "form-draft-resumed",
+    "form-file-removed",
     "receipt",
     "receipt-attestation",
     "tracking",
@@ -301,6 +305,32 @@ def _webhook_pages(client, store, pages: _Pages) -> None:
     pages.keep("staff-webhooks-deleted", client.get(deleted.headers["Location"]))
 
 
+def _draft_pages(client, pages: _Pages) -> None:
+    """ "Continue later", the draft it saves and a kept file removed."""
+    later = f"/ecitiz/f/{ORG}/aid-request/later"
+    for name, answers in (
+        ("draft-saved", with_file(aid_answers(siret="1"))),
+        ("draft-saved-without-address", aid_answers(email=None)),
+    ):
+        ticket = hidden_inputs(client.get(f"/ecitiz/f/{ORG}/aid-request").text)
+        saved = client.post(
+            later,
+            data={"ticket": ticket["ticket"], **answers},
+            content_type="multipart/form-data",
+        )
+        pages.keep(name, saved)
+    link = re.search(r'id="draft-link">http://localhost([^<]+)<', pages["draft-saved"])
+    resumed = pages.keep("form-draft-resumed", client.get(link.group(1)))
+    inputs = hidden_inputs(resumed)
+    key = re.search(r'name="remove:([^"]+)"', resumed).group(1)
+    removed = client.post(
+        f"/ecitiz/f/{ORG}/aid-request/remove",
+        data={**inputs, f"remove:{key}": "Remove", **aid_answers()},
+        content_type="multipart/form-data",
+    )
+    pages.keep("form-file-removed", removed)
+
+
 def _public_pages(app, client, runner, store, pages: _Pages) -> None:
     for form_id in FORMS:
         pages.keep(f"form-{form_id}", client.get(f"/ecitiz/f/{ORG}/{form_id}"))
@@ -339,6 +369,8 @@ def _public_pages(app, client, runner, store, pages: _Pages) -> None:
             "&heading=hidden&languages=hidden"
         ),
     )
+
+    _draft_pages(client, pages)
 
     response = post_form(client, with_file(aid_answers()))
     receipt = pages.keep("receipt", client.get(response.headers["Location"]))

@@ -57,7 +57,11 @@ class _Controls(HTMLParser):
             self.ids.add(a["id"])
         if tag == "label" and "for" in a:
             self.labels.add(a["for"])
-        if tag in ("input", "select", "textarea") and a.get("type") != "hidden":
+        # A submit input is labelled by its value.
+        if tag in ("input", "select", "textarea") and a.get("type") not in (
+            "hidden",
+            "submit",
+        ):
             self.controls.append(a)
         for key in ("src", "href"):
             if key in a and tag in ("link", "script", "img", "iframe"):
@@ -179,7 +183,9 @@ def test_double_submit_returns_first_receipt(client, store, app):
 def _nothing_stored(store, app):
     counts = store.table_counts()
     assert counts["submissions"] == counts["events"] == counts["attachments"] == 0
-    assert uploaded_files(app) == []
+    # The files that passed their checks are kept for the next try, nothing else.
+    assert len(uploaded_files(app)) == counts["kept_uploads"]
+    assert all(store.kept_upload_exists(p.name) for p in uploaded_files(app))
 
 
 def test_invalid_siret_and_iban_keep_values_and_store_nothing(client, store, app):
@@ -194,7 +200,9 @@ def test_invalid_siret_and_iban_keep_values_and_store_nothing(client, store, app
     assert re.search(r'id="f-siret"[^>]*aria-describedby="[^"]*e-siret', html)
     assert 'href="#f-siret"' in html and 'href="#f-iban"' in html
     assert 'role="alert"' in html
-    assert "attach them again" in html or "joindre à nouveau" in html
+    # The file passed its checks: it is kept, with a button to remove it.
+    assert 'id="n-documents"' in html and "justificatif.pdf" in html
+    assert re.search(r"<li><span>justificatif\.pdf</span> <input[^>]*remove:", html)
     assert "SIRET" in re.search(r'id="e-siret">(.*?)</p>', html).group(1)
     _nothing_stored(store, app)
 
@@ -511,6 +519,17 @@ def test_no_public_response_sets_a_cookie(client, app, company_directory):
     seen.append(
         client.post(form_url() + "/company", data={**aid_answers(), "ticket": "x"})
     )
+    saved = client.post(
+        form_url() + "/later",
+        data=with_file({"ticket": ticket_for(client), **aid_answers()}),
+        content_type="multipart/form-data",
+    )
+    seen.append(saved)
+    draft = re.search(r'id="draft-link">http://localhost([^<]+)<', saved.text)
+    seen.append(client.get(draft.group(1)))
+    seen.append(client.get("/ecitiz/d/nope"))
+    seen.append(client.post(form_url() + "/remove", data={"remove:nope": "Remove"}))
+    seen.append(client.post(form_url() + "/upload", data={"field": "documents"}))
     public_rules = {
         r.endpoint
         for r in app.url_map.iter_rules()
@@ -536,6 +555,10 @@ def test_no_public_response_sets_a_cookie(client, app, company_directory):
         "ecitiz.attestation_pdf",
         "ecitiz.amend_form",
         "ecitiz.amend_submit",
+        "ecitiz.save_draft",
+        "ecitiz.remove_kept_file",
+        "ecitiz.upload_file",
+        "ecitiz.draft",
         "ecitiz_verify.verify_page",
         "ecitiz_verify.verify_api",
         "ecitiz_verify.document_status",

@@ -6,8 +6,9 @@ import logging
 import time
 
 import click
+from flask import current_app
 
-from ..domain import retention
+from ..domain import drafts, retention
 from ..domain.request_list import definition_lookup
 from ..state import KitState, state
 from ..store import utcnow
@@ -59,19 +60,31 @@ def purge(dry_run: bool) -> None:
         click.echo(f"anonymised {reference}")
     click.echo(
         f"{len(report.deleted)} deleted, {len(report.anonymised)} anonymised,"
-        f" {report.announced} announced to the admins."
+        f" {report.announced} announced to the admins;"
+        f" {report.drafts} expired draft(s) and {report.kept_files} kept file(s)"
+        " removed."
     )
 
 
 def run_pass(kit: KitState) -> retention.PurgeReport:
-    """One retention pass (needs an application context, for the e-mails)."""
-    return retention.purge(
+    """One retention pass (needs an application context, for the e-mails):
+    requests past their retention period, then expired drafts and the kept
+    files of expired form tickets."""
+    now = utcnow()
+    report = retention.purge(
         kit.store,
         kit.uploads,
         notices().composer,
         definition_lookup(kit.store, kit.forms),
-        utcnow(),
+        now,
     )
+    report.drafts, report.kept_files = drafts.purge(
+        kit.store,
+        kit.uploads,
+        now,
+        ticket_max_age=current_app.config["ECITIZ_FORM_TICKET_MAX_AGE"],
+    )
+    return report
 
 
 def purge_in_worker() -> None:

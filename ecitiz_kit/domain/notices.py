@@ -33,6 +33,10 @@ class Links(Protocol):
 
     def staff_account(self) -> str | None: ...
 
+    def draft(
+        self, organisation: dict[str, Any], draft_key: str, lang: str | None = None
+    ) -> str | None: ...
+
     def invitation(
         self, organisation: dict[str, Any], key: str, lang: str | None = None
     ) -> str | None: ...
@@ -184,6 +188,27 @@ class Notices:
             lang=lang,
             list_url=self.links.my_requests(organisation, link_key, lang),
             valid_for=valid_for,
+        )
+
+    def draft(
+        self,
+        organisation: dict[str, Any],
+        *,
+        form_title: str,
+        email: str,
+        lang: str,
+        draft_key: str,
+        expires_at: str,
+    ) -> dict[str, Any]:
+        """The link to a saved draft, for the address its applicant gave."""
+        return messages.draft_message(
+            self.composer,
+            organisation,
+            form_title=form_title,
+            email=email,
+            lang=lang,
+            draft_url=self.links.draft(organisation, draft_key, lang),
+            expires_at=expires_at,
         )
 
     def invitation(

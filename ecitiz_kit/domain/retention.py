@@ -70,6 +70,9 @@ class PurgeReport:
     #: Requests that changed while they were being removed: kept.
     changed: int = 0
     expired_documents: int = 0
+    #: Expired drafts removed, and kept files of expired form tickets.
+    drafts: int = 0
+    kept_files: int = 0
 
 
 def review(store: Store, now: datetime) -> Review:

@@ -7,6 +7,7 @@ HTTP request, so they can be tested and reused without one.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -92,8 +93,14 @@ def submit(
     periods: Periods,
     fingerprints: Fingerprints,
     directory: CompanyDirectory | None = None,
+    kept: Sequence[dict[str, Any]] = (),
+    draft_key: str | None = None,
 ) -> dict[str, Any]:
     """Store a valid submission with its files, first event and spent nonce.
+
+    ``kept`` are the files kept from an earlier try or a draft (already in
+    place), which become attachments too; ``draft_key`` names the draft the
+    request spends.
 
     All or nothing: the files are written first as parts, removed if anything
     fails, and moved into place once the request is committed; the receipt e-mail
@@ -123,7 +130,9 @@ def submit(
             answers=outcome.answers,
             lang=lang,
             nonce=nonce,
-            attachments=staged.attachments,
+            attachments=[*(_attachment(row) for row in kept), *staged.attachments],
+            kept=[row["stored_name"] for row in kept],
+            draft_key=draft_key,
             make_reference=lambda: new_reference(form.definition.reference_prefix),
             status=lifecycle.ACCEPTED if document else lifecycle.SUBMITTED,
             document=document,
@@ -135,3 +144,9 @@ def submit(
             identifiers=identifiers(form.definition, outcome.answers, fingerprints),
             company=company,
         )
+
+
+def _attachment(kept: dict[str, Any]) -> dict[str, Any]:
+    """A kept file as an attachment row."""
+    keys = ("field", "stored_name", "filename", "content_type", "size", "sha256")
+    return {key: kept[key] for key in keys}

@@ -171,10 +171,11 @@ class CompiledForm:
 
     def validate(
         self, formdata: MultiDict, files: MultiDict, *, max_file_size: int,
-        max_files: int,
+        max_files: int, kept: dict[str, int] | None = None,
     ) -> Outcome:  # fmt: skip
         """Check a submission: ``formdata`` and ``files`` as Werkzeug gives them,
-        with the configured caps on file size and number of files."""
+        with the configured caps on file size and number of files; ``kept``
+        counts, per file field, the files kept from an earlier try."""
         merged: MultiDict = MultiDict()
         for key, value in formdata.items(multi=True):
             if key not in self._file_names:  # files come from ``files`` only
@@ -184,9 +185,10 @@ class CompiledForm:
                 merged.add(name, part)
         form = self._form(merged)
         form.upload_caps = (max_file_size, max_files)  # type: ignore[attr-defined]
+        form.kept_counts = kept or {}  # type: ignore[attr-defined]
         try:
             form.validate()
-            return self._outcome(form, max_files)
+            return self._outcome(form, max_files - sum((kept or {}).values()))
         finally:
             for name in self._file_names:  # let go of this submission's files
                 field = form[f"field_{name}"]

@@ -101,11 +101,13 @@ class FileCheck:
         )
         # Browsers send an empty part with an empty name for an unused file input.
         parts = [p for p in field.data or [] if getattr(p, "filename", None)]
-        if len(parts) < self.min_files:
+        # Files kept from an earlier try (or a draft) count as sent.
+        kept = getattr(form, "kept_counts", {}).get(field.name, 0)
+        if len(parts) + kept < self.min_files:
             raise StopValidation(
                 ngettext("Add a file.", "Add at least %(num)s files.", self.min_files)
             )
-        if len(parts) > max_files:
+        if len(parts) + kept > max_files:
             raise StopValidation(
                 ngettext(
                     "Send only one file.", "Send %(num)s files at most.", max_files

@@ -41,6 +41,7 @@ FALLBACK_SENDER = "no-reply@localhost"
 
 RECEIPT, STATUS, NEW_REQUEST = "receipt", "status", "new-request"
 MY_REQUESTS = "my-requests"
+DRAFT = "draft"
 INVITATION = "invitation"
 DIGEST = "digest"
 
@@ -284,6 +285,34 @@ def my_requests_message(
             "name": greeting_name(name),
             "list_url": list_url,
             "valid_for": valid_for,
+        },
+    )
+
+
+def draft_message(
+    composer: Composer,
+    organisation: dict[str, Any],
+    *,
+    form_title: str,
+    email: str,
+    lang: str,
+    draft_url: str | None,
+    expires_at: str,
+) -> dict[str, Any]:
+    """The link to a draft of ``form_title``, kept until ``expires_at`` (a
+    stored timestamp). It names no answer: the link is the only way in."""
+    return _message(
+        composer,
+        DRAFT,
+        lang,
+        organisation,
+        {"id": None, "reference": ""},
+        recipient=email,
+        subject=gettext("Your saved form: %(title)s", lang, title=form_title),
+        values={
+            "form_title": form_title,
+            "draft_url": draft_url,
+            "expires_at": composer.when(expires_at, lang),
         },
     )
 

@@ -7,6 +7,7 @@ from . import (
     amend_page,
     company_page,
     counter_page,
+    draft_page,
     health,
     my_requests_page,
     pages,
@@ -17,7 +18,8 @@ from . import (
 
 #: Registered under the kit's URL prefix, in this order.
 blueprints = (
-    pages.blueprint,  # with amend_page's, company_page's and my_requests_page's views
+    # With the views of amend_page, company_page, draft_page and my_requests_page.
+    pages.blueprint,
     tracking_page.blueprint,
     counter_page.blueprint,
     widget.blueprint,
@@ -27,4 +29,11 @@ blueprints = (
 #: Registered at the site root, where verifiers look for the public keys.
 well_known = verify_page.well_known
 
-__all__ = ["amend_page", "blueprints", "company_page", "my_requests_page", "well_known"]
+__all__ = [
+    "amend_page",
+    "blueprints",
+    "company_page",
+    "draft_page",
+    "my_requests_page",
+    "well_known",
+]

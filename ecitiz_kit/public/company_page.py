@@ -23,7 +23,16 @@ from ..state import state
 from ..web import ratelimits as limits
 from ..web.origins import is_cross_site_post
 from ..web.request_size import allow_uploads
-from .pages import blueprint, company_lookup_field, public_form, render_form
+from .pages import (
+    blueprint,
+    company_lookup_field,
+    kept_files,
+    posted_draft,
+    posted_ticket,
+    public_form,
+    render_again,
+    render_form,
+)
 
 
 def _lookup_form(org: str, form_id: str) -> tuple[PublicForm, Field]:
@@ -83,7 +92,7 @@ def company_lookup_page(org: str, form_id: str) -> Any:
         problem = gettext(
             "Enter the 14 digits of your SIRET number, then look the company up."
         )
-        return render_form(form, values, errors={siret_field.name: problem}), 422
+        return _again(form, values, errors={siret_field.name: problem}), 422
     verdict = limits.hit(_lookup_key())
     if not verdict:
         notice = gettext(
@@ -91,9 +100,7 @@ def company_lookup_page(org: str, form_id: str) -> Any:
             " details, or look it up again in %(wait)s.",
             wait=limits.wait(verdict),
         )
-        return limits.too_many(
-            render_form(form, values, company_notice=notice), verdict
-        )
+        return limits.too_many(_again(form, values, company_notice=notice), verdict)
     directory = state().company_directory(current_app.config)
     assert directory is not None  # company_lookup_field said it is set
     found = look_up(directory, siret)
@@ -102,7 +109,20 @@ def company_lookup_page(org: str, form_id: str) -> Any:
             form.definition, siret_field, found.company
         ).items():
             values.setlist(name, [value])
-    return render_form(form, values, company_notice=lookup_notice(found))
+    return _again(form, values, company_notice=lookup_notice(found))
+
+
+def _again(form: PublicForm, values: MultiDict, **context: Any) -> str:
+    """The form shown again as it was posted: a lookup changes nothing of its
+    ticket, the files that ticket (or its draft) holds, or the draft it goes on
+    with. A ticket that no longer works gets a fresh form, as on submit."""
+    ticket = posted_ticket(form)
+    if ticket.problem is not None or ticket.spent_by is not None:
+        return render_form(form, values, **context)
+    draft = posted_draft(form)
+    draft_key = draft.draft["draft_key"] if draft and draft.draft else None
+    kept = kept_files(form, ticket, draft_key)
+    return render_again(form, values, kept, draft_key, **context)
 
 
 def lookup_notice(found: Lookup) -> str:

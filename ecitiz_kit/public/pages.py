@@ -28,6 +28,8 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from .. import lifecycle
 from .._version import __version__
 from ..assets import asset_dir
+from ..domain import drafts
+from ..domain.drafts import draft_holder, ticket_holder
 from ..domain.grants import euros
 from ..domain.lookup import Tracked, read_ref, summary, tracked
 from ..domain.opening import OPEN, UPCOMING, Opening
@@ -116,7 +118,7 @@ def form_page(org: str, form_id: str) -> str:
     opening = Opening.of(form.row)
     now_state = opening.state(utcnow())
     if now_state != OPEN:
-        return _render_closed(form, opening, now_state)
+        return render_closed(form, opening, now_state)
     return render_form(form, opening=opening)
 
 
@@ -135,24 +137,28 @@ def submit_form(org: str, form_id: str) -> Any:
         )
     ticket = posted_ticket(form)
     if ticket.spent_by is not None:
-        return _to_receipt(ticket.spent_by)
+        return to_receipt(ticket.spent_by)
     # Outside its opening times a procedure refuses requests, except those typed
     # into a form shown while it was open, for as long as their ticket lasts.
     opening, now = Opening.of(form.row), utcnow()
     shown_at = ticket.issued_at if ticket.problem is None else None
     if not opening.admits(now, shown_at):
-        return _render_closed(form, opening, opening.state(now), refused=True), 403
+        return render_closed(form, opening, opening.state(now), refused=True), 403
     if ticket.problem is not None:
         return render_form(form, values, notice=ticket_notice(ticket.problem)), 400
 
-    outcome = form.compiled.validate(
-        values,
-        request.files,
-        max_file_size=current_app.config["ECITIZ_MAX_FILE_SIZE"],
-        max_files=current_app.config["ECITIZ_MAX_FILES"],
-    )
+    draft = posted_draft(form)
+    if draft is not None and draft.submission_id is not None:
+        return to_receipt(draft.submission_id)  # sent from another page
+    draft_key = draft.draft["draft_key"] if draft and draft.draft else None
+    kept = kept_files(form, ticket, draft_key)
+    outcome = check_answers(form, kept)
     if not outcome.ok:
-        return render_form(form, values, errors=outcome.errors), 422
+        kept += drafts.keep_files(
+            kit.store, kit.uploads, form, ticket_holder(ticket.nonce), outcome.uploads
+        )
+        page = render_again(form, values, kept, draft_key, errors=outcome.errors)
+        return page, 422
     verdict = limits.hit(*submission_keys(form, outcome))
     if not verdict:
         notice = limits.form_refusal(verdict)
@@ -162,7 +168,7 @@ def submit_form(org: str, form_id: str) -> Any:
             kit.store,
             kit.uploads,
             form,
-            outcome,
+            drafts.with_kept(outcome, kept),
             nonce=ticket.nonce,
             lang=g.ecitiz_lang,
             keyring=kit.keyring,
@@ -170,10 +176,12 @@ def submit_form(org: str, form_id: str) -> Any:
             periods=periods(current_app.config),
             fingerprints=kit.fingerprints(current_app.config),
             directory=kit.company_directory(current_app.config),
+            kept=kept,
+            draft_key=draft_key,
         )
     except NonceUsed as used:  # the same ticket won a race in another request
-        return _to_receipt(used.submission_id)
-    return _to_receipt(submission["id"], submission)
+        return to_receipt(used.submission_id)
+    return to_receipt(submission["id"], submission)
 
 
 @blueprint.get("/r/<token>")
@@ -272,6 +280,62 @@ def posted_ticket(form: PublicForm) -> TicketCheck:
     )
 
 
+def posted_draft(form: PublicForm) -> drafts.Found | None:
+    """The draft of ``form`` the posted form goes on with, if any."""
+    kit = state()
+    config = current_app.config
+    return drafts.posted_draft(
+        kit.tokens(config),
+        kit.store,
+        form,
+        request.form.get("draft", ""),
+        config["ECITIZ_DRAFT_DAYS"] * 86400,
+        utcnow(),
+    )
+
+
+def kept_files(
+    form: PublicForm, ticket: TicketCheck, draft_key: str | None
+) -> list[dict[str, Any]]:
+    """The files kept for this form by the posted ticket and draft."""
+    holders = [ticket_holder(ticket.nonce)]
+    if draft_key is not None:
+        holders.append(draft_holder(draft_key))
+    return state().store.kept_uploads(
+        form.organisation["id"], form.row["form_id"], holders
+    )
+
+
+def check_answers(form: PublicForm, kept: list[dict[str, Any]]) -> Outcome:
+    """The posted answers and files checked, counting the files ``kept``."""
+    return form.compiled.validate(
+        request.form,
+        request.files,
+        max_file_size=current_app.config["ECITIZ_MAX_FILE_SIZE"],
+        max_files=current_app.config["ECITIZ_MAX_FILES"],
+        kept=drafts.kept_by_field(kept),
+    )
+
+
+def render_again(
+    form: PublicForm,
+    values: MultiDict,
+    kept: list[dict[str, Any]],
+    draft_key: str | None,
+    **context: Any,
+) -> str:
+    """The form shown again with its answers, its kept files and its ticket
+    (which holds the files), to go on with the same draft, if any."""
+    return render_form(
+        form,
+        values,
+        ticket=request.form.get("ticket", ""),
+        kept=kept,
+        draft_key=draft_key,
+        **context,
+    )
+
+
 def submission_keys(form: PublicForm, outcome: Outcome) -> list[Key]:
     """What a new request counts against: its client address, its organisation
     and the address its receipt goes to."""
@@ -360,7 +424,7 @@ def allow_framing(organisation: dict[str, Any]) -> None:
         g.ecitiz_style_nonce = secrets.token_urlsafe(16)
 
 
-def _render_closed(
+def render_closed(
     form: PublicForm, opening: Opening, now_state: str, refused: bool = False
 ) -> str:
     """The page of a procedure outside its opening times (``now_state``): when it
@@ -382,22 +446,47 @@ def render_form(
     notice: str | None = None,
     opening: Opening | None = None,
     company_notice: str | None = None,
+    *,
+    ticket: str | None = None,
+    kept: list[dict[str, Any]] | None = None,
+    draft_key: str | None = None,
 ) -> str:
-    """The form page; ``company_notice`` says what a company lookup found."""
+    """The form page; ``company_notice`` says what a company lookup found,
+    ``ticket`` (new by default) holds the files ``kept``, and ``draft_key``
+    names the draft it goes on with."""
     tokens = state().tokens(current_app.config)
     opening = opening or Opening.of(form.row)
     lookup = company_lookup_field(form)
-    if lookup is not None:
-        g.ecitiz_connect = True  # the lookup script asks the kit (see public_headers)
+    if lookup is not None or form.definition.has_files:
+        # The lookup script and the one sending each chosen file ask the kit
+        # (see public_headers).
+        g.ecitiz_connect = True
+    org, form_id = form.organisation["slug"], form.row["form_id"]
+    page_args = {"lang": g.ecitiz_lang, **g.ecitiz_embed.args}
+    kept_uploads: dict[str, list[dict[str, Any]]] = {}
+    for row in kept or ():
+        kept_uploads.setdefault(row["field"], []).append(row)
     return render_template(
         "ecitiz/form.html",
+        kept_uploads=kept_uploads,
+        draft_token=draft_key and tokens.draft_link(form.organisation["id"], draft_key),
+        draft_days=current_app.config["ECITIZ_DRAFT_DAYS"],
+        later_action=url_for(
+            "ecitiz.save_draft", org=org, form_id=form_id, **page_args
+        ),
+        remove_action=url_for(
+            "ecitiz.remove_kept_file", org=org, form_id=form_id, **page_args
+        ),
+        upload_action=url_for(
+            "ecitiz.upload_file", org=org, form_id=form_id, **page_args
+        ),
         form=form,
         closes_at=moment(opening.closes_at) if opening.closes_at else "",
         definition=form.definition,
         values=values if values is not None else MultiDict(),
         errors=errors or {},
         notice=notice,
-        ticket=tokens.form_ticket(form.organisation["id"], form.row["form_id"]),
+        ticket=ticket or tokens.form_ticket(form.organisation["id"], form_id),
         action=url_for(
             "ecitiz.submit_form",
             org=form.organisation["slug"],
@@ -431,7 +520,7 @@ def company_lookup_field(form: PublicForm) -> Field | None:
     return siret_field
 
 
-def _to_receipt(
+def to_receipt(
     submission_id: int, submission: dict[str, Any] | None = None
 ) -> Response:
     if submission is None:

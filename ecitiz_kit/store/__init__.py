@@ -19,6 +19,7 @@ from .comments import Comments
 from .companies import Companies
 from .deadlines import Deadlines
 from .documents import Documents
+from .drafts import Drafts
 from .embedding import Embedding
 from .exports import Exports
 from .invitations import AlreadyStaff, Invitations
@@ -75,5 +76,6 @@ class Store(
     Webhooks,
     Payments,
     Companies,
+    Drafts,
 ):
     """The kit's data in one SQLite file; one connection per thread."""

@@ -743,4 +743,43 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX company_checks_due ON company_checks (next_try_at)
         WHERE state = 'pending';
     """,
+    """
+    -- Drafts: answers saved to finish later, reached by a signed link. A draft
+    -- is not a request (no reference, no staff page); submitting spends it,
+    -- its answers are forgotten and its link leads to the receipt. Removed,
+    -- with its files, once it expires.
+    CREATE TABLE drafts (
+        id INTEGER PRIMARY KEY,
+        draft_key TEXT NOT NULL UNIQUE,
+        organisation_id INTEGER NOT NULL,
+        form_id TEXT NOT NULL,
+        answers TEXT NOT NULL,
+        lang TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        submission_id INTEGER,
+        spent_at TEXT
+    );
+    CREATE INDEX drafts_by_expiry ON drafts (expires_at);
+    -- Files checked and kept before their request exists, held by a form
+    -- ticket ('ticket:' and its nonce) or a draft ('draft:' and its key).
+    -- Submitting moves them to attachments; the rest go with their holder.
+    CREATE TABLE kept_uploads (
+        id INTEGER PRIMARY KEY,
+        upload_key TEXT NOT NULL UNIQUE,
+        holder TEXT NOT NULL,
+        organisation_id INTEGER NOT NULL,
+        form_id TEXT NOT NULL,
+        field TEXT NOT NULL,
+        stored_name TEXT NOT NULL UNIQUE,
+        filename TEXT NOT NULL,
+        content_type TEXT NOT NULL,
+        size INTEGER NOT NULL,
+        sha256 TEXT NOT NULL,
+        created_at TEXT NOT NULL
+    );
+    CREATE INDEX kept_uploads_by_holder ON kept_uploads (holder, id);
+    CREATE INDEX kept_uploads_by_age ON kept_uploads (created_at);
+    """,
 )

@@ -13,6 +13,7 @@ from .applicants import applicant_key
 from .base import Base, stamp, utcnow
 from .companies import insert_company_check
 from .documents import insert_document
+from .drafts import claim_kept, spend_draft
 from .jobs import mark_moved
 from .outbox import insert_messages
 from .payments import InPaymentBatch, open_batch_of
@@ -89,6 +90,8 @@ class Submissions(Base):
         due_on: str | None = None,
         identifiers: tuple[str | None, str | None] = (None, None),
         company: tuple[str, str, dict[str, Any] | None] | None = None,
+        kept: Sequence[str] = (),
+        draft_key: str | None = None,
     ) -> dict[str, Any]:
         """Store a submission, its attachments, its first event and its nonce at once.
 
@@ -104,7 +107,9 @@ class Submissions(Base):
         :mod:`.companies`).
 
         Raises :class:`NonceUsed` when the form ticket was already spent, and nothing
-        is written. ``before_commit`` runs last inside the transaction: a failure
+        is written. ``kept`` names the files among ``attachments`` that were
+        kept before (their kept rows go); ``draft_key``, the draft this request
+        spends. ``before_commit`` runs last inside the transaction: a failure
         there (say, a file that cannot be moved into place) rolls everything back.
         """
         now = stamp(utcnow())
@@ -161,6 +166,9 @@ class Submissions(Base):
                 raise RuntimeError("could not draw an unused reference")
             submission_id = cursor.lastrowid
             insert_attachments(conn, submission_id, attachments, now)
+            claim_kept(conn, kept)
+            if draft_key is not None:
+                spend_draft(conn, draft_key, submission_id, now)
             if due_on is not None:
                 siret, iban = identifiers
                 refresh_signals(

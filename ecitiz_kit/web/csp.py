@@ -23,7 +23,8 @@ def public(
 ) -> str:
     """The CSP of a public page that the listed origins may frame; with
     ``style_nonce``, one ``<style>`` element carrying that nonce may apply; with
-    ``connect``, its script may ask the kit (a form's company lookup)."""
+    ``connect``, its scripts may ask the kit (a form's company lookup, its
+    files sent one by one)."""
     ancestors = " ".join(frame_ancestors) if frame_ancestors else "'none'"
     styles = f"'self' 'nonce-{style_nonce}'" if style_nonce else "'self'"
     connect_src = "connect-src 'self'; " if connect else ""

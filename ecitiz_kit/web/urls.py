@@ -94,6 +94,13 @@ class Links:
             "ecitiz.my_requests", org=organisation["slug"], token=token, lang=lang
         )
 
+    def draft(
+        self, organisation: dict[str, Any], draft_key: str, lang: str | None = None
+    ) -> str | None:
+        """The private link to a saved draft of ``organisation``."""
+        token = self._tokens.draft_link(organisation["id"], draft_key)
+        return absolute("ecitiz.draft", token=token, lang=lang)
+
     def staff_account(self) -> str | None:
         """A staff member's account page, where new-request e-mails are turned off."""
         return absolute("ecitiz_staff.account")

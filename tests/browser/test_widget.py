@@ -16,7 +16,6 @@ from ecitiz_kit.web.snippets import script_snippet, status_snippet
 
 from ..helpers import (
     ORG,
-    PDF,
     REFERENCE,
     LiveServer,
     aid_answers,
@@ -174,9 +173,8 @@ def test_snippet_shows_a_self_sizing_form_that_goes_through(
     assert store.table_counts()["submissions"] == 0
 
     frame.locator("#f-siret").fill("73282932000074")
-    frame.locator("#f-documents").set_input_files(
-        {"name": "justificatif.pdf", "mimeType": "application/pdf", "buffer": PDF}
-    )
+    # The file was kept through the refusal: it is not attached again.
+    assert frame.locator(".ecitiz-kept li").count() == 1
     frame.locator("button[type=submit]").click()
     [submitted] = wait_for_event(page, "submitted")
     reference = submitted["detail"]["reference"]
@@ -532,9 +530,8 @@ def test_snippet_pasted_with_an_earlier_version_keeps_working(
     assert abs(grown - inner) <= 2
 
     frame.locator("#f-siret").fill("73282932000074")
-    frame.locator("#f-documents").set_input_files(
-        {"name": "justificatif.pdf", "mimeType": "application/pdf", "buffer": PDF}
-    )
+    # The file was kept through the refusal: it is not attached again.
+    assert frame.locator(".ecitiz-kept li").count() == 1
     frame.locator("button[type=submit]").click()
     [submitted] = wait_for_event(page, "submitted")
     reference = submitted["detail"]["reference"]

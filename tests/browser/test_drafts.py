@@ -1,0 +1,196 @@
+"""Save and come back in a real browser: "Continue later" inside a cross-site
+frame, the e-mailed link opened in another browser, and the pages of drafts
+and kept files clean for axe on a phone, in French and English."""
+
+import re
+from urllib.parse import urlsplit
+
+import pytest
+
+from ..helpers import (
+    PDF,
+    REFERENCE,
+    LiveServer,
+    aid_answers,
+    form_url,
+    host_site,
+    no_violations,
+)
+
+pytestmark = pytest.mark.browser
+
+FILE = {"name": "justificatif.pdf", "mimeType": "application/pdf", "buffer": PDF}
+
+
+def _fill(target, answers):
+    for name, value in answers.items():
+        if value == "y":
+            target.locator(f"#f-{name}").check()
+        else:
+            target.locator(f"#f-{name}").fill(value)
+
+
+def _mailed_path(store):
+    [mail] = [m for m in store.outbox_messages() if m["kind"] == "draft"]
+    url = re.search(r"https?://\S+", mail["body_text"]).group(0)
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def _overflow(page):
+    return page.evaluate(
+        "document.documentElement.scrollWidth - document.documentElement.clientWidth"
+    )
+
+
+def test_save_in_the_frame_then_finish_in_another_browser(browser, kit, store):
+    pages = {}
+    host = LiveServer(host_site(pages), "localhost")
+    store.add_allowed_origin(store.organisation("acme")["id"], host.url)
+    pages["/"] = (
+        f'<!doctype html><title>Host</title><iframe src="{kit.url}{form_url()}" '
+        'title="Aide" style="width:100%;height:2600px;border:0"></iframe>'
+    )
+    try:
+        context = browser.new_context()
+        page = context.new_page()
+        page.goto(host.url + "/")
+        frame = page.frame_locator("iframe")
+        frame.locator("#f-siret").wait_for()
+        half = {k: v for k, v in aid_answers().items() if k not in ("iban", "bic")}
+        _fill(frame, half)
+        frame.locator("#f-documents").set_input_files(FILE)
+        frame.locator("input[name=later]").click()
+        frame.locator("#draft-link").wait_for()
+        assert store.table_counts()["submissions"] == 0
+        context.close()
+
+        other = browser.new_context()  # another browser: nothing shared
+        page = other.new_page()
+        page.goto(kit.url + _mailed_path(store))
+        assert page.locator("#f-last_name").input_value() == "Durand-Lefèvre"
+        assert (
+            page.locator(".ecitiz-kept li").inner_text().startswith("justificatif.pdf")
+        )
+        _fill(page, {"iban": aid_answers()["iban"], "bic": "BNPAFRPP"})
+        page.click("button[type=submit]")
+        page.wait_for_url("**/ecitiz/r/**")
+        assert REFERENCE.search(page.content())
+        [request] = store.iter_requests(store.organisation("acme")["id"])
+        assert len(store.attachments(request["id"])) == 1
+        # The link now leads to the receipt.
+        page.goto(kit.url + _mailed_path(store))
+        page.wait_for_url("**/ecitiz/r/**")
+        assert other.cookies() == []
+        other.close()
+    finally:
+        host.stop()
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_draft_and_kept_file_pages_pass_axe_on_a_phone(browser, kit, axe, lang):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{kit.url}{form_url()}?lang={lang}")
+    _fill(page, aid_answers(siret="73282932000075"))
+    page.set_input_files("#f-documents", FILE)
+    page.click("button[type=submit]")
+    page.locator("#error-summary").wait_for()
+    assert page.locator(".ecitiz-kept li").count() == 1
+    assert _overflow(page) <= 0
+    no_violations(axe, page, f"form refused with a kept file ({lang})")
+
+    page.click("input[name=later]")
+    page.locator("#draft-link").wait_for()
+    assert _overflow(page) <= 0
+    no_violations(axe, page, f"draft saved ({lang})")
+
+    page.click("#draft-link")
+    page.locator(".ecitiz-kept").wait_for()
+    assert _overflow(page) <= 0
+    no_violations(axe, page, f"draft resumed ({lang})")
+
+    page.locator(".ecitiz-kept input[type=submit]").click()
+    page.locator(".ecitiz-notice").wait_for()
+    assert page.locator(".ecitiz-kept li").count() == 0
+    no_violations(axe, page, f"kept file removed ({lang})")
+    context.close()
+
+
+def test_a_kept_file_is_removed_with_the_keyboard(browser, kit):
+    context = browser.new_context(java_script_enabled=False)
+    page = context.new_page()
+    page.goto(kit.url + form_url())
+    _fill(page, aid_answers(siret="73282932000075"))
+    page.set_input_files("#f-documents", FILE)
+    page.click("button[type=submit]")
+    page.locator(".ecitiz-kept").wait_for()
+    page.focus("#f-documents")
+    page.keyboard.press("Shift+Tab")
+    focused = page.evaluate("document.activeElement.getAttribute('aria-label')")
+    assert focused and "justificatif.pdf" in focused
+    page.keyboard.press("Enter")
+    page.locator(".ecitiz-notice").wait_for()
+    assert page.locator(".ecitiz-kept li").count() == 0
+    # Enter in a text field sends the form, not a "Remove" control.
+    page.set_input_files("#f-documents", FILE)
+    page.click("button[type=submit]")
+    page.locator(".ecitiz-kept").wait_for()
+    page.fill("#f-siret", "73282932000074")
+    page.focus("#f-siret")
+    page.keyboard.press("Enter")
+    page.wait_for_url("**/ecitiz/r/**")
+    context.close()
+
+
+def test_with_javascript_files_upload_one_by_one_with_progress(browser, kit, store):
+    context = browser.new_context()
+    held = []
+    # Hold the first upload, to see its progress bar before its answer comes.
+    context.route(
+        "**/aid-request/upload*",
+        lambda route: held.append(route) if not held else route.continue_(),
+    )
+    page = context.new_page()
+    page.goto(kit.url + form_url())
+    bad = {"name": "faux.pdf", "mimeType": "application/pdf", "buffer": b"MZ nope"}
+    page.set_input_files("#f-documents", [FILE, bad])
+    page.locator(".ecitiz-kept progress").wait_for()
+    assert page.locator("#f-documents").input_value() == ""  # not sent twice
+    held[0].continue_()
+    kept = page.locator(".ecitiz-kept input[name^='remove:']")
+    kept.wait_for()
+    page.locator(".ecitiz-kept li.ecitiz-error").wait_for()
+    assert "faux.pdf" in page.locator(".ecitiz-kept li.ecitiz-error").inner_text()
+    assert page.locator(".ecitiz-kept progress").count() == 0
+    assert "faux.pdf" in page.locator("#ecitiz-upload-status").inner_text()
+    assert store.table_counts()["kept_uploads"] == 1
+    # The form is sent with the file kept, none attached again.
+    _fill(page, aid_answers())
+    page.click("button[type=submit]")
+    page.wait_for_url("**/ecitiz/r/**")
+    [request] = store.iter_requests(store.organisation("acme")["id"])
+    assert [a["filename"] for a in store.attachments(request["id"])] == [
+        "justificatif.pdf"
+    ]
+    assert context.cookies() == []
+    context.close()
+
+
+def test_a_form_sent_during_an_upload_waits_for_it(browser, kit, store):
+    context = browser.new_context()
+    held = []
+    context.route("**/aid-request/upload*", lambda route: held.append(route))
+    page = context.new_page()
+    page.goto(kit.url + form_url())
+    _fill(page, aid_answers())
+    page.set_input_files("#f-documents", FILE)
+    page.locator(".ecitiz-kept progress").wait_for()
+    page.click("button[type=submit]")
+    assert store.table_counts()["submissions"] == 0  # held back, not refused
+    assert page.locator(".ecitiz-kept progress").count() == 1
+    held[0].continue_()
+    page.wait_for_url("**/ecitiz/r/**")
+    [request] = store.iter_requests(store.organisation("acme")["id"])
+    assert len(store.attachments(request["id"])) == 1
+    context.close()
