@@ -142,3 +142,25 @@ def test_the_audit_log_refuses_changes(pg_store):
         with pg_store._write() as conn:
             conn.execute("DELETE FROM audit_log")
     assert pg_store.table_counts()["audit_log"] == 1
+
+
+def test_a_write_inside_a_write_is_refused_not_left_waiting(pg_store):
+    import sqlite3
+
+    with pytest.raises(sqlite3.DatabaseError, match="already open"):
+        with pg_store._write() as conn:
+            conn.execute("INSERT INTO organisations (slug, name, created_at)"
+                         " VALUES ('a', 'A', 'x')")  # fmt: skip
+            with pg_store._write():
+                pass
+    assert pg_store.organisation("a") is None  # the outer one rolled back
+    assert pg_store.create_organisation("acme", "ACME")["slug"] == "acme"
+
+
+def test_placeholders_outside_quotes_become_psycopgs():
+    from ecitiz_kit.store.postgresql import placeholders
+
+    sql = "SELECT '?', \"a?\", ? FROM t WHERE x LIKE '50%' AND y = ?"
+    assert placeholders(sql) == (
+        "SELECT '?', \"a?\", %s FROM t WHERE x LIKE '50%%' AND y = %s"
+    )

@@ -221,6 +221,10 @@ class PostgreSQL:
 
     @contextmanager
     def write(self, serialised: bool = True) -> Iterator[Connection]:
+        if getattr(self._local, "conn", None) is not None:
+            # As SQLite refuses a BEGIN inside a transaction: a second
+            # connection would wait for the lock the first one holds.
+            raise DatabaseError("a write transaction is already open in this thread")
         with self.pool.connection() as raw:
             conn = Connection(raw)
             self._local.conn = conn
