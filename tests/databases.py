@@ -94,6 +94,7 @@ def open_session(server: str = SERVER) -> Session:
     try:
         return Session(server).migrated()
     except psycopg.OperationalError as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else ""
+        lines = str(exc).strip().splitlines()
+        reason = " ".join(lines[0].split()) if lines else type(exc).__name__
         unavailable(f"PostgreSQL cannot be reached at {server}: {reason}")
         raise  # unreachable: unavailable() always raises
