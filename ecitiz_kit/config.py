@@ -143,6 +143,18 @@ SETTINGS: tuple[Setting, ...] = (
         "Time zone in which dates and times are shown to people.",
     ),
     Setting(
+        "ECITIZ_DATABASE_URL",
+        None,
+        "Where the data lives: unset, a SQLite file in `ECITIZ_DATA_DIR`; "
+        "`postgresql://user:password@host:5432/dbname`, PostgreSQL (the "
+        "`postgresql` extra), shared by every host (see *PostgreSQL* below).",
+    ),
+    Setting(
+        "ECITIZ_DATABASE_POOL_SIZE",
+        10,
+        "Connections each process keeps open to PostgreSQL at most.",
+    ),
+    Setting(
         "ECITIZ_SQLITE_BUSY_TIMEOUT",
         5000,
         "Milliseconds a write waits for another writer before failing.",
@@ -358,6 +370,7 @@ POSITIVE = (
     "ECITIZ_WEBHOOK_TIMEOUT",
     "ECITIZ_WEBHOOK_MAX_ATTEMPTS",
     "ECITIZ_WEBHOOK_MAX_FAILURES",
+    "ECITIZ_DATABASE_POOL_SIZE",
 )
 #: Mail and webhook settings where 0 means something (no timeout, no delay,
 #: keep nothing).
@@ -470,6 +483,12 @@ def check_settings(config: Mapping[str, Any]) -> None:
     ):
         raise ConfigurationError(
             f"ECITIZ_PUBLIC_URL must be an absolute http(s) URL (got {public_url!r})."
+        )
+    url = config["ECITIZ_DATABASE_URL"]
+    if url is not None and not str(url).startswith(("postgresql://", "postgres://")):
+        raise ConfigurationError(
+            "ECITIZ_DATABASE_URL must be a postgresql:// URL (got another scheme);"
+            " leave it unset to keep the data in a SQLite file in ECITIZ_DATA_DIR."
         )
     lookup_url = config["ECITIZ_COMPANY_LOOKUP_URL"]
     if lookup_url is not None and not (

@@ -141,12 +141,8 @@ class KitState:
 def open_state(config: Mapping[str, Any]) -> KitState:
     """Open the data folder and the database (migrated) that ``config`` names."""
     data_dir = Path(config["ECITIZ_DATA_DIR"]).resolve()
+    store = open_store(config, data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
-    store = Store(
-        data_dir / "ecitiz.sqlite3",
-        busy_timeout_ms=config["ECITIZ_SQLITE_BUSY_TIMEOUT"],
-    )
-    store.migrate()
     return KitState(
         data_dir,
         store,
@@ -155,6 +151,33 @@ def open_state(config: Mapping[str, Any]) -> KitState:
         Keyring.in_folder(store, data_dir / "keys"),
         orphan_file_age=config["ECITIZ_FORM_TICKET_MAX_AGE"],
     )
+
+
+def open_store(config: Mapping[str, Any], data_dir: Path) -> Store:
+    """The store ``ECITIZ_DATABASE_URL`` names (unset: the SQLite file in the data
+    folder), migrated; a database that cannot be opened is a configuration error
+    naming the setting."""
+    url = config.get("ECITIZ_DATABASE_URL")
+    if not url:
+        store = Store(
+            data_dir / "ecitiz.sqlite3",
+            busy_timeout_ms=config["ECITIZ_SQLITE_BUSY_TIMEOUT"],
+        )
+        store.migrate()
+        return store
+    try:
+        from .store.postgresql import Unreachable
+    except ImportError:
+        raise ConfigurationError(
+            "ECITIZ_DATABASE_URL names PostgreSQL, which needs psycopg: "
+            "pip install 'ecitiz-kit[postgresql]'."
+        ) from None
+    store = Store(url, pool_size=config["ECITIZ_DATABASE_POOL_SIZE"])
+    try:
+        store.migrate()
+    except Unreachable as exc:
+        raise ConfigurationError(f"ECITIZ_DATABASE_URL: {exc}.") from None
+    return store
 
 
 def periods(config: Mapping[str, Any]) -> Periods:

@@ -13,6 +13,7 @@ from ecitiz_kit.forms.loading import catalog_ids, load_catalog
 from ecitiz_kit.staff import auth as staff_auth
 from ecitiz_kit.state import state
 
+from .databases import BACKENDS, open_session
 from .fake_directory import FakeDirectory
 from .helpers import (
     ALLOWED,
@@ -23,6 +24,92 @@ from .helpers import (
     add_staff,
     sign_in,
 )
+
+#: Test modules that use the store but still run on SQLite only: the store
+#: methods they exercise are not ported to PostgreSQL yet. Each one ported
+#: leaves this list (the rest of the suite runs on both backends).
+SQLITE_ONLY: frozenset[str] = frozenset(
+    {
+        "test_api",
+        "test_audit",
+        "test_backup",  # backs up the SQLite file (PostgreSQL: pg_dump)
+        "test_bulk",
+        "test_company_lookup",
+        "test_counter",  # a NUL in a looked-up slug: PostgreSQL refuses it
+        "test_deadlines",
+        "test_doctor",
+        "test_documents",
+        "test_drafts",
+        "test_export_files",
+        "test_health",
+        "test_my_requests",
+        "test_payments",
+        "test_retention",
+        "test_role_matrix",
+        "test_shared_counters",
+        "test_signals",
+        "test_staff_amend",
+        "test_staff_assign",
+        "test_staff_isolation",
+        "test_staff_queue",
+        "test_submit_path",  # traces SQLite's statements
+        "test_upload_recovery",
+        "test_webhooks",
+        "test_xlsx_export",
+        "test_zip_export",
+    }
+)
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--backend",
+        default=os.environ.get("ECITIZ_TEST_BACKENDS", ",".join(BACKENDS)),
+        help="comma-separated databases the store's tests run on "
+        f"(default: {','.join(BACKENDS)}; env ECITIZ_TEST_BACKENDS)",
+    )
+
+
+def pytest_generate_tests(metafunc):
+    """Every test that uses the kit's store runs once per backend."""
+    if "backend" not in metafunc.fixturenames:
+        return
+    wanted = [b for b in metafunc.config.getoption("backend").split(",") if b]
+    unknown = set(wanted) - set(BACKENDS)
+    if unknown:
+        raise pytest.UsageError(f"--backend: unknown {', '.join(sorted(unknown))}")
+    module = metafunc.module.__name__.rpartition(".")[2]
+    if module in SQLITE_ONLY or any(
+        metafunc.definition.get_closest_marker(name)
+        for name in ("browser", "sqlite_only")
+    ):
+        wanted = [b for b in wanted if b == "sqlite"]
+    metafunc.parametrize("backend", wanted, indirect=True)
+
+
+@pytest.fixture(scope="session")
+def postgresql_session():
+    """A PostgreSQL database for the test session, dropped at its end."""
+    session = open_session()
+    yield session
+    session.drop()
+
+
+@pytest.fixture
+def backend(request):
+    """``sqlite`` or ``postgresql``: the database of this run of the test."""
+    return getattr(request, "param", "sqlite")
+
+
+@pytest.fixture
+def database_url(request, backend):
+    """The ``ECITIZ_DATABASE_URL`` of this run (``None``: SQLite), its tables
+    empty."""
+    if backend != "postgresql":
+        return None
+    session = request.getfixturevalue("postgresql_session")
+    session.empty()
+    return session.url
 
 
 @pytest.fixture(autouse=True)
@@ -49,7 +136,7 @@ def limits_clock(monkeypatch):
 
 
 @pytest.fixture
-def app(tmp_path, monkeypatch):
+def app(tmp_path, monkeypatch, database_url):
     for name in [n for n in os.environ if n.startswith("ECITIZ_")]:
         monkeypatch.delenv(name)
     app = create_app(
@@ -57,6 +144,7 @@ def app(tmp_path, monkeypatch):
             "TESTING": True,
             "SECRET_KEY": SECRET,
             "ECITIZ_DATA_DIR": str(tmp_path / "data"),
+            "ECITIZ_DATABASE_URL": database_url,
         }
     )
     with app.app_context():
@@ -66,7 +154,8 @@ def app(tmp_path, monkeypatch):
             definition = load_catalog(form_id)
             store.enable_form(org["id"], form_id, definition.version, None, 730)
         store.add_allowed_origin(org["id"], ALLOWED)
-    return app
+    yield app
+    state(app).store.close()
 
 
 @pytest.fixture

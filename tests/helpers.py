@@ -9,6 +9,7 @@ import functools
 import io
 import itertools
 import json
+import multiprocessing
 import os
 import re
 import threading
@@ -542,3 +543,38 @@ def no_violations(axe, page, what):
     )
     # axe really ran its WCAG rules on the page.
     assert results.response["passes"] or results.response["inapplicable"]
+
+
+def execute(store, sql, params=()):
+    """Run one statement on ``store`` in a transaction of its own, on either
+    backend (to set up what no store method writes)."""
+    with store._write() as conn:
+        return conn.execute(sql, params).rowcount
+
+
+def in_processes(function, *args, count=4):
+    """Run ``function(barrier, *args)`` in ``count`` fresh processes at once
+    (the barrier lets them start together), as several hosts would; their
+    results. A process that raises fails the test with its exception."""
+    context = multiprocessing.get_context("spawn")
+    barrier = context.Barrier(count)
+    results = context.Queue()
+    processes = [
+        context.Process(target=_reporting_to, args=(results, function, barrier, *args))
+        for _ in range(count)
+    ]
+    for process in processes:
+        process.start()
+    found = [results.get(timeout=60) for _ in processes]
+    for process in processes:
+        process.join(timeout=60)
+    failures = [value for ok, value in found if not ok]
+    assert not failures, failures
+    return [value for _ok, value in found]
+
+
+def _reporting_to(results, function, *args):
+    try:
+        results.put((True, function(*args)))
+    except BaseException as exc:  # reported to the test, which fails
+        results.put((False, repr(exc)))

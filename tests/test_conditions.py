@@ -323,7 +323,9 @@ def test_aid_request_with_employees_asks_how_many_are_on_short_time(client, stor
     response = post(None)
     assert response.status_code == 422
     assert 'id="e-short_time_employees"' in response.get_data(as_text=True)
-    assert store.table_counts()["submissions"] == 0 and uploaded_files(app) == []
+    # Nothing is stored as a request; the file is kept for the next try.
+    assert store.table_counts()["submissions"] == 0
+    assert store.table_counts()["kept_uploads"] == len(uploaded_files(app)) == 1
     response = post("4")
     assert response.status_code == 422  # more than the headcount
     assert 'id="e-short_time_employees"' in response.get_data(as_text=True)

@@ -71,12 +71,29 @@ def test_a_given_key_is_used_and_none_is_kept(data_dir):
         ({"ECITIZ_MAX_FLIES": "3"}, "ECITIZ_MAX_FLIES"),
         ({"ECITIZ_SMTP_HOST": "smtp.example"}, "ECITIZ_MAIL_FROM"),
         ({"FLASK_SECRET_KEY": "short"}, "FLASK_SECRET_KEY"),
+        ({"ECITIZ_DATABASE_URL": "mysql://db/ecitiz"}, "ECITIZ_DATABASE_URL"),
+        # Nothing listens on port 1: refused at once.
+        (
+            {
+                "ECITIZ_DATABASE_URL": "postgresql://kit:s3cr3tpw@127.0.0.1:1/ecitiz",
+                "FLASK_SECRET_KEY": SECRET,
+            },
+            "ECITIZ_DATABASE_URL",
+        ),
+        (
+            {
+                "ECITIZ_DATABASE_URL": "postgresql://127.0.0.1:notaport/ecitiz",
+                "FLASK_SECRET_KEY": SECRET,
+            },
+            "ECITIZ_DATABASE_URL",
+        ),
     ],
 )
 def test_configuration_error_is_one_line_and_changes_nothing(data_dir, env, setting):
     result = ecitiz("create-org", "acme", "--name", "ACME", **env)
     assert_one_line_error(result, 2, setting)
     assert not data_dir.exists()
+    assert "s3cr3tpw" not in result.stderr  # a password is never shown
 
 
 def test_help_needs_no_application(data_dir):

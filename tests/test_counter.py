@@ -11,7 +11,7 @@ from ecitiz_kit.forms.loading import load_catalog
 from ecitiz_kit.web.frame_heights import counter_height
 from ecitiz_kit.web.snippets import counter_iframe_snippet, counter_snippet
 
-from .helpers import ALLOWED, ORG, STAFF
+from .helpers import ALLOWED, ORG, STAFF, execute
 
 COUNTER = f"/ecitiz/c/{ORG}"
 LATER = datetime(2099, 3, 1, 8, 0, tzinfo=UTC)  # 09:00 in Paris
@@ -22,8 +22,8 @@ EARLIER = datetime(2020, 3, 31, 21, 59, tzinfo=UTC)  # 23:59 in Paris
 def two_procedures(app, store):
     """ACME offers only the aid request and the attestation here, whatever else
     the catalogue holds, so that the counter's order and contents are known."""
-    store.db.execute(
-        "DELETE FROM forms WHERE form_id NOT IN ('aid-request', 'attestation')"
+    execute(
+        store, "DELETE FROM forms WHERE form_id NOT IN ('aid-request', 'attestation')"
     )
 
 

@@ -25,6 +25,7 @@ from .helpers import (
     add_request,
     aid_answers,
     at,
+    execute,
     form_url,
     hidden_inputs,
     post_form,
@@ -174,7 +175,8 @@ def test_a_request_whose_form_is_gone_is_not_listed(unlimited, client, store):
     gone = add_request(
         store, org_id(store), at("2026-11-03 10:00"), form_id="attestation"
     )
-    store.db.execute(
+    execute(
+        store,
         "DELETE FROM forms WHERE organisation_id = ? AND form_id = 'attestation'",
         (org_id(store),),
     )
@@ -226,9 +228,9 @@ def test_a_known_address_costs_the_same_work_as_an_unknown_one(
         work.append("compose")
         return compose(self, *args, **kwargs)
 
-    def writing(self):
+    def writing(self, *args, **kwargs):
         work.append("commit")
-        return write(self)
+        return write(self, *args, **kwargs)
 
     monkeypatch.setattr(Notices, "my_requests", composing)
     monkeypatch.setattr(Base, "_write", writing)
@@ -498,7 +500,7 @@ def test_an_amended_address_moves_the_request_to_its_new_list(unlimited, client,
 
 
 def test_an_upgraded_database_lists_the_requests_it_held(tmp_path, monkeypatch):
-    import ecitiz_kit.store.base as base
+    import ecitiz_kit.store.sqlite as base
     from ecitiz_kit.domain.request_list import fill_applicants
     from ecitiz_kit.store import Store
 

@@ -12,7 +12,7 @@ from ecitiz_kit.state import state
 from ecitiz_kit.store import Store
 from ecitiz_kit.tokens import RECEIPT_SALT, STATUS_LINK_SALT
 
-from .helpers import SECRET, aid_answers, post_form, status_url_in, with_file
+from .helpers import SECRET, aid_answers, execute, post_form, status_url_in, with_file
 
 
 def _payload(token):
@@ -64,7 +64,7 @@ def test_links_issued_with_the_row_id_still_open_their_request(client, store):
 def test_requests_stored_before_get_a_public_id_and_keep_their_links(
     tmp_path, monkeypatch
 ):
-    import ecitiz_kit.store.base as base
+    import ecitiz_kit.store.sqlite as base
     from ecitiz_kit.store.migrations import MIGRATIONS
 
     data = tmp_path / "data"
@@ -105,7 +105,8 @@ def test_requests_stored_before_get_a_public_id_and_keep_their_links(
 
 def test_rows_inserted_without_a_public_id_get_one(store):
     org = store.organisation("acme")["id"]
-    store.db.conn.execute(
+    execute(
+        store,
         "INSERT INTO submissions (organisation_id, form_id, form_version,"
         " reference, status, answers, lang, nonce, created_at, updated_at)"
         " VALUES (?, 'aid-request', 1, 'AID-AAAA-0000', 'submitted', '{}', 'fr',"

@@ -25,6 +25,7 @@ from .helpers import (
     REFERENCE,
     add_staff,
     aid_answers,
+    execute,
     issue_attestation,
     post_form,
     sign_in,
@@ -139,8 +140,9 @@ def test_purge_removes_request_files_and_search_rows_while_attestation_verifies(
     assert store.events(request["id"]) == []
     assert uploaded_files(app) == []
     assert _search(store, "Hortense") == []
-    store.db.execute(
-        "INSERT INTO submission_search (submission_search) VALUES ('integrity-check')"
+    execute(
+        store,
+        "INSERT INTO submission_search (submission_search) VALUES ('integrity-check')",
     )
     assert store.db.execute(
         "SELECT count(*) FROM outbox WHERE submission_id = ?", (request["id"],)

@@ -164,7 +164,7 @@ def test_signal_filters_read_their_own_small_index(store):
 
 
 def test_requests_stored_before_signals_are_filled_at_start_up(tmp_path, monkeypatch):
-    import ecitiz_kit.store.base as base
+    import ecitiz_kit.store.sqlite as base
     from ecitiz_kit.store.migrations import MIGRATIONS
 
     path = tmp_path / "data" / "ecitiz.sqlite3"

@@ -115,10 +115,13 @@ def test_embed_options_regenerate_every_snippet_without_javascript(staff_client,
     assert 'data-heading="hidden"' not in plain and "heading=hidden" not in plain
     page = staff_client.get(f"{STAFF}/embed?heading=hidden&languages=hidden&lang=en")
     text = htmlmod.unescape(page.get_data(as_text=True))
+    # The language link keeps the options chosen.
+    assert 'href="?heading=hidden&languages=hidden&lang=fr"' in text
     # Each form's snippet and its plain frame, the status snippet and the
     # counter's.
-    assert text.count('data-heading="hidden" data-languages="hidden"') == forms + 2
-    assert text.count("heading=hidden&languages=hidden") == forms
+    main = text[text.index("<main") :]
+    assert main.count('data-heading="hidden" data-languages="hidden"') == forms + 2
+    assert main.count("heading=hidden&languages=hidden") == forms
     # The options stay ticked, and the page stays in the chosen language.
     assert 'name="heading" value="hidden" checked' in text
     assert 'name="languages" value="hidden" checked' in text

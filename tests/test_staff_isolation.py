@@ -104,10 +104,10 @@ def _sid(app, reference):
 
 def _snapshot(app):
     with app.app_context():
-        db = state(app).store.db
+        store = state(app).store
         tables = {
-            name: list(db[name].rows)
-            for name in db.table_names()
+            name: store._all(f'SELECT * FROM "{name}"')
+            for name in store.backend.table_names()
             if name != "staff_sessions"
         }
     return tables, uploaded_files(app)

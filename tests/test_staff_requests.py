@@ -76,8 +76,8 @@ def test_detail_shows_answers_by_section_with_labels(staff_client, request_id):
 def test_detail_offers_exactly_the_allowed_transitions(
     staff_client, store, request_id, status, allowed
 ):
-    with store.db.conn:
-        store.db.conn.execute(
+    with store._write() as conn:
+        conn.execute(
             "UPDATE submissions SET status = ? WHERE id = ?", (status, request_id)
         )
     html = _detail(staff_client, request_id)
@@ -307,8 +307,8 @@ def test_accepting_an_attestation_issues_the_pdf_staff_can_download(
 def test_every_move_is_allowed_or_refused_as_the_life_cycle_says(
     staff_client, store, request_id, from_status, to_status
 ):
-    with store.db.conn:
-        store.db.conn.execute(
+    with store._write() as conn:
+        conn.execute(
             "UPDATE submissions SET status = ? WHERE id = ?", (from_status, request_id)
         )
     before = store.table_counts()

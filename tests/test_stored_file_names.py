@@ -5,7 +5,7 @@ import pytest
 
 from ecitiz_kit.forms.files import MAX_FILENAME, name_for_type
 
-from .helpers import STAFF, aid_answers, post_form, with_file
+from .helpers import STAFF, aid_answers, execute, post_form, with_file
 
 #: Valid as a PDF (the magic bytes come first) and as a web page.
 POLYGLOT = (
@@ -44,7 +44,11 @@ def test_file_stored_under_its_old_name_downloads_with_its_type_extension(
     sid = store.submission_count()
     [attachment] = store.attachments(sid)
     # As an earlier version stored it: the name as the applicant sent it.
-    store.db["attachments"].update(attachment["id"], {"filename": "poly.html"})
+    execute(
+        store,
+        "UPDATE attachments SET filename = 'poly.html' WHERE id = ?",
+        (attachment["id"],),
+    )
     _, download = _download(staff_client, store, sid)
     assert "poly.pdf" in download.headers["Content-Disposition"]
     assert ".html" not in download.headers["Content-Disposition"]

@@ -34,7 +34,7 @@ def killed_at_commit(monkeypatch):
     """Kill the worker right where the transaction would commit."""
 
     @contextmanager
-    def write(self):
+    def write(self, serialised=True):
         conn = self.db.conn
         conn.execute("BEGIN IMMEDIATE")
         try:

@@ -40,6 +40,11 @@ def backup(archive: Path) -> None:
     if not archive.parent.is_dir():
         raise click.ClickException(f"{archive.parent} is not a folder.")
     kit = state()
+    if kit.store.dialect != "sqlite":
+        raise click.ClickException(
+            "backup copies the SQLite database; back up PostgreSQL with pg_dump"
+            " and the data folder (uploads, keys) with it."
+        )
     partial = archive.with_name(archive.name + ".part")
     problems: list[str] = []
     try:

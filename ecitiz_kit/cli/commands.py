@@ -96,7 +96,7 @@ def init_db() -> None:
     """Create or upgrade the database."""
     kit = state()
     version = kit.store.migrate()
-    click.echo(f"Database ready at {kit.store.path} (schema version {version}).")
+    click.echo(f"Database ready at {kit.store.where()} (schema version {version}).")
 
 
 @group.command("create-org")

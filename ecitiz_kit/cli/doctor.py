@@ -26,7 +26,6 @@ from flask import current_app
 from ..company_directory import DirectoryUnavailable
 from ..state import KitState, counts_per_process, ratelimit_storage, ratelimits_enabled
 from ..state import state as kit_state
-from ..store import MIGRATIONS
 from ..throttle import Throttle
 from ..tokens import weak_secret_key
 from .commands import command_name, group
@@ -90,15 +89,16 @@ def check_database(
     except Exception as error:  # noqa: BLE001 - any failure is the finding
         yield Finding(f"the database cannot be read: {error}.")
         return
-    if version < len(MIGRATIONS):
+    needed = kit.store.schema_target()
+    if version < needed:
         yield Finding(
             f"the database is at schema version {version}, the kit needs "
-            f"{len(MIGRATIONS)}: run {command_name()} init-db."
+            f"{needed}: run {command_name()} init-db."
         )
-    elif version > len(MIGRATIONS):
+    elif version > needed:
         yield Finding(
             f"the database is at schema version {version}, newer than this kit "
-            f"knows ({len(MIGRATIONS)}): upgrade ecitiz-kit."
+            f"knows ({needed}): upgrade ecitiz-kit."
         )
 
 

@@ -1,10 +1,12 @@
 """Every line of SQL: schema migrations, reads and the write transactions.
 
 The storage interface is the :class:`Store` class. It takes and returns plain values
-(dicts, ints, strings) and knows nothing of Flask; a PostgreSQL backend can later
-implement the same methods. SQLite runs in WAL mode with ``synchronous=FULL`` so an
-acknowledged write survives a power cut, and every write transaction starts with
-``BEGIN IMMEDIATE`` so two writers never deadlock halfway.
+(dicts, ints, strings) and knows nothing of Flask. It opens a SQLite file (the
+default) or a PostgreSQL database (a ``postgresql://`` URL); its modules write their
+SQL once for both (:mod:`.base`, :mod:`.sqlite`, :mod:`.postgresql`). SQLite runs in
+WAL mode with ``synchronous=FULL`` so an acknowledged write survives a power cut, and
+every write transaction starts with ``BEGIN IMMEDIATE`` so two writers never
+deadlock halfway; PostgreSQL commits synchronously too.
 """
 
 from __future__ import annotations
@@ -78,4 +80,5 @@ class Store(
     Companies,
     Drafts,
 ):
-    """The kit's data in one SQLite file; one connection per thread."""
+    """The kit's data: one SQLite file (a connection per thread) or a PostgreSQL
+    database (a pool of connections per process)."""

@@ -29,7 +29,7 @@ def _amendable(conn: sqlite3.Connection, submission_id: int) -> bool:
     row = conn.execute(
         "SELECT e.from_status, e.to_status, s.status FROM events e"
         " JOIN submissions s ON s.id = e.submission_id"
-        " WHERE e.submission_id = ? AND e.kind IS NOT 'amended'"
+        " WHERE e.submission_id = ? AND (e.kind IS NULL OR e.kind != 'amended')"
         " ORDER BY e.id DESC LIMIT 1",
         (submission_id,),
     ).fetchone()
@@ -39,7 +39,8 @@ def _amendable(conn: sqlite3.Connection, submission_id: int) -> bool:
 class Amendments(Base):
     def amendable(self, submission_id: int) -> bool:
         """Whether the applicant may change the request now (it was sent back)."""
-        return _amendable(self.db.conn, submission_id)
+        with self._read() as conn:
+            return _amendable(conn, submission_id)
 
     def amend_submission(
         self,
@@ -170,9 +171,12 @@ class Amendments(Base):
         if row is None:
             return None
         row["answers"] = json.loads(row["answers"])
+        # The ids are read here: JSON functions differ between backends.
+        ids = [int(i) for i in json.loads(row.pop("attachments"))] or [0]
+        marks = ", ".join("?" * len(ids))
         row["files"] = self._all(
-            "SELECT * FROM attachments WHERE submission_id = ? AND id IN"
-            " (SELECT value FROM json_each(?)) ORDER BY id",
-            (submission_id, row.pop("attachments")),
+            "SELECT * FROM attachments WHERE submission_id = ?"  # noqa: S608
+            f" AND id IN ({marks}) ORDER BY id",
+            (submission_id, *ids),
         )
         return row

@@ -1,18 +1,23 @@
-"""The connection, transactions and migrations every part of the store shares."""
+"""The backend, transactions and helpers every part of the store shares.
+
+A store opens SQLite (a file path) or PostgreSQL (a ``postgresql://`` URL); its
+modules write their SQL once, with ``?`` placeholders, and branch on
+:attr:`Base.dialect` only where the two databases differ.
+"""
 
 from __future__ import annotations
 
-import sqlite3
-import threading
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import sqlite_utils
 
-from .migrations import MIGRATIONS
+from .sqlite import SQLite, statements
+
+__all__ = ["Base", "is_database_url", "parse_stamp", "stamp", "statements", "utcnow"]
 
 
 def utcnow() -> datetime:
@@ -29,67 +34,70 @@ def parse_stamp(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
 
 
-def statements(script: str) -> Iterator[str]:
-    """The statements of a migration script, one by one.
+def is_database_url(target: str | Path) -> bool:
+    """Whether ``target`` names a PostgreSQL database rather than a SQLite file."""
+    return isinstance(target, str) and target.startswith(
+        ("postgresql://", "postgres://")
+    )
 
-    A trigger's body holds semicolons of its own, so the script is cut only where
-    SQLite agrees that a statement is complete.
-    """
-    pending = ""
-    for piece in script.split(";"):
-        pending += piece + ";"
-        if sqlite3.complete_statement(pending):
-            if pending.strip(" \n;"):
-                yield pending
-            pending = ""
+
+def dialect_of(conn: Any) -> str:
+    """``sqlite`` or ``postgresql``: the database a transaction's connection
+    talks to (for the helpers that receive one)."""
+    return getattr(conn, "dialect", "sqlite")
+
+
+def undoable(conn: Any) -> AbstractContextManager[None]:
+    """Run a statement whose failure the caller catches and goes on from.
+
+    SQLite undoes only the failed statement; PostgreSQL refuses the rest of the
+    transaction unless the statement ran in a savepoint."""
+    savepoint = getattr(conn, "savepoint", None)
+    return savepoint() if savepoint is not None else nullcontext()
 
 
 class Base:
-    """One SQLite file, one connection per thread, explicit write transactions."""
+    """The store's database: SQLite by default, PostgreSQL for a URL."""
 
-    def __init__(self, path: str | Path, busy_timeout_ms: int = 5000) -> None:
-        self.path = Path(path)
-        self.busy_timeout_ms = busy_timeout_ms
-        self._local = threading.local()
+    def __init__(
+        self, target: str | Path, busy_timeout_ms: int = 5000, pool_size: int = 10
+    ) -> None:
+        if is_database_url(target):
+            from .postgresql import PostgreSQL
+
+            self.backend: Any = PostgreSQL(str(target), pool_size=pool_size)
+            self.path: Path | None = None
+        else:
+            self.backend = SQLite(target, busy_timeout_ms)
+            self.path = self.backend.path
+        self.dialect: str = self.backend.name
 
     @property
     def db(self) -> sqlite_utils.Database:
-        db = getattr(self._local, "db", None)
-        if db is None:
-            # Autocommit mode: transactions are opened explicitly by _write().
-            conn = sqlite3.connect(self.path, isolation_level=None)
-            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout_ms)}")
-            conn.execute("PRAGMA synchronous = FULL")
-            conn.execute("PRAGMA foreign_keys = ON")
-            db = self._local.db = sqlite_utils.Database(conn)
-        return db
+        """This thread's sqlite-utils database (SQLite only)."""
+        if self.dialect != "sqlite":
+            raise AttributeError("the PostgreSQL store has no sqlite-utils database")
+        return self.backend.db
 
     def close(self) -> None:
-        """Close this thread's connection (a new one opens on next use)."""
-        db = getattr(self._local, "db", None)
-        if db is not None:
-            db.conn.close()
-            self._local.db = None
+        """Close this thread's connection, or this process's PostgreSQL pool (a
+        new one opens on next use)."""
+        self.backend.close()
+
+    def _write(self, serialised: bool = True) -> AbstractContextManager[Any]:
+        """A write transaction. On PostgreSQL, ``serialised=False`` lets it run
+        beside others: only for writes whose guarantees rest on row locks and
+        unique keys (SQLite always has one writer at a time)."""
+        return self.backend.write(serialised)
 
     @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        # IMMEDIATE takes the write lock up front, so two writers queue at BEGIN
-        # (within the busy timeout) instead of failing halfway.
-        conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+    def _read(self) -> Iterator[Any]:
+        """A connection for reads: the thread's open transaction, if any."""
+        with self.backend.reading() as conn:
             yield conn
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
-        conn.execute("COMMIT")
 
     def _all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
-        # Straight on the connection: sqlite-utils' query() wraps every read in a
-        # savepoint, three statements where one will do on the hot path.
-        cursor = self.db.conn.execute(sql, params)
-        names = [column[0] for column in cursor.description]
-        return [dict(zip(names, row, strict=True)) for row in cursor]
+        return self.backend.all(sql, params)
 
     def _one(self, sql: str, params: Sequence[Any] = ()) -> dict[str, Any] | None:
         rows = self._all(sql, params)
@@ -97,33 +105,35 @@ class Base:
 
     def migrate(self) -> int:
         """Bring the schema up to date; return the schema version."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db.execute("PRAGMA journal_mode = WAL")
-        with self._write() as conn:
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                for statement in statements(script):
-                    conn.execute(statement)
-                conn.execute(f"PRAGMA user_version = {number}")
-        return len(MIGRATIONS)
+        return self.backend.migrate()
 
     def backup_to(self, path: str | Path) -> None:
         """Copy the whole database to a new file at ``path`` with SQLite's online
         backup: one consistent state, while others keep reading and writing."""
-        target = sqlite3.connect(path)
-        try:
-            self.db.conn.backup(target)
-        finally:
-            target.close()
+        if self.dialect != "sqlite":
+            raise NotImplementedError("back up a PostgreSQL database with pg_dump")
+        self.backend.backup_to(path)
 
     def schema_version(self) -> int:
-        return self.db.execute("PRAGMA user_version").fetchone()[0]
+        return self.backend.schema_version()
+
+    def schema_target(self) -> int:
+        """The schema version this kit brings the database to."""
+        return self.backend.schema_target()
 
     def answers(self) -> bool:
         """Whether the database reads a table (raises ``sqlite3.Error`` if not)."""
-        self.db.execute("SELECT count(*) FROM organisations WHERE id = 0").fetchone()
+        self._all("SELECT count(*) AS n FROM organisations WHERE id = 0")
         return True
 
     def table_counts(self) -> dict[str, int]:
         """Rows per table (to check that a refused request wrote nothing)."""
-        return {name: self.db[name].count for name in self.db.table_names()}
+        return {
+            name: self._all(f'SELECT count(*) AS n FROM "{name}"')[0]["n"]  # noqa: S608
+            for name in self.backend.table_names()
+        }
+
+    def where(self) -> str:
+        """Where the data lives: the SQLite file, or PostgreSQL's database and
+        host (never a password)."""
+        return self.backend.where()

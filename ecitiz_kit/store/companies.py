@@ -30,8 +30,12 @@ def insert_company_check(
     transaction), replacing an earlier one: ``register`` when ``found``; a
     ``pending`` check is due at once."""
     conn.execute(
-        "INSERT OR REPLACE INTO company_checks (submission_id, siret, state, register,"
-        " checked_at, next_try_at) VALUES (?, ?, ?, ?, ?, ?)",
+        "INSERT INTO company_checks (submission_id, siret, state, register,"
+        " checked_at, next_try_at) VALUES (?, ?, ?, ?, ?, ?)"
+        " ON CONFLICT (submission_id) DO UPDATE SET siret = excluded.siret,"
+        " state = excluded.state, register = excluded.register,"
+        " checked_at = excluded.checked_at, next_try_at = excluded.next_try_at,"
+        " attempts = 0, last_error = NULL",
         (
             submission_id,
             siret,

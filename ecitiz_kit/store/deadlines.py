@@ -98,17 +98,17 @@ class Deadlines(Base):
         """Requests of a form still awaiting a decision whose due date is before
         ``today``, the longest overdue first; those sent back for changes (waiting
         for the applicant, not for the organisation) are left out."""
-        rows = self.db.conn.execute(
+        rows = self._all(
             "SELECT s.id FROM submissions s WHERE s.organisation_id = ?"  # noqa: S608
             f" AND {AWAITING_SQL} AND s.due_on < ? AND s.form_id = ?"
             " AND NOT EXISTS (SELECT 1 FROM events e WHERE e.id = ("
             "  SELECT max(id) FROM events WHERE submission_id = s.id"
-            "  AND kind IS NOT 'amended')"
+            "  AND (kind IS NULL OR kind != 'amended'))"
             " AND e.from_status = 'in_review' AND e.to_status = 'submitted')"
             " ORDER BY s.due_on, s.id LIMIT ?",
             (organisation_id, today, form_id, limit),
         )
-        return [row[0] for row in rows]
+        return [row["id"] for row in rows]
 
     # -- the daily digest ----------------------------------------------------------
 
@@ -133,25 +133,8 @@ class Deadlines(Base):
     ) -> dict[str, int]:
         """For a digest: requests received since ``since`` (a stamp), requests
         awaiting a decision due from ``today`` to ``soon``, and overdue ones."""
-        conn = self.db.conn
-        new = conn.execute(
-            "SELECT count(*) FROM submissions WHERE organisation_id = ?"
-            " AND created_at >= ?",
-            (organisation_id, since),
-        ).fetchone()[0]
-        # Only the constant status clause is formatted into the SQL.
-        due = (
-            "SELECT count(*) FROM submissions s WHERE s.organisation_id = ?"  # noqa: S608
-            f" AND {AWAITING_SQL}"
-        )
-        due_soon = conn.execute(
-            due + " AND s.due_on >= ? AND s.due_on <= ?",
-            (organisation_id, today, soon),
-        ).fetchone()[0]
-        overdue = conn.execute(
-            due + " AND s.due_on < ?", (organisation_id, today)
-        ).fetchone()[0]
-        return {"new": new, "due_soon": due_soon, "overdue": overdue}
+        with self._read() as conn:
+            return _digest_counts(conn, organisation_id, since, today, soon)
 
     def send_digest(
         self, staff_id: int, today: str, messages: Sequence[dict[str, Any]]
@@ -168,3 +151,26 @@ class Deadlines(Base):
                 return False
             insert_messages(conn, messages, stamp(utcnow()))
         return True
+
+
+def _digest_counts(
+    conn: Any, organisation_id: int, since: str, today: str, soon: str
+) -> dict[str, int]:
+    new = conn.execute(
+        "SELECT count(*) FROM submissions WHERE organisation_id = ?"
+        " AND created_at >= ?",
+        (organisation_id, since),
+    ).fetchone()[0]
+    # Only the constant status clause is formatted into the SQL.
+    due = (
+        "SELECT count(*) FROM submissions s WHERE s.organisation_id = ?"  # noqa: S608
+        f" AND {AWAITING_SQL}"
+    )
+    due_soon = conn.execute(
+        due + " AND s.due_on >= ? AND s.due_on <= ?",
+        (organisation_id, today, soon),
+    ).fetchone()[0]
+    overdue = conn.execute(
+        due + " AND s.due_on < ?", (organisation_id, today)
+    ).fetchone()[0]
+    return {"new": new, "due_soon": due_soon, "overdue": overdue}

@@ -16,10 +16,18 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
-from .base import Base, stamp, utcnow
+from .base import Base, dialect_of, stamp, utcnow
 
 #: An item's outcome once done as asked; any other outcome says why it was not.
 MOVED = "moved"
+
+#: An audit detail (JSON text) with ``previous`` set to the former assignee's
+#: address, ``p.email``, per backend.
+_WITH_PREVIOUS = {
+    "sqlite": "json_set(?, '$.previous', p.email)",
+    "postgresql": "jsonb_set(CAST(? AS jsonb), '{previous}',"
+    " coalesce(to_jsonb(p.email), 'null'::jsonb))::text",
+}
 
 
 def mark_moved(conn: Any, job_id: int, submission_id: int) -> bool:
@@ -202,16 +210,17 @@ class Jobs(Base):
         # the one taking over. A ``previous`` key in the detail is filled with the
         # address of whoever held the request when it was selected.
         action, detail = audit
+        # Only the constant JSON expression is formatted into the SQL.
         conn.execute(
-            "INSERT INTO audit_log (organisation_id, staff_id, actor, action,"
+            "INSERT INTO audit_log (organisation_id, staff_id, actor, action,"  # noqa: S608
             " subject, detail, address, created_at)"
             " SELECT j.organisation_id, j.staff_id, j.actor, ?, s.reference,"
-            " CASE WHEN ? THEN json_set(?, '$.previous', p.email) ELSE ? END,"
+            f" CASE WHEN ? THEN {_WITH_PREVIOUS[dialect_of(conn)]} ELSE ? END,"
             " j.address, ?"
             " FROM job_items i JOIN jobs j ON j.id = i.job_id"
             " JOIN submissions s ON s.id = i.submission_id"
             " LEFT JOIN staff p ON p.id = i.expected_assignee"
-            " WHERE i.job_id = ? AND i.outcome = ? AND NOT i.audited"
+            " WHERE i.job_id = ? AND i.outcome = ? AND i.audited = 0"
             " ORDER BY i.position",
             (
                 action,
@@ -224,7 +233,7 @@ class Jobs(Base):
         )
         conn.execute(
             "UPDATE job_items SET audited = 1"
-            " WHERE job_id = ? AND outcome = ? AND NOT audited",
+            " WHERE job_id = ? AND outcome = ? AND audited = 0",
             (job_id, MOVED),
         )
 
@@ -259,7 +268,6 @@ class Jobs(Base):
                 "SELECT id, status, assigned_to FROM submissions"  # noqa: S608
                 f" WHERE organisation_id = ? AND id IN ({marks})"
             )
-            rows = self.db.conn.execute(sql, (organisation_id, *chunk))
-            for submission_id, status, assignee in rows:
-                found[submission_id] = (status, assignee)
+            for row in self._all(sql, (organisation_id, *chunk)):
+                found[row["id"]] = (row["status"], row["assigned_to"])
         return found

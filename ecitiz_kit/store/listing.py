@@ -14,7 +14,9 @@ each plan with ``EXPLAIN QUERY PLAN``):
   them (no table row is visited), as are the requests per day of the chart, one
   index range per day and status;
 - search matches a reference by prefix (its unique index) and the applicant's name
-  and e-mail address by words through the FTS5 table ``submission_search``.
+  and e-mail address by words through the FTS5 table ``submission_search``
+  (on PostgreSQL, a GIN index of the words each prefixed with the organisation,
+  so another organisation's matches are not even in the index range read).
 
 Why FTS5 for names: the name and e-mail address live inside the ``answers`` JSON,
 under field names each definition chooses, so they are copied at submit time into
@@ -105,11 +107,14 @@ class Listing(Base):
         flagged so. ``counting``: for counts per status, not for a page.
         """
         source = "submissions s"
-        if signal is not None and signal in SIGNALS:
+        # SQLite is told which index to read; PostgreSQL's planner chooses
+        # among the same indexes on its own.
+        pinned = self.dialect == "sqlite"
+        if pinned and signal is not None and signal in SIGNALS:
             # Its own small partial index, whatever the statistics say of the
             # others: a flag set on few requests is never found by reading all.
             source += f" INDEXED BY {SIGNAL_INDEXES[signal]}"
-        elif awaiting and form_id is None:
+        elif pinned and awaiting and form_id is None:
             # The due dates' partial indexes, whatever the statistics say of the
             # others: pages read them in due-date order, counts one range of due
             # dates per status, never visiting a row they do not show.
@@ -121,8 +126,9 @@ class Listing(Base):
             # The few requests the search finds drive the query (CROSS JOIN fixes
             # the order): checking every row of the organisation against them
             # would cost as much as the whole list.
-            found, params = _search_ids(search, organisation_id)
-            source = f"({found}) AS found CROSS JOIN submissions s ON s.id = found.id"
+            found, params = _search_ids(search, organisation_id, self.dialect)
+            join = "CROSS JOIN" if pinned else "JOIN"
+            source = f"({found}) AS found {join} submissions s ON s.id = found.id"
         clauses = ["s.organisation_id = ?"]
         params.append(organisation_id)
         if form_id is not None:
@@ -254,10 +260,11 @@ class Listing(Base):
                 organisation_id, filters.get("form_id"), filters.get("status")
             )
         selection, params = self._select(organisation_id, counting=True, **filters)
-        rows = self.db.conn.execute(
-            f"SELECT s.status, count(*) {selection} GROUP BY s.status", params
-        )
-        return dict(rows.fetchall())
+        with self._read() as conn:
+            rows = conn.execute(
+                f"SELECT s.status, count(*) {selection} GROUP BY s.status", params
+            ).fetchall()
+        return dict(rows)
 
     def _tallies(
         self, organisation_id: int, form_id: str | None, status: str | None
@@ -270,8 +277,10 @@ class Listing(Base):
         if status is not None:
             sql += " AND status = ?"
             params.append(status)
-        rows = self.db.conn.execute(sql + " GROUP BY status", params).fetchall()
-        return {status: n for status, n in rows if n}
+        with self._read() as conn:
+            rows = conn.execute(sql + " GROUP BY status", params).fetchall()
+        # int(): PostgreSQL's sum() of integers is a numeric.
+        return {status: int(n) for status, n in rows if n}
 
     def counts_between(
         self,
@@ -292,25 +301,32 @@ class Listing(Base):
             organisation_id, form_id=form_id, statuses=statuses
         )
         # Only placeholders and the shared clause are formatted into the SQL.
-        rows = self.db.conn.execute(
-            f"WITH periods (i, low, high) AS (VALUES {periods})"  # noqa: S608
-            f" SELECT p.i, s.status, count(*) FROM periods p CROSS JOIN"
-            f" {selection.removeprefix('FROM ')}"
-            " AND s.created_at >= p.low AND s.created_at < p.high"
-            " GROUP BY p.i, s.status",
-            [
-                *(v for i in range(len(bounds) - 1) for v in (i, *bounds[i : i + 2])),
-                *params,
-            ],
-        )
-        return rows.fetchall()
+        with self._read() as conn:
+            return conn.execute(
+                f"WITH periods (i, low, high) AS (VALUES {periods})"  # noqa: S608
+                f" SELECT p.i, s.status, count(*) FROM periods p CROSS JOIN"
+                f" {selection.removeprefix('FROM ')}"
+                " AND s.created_at >= p.low AND s.created_at < p.high"
+                " GROUP BY p.i, s.status",
+                [
+                    *(
+                        v
+                        for i in range(len(bounds) - 1)
+                        for v in (i, *bounds[i : i + 2])
+                    ),
+                    *params,
+                ],
+            ).fetchall()
 
     # -- search index ----------------------------------------------------------
 
     def index_for_search(self) -> None:
         """Index the requests submitted since the last search (submitting one
         does not touch the search table): every search starts here, so none
-        misses a request, however new."""
+        misses a request, however new. (PostgreSQL indexes each request as it
+        is written.)"""
+        if self.dialect != "sqlite":
+            return
         if not self._unindexed(self.db.conn):
             return
         with self._write() as conn:
@@ -358,7 +374,9 @@ class Listing(Base):
             )
 
 
-def _search_ids(search: str, organisation_id: int) -> tuple[str, list[Any]]:
+def _search_ids(
+    search: str, organisation_id: int, dialect: str = "sqlite"
+) -> tuple[str, list[Any]]:
     """A query for the ids of the requests a staff search finds, and its
     parameters: the organisation's references starting with it, applicants whose
     name or e-mail address have its words."""
@@ -371,12 +389,25 @@ def _search_ids(search: str, organisation_id: int) -> tuple[str, list[Any]]:
             " AND reference >= ? AND reference < ?"
         )
         params += [organisation_id, reference, reference + "~"]
-    expression = match_expression(search)
+    chunks = [chunk for chunk in search.split() if _WORD.search(chunk)]
+    if chunks and dialect == "postgresql":
+        # Each chunk's words in a row, the last begun, all within the
+        # organisation (the function prefixes them as the index does).
+        wanted = " && ".join("search_prefix(?, ?)" for _ in chunks)
+        # Only placeholders are formatted into the SQL.
+        parts.append(
+            "SELECT id FROM submissions WHERE organisation_id = ?"  # noqa: S608
+            f" AND search_terms @@ ({wanted})"
+        )
+        params += [organisation_id]
+        params += [value for chunk in chunks for value in (organisation_id, chunk)]
+        chunks = []
+    expression = match_expression(" ".join(chunks))
     if expression is not None:
         parts.append(
             "SELECT rowid AS id FROM submission_search WHERE submission_search MATCH ?"
         )
         params.append(expression)
     if not parts:
-        return "SELECT NULL AS id WHERE 0", []
+        return "SELECT 0 AS id WHERE 1 = 0", []
     return " UNION ".join(parts), params

@@ -44,8 +44,8 @@ class Organisations(Base):
         """Let ``origin`` embed the organisation's forms; False if it already could."""
         with self._write() as conn:
             cursor = conn.execute(
-                "INSERT OR IGNORE INTO allowed_origins (organisation_id, origin)"
-                " VALUES (?, ?)",
+                "INSERT INTO allowed_origins (organisation_id, origin)"
+                " VALUES (?, ?) ON CONFLICT DO NOTHING",
                 (organisation_id, origin),
             )
         return cursor.rowcount == 1

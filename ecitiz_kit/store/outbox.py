@@ -5,7 +5,8 @@ it exists if and only if its event does. Delivery claims one message at a time
 with a lease (``claimed_by`` and ``claimed_until``) taken in a write transaction,
 so two senders never hold the same message; the lease is long enough to outlast
 any SMTP exchange, and only a lease that expired (its sender died) can be taken
-over.
+over. On PostgreSQL senders claim side by side: each skips the messages
+another is claiming (``FOR UPDATE SKIP LOCKED``) instead of waiting for it.
 """
 
 from __future__ import annotations
@@ -18,6 +19,15 @@ from typing import Any
 from .base import Base, stamp, utcnow
 
 PENDING, SENDING, SENT, FAILED = "pending", "sending", "sent", "failed"
+
+#: The next message due: pending and due, or held under a lease that ran out.
+NEXT_DUE = (
+    "SELECT id FROM outbox WHERE (status = ? AND next_attempt_at <= ?)"
+    " OR (status = ? AND claimed_until <= ?)"
+    " ORDER BY next_attempt_at, id LIMIT 1"
+)
+#: The same on PostgreSQL, skipping a message another sender is claiming.
+NEXT_DUE_UNCLAIMED = NEXT_DUE + " FOR UPDATE SKIP LOCKED"
 
 #: What a composed message must give to be queued.
 MESSAGE_KEYS = (
@@ -73,11 +83,9 @@ class Outbox(Base):
         now = now or utcnow()
         now_text, due_text = stamp(now), stamp(due_by or now)
         until = stamp(now + timedelta(seconds=lease_seconds))
-        with self._write() as conn:
+        with self._write(serialised=False) as conn:
             row = conn.execute(
-                "SELECT id FROM outbox WHERE (status = ? AND next_attempt_at <= ?)"
-                " OR (status = ? AND claimed_until <= ?)"
-                " ORDER BY next_attempt_at, id LIMIT 1",
+                NEXT_DUE if self.dialect == "sqlite" else NEXT_DUE_UNCLAIMED,
                 (PENDING, due_text, SENDING, now_text),
             ).fetchone()
             if row is None:
@@ -95,7 +103,7 @@ class Outbox(Base):
         """Record a delivery, with the bodies ``written`` at delivery for a
         message queued without them; False if ``sender`` no longer held it."""
         written = written or {}
-        with self._write() as conn:
+        with self._write(serialised=False) as conn:
             cursor = conn.execute(
                 "UPDATE outbox SET status = ?, sent_at = ?, claimed_by = NULL,"
                 " claimed_until = NULL, last_error = NULL,"
@@ -122,7 +130,7 @@ class Outbox(Base):
         retry_at: datetime | None,
     ) -> bool:
         """Record a failed attempt: retry at ``retry_at``, or give up if ``None``."""
-        with self._write() as conn:
+        with self._write(serialised=False) as conn:
             cursor = conn.execute(
                 "UPDATE outbox SET status = ?, next_attempt_at = ?, last_error = ?,"
                 " claimed_by = NULL, claimed_until = NULL"

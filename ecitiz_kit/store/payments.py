@@ -194,4 +194,5 @@ class Payments(Base):
 
     def open_payment_batch(self, submission_id: int) -> int | None:
         """The open batch holding a request, if one does."""
-        return open_batch_of(self.db.conn, submission_id)
+        with self._read() as conn:
+            return open_batch_of(conn, submission_id)

@@ -59,7 +59,7 @@ def refresh_signals(
         # Only constant column names are formatted into the SQL.
         (count,) = conn.execute(
             f"SELECT count(*) FROM (SELECT 1 FROM submissions"  # noqa: S608
-            f" WHERE organisation_id = ? AND {column} = ? LIMIT 2)",
+            f" WHERE organisation_id = ? AND {column} = ? LIMIT 2) AS shared",
             (organisation_id, value),
         ).fetchone()
         conn.execute(
@@ -106,19 +106,19 @@ class Signals(Base):
             )
             count = len(rows)
             if count > PARTNERS_SHOWN:
-                count = self.db.conn.execute(
-                    f"SELECT count(*) FROM submissions"  # noqa: S608
+                count = self._one(
+                    f"SELECT count(*) AS n FROM submissions"  # noqa: S608
                     f" WHERE organisation_id = ? AND {column} = ? AND id != ?",
                     (organisation_id, value, submission_id),
-                ).fetchone()[0]
+                )["n"]
             found[signal] = {"count": count, "rows": rows[:PARTNERS_SHOWN]}
         if own and own["iban_key"]:
-            found["iban_sirets"] = self.db.conn.execute(
-                "SELECT count(DISTINCT siret_key) FROM submissions"
+            found["iban_sirets"] = self._one(
+                "SELECT count(DISTINCT siret_key) AS n FROM submissions"
                 " WHERE organisation_id = ? AND iban_key = ?"
                 " AND siret_key IS NOT NULL",
                 (organisation_id, own["iban_key"]),
-            ).fetchone()[0]
+            )["n"]
         return found
 
     # -- requests older than the columns -------------------------------------------

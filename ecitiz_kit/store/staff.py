@@ -109,7 +109,7 @@ class Staff(Base):
             " o.slug, o.name, x.expires_at"
             " FROM staff_sessions x JOIN staff s ON s.id = x.staff_id"
             " JOIN organisations o ON o.id = s.organisation_id"
-            " WHERE x.key_hash = ? AND x.expires_at > ? AND s.active",
+            " WHERE x.key_hash = ? AND x.expires_at > ? AND s.active = 1",
             (key_hash, stamp(utcnow())),
         )
 
@@ -157,7 +157,8 @@ def _account(
 ) -> tuple[int, bool] | None:
     """The organisation of an account and whether it is an active admin."""
     row = conn.execute(
-        "SELECT organisation_id, role = 'admin' AND active FROM staff WHERE id = ?"
+        "SELECT organisation_id, role = 'admin' AND active = 1 FROM staff"
+        " WHERE id = ?"
         " AND (? IS NULL OR organisation_id = ?)",
         (staff_id, organisation_id, organisation_id),
     ).fetchone()
@@ -172,7 +173,7 @@ def _keep_an_admin(conn: sqlite3.Connection, before: tuple[int, bool]) -> None:
         was_admin
         and not conn.execute(
             "SELECT 1 FROM staff"
-            " WHERE organisation_id = ? AND role = 'admin' AND active",
+            " WHERE organisation_id = ? AND role = 'admin' AND active = 1",
             (organisation_id,),
         ).fetchone()
     ):

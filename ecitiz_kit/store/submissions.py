@@ -10,7 +10,7 @@ from typing import Any
 
 from ..errors import EcitizError, NonceUsed
 from .applicants import applicant_key
-from .base import Base, stamp, utcnow
+from .base import Base, stamp, undoable, utcnow
 from .companies import insert_company_check
 from .documents import insert_document
 from .drafts import claim_kept, spend_draft
@@ -126,33 +126,34 @@ class Submissions(Base):
             payload = json.dumps(answers, ensure_ascii=False, separators=(",", ":"))
             for _attempt in range(10):
                 try:
-                    cursor = conn.execute(
-                        "INSERT INTO submissions (public_id, organisation_id,"
-                        " form_id, form_version, reference, status, answers, lang,"
-                        " nonce, created_at, updated_at, applicant_name,"
-                        " applicant_email, applicant_key, due_on, siret_key,"
-                        " iban_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-                        " ?, ?, ?, ?)",
-                        (
-                            public_id,
-                            organisation_id,
-                            form_id,
-                            form_version,
-                            reference := make_reference(),
-                            status,
-                            payload,
-                            lang,
-                            nonce,
-                            now,
-                            now,
-                            *(applicant or (None, None)),
-                            email_key := applicant_key(
-                                applicant[1] if applicant else None
+                    with undoable(conn):
+                        cursor = conn.execute(
+                            "INSERT INTO submissions (public_id, organisation_id,"
+                            " form_id, form_version, reference, status, answers, lang,"
+                            " nonce, created_at, updated_at, applicant_name,"
+                            " applicant_email, applicant_key, due_on, siret_key,"
+                            " iban_key) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+                            " ?, ?, ?, ?)",
+                            (
+                                public_id,
+                                organisation_id,
+                                form_id,
+                                form_version,
+                                reference := make_reference(),
+                                status,
+                                payload,
+                                lang,
+                                nonce,
+                                now,
+                                now,
+                                *(applicant or (None, None)),
+                                email_key := applicant_key(
+                                    applicant[1] if applicant else None
+                                ),
+                                due_on,
+                                *identifiers,
                             ),
-                            due_on,
-                            *identifiers,
-                        ),
-                    )
+                        )
                     break
                 except sqlite3.IntegrityError as exc:
                     if "submissions.nonce" in str(exc):
@@ -304,7 +305,7 @@ class Submissions(Base):
         return row
 
     def submission_count(self) -> int:
-        return self.db.execute("SELECT count(*) FROM submissions").fetchone()[0]
+        return self._all("SELECT count(*) AS n FROM submissions")[0]["n"]
 
     def attachments(self, submission_id: int) -> list[dict[str, Any]]:
         return self._all(
