@@ -621,7 +621,7 @@ def test_concurrent_downloads_and_worker_store_one_pdf_and_all_serve_it(
             try:
                 return downloads.stored_attestation(kit, found)
             finally:
-                kit.store.close()
+                kit.store.release()
 
     with ThreadPoolExecutor(max_workers=everyone) as pool:
         served = list(pool.map(download, range(everyone)))

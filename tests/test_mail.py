@@ -374,7 +374,7 @@ def test_concurrent_senders_never_send_the_same_message(app, store, smtp):
         with app.app_context():
             barrier.wait()
             sent.append(deliver(app).sent)
-            state(app).store.close()
+            state(app).store.release()
 
     threads = [threading.Thread(target=sender) for _ in range(4)]
     for thread in threads:

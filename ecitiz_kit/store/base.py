@@ -81,8 +81,15 @@ class Base:
 
     def close(self) -> None:
         """Close this thread's connection, or this process's PostgreSQL pool (a
-        new one opens on next use)."""
+        new one opens on next use): only when no other thread uses the store.
+        A thread that is done with it calls :meth:`release` instead."""
         self.backend.close()
+
+    def release(self) -> None:
+        """Give back what this thread holds, while other threads go on: its
+        SQLite connection is closed; PostgreSQL connections go back to the pool
+        after each use, so there is nothing to give back."""
+        self.backend.release()
 
     def _write(self, serialised: bool = True) -> AbstractContextManager[Any]:
         """A write transaction. On PostgreSQL, ``serialised=False`` lets it run

@@ -212,6 +212,10 @@ class PostgreSQL:
                     self._pid = os.getpid()
         return self._pool
 
+    def release(self) -> None:
+        """Nothing to do: each use takes a connection from the pool and gives
+        it back."""
+
     def close(self) -> None:
         """Close this process's pool (a new one opens on next use)."""
         with self._lock:

@@ -59,6 +59,8 @@ class SQLite:
             db.conn.close()
             self._local.db = None
 
+    release = close  # one connection per thread: closing it is giving it back
+
     @contextmanager
     def write(self, serialised: bool = True) -> Iterator[sqlite3.Connection]:
         # IMMEDIATE takes the write lock up front, so two writers queue at BEGIN
