@@ -67,10 +67,12 @@ def typed_email(definition: FormDefinition, answers: Mapping[str, list[str]]) ->
 
 @dataclass(frozen=True)
 class Saved:
-    """A draft just saved: its key and when it goes (a stored timestamp)."""
+    """A draft just saved: its key, when it goes (a stored timestamp) and the
+    link to it, the one e-mailed."""
 
     draft_key: str
     expires_at: str
+    url: str | None
 
 
 def save(
@@ -92,6 +94,8 @@ def save(
     expires_at = expiry(utcnow(), days)
     create = draft_key is None
     key = draft_key or secrets.token_urlsafe(16)
+    # One link, signed once: the page shows the very link the e-mail carries.
+    url = notices.links.draft(form.organisation, key, lang)
     messages = []
     if email:
         messages.append(
@@ -100,7 +104,7 @@ def save(
                 form_title=form.title(lang),
                 email=email,
                 lang=lang,
-                draft_key=key,
+                draft_url=url,
                 expires_at=stamp(expires_at),
             )
         )
@@ -115,7 +119,7 @@ def save(
         ticket_nonce=ticket_nonce,
         messages=messages,
     )
-    return Saved(key, stamp(expires_at))
+    return Saved(key, stamp(expires_at), url)
 
 
 def keep_files(

@@ -197,17 +197,18 @@ class Notices:
         form_title: str,
         email: str,
         lang: str,
-        draft_key: str,
+        draft_url: str | None,
         expires_at: str,
     ) -> dict[str, Any]:
-        """The link to a saved draft, for the address its applicant gave."""
+        """The link ``draft_url`` to a saved draft, for the address its
+        applicant gave."""
         return messages.draft_message(
             self.composer,
             organisation,
             form_title=form_title,
             email=email,
             lang=lang,
-            draft_url=self.links.draft(organisation, draft_key, lang),
+            draft_url=draft_url,
             expires_at=expires_at,
         )
 

@@ -28,7 +28,7 @@ from ..store import utcnow
 from ..tokens import InvalidToken
 from ..web import ratelimits as limits
 from ..web.origins import is_cross_site_post
-from ..web.pages import links, notices, when
+from ..web.pages import notices, when
 from ..web.request_size import allow_uploads
 from .pages import (
     HONEYPOT,
@@ -106,7 +106,7 @@ def save_draft(org: str, form_id: str) -> Any:
     return render_template(
         "ecitiz/draft_saved.html",
         form=form,
-        draft_url=links().draft(form.organisation, saved.draft_key, lang),
+        draft_url=saved.url,
         continue_url=url_for(
             "ecitiz.draft", token=token, lang=lang, **g.ecitiz_embed.args
         ),
