@@ -10,7 +10,7 @@ from flask import current_app
 from ..domain import team
 from ..i18n import LANGUAGES, format_duration
 from ..state import state
-from ..web.pages import links, notices
+from ..web.pages import notices
 from ..web.urls import absolute
 from .commands import group, organisation_named
 
@@ -43,7 +43,7 @@ def invite(org: str, email: str, role: str, lang: str | None) -> None:
     lang = lang or current_app.config["ECITIZ_DEFAULT_LANGUAGE"]
     store = state().store
     try:
-        key, _message = team.invite(
+        link, _message = team.invite(
             store, organisation, email, role,
             invited_by="cli", lang=lang,
             valid_for=format_duration(team.INVITATION_LIFETIME, lang),
@@ -60,4 +60,4 @@ def invite(org: str, email: str, role: str, lang: str | None) -> None:
         detail={"role": role},
     )  # fmt: skip
     click.echo(f"Invited {email.strip()} to {org!r} as {role}; the e-mail is queued.")
-    click.echo(links().invitation(organisation, key, lang))
+    click.echo(link)

@@ -219,16 +219,17 @@ class Notices:
         email: str,
         role: str,
         lang: str,
-        key: str,
+        url: str | None,
         valid_for: str,
     ) -> dict[str, Any]:
-        """The invitation of ``email`` to the team of ``organisation``."""
+        """The invitation of ``email`` to the team of ``organisation``, holding
+        the link ``url``."""
         return messages.invitation_message(
             self.composer,
             organisation,
             email=email,
             admin=role == "admin",
             lang=lang,
-            invitation_url=self.links.invitation(organisation, key, lang),
+            invitation_url=url,
             valid_for=valid_for,
         )

@@ -50,18 +50,20 @@ def invite(
     lang: str,
     valid_for: str,
     notices: Notices,
-) -> tuple[str, dict[str, Any]]:
+) -> tuple[str | None, dict[str, Any]]:
     """Invite ``email`` to ``organisation``'s team as ``role``, e-mailing the
-    link (in ``lang``) through the outbox; returns the invitation's key and the
-    queued message. Raises :class:`BadInvitation`, writing nothing."""
+    link (in ``lang``) through the outbox; returns that link and the queued
+    message. Raises :class:`BadInvitation`, writing nothing."""
     email = email.strip()
     if role not in ROLES:
         raise BadInvitation("role")
     if not is_email_address(email):
         raise BadInvitation("email")
     key = secrets.token_urlsafe(24)
+    # Signed once: whoever shows the link shows the very one the e-mail carries.
+    url = notices.links.invitation(organisation, key, lang)
     message = notices.invitation(
-        organisation, email=email, role=role, lang=lang, key=key, valid_for=valid_for
+        organisation, email=email, role=role, lang=lang, url=url, valid_for=valid_for
     )
     try:
         store.create_invitation(
@@ -70,4 +72,4 @@ def invite(
         )  # fmt: skip
     except AlreadyStaff:
         raise BadInvitation("taken") from None
-    return key, message
+    return url, message
