@@ -39,11 +39,9 @@ SQLITE_ONLY: frozenset[str] = frozenset(
         "test_deadlines",
         "test_doctor",
         "test_documents",
-        "test_drafts",
         "test_export_files",
         "test_health",
         "test_my_requests",
-        "test_payments",
         "test_retention",
         "test_role_matrix",
         "test_shared_counters",
@@ -54,7 +52,6 @@ SQLITE_ONLY: frozenset[str] = frozenset(
         "test_staff_queue",
         "test_submit_path",  # traces SQLite's statements
         "test_upload_recovery",
-        "test_webhooks",
         "test_xlsx_export",
         "test_zip_export",
     }
