@@ -34,7 +34,6 @@ SQLITE_ONLY: frozenset[str] = frozenset(
         "test_audit",
         "test_backup",  # backs up the SQLite file (PostgreSQL: pg_dump)
         "test_bulk",
-        "test_company_lookup",
         "test_counter",  # a NUL in a looked-up slug: PostgreSQL refuses it
         "test_deadlines",
         "test_doctor",
@@ -51,7 +50,6 @@ SQLITE_ONLY: frozenset[str] = frozenset(
         "test_staff_isolation",
         "test_staff_queue",
         "test_submit_path",  # traces SQLite's statements
-        "test_upload_recovery",
         "test_xlsx_export",
         "test_zip_export",
     }
