@@ -33,12 +33,9 @@ SQLITE_ONLY: frozenset[str] = frozenset(
         "test_api",
         "test_audit",
         "test_backup",  # backs up the SQLite file (PostgreSQL: pg_dump)
-        "test_bulk",
-        "test_counter",  # a NUL in a looked-up slug: PostgreSQL refuses it
         "test_deadlines",
         "test_doctor",
         "test_documents",
-        "test_export_files",
         "test_health",
         "test_my_requests",
         "test_retention",
@@ -46,12 +43,9 @@ SQLITE_ONLY: frozenset[str] = frozenset(
         "test_shared_counters",
         "test_signals",
         "test_staff_amend",
-        "test_staff_assign",
         "test_staff_isolation",
         "test_staff_queue",
         "test_submit_path",  # traces SQLite's statements
-        "test_xlsx_export",
-        "test_zip_export",
     }
 )
 
