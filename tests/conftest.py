@@ -30,18 +30,12 @@ from .helpers import (
 #: leaves this list (the rest of the suite runs on both backends).
 SQLITE_ONLY: frozenset[str] = frozenset(
     {
-        "test_api",
-        "test_audit",
         "test_backup",  # backs up the SQLite file (PostgreSQL: pg_dump)
         "test_doctor",
         "test_documents",
         "test_health",
         "test_my_requests",
-        "test_role_matrix",
         "test_shared_counters",
-        "test_staff_amend",
-        "test_staff_isolation",
-        "test_staff_queue",
         "test_submit_path",  # traces SQLite's statements
     }
 )
