@@ -31,10 +31,6 @@ from .helpers import (
 SQLITE_ONLY: frozenset[str] = frozenset(
     {
         "test_backup",  # backs up the SQLite file (PostgreSQL: pg_dump)
-        "test_doctor",
-        "test_documents",
-        "test_health",
-        "test_my_requests",
         "test_shared_counters",
         "test_submit_path",  # traces SQLite's statements
     }
