@@ -31,8 +31,6 @@ from .helpers import (
 SQLITE_ONLY: frozenset[str] = frozenset(
     {
         "test_backup",  # backs up the SQLite file (PostgreSQL: pg_dump)
-        "test_shared_counters",
-        "test_submit_path",  # traces SQLite's statements
     }
 )
 
