@@ -25,15 +25,6 @@ from .helpers import (
     sign_in,
 )
 
-#: Test modules that use the store but still run on SQLite only: the store
-#: methods they exercise are not ported to PostgreSQL yet. Each one ported
-#: leaves this list (the rest of the suite runs on both backends).
-SQLITE_ONLY: frozenset[str] = frozenset(
-    {
-        "test_backup",  # backs up the SQLite file (PostgreSQL: pg_dump)
-    }
-)
-
 
 def pytest_addoption(parser):
     parser.addoption(
@@ -52,8 +43,9 @@ def pytest_generate_tests(metafunc):
     unknown = set(wanted) - set(BACKENDS)
     if unknown:
         raise pytest.UsageError(f"--backend: unknown {', '.join(sorted(unknown))}")
-    module = metafunc.module.__name__.rpartition(".")[2]
-    if module in SQLITE_ONLY or any(
+    # A test of SQLite itself (its query plans, its file) says so with the
+    # ``sqlite_only`` marker; every other test of the store runs on both.
+    if any(
         metafunc.definition.get_closest_marker(name)
         for name in ("browser", "sqlite_only")
     ):
