@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from werkzeug.exceptions import Conflict, Forbidden, NotFound
+from werkzeug.exceptions import BadRequest, Conflict, Forbidden, NotFound
 
 
 class EcitizError(Exception):
@@ -19,6 +19,11 @@ class DefinitionError(EcitizError, ValueError):
 
 class UnknownObject(EcitizError, NotFound):
     """An organisation, form or submission does not exist (or is not visible)."""
+
+
+class TextWithNul(EcitizError, BadRequest):
+    """A value holds a NUL character (``\\x00``): no browser sends one, and
+    PostgreSQL cannot keep one in text. Refused before it reaches the database."""
 
 
 class ForeignOrigin(EcitizError, Forbidden):

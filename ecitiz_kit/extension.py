@@ -9,6 +9,7 @@ from .config import DEFAULTS, check_settings, request_size_limits
 from .state import open_state, start
 from .web import headers
 from .web.logs import keep_tokens_out_of_logs
+from .web.nul import nul_refuser
 from .web.pages import visible_text
 from .web.request_size import body_limiter
 
@@ -55,6 +56,7 @@ class EcitizKit:
             )
         }
         app.before_request(body_limiter(kit_blueprints))
+        app.before_request(nul_refuser(kit_blueprints))
         app.after_request(headers.unrouted)
         keep_tokens_out_of_logs(app)
         app.cli.add_command(cli.group)

@@ -25,41 +25,6 @@ from .helpers import (
     sign_in,
 )
 
-#: Test modules that use the store but still run on SQLite only: the store
-#: methods they exercise are not ported to PostgreSQL yet. Each one ported
-#: leaves this list (the rest of the suite runs on both backends).
-SQLITE_ONLY: frozenset[str] = frozenset(
-    {
-        "test_api",
-        "test_audit",
-        "test_backup",  # backs up the SQLite file (PostgreSQL: pg_dump)
-        "test_bulk",
-        "test_company_lookup",
-        "test_counter",  # a NUL in a looked-up slug: PostgreSQL refuses it
-        "test_deadlines",
-        "test_doctor",
-        "test_documents",
-        "test_drafts",
-        "test_export_files",
-        "test_health",
-        "test_my_requests",
-        "test_payments",
-        "test_retention",
-        "test_role_matrix",
-        "test_shared_counters",
-        "test_signals",
-        "test_staff_amend",
-        "test_staff_assign",
-        "test_staff_isolation",
-        "test_staff_queue",
-        "test_submit_path",  # traces SQLite's statements
-        "test_upload_recovery",
-        "test_webhooks",
-        "test_xlsx_export",
-        "test_zip_export",
-    }
-)
-
 
 def pytest_addoption(parser):
     parser.addoption(
@@ -78,8 +43,9 @@ def pytest_generate_tests(metafunc):
     unknown = set(wanted) - set(BACKENDS)
     if unknown:
         raise pytest.UsageError(f"--backend: unknown {', '.join(sorted(unknown))}")
-    module = metafunc.module.__name__.rpartition(".")[2]
-    if module in SQLITE_ONLY or any(
+    # A test of SQLite itself (its query plans, its file) says so with the
+    # ``sqlite_only`` marker; every other test of the store runs on both.
+    if any(
         metafunc.definition.get_closest_marker(name)
         for name in ("browser", "sqlite_only")
     ):

@@ -552,6 +552,18 @@ def execute(store, sql, params=()):
         return conn.execute(sql, params).rowcount
 
 
+def dump_text(store) -> str:
+    """Every row of every table as text, on either backend (to check that a
+    secret is stored nowhere in the clear)."""
+    if store.dialect == "sqlite":
+        return "\n".join(store.db.conn.iterdump())
+    return "\n".join(
+        row["line"]
+        for name in store.backend.table_names()
+        for row in store._all(f'SELECT t::text AS line FROM "{name}" t')  # noqa: S608
+    )
+
+
 def in_processes(function, *args, count=4):
     """Run ``function(barrier, *args)`` in ``count`` fresh processes at once
     (the barrier lets them start together), as several hosts would; their

@@ -4,7 +4,15 @@ import sqlite3
 
 import pytest
 
-from .helpers import ORG, STAFF, STAFF_EMAIL, add_staff, sign_in, submit_request
+from .helpers import (
+    ORG,
+    STAFF,
+    STAFF_EMAIL,
+    add_staff,
+    execute,
+    sign_in,
+    submit_request,
+)
 
 
 def test_entries_are_listed_newest_first_by_organisation(store):
@@ -41,14 +49,12 @@ def test_entries_are_listed_newest_first_by_organisation(store):
 def test_the_log_cannot_be_changed_or_emptied(store):
     acme = store.organisation(ORG)["id"]
     store.record_audit(acme, "auth.sign_in", actor="a@acme.example")
-    conn = sqlite3.connect(store.path)
     for sql in (
         "UPDATE audit_log SET actor = 'someone else'",
         "DELETE FROM audit_log",
     ):
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):
-            conn.execute(sql)
-    conn.close()
+            execute(store, sql)
     assert store.audit_entries(acme)[0]["actor"] == "a@acme.example"
 
 

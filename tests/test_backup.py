@@ -6,6 +6,8 @@ import stat
 import tarfile
 import threading
 
+import pytest
+
 from ecitiz_kit import create_app
 from ecitiz_kit.state import state
 
@@ -29,6 +31,7 @@ def _backup(runner, archive):
     return runner.invoke(args=["ecitiz", "backup", str(archive)])
 
 
+@pytest.mark.sqlite_only  # copies the SQLite file (PostgreSQL: pg_dump)
 def test_a_backup_restores_every_request_file_and_key(
     app, client, runner, store, tmp_path
 ):
@@ -71,6 +74,21 @@ def test_a_backup_never_overwrites_and_needs_a_folder(runner, tmp_path):
     assert result.exit_code == 1 and "is not a folder" in result.output
 
 
+def test_a_postgresql_store_is_sent_to_pg_dump_and_nothing_is_written(
+    runner, store, tmp_path
+):
+    if store.dialect == "sqlite":
+        pytest.skip("SQLite is backed up: see the tests above")
+    archive = tmp_path / "backup.tar.gz"
+    result = _backup(runner, archive)
+    assert result.exit_code == 1
+    assert "back up PostgreSQL with pg_dump" in result.output
+    assert "Traceback" not in result.output
+    assert not archive.exists()
+    assert not archive.with_name(archive.name + ".part").exists()
+
+
+@pytest.mark.sqlite_only  # copies the SQLite file (PostgreSQL: pg_dump)
 def test_a_missing_or_damaged_file_is_named_and_the_rest_kept(
     app, client, runner, store, tmp_path
 ):
@@ -94,6 +112,7 @@ def test_a_missing_or_damaged_file_is_named_and_the_rest_kept(
     assert f"uploads/{files[damaged].name[:2]}/{files[damaged].name}" in names
 
 
+@pytest.mark.sqlite_only  # copies the SQLite file (PostgreSQL: pg_dump)
 def test_a_file_still_waiting_for_its_move_is_taken(app, client, runner, tmp_path):
     submit_request(client)
     [row] = state(app).store.stored_files()
@@ -105,6 +124,7 @@ def test_a_file_still_waiting_for_its_move_is_taken(app, client, runner, tmp_pat
     assert "1 uploaded file(s)" in result.output
 
 
+@pytest.mark.sqlite_only  # copies the SQLite file (PostgreSQL: pg_dump)
 def test_a_backup_taken_while_requests_arrive_is_consistent(app, runner, tmp_path):
     app.config["ECITIZ_RATELIMIT_ENABLED"] = False  # one client sends them all
     stop = threading.Event()

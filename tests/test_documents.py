@@ -571,6 +571,7 @@ store.save_document_pdf(int(sys.argv[2]), b"%PDF-1.4 half written")
 """
 
 
+@pytest.mark.sqlite_only  # stops the process on a statement SQLite traces
 def test_a_crash_while_storing_leaves_no_half_stored_pdf(app, client, runner, store):
     request = submit_attestation(client)
     accept_request(runner, request[0])

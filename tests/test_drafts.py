@@ -134,7 +134,7 @@ def test_sending_the_resumed_draft_spends_it_and_its_link_leads_to_the_receipt(
     again = client.get(link)
     assert again.status_code == 303
     assert reference in client.get(again.headers["Location"]).text
-    [draft] = store.db["drafts"].rows
+    [draft] = store._all("SELECT * FROM drafts")
     assert draft["answers"] == "{}" and draft["submission_id"] == request["id"]
 
 

@@ -467,6 +467,7 @@ def test_the_pages_may_be_framed_by_the_organisations_sites_only(client):
 # -- the store -------------------------------------------------------------------------
 
 
+@pytest.mark.sqlite_only  # SQLite's query plans
 def test_the_list_reads_one_organisations_index_range(store):
     plan = store._all(
         "EXPLAIN QUERY PLAN SELECT id FROM submissions"

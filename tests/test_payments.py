@@ -20,6 +20,7 @@ from .helpers import (
     add_request,
     add_staff,
     csrf_for,
+    execute,
     hidden_inputs,
     sign_in,
 )
@@ -207,15 +208,17 @@ def test_requests_that_cannot_be_paid_are_left_out_with_the_reason(
 ):
     store.set_debtor_account(org["id"], *DEBTOR)
     good, bad_iban, over = _accepted(staff_client, store, org)
-    with store.db.conn:  # an IBAN that no longer validates; an amount now too high
-        store.db.conn.execute(
-            "UPDATE submissions SET answers = json_set(answers, '$.iban', ?)"
-            " WHERE id = ?",
-            ("FR7630001007941234567890180", bad_iban),
-        )
-        store.db.conn.execute(
-            "UPDATE submissions SET granted_cents = 10000001 WHERE id = ?", (over,)
-        )
+    # An IBAN that no longer validates; an amount now too high.
+    answers = store.submission(bad_iban)["answers"]
+    answers["iban"] = "FR7630001007941234567890180"
+    execute(
+        store,
+        "UPDATE submissions SET answers = ? WHERE id = ?",
+        (json.dumps(answers, ensure_ascii=False), bad_iban),
+    )
+    execute(
+        store, "UPDATE submissions SET granted_cents = 10000001 WHERE id = ?", (over,)
+    )
     waiting = _aid(store, org, *PAYEES[0], n=9)["id"]
     response = _prepare(staff_client, [good, bad_iban, over, waiting])
     assert response.status_code == 303

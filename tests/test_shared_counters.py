@@ -35,6 +35,7 @@ def worker(app, storage):
             "TESTING": True,
             "SECRET_KEY": SECRET,
             "ECITIZ_DATA_DIR": app.config["ECITIZ_DATA_DIR"],
+            "ECITIZ_DATABASE_URL": app.config["ECITIZ_DATABASE_URL"],
         }
     )
     for each in (app, other):

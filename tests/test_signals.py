@@ -145,6 +145,7 @@ def test_an_amended_iban_moves_the_signals_with_it(store, trio):
     assert a not in _listed(store, "iban")
 
 
+@pytest.mark.sqlite_only  # SQLite's query plans
 def test_signal_filters_read_their_own_small_index(store):
     org = store.organisation("acme")["id"]
     for signal, index in [

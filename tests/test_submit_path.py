@@ -1,5 +1,7 @@
-"""What one submission costs the server: the statements it runs, the work it skips."""
+"""What one submission costs the server: the statements it runs, the work it skips
+(traced by SQLite, or recorded on their way to PostgreSQL)."""
 
+import pytest
 from flask import session
 from flask.sessions import NullSession
 
@@ -9,7 +11,20 @@ from .helpers import ALLOWED, attestation_answers, form_url, post_form, ticket_f
 
 
 def _statements(app, run):
+    """What ``run()`` returns, and the statements the store ran meanwhile."""
     statements = []
+    if state(app).store.dialect == "postgresql":
+        from ecitiz_kit.store import postgresql
+
+        real = postgresql.Connection.execute
+
+        def traced(self, sql, params=()):
+            statements.append(sql)
+            return real(self, sql, params)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(postgresql.Connection, "execute", traced)
+            return run(), statements
     conn = state(app).store.db.conn
     conn.set_trace_callback(statements.append)
     try:

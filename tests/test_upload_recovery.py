@@ -29,18 +29,24 @@ class Killed(BaseException):
     """The worker dies here: no clean-up code runs after it."""
 
 
+class RolledBack(Exception):
+    """The transaction of a dead writer, undone by the database."""
+
+
 @pytest.fixture
 def killed_at_commit(monkeypatch):
     """Kill the worker right where the transaction would commit."""
 
+    real_write = Base._write
+
     @contextmanager
     def write(self, serialised=True):
-        conn = self.db.conn
-        conn.execute("BEGIN IMMEDIATE")
         try:
-            yield conn
-        finally:
-            conn.execute("ROLLBACK")  # what the database does for a dead writer
+            with real_write(self, serialised) as conn:
+                yield conn
+                raise RolledBack()  # what the database does for a dead writer
+        except RolledBack:
+            pass
         raise Killed()
 
     def arm():
@@ -166,6 +172,7 @@ def test_start_up_removes_old_unreferenced_files_and_keeps_the_rest(app, client)
             "TESTING": True,
             "SECRET_KEY": SECRET,
             "ECITIZ_DATA_DIR": app.config["ECITIZ_DATA_DIR"],
+            "ECITIZ_DATABASE_URL": app.config["ECITIZ_DATABASE_URL"],
         }
     )
 
@@ -181,6 +188,7 @@ def test_unreferenced_files_live_as_long_as_a_form_ticket(app):
             "TESTING": True,
             "SECRET_KEY": SECRET,
             "ECITIZ_DATA_DIR": app.config["ECITIZ_DATA_DIR"],
+            "ECITIZ_DATABASE_URL": app.config["ECITIZ_DATABASE_URL"],
             "ECITIZ_FORM_TICKET_MAX_AGE": 6 * 3600,
         }
     )

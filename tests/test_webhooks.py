@@ -35,6 +35,7 @@ from .helpers import (
     aid_answers,
     at,
     csrf_for,
+    dump_text,
     hidden_inputs,
     post_form,
     sign_in,
@@ -493,7 +494,7 @@ def test_the_secret_is_shown_once_and_kept_sealed(app, admin, store):
     [endpoint] = store.webhooks(store.organisation(ORG)["id"])
     assert endpoint["url"] == "https://93.184.215.14/hook"  # no fragment
     assert "sealed_secret" not in endpoint  # the store never lists it
-    dump = "\n".join(store.db.conn.iterdump())
+    dump = dump_text(store)
     assert secret not in dump and secret.removeprefix("whsec_") not in dump
     [entry] = store.audit_entries(store.organisation(ORG)["id"])[:1]
     assert entry["action"] == "webhook.create"

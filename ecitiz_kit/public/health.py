@@ -12,7 +12,6 @@ import sqlite3
 from flask import Blueprint, Response
 
 from ..state import state
-from ..store import MIGRATIONS
 from ..web.headers import protect
 
 blueprint = Blueprint("ecitiz_health", __name__)
@@ -22,7 +21,7 @@ blueprint = Blueprint("ecitiz_health", __name__)
 def healthz() -> Response:
     store = state().store
     try:
-        ready = store.schema_version() == len(MIGRATIONS) and store.answers()
+        ready = store.schema_version() == store.schema_target() and store.answers()
     except sqlite3.Error:
         ready = False
     response = Response(

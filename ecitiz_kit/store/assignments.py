@@ -44,7 +44,7 @@ class Assignments(Base):
                 staff_id is not None
                 and not conn.execute(
                     "SELECT 1 FROM staff"
-                    " WHERE id = ? AND organisation_id = ? AND active",
+                    " WHERE id = ? AND organisation_id = ? AND active = 1",
                     (staff_id, organisation_id),
                 ).fetchone()
             ):

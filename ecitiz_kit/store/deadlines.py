@@ -15,13 +15,19 @@ import sqlite3
 from collections.abc import Sequence
 from typing import Any
 
-from .base import Base, stamp, utcnow
+from .base import Base, dialect_of, stamp, utcnow
 from .outbox import insert_messages
 
 #: The statuses of requests awaiting a decision, as written in the partial index
 #: ``submissions_by_org_due`` (a query uses it only when it says the same).
 AWAITING_SQL = "s.status IN ('submitted', 'in_review')"
 RULES = ("accept", "reject")
+
+#: A due date (an ISO day) moved by a number of days, in each dialect.
+_MOVED_DAY = {
+    "sqlite": "date(due_on, ? || ' days')",
+    "postgresql": "to_char(due_on::date + ?::integer, 'YYYY-MM-DD')",
+}
 
 
 class _NotEnabled(Exception):
@@ -53,9 +59,10 @@ def _set_period(
     )
     if previous != days:
         conn.execute(
-            "UPDATE submissions SET due_on = date(due_on, ?)"
+            # Only the dialect's expression is formatted into the SQL.
+            f"UPDATE submissions SET due_on = {_MOVED_DAY[dialect_of(conn)]}"  # noqa: S608
             " WHERE organisation_id = ? AND form_id = ? AND due_on IS NOT NULL",
-            (f"{days - previous:+d} days", organisation_id, form_id),
+            (days - previous, organisation_id, form_id),
         )
 
 

@@ -28,6 +28,7 @@ import psycopg
 from psycopg import conninfo
 from psycopg_pool import ConnectionPool
 
+from ..errors import TextWithNul
 from .migrations_postgresql import POSTGRESQL_MIGRATIONS
 
 #: Advisory lock keys (any 64-bit numbers, the same in every process).
@@ -94,6 +95,14 @@ def placeholders(sql: str) -> str:
     return "".join(out)
 
 
+def refuse_nul(params: Sequence[Any]) -> None:
+    """Raise :class:`TextWithNul` if a text parameter holds a NUL character,
+    which PostgreSQL cannot keep (SQLite can): a bad request, not a failure."""
+    for value in params:
+        if isinstance(value, str) and "\x00" in value:
+            raise TextWithNul()
+
+
 class Cursor:
     """The result of one statement, read as a :mod:`sqlite3` cursor."""
 
@@ -136,6 +145,7 @@ class Connection:
         self.raw = raw
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> Cursor:
+        refuse_nul(params)
         cursor = self.raw.cursor()
         try:
             cursor.execute(placeholders(sql), list(params))
@@ -144,9 +154,12 @@ class Connection:
         return Cursor(cursor, sql.lstrip().upper().startswith("INSERT"))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> Cursor:
+        values = [list(row) for row in rows]
+        for row in values:
+            refuse_nul(row)
         cursor = self.raw.cursor()
         try:
-            cursor.executemany(placeholders(sql), [list(row) for row in rows])
+            cursor.executemany(placeholders(sql), values)
         except psycopg.Error as exc:
             raise translated(exc) from exc
         return Cursor(cursor, False)

@@ -2,9 +2,9 @@
 removing them with everything that belongs to them, one request per transaction.
 
 Every table with a foreign key to ``submissions`` is found in the schema itself
-(``PRAGMA foreign_key_list``), so a table added later cannot be forgotten: its
-rows go with the request unless :data:`KEPT_WHEN_ANONYMISED` or
-:data:`DETACHED` says otherwise.
+(SQLite's ``PRAGMA foreign_key_list``, PostgreSQL's ``pg_constraint``), so a table
+added later cannot be forgotten: its rows go with the request unless
+:data:`KEPT_WHEN_ANONYMISED` or :data:`DETACHED` says otherwise.
 """
 
 from __future__ import annotations
@@ -15,9 +15,10 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from .base import Base, stamp
+from .base import Base, dialect_of, stamp
 from .outbox import insert_messages
 from .signals import refresh_signals
+from .submissions import new_public_id
 
 DELETE, ANONYMISE = "delete", "anonymise"
 AFTER_RETENTION = (DELETE, ANONYMISE)
@@ -36,6 +37,18 @@ QUEUED = ("pending", "sending")
 
 def referencing_tables(conn: sqlite3.Connection) -> list[tuple[str, str]]:
     """Every ``(table, column)`` with a foreign key to ``submissions``."""
+    if dialect_of(conn) == "postgresql":
+        return [
+            (table, column)
+            for table, column in conn.execute(
+                "SELECT t.relname, a.attname FROM pg_constraint c"
+                " JOIN pg_class t ON t.oid = c.conrelid"
+                " JOIN pg_attribute a ON a.attrelid = c.conrelid"
+                " AND a.attnum = ANY (c.conkey)"
+                " WHERE c.contype = 'f' AND c.confrelid = 'submissions'::regclass"
+                " ORDER BY t.relname, a.attname"
+            ).fetchall()
+        ]
     found = []
     tables = conn.execute(
         "SELECT name FROM sqlite_master WHERE type = 'table'"
@@ -226,10 +239,11 @@ def _anonymise(
         " applicant_email = '', applicant_key = NULL, siret_key = NULL,"
         " iban_key = NULL, shares_siret = 0, shares_iban = 0, shares_email = 0,"
         " iban_sirets = 0,"
-        " public_id = lower(hex(randomblob(16))), anonymised_at = ?"
+        " public_id = ?, anonymised_at = ?"
         " WHERE id = ?",
         (
             json.dumps(answers, ensure_ascii=False, separators=(",", ":")),
+            new_public_id(),
             stamp(now),
             submission_id,
         ),
