@@ -160,6 +160,7 @@ def test_another_organisations_ids_are_not_found_and_nothing_moves(
 def test_bad_input_gets_a_clear_error_and_changes_nothing(
     staff_client, store, org, change, expected
 ):
+    change = dict(change)  # the parameter is shared by each backend's run
     ids = _attestations(store, org, 2)
     data = {
         **_form(staff_client),
@@ -242,6 +243,16 @@ def test_a_selection_above_the_cap_is_refused(staff_client, store, org, monkeypa
     response = staff_client.post(f"{STAFF}/bulk", data=data)
     assert response.status_code == 400
     assert "3" in response.get_data(as_text=True)
+    assert store.table_counts() == counts
+
+
+def test_a_control_character_in_a_bulk_message_moves_nothing(staff_client, store, org):
+    ids = _attestations(store, org, 2)
+    counts = store.table_counts()
+    response = _bulk(staff_client, ids, message="Accordé.\x00")
+    assert response.status_code == 400
+    html = response.get_data(as_text=True)
+    assert "Supprimez les caractères invisibles (caractères de contrôle)" in html
     assert store.table_counts() == counts
 
 

@@ -126,6 +126,7 @@ def test_comments_are_kept_apart_from_the_private_note(staff_client, store, subm
         ("", "Écrivez un commentaire de 2000 caractères au plus."),
         ("   \n\t ", "Écrivez un commentaire avant de l’envoyer."),
         ("x" * 2001, "Écrivez un commentaire de 2000 caractères au plus."),
+        ("Vu\x00", "Supprimez les caractères invisibles (caractères de contrôle)"),
     ],
 )
 def test_an_empty_or_too_long_comment_is_refused_and_kept_for_editing(

@@ -206,6 +206,19 @@ def test_too_long_message_is_refused_with_the_field_named(
     assert store.table_counts() == before
 
 
+@pytest.mark.parametrize("field", ["message", "note"])
+def test_a_control_character_in_a_message_is_refused(
+    staff_client, store, request_id, field
+):
+    before = store.table_counts()
+    response = _move(staff_client, request_id, "in_review", **{field: "Vu\x00"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Supprimez les caractères invisibles (caractères de contrôle)" in html
+    assert store.submission(request_id)["status"] == "submitted"
+    assert store.table_counts() == before
+
+
 def test_transition_without_csrf_changes_nothing(staff_client, store, request_id):
     before = store.table_counts()
     response = staff_client.post(

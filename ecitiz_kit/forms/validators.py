@@ -178,6 +178,17 @@ _CONTROLS = re.compile(r"[\x00-\x08\x0a-\x1f\x7f-\x9f]")
 _CONTROLS_MULTILINE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 
+def has_controls(value: str) -> bool:
+    """Whether ``value`` holds a control character a person cannot have meant
+    (a NUL among them): any but the tab and the line breaks."""
+    return _CONTROLS_MULTILINE.search(value.replace("\r", "\n")) is not None
+
+
+def controls_message() -> str:
+    """What to tell a person whose text holds such a character."""
+    return gettext("Remove the invisible control characters from this text.")
+
+
 class TextCheck(ValueCheck):
     """Free text of bounded length, without invisible control characters.
 
@@ -204,9 +215,7 @@ class TextCheck(ValueCheck):
     def clean(self, value: str) -> str:
         value = unicodedata.normalize("NFC", value.strip())
         if self.controls.search(value):
-            raise ValidationError(
-                gettext("Remove the invisible control characters from this text.")
-            )
+            raise ValidationError(controls_message())
         if utf16_length(value) < self.min_length:
             raise ValidationError(
                 gettext(

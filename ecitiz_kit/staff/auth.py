@@ -38,6 +38,7 @@ from wtforms.csrf.core import CSRF
 from wtforms.validators import ValidationError
 
 from ..errors import EcitizError
+from ..forms.validators import controls_message, has_controls
 from ..i18n import gettext
 from ..passwords import hash_password, verify_password
 from ..state import state
@@ -351,6 +352,11 @@ class StaffForm(FlaskForm):
         for field in self:
             if field.errors and field.name in problems:
                 field.errors = [problems[field.name]]
+            # No staff text may carry a control character (PostgreSQL could
+            # not even keep a NUL): refused with a message, nothing written.
+            if isinstance(field.data, str) and has_controls(field.data):
+                field.errors = [*field.errors, controls_message()]
+                ok = False
         return ok
 
 

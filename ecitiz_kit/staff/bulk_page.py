@@ -27,6 +27,7 @@ from ..domain import bulk
 from ..domain import request_list as listing
 from ..domain.request_list import Filters
 from ..errors import UnknownObject
+from ..forms.validators import controls_message, has_controls
 from ..i18n import gettext
 from ..state import state
 from ..store import utcnow
@@ -126,6 +127,8 @@ def _action(choice: str) -> bulk.BulkAction:
         raise bulk.BulkError(
             gettext("Write at most %(max)s characters.", max=MESSAGE_MAX_LENGTH)
         )
+    if has_controls(public) or has_controls(note):
+        raise bulk.BulkError(controls_message())
     # Paid only through a payment file, or one request at a time.
     if kind == bulk.STATUS and f"status:{value}" in dict(_target_names()):
         if value == lifecycle.SUBMITTED and not public:
