@@ -220,9 +220,12 @@ def test_random_searches_never_fail(store, org):
         listing.status_counts(store, org, filters, TZ)
 
 
-def test_match_expression_quotes_every_chunk():
-    assert match_expression('durand "x" OR') == '"durand"* AND """x"""* AND "OR"*'
-    assert match_expression("*** --") is None
+def test_match_expression_asks_for_the_organisations_words_only():
+    assert match_expression('Durand "x" OR', 7) == (
+        '"o7xdurand"* AND "o7xx"* AND "o7xor"*'
+    )
+    assert match_expression("Lefèvre-Nguyễn", 42) == '"o42xlefevre o42xnguyen"*'
+    assert match_expression("*** --", 7) is None
 
 
 def test_parse_filters_reads_a_valid_query():
