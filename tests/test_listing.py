@@ -805,9 +805,15 @@ def test_an_upgrade_indexes_every_request_with_its_organisation(tmp_path, monkey
     )
     old.close()
     monkeypatch.undo()
-
+    # Indexed in transactions of two requests: other writers pass in between.
+    monkeypatch.setattr("ecitiz_kit.store.listing._INDEX_BATCH", 2)
+    commits = []
     store = Store(path)
+    store.db.conn.set_trace_callback(
+        lambda sql: commits.append(sql) if sql == "COMMIT" else None
+    )
     assert store.migrate() == len(MIGRATIONS) == mine + 1
+    assert len(commits) == 1 + 2  # the schema, then two batches
     # Indexed again as the upgrade ends, before any search.
     assert _indexed(store) == 4
     assert _words(store)[ours["id"]].startswith(f"o{acme}xcamille o{acme}xroux")

@@ -159,6 +159,19 @@ def test_the_store_search_reads_the_index_under_its_organisation(pg_store):
     assert scan["Actual Rows"] == 1
 
 
+def test_the_words_are_folded_as_sqlites_index_folds_them(pg_store):
+    from ecitiz_kit.store.listing import search_words
+
+    for text in (
+        "Camille Durand-Lefèvre",
+        "ZOÉ Nguyễn <zoe.nguyen+1@example.org>",
+        "O’Connor  Müller  Hélène_Maël Çà",
+        "",
+    ):
+        [row] = pg_store._all("SELECT search_words(42, ?) AS words", (text,))
+        assert row["words"] == search_words(42, text), text
+
+
 def _nodes(plan, kind):
     found = [plan] if plan["Node Type"] == kind else []
     for child in plan.get("Plans", ()):

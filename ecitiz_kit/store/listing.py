@@ -63,7 +63,7 @@ _WORDS = re.compile(r"[^\W_]+")
 _ACCENTS = re.compile("[\u0300-\u036f]")
 #: The schema version from which the SQLite index holds organisation words.
 _ORGANISATION_WORDS = 30
-#: Requests indexed per statement when the index catches up.
+#: Requests indexed per transaction when the index catches up.
 _INDEX_BATCH = 5000
 
 #: Rows an export reads at a time.
@@ -363,42 +363,55 @@ class Listing(Base):
         written.)"""
         if self.dialect != "sqlite":
             return
-        if not self._unindexed(self.db.conn):
-            return
-        with self._write() as conn:
-            if not self._unindexed(conn):
-                return
-            (mark,) = conn.execute(
-                "SELECT last_id FROM search_indexed WHERE id = 1"
-            ).fetchone()
-            rows = conn.execute(
-                "SELECT s.id, s.organisation_id, s.applicant_name, s.applicant_email"
-                " FROM search_stale t JOIN submissions s ON s.id = t.id"
-                " UNION ALL"
-                " SELECT id, organisation_id, applicant_name, applicant_email"
-                " FROM submissions WHERE id > ?",
-                (mark,),
+        # In batches, each its own short write: an upgrade that indexes every
+        # request again never holds other writers for longer than one batch.
+        while self._unindexed(self.db.conn):
+            with self._write() as conn:
+                self._index_batch(conn)
+
+    @staticmethod
+    def _index_batch(conn: sqlite3.Connection) -> None:
+        """Index up to :data:`_INDEX_BATCH` changed and as many new requests,
+        the oldest first, and move the mark past the new ones."""
+        stale = [
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM search_stale ORDER BY id LIMIT ?", (_INDEX_BATCH,)
             )
-            # In batches, memory stays flat on an upgrade that indexes every
-            # request; the rows written are in a table this read does not read.
-            while batch := rows.fetchmany(_INDEX_BATCH):
-                conn.executemany(
-                    "INSERT INTO search_words (id, words) VALUES (?, ?)",
-                    [
-                        (submission_id, words)
-                        for submission_id, organisation_id, name, email in batch
-                        if (
-                            words := search_words(
-                                organisation_id, f"{name or ''} {email or ''}"
-                            )
-                        )
-                    ],
+        ]
+        conn.executemany("DELETE FROM search_stale WHERE id = ?", [(i,) for i in stale])
+        rows = [
+            *(
+                conn.execute(
+                    "SELECT id, organisation_id, applicant_name, applicant_email"
+                    " FROM submissions WHERE id = ?",
+                    (submission_id,),
+                ).fetchone()
+                for submission_id in stale
+            ),
+            *conn.execute(
+                "SELECT id, organisation_id, applicant_name, applicant_email"
+                " FROM submissions"
+                " WHERE id > (SELECT last_id FROM search_indexed WHERE id = 1)"
+                " ORDER BY id LIMIT ?",
+                (_INDEX_BATCH,),
+            ),
+        ]
+        conn.executemany(
+            "INSERT INTO search_words (id, words) VALUES (?, ?)",
+            [
+                (submission_id, words)
+                for submission_id, organisation_id, name, email in filter(None, rows)
+                if (
+                    words := search_words(
+                        organisation_id, f"{name or ''} {email or ''}"
+                    )
                 )
-            conn.execute("DELETE FROM search_stale")
-            conn.execute(
-                "UPDATE search_indexed"
-                " SET last_id = (SELECT coalesce(max(id), 0) FROM submissions)"
-            )
+            ],
+        )
+        newest = max((row[0] for row in rows[len(stale) :]), default=None)
+        if newest is not None:
+            conn.execute("UPDATE search_indexed SET last_id = ?", (newest,))
 
     @staticmethod
     def _unindexed(conn: sqlite3.Connection) -> bool:
