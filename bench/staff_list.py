@@ -54,6 +54,9 @@ Manon Adam Jade Gabriel Emma Arthur Louise Raphaël Alice Noé Lina""".split()
 LAST = """Martin Bernard Thomas Petit Robert Richard Durand Dubois Moreau Laurent Simon
 Michel Lefèvre Leroy Roux David Bertrand Morel Fournier Girard Bonnet Dupont Lambert
 Fontaine Rousseau Vincent Müller Nguyễn Trần O’Connor Mercier Blanc Guérin""".split()
+#: A name only the last organisation's applicants bear, and often (5 %): searched
+#: in the first, it is common elsewhere and found nowhere at home.
+ELSEWHERE = "Kowalczyk"
 # Older requests have mostly been decided.
 STATUS_WEIGHTS = {
     "submitted": 15,
@@ -155,8 +158,11 @@ def fill_requests(
             created = batch[-1][8] if batch else stamp(now - timedelta(seconds=offset))
         else:
             created = stamp(now - timedelta(seconds=offset))
+        organisation = rng.choice(orgs)
         form_id = rng.choice(forms)
         first, last = rng.choice(FIRST), rng.choice(LAST)
+        if len(orgs) > 1 and organisation == orgs[-1] and rng.random() < 0.05:
+            last = ELSEWHERE
         email = f"{first}.{last}{n}@example.org".lower()
         while (code := "".join(rng.choices(ALPHABET, k=8))) in seen:
             pass
@@ -173,7 +179,7 @@ def fill_requests(
         )
         batch.append(
             (
-                rng.choice(orgs),
+                organisation,
                 form_id,
                 1,
                 f"{prefix}-{code[:4]}-{code[4:]}",
@@ -241,6 +247,8 @@ def measure(store: Store, org: int, rounds: int) -> dict[str, float]:
         status="submitted", date_from=today - timedelta(days=60), date_to=today
     )
     name = listing.Filters(search="durand")
+    elsewhere = listing.Filters(search=ELSEWHERE.lower())
+    nowhere = listing.Filters(search="zyzzyva")
     deep_cursor = listing.encode_cursor(
         store.request_page(
             org,
@@ -273,6 +281,15 @@ def measure(store: Store, org: int, rounds: int) -> dict[str, float]:
         ),
         "search by name ('durand'), all three": median_ms(
             lambda: list_page(store, org, name), rounds
+        ),
+        "search, rows only: a name common elsewhere": median_ms(
+            lambda: listing.request_page(store, org, elsewhere, TIMEZONE), rounds
+        ),
+        "search, rows only: a name found nowhere": median_ms(
+            lambda: listing.request_page(store, org, nowhere, TIMEZONE), rounds
+        ),
+        "search by a name common elsewhere, all three": median_ms(
+            lambda: list_page(store, org, elsewhere), rounds
         ),
         "search by e-mail, all three": median_ms(
             lambda: list_page(

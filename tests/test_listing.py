@@ -11,7 +11,7 @@ from ecitiz_kit.domain.request_list import BadCursor, FilterError, Filters
 from ecitiz_kit.forms.loading import load_catalog, parse_definition
 from ecitiz_kit.state import state
 from ecitiz_kit.store import Store
-from ecitiz_kit.store.listing import match_expression
+from ecitiz_kit.store.listing import _search_ids, match_expression
 
 from .helpers import ORG, TZ, add_request, aid_answers, at, post_form, with_file
 
@@ -220,9 +220,12 @@ def test_random_searches_never_fail(store, org):
         listing.status_counts(store, org, filters, TZ)
 
 
-def test_match_expression_quotes_every_chunk():
-    assert match_expression('durand "x" OR') == '"durand"* AND """x"""* AND "OR"*'
-    assert match_expression("*** --") is None
+def test_match_expression_asks_for_the_organisations_words_only():
+    assert match_expression('Durand "x" OR', 7) == (
+        '"o7xdurand"* AND "o7xx"* AND "o7xor"*'
+    )
+    assert match_expression("Lefèvre-Nguyễn", 42) == '"o42xlefevre o42xnguyen"*'
+    assert match_expression("*** --", 7) is None
 
 
 def test_parse_filters_reads_a_valid_query():
@@ -722,3 +725,104 @@ def test_the_assignee_filter_reads_me_nobody_or_a_member_of_the_team():
         with pytest.raises(FilterError) as refused:
             listing.parse_filters({"assignee": raw}, FORMS, [7])
         assert set(refused.value.problems) == {"assignee"}
+
+
+# -- a name common in another organisation ----------------------------------------
+
+
+COMMON_ELSEWHERE = 2000
+
+
+def test_a_name_common_in_another_organisation_finds_ours_only(store, org, other):
+    for n in range(COMMON_ELSEWHERE):
+        add_request(store, other, at(f"2026-11-{n % 28 + 1:02d} 10:00"),
+                    last="Martin", email=f"camille.martin{n}@example.org")  # fmt: skip
+    mine = add_request(store, org, at("2026-11-02 10:00"), last="Martin-Lefèvre")
+    add_request(store, org, at("2026-11-03 10:00"), last="Durand")
+    for search in ("martin", "MARTIN lefevre", "camille mart", "Martin-Lef"):
+        page = listing.request_page(store, org, Filters(search=search), TZ)
+        assert ids(page.rows) == [mine["id"]], search
+        counts = listing.status_counts(store, org, Filters(search=search), TZ)
+        assert sum(counts.values()) == counts["submitted"] == 1, search
+        # The ids the index itself yields, before the organisation's own
+        # condition on the requests: ours, none of the other's 2,000.
+        sql, params = _search_ids(search, org, store.dialect)
+        with store._read() as conn:
+            found = conn.execute(sql, params).fetchall()
+        assert [row[0] for row in found] == [mine["id"]], search
+    theirs = listing.status_counts(store, other, Filters(search="martin"), TZ)
+    assert theirs["submitted"] == COMMON_ELSEWHERE
+    assert listing.request_page(store, org, Filters(search="kowalczyk"), TZ).rows == []
+
+
+def _words(store):
+    return dict(store.db.conn.execute("SELECT id, words FROM search_words"))
+
+
+@pytest.mark.sqlite_only  # SQLite's FTS5 table and its content
+def test_a_changed_applicant_leaves_the_index_at_once(store, org):
+    row = add_request(store, org, at("2026-11-02 10:00"), last="Bonnet")
+    listing.request_page(store, org, Filters(search="bonnet"), TZ)
+    assert _words(store) == {
+        row["id"]: f"o{org}xcamille o{org}xbonnet o{org}xcamille o{org}xexample"
+        f" o{org}xorg"
+    }
+    # Anonymised or corrected: the old words go in the same transaction, the
+    # new ones with the next search.
+    store.set_applicants([(row["id"], "Léa Fontaine", "lea@example.org")])
+    assert _words(store) == {}
+    _search_matches_the_columns(store)
+    found = listing.request_page(store, org, Filters(search="fontaine"), TZ).rows
+    assert ids(found) == [row["id"]]
+    assert _words(store)[row["id"]].startswith(f"o{org}xlea o{org}xfontaine")
+    _search_matches_the_columns(store)
+
+
+@pytest.mark.sqlite_only  # SQLite's migrations and FTS5 table
+def test_an_upgrade_indexes_every_request_with_its_organisation(tmp_path, monkeypatch):
+    import ecitiz_kit.store.sqlite as base
+    from ecitiz_kit.store.migrations import MIGRATIONS
+
+    path = tmp_path / "ecitiz.sqlite3"
+    old = Store(path)
+    mine = next(i for i, m in enumerate(MIGRATIONS) if "search_stale" in m)
+    monkeypatch.setattr(base, "MIGRATIONS", MIGRATIONS[:mine])
+    old.migrate()
+    acme = old.create_organisation("acme", "ACME")["id"]
+    globex = old.create_organisation("globex", "Globex")["id"]
+    ours = add_request(old, acme, at("2026-11-02 10:00"), last="Roux")
+    theirs = [
+        add_request(old, globex, at(f"2026-11-0{n + 3} 10:00"), last="Roux")
+        for n in range(3)
+    ]
+    # Indexed the old way, words without their organisation.
+    old.db.execute(
+        "INSERT INTO submission_search (rowid, applicant_name, applicant_email)"
+        " SELECT id, applicant_name, applicant_email FROM submissions"
+    )
+    old.db.execute(
+        "UPDATE search_indexed SET last_id = (SELECT max(id) FROM submissions)"
+    )
+    old.close()
+    monkeypatch.undo()
+    # Indexed in transactions of two requests: other writers pass in between.
+    monkeypatch.setattr("ecitiz_kit.store.listing._INDEX_BATCH", 2)
+    commits = []
+    store = Store(path)
+    store.db.conn.set_trace_callback(
+        lambda sql: commits.append(sql) if sql == "COMMIT" else None
+    )
+    assert store.migrate() == len(MIGRATIONS) == mine + 1
+    assert len(commits) == 1 + 2  # the schema, then two batches
+    # Indexed again as the upgrade ends, before any search.
+    assert _indexed(store) == 4
+    assert _words(store)[ours["id"]].startswith(f"o{acme}xcamille o{acme}xroux")
+    _search_matches_the_columns(store)
+    found = listing.request_page(store, acme, Filters(search="roux"), TZ).rows
+    assert ids(found) == [ours["id"]]
+    found = listing.request_page(store, globex, Filters(search="roux"), TZ).rows
+    assert ids(found) == ids(reversed(theirs))
+    later = add_request(store, acme, at("2026-11-09 10:00"), last="Roux")
+    found = listing.request_page(store, acme, Filters(search="roux"), TZ).rows
+    assert ids(found) == [later["id"], ours["id"]]
+    _search_matches_the_columns(store)

@@ -116,6 +116,62 @@ def test_a_name_common_elsewhere_is_not_in_the_organisations_index_range(pg_stor
     assert scans[0]["Actual Rows"] == 1
 
 
+def test_the_store_search_reads_the_index_under_its_organisation(pg_store):
+    from ecitiz_kit.store.listing import _search_ids
+
+    ours = pg_store.create_organisation("ours", "Ours")["id"]
+    theirs = pg_store.create_organisation("theirs", "Theirs")["id"]
+    for n in range(300):
+        _request(pg_store, theirs, n, "Camille Martin")
+        _request(pg_store, ours, n, "Paul Durand")
+    mine = _request(pg_store, ours, 300, "Camille Martin-Lefèvre")
+    sql, params = _search_ids("martin lef", ours, "postgresql")
+    with pg_store._write() as conn:
+        conn.execute("ANALYZE submissions")
+        # As on a table too big to read whole (this one fits in a few pages).
+        conn.execute("SET LOCAL enable_seqscan = off")
+        plan = conn.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params).fetchone()
+        found = conn.execute(sql, params).fetchall()
+    assert [row[0] for row in found] == [mine["id"]]
+    # Whichever index the planner reads, the organisation is in its condition
+    # (the GIN index's words, or a btree's first column): none of the other
+    # organisation's 300 Martins is read.
+    root = plan[0][0]["Plan"]
+    scans = _nodes(root, "Bitmap Index Scan") + _nodes(root, "Index Scan")
+    assert scans, root
+    for scan in scans:
+        condition = scan["Index Cond"]
+        assert f"o{ours}xmartin" in condition or (
+            f"organisation_id = {ours}" in condition
+        ), condition
+        assert scan["Actual Rows"] + scan.get("Rows Removed by Filter", 0) <= 301
+    # Read for the words alone, the GIN index yields our one match.
+    with pg_store._write() as conn:
+        conn.execute("SET LOCAL enable_seqscan = off")
+        plan = conn.execute(
+            "EXPLAIN (ANALYZE, FORMAT JSON) SELECT id FROM submissions"
+            " WHERE search_terms @@ (search_prefix(?, ?) && search_prefix(?, ?))",
+            (ours, "martin", ours, "lef"),
+        ).fetchone()[0]
+    [scan] = _nodes(plan[0]["Plan"], "Bitmap Index Scan")
+    assert scan["Index Name"] == "submissions_search"
+    assert f"o{ours}xmartin" in scan["Index Cond"], scan["Index Cond"]
+    assert scan["Actual Rows"] == 1
+
+
+def test_the_words_are_folded_as_sqlites_index_folds_them(pg_store):
+    from ecitiz_kit.store.listing import search_words
+
+    for text in (
+        "Camille Durand-Lefèvre",
+        "ZOÉ Nguyễn <zoe.nguyen+1@example.org>",
+        "O’Connor  Müller  Hélène_Maël Çà",
+        "",
+    ):
+        [row] = pg_store._all("SELECT search_words(42, ?) AS words", (text,))
+        assert row["words"] == search_words(42, text), text
+
+
 def _nodes(plan, kind):
     found = [plan] if plan["Node Type"] == kind else []
     for child in plan.get("Plans", ()):

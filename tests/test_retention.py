@@ -16,6 +16,7 @@ from ecitiz_kit.domain.request_list import definition_lookup
 from ecitiz_kit.state import state
 from ecitiz_kit.store import MIGRATIONS, Store, utcnow
 from ecitiz_kit.store import retention as store_retention
+from ecitiz_kit.store.listing import match_expression
 from ecitiz_kit.store.retention import referencing_tables
 from ecitiz_kit.store.uploads import UploadArea
 from ecitiz_kit.web.pages import notices
@@ -63,13 +64,15 @@ def _purge(app, now):
 
 def _search(store, word):
     store.index_for_search()
+    organisation_id = store.organisation(ORG)["id"]
     if store.dialect == "postgresql":  # the words indexed on each request
         return store._all(
             "SELECT id FROM submissions WHERE search_terms @@ search_prefix(?, ?)",
-            (store.organisation(ORG)["id"], word),
+            (organisation_id, word),
         )
     return store.db.execute(
-        "SELECT rowid FROM submission_search WHERE submission_search MATCH ?", (word,)
+        "SELECT rowid FROM submission_search WHERE submission_search MATCH ?",
+        (match_expression(word, organisation_id),),
     ).fetchall()
 
 

@@ -14,30 +14,35 @@ each plan with ``EXPLAIN QUERY PLAN``):
   them (no table row is visited), as are the requests per day of the chart, one
   index range per day and status;
 - search matches a reference by prefix (its unique index) and the applicant's name
-  and e-mail address by words through the FTS5 table ``submission_search``
-  (on PostgreSQL, a GIN index of the words each prefixed with the organisation,
-  so another organisation's matches are not even in the index range read).
+  and e-mail address by words through an index of words each prefixed with the
+  organisation ("o42xdurand"): FTS5's ``submission_search`` on SQLite, a GIN
+  index on PostgreSQL. A search reads its organisation's words only, so a name
+  common in another organisation is not even in the index range read.
 
-Why FTS5 for names: the name and e-mail address live inside the ``answers`` JSON,
-under field names each definition chooses, so they are copied at submit time into
-the columns ``applicant_name`` and ``applicant_email`` (filled by the definition's
-``applicant_contact``; rows older than the columns are filled at start-up). A plain
-index on those columns would only find a name by its first letters ("Camille" but
-not "Durand" in "Camille Durand-Lefèvre") and only in the case and accents typed.
-The external-content FTS5 table indexes every word of both columns, folded to lower
-case without accents. Submitting does not write it: each search first indexes
-the requests that came in since the last one (:meth:`Listing.index_for_search`,
-from the id in ``search_indexed``), and triggers keep the rows already indexed in
-step with the columns whoever changes or deletes them. Each word the staff member
+Why a word index for names: the name and e-mail address live inside the
+``answers`` JSON, under field names each definition chooses, so they are copied at
+submit time into the columns ``applicant_name`` and ``applicant_email`` (filled by
+the definition's ``applicant_contact``; rows older than the columns are filled at
+start-up). A plain index on those columns would only find a name by its first
+letters ("Camille" but not "Durand" in "Camille Durand-Lefèvre") and only in the
+case and accents typed. The index holds every word of both columns, folded to
+lower case without accents (:func:`search_words`; on PostgreSQL the SQL function
+of the same name, which folds the same way). On SQLite, submitting does not write
+it: each search first indexes the requests that came in since the last one and
+those whose applicant changed (:meth:`Listing.index_for_search`, from the id in
+``search_indexed`` and the ids in ``search_stale``), and triggers take a request's
+words out of the index whoever changes or deletes it. Each word the staff member
 types must start a word of the name or address, so ``durand camille``,
 ``lefevre`` and ``camille@example.org`` all find that applicant. A search result
-is sorted after matching; it is small unless the search is one very common word.
+is sorted after matching; it is small unless the search is one very common word
+of the organisation.
 """
 
 from __future__ import annotations
 
 import re
 import sqlite3
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
@@ -52,6 +57,15 @@ _REFERENCE = re.compile(r"(?=.*[-0-9])[A-Z0-9-]{2,40}")
 #: A search chunk with no letter or digit matches no word: it is dropped.
 _WORD = re.compile(r"[^\W_]")
 
+#: A word of the search index: a run of letters and digits.
+_WORDS = re.compile(r"[^\W_]+")
+#: The accents NFD splits off Latin letters (as PostgreSQL's search_words drops).
+_ACCENTS = re.compile("[\u0300-\u036f]")
+#: The schema version from which the SQLite index holds organisation words.
+_ORGANISATION_WORDS = 30
+#: Requests indexed per transaction when the index catches up.
+_INDEX_BATCH = 5000
+
 #: Rows an export reads at a time.
 EXPORT_BATCH = 500
 
@@ -62,17 +76,30 @@ _PAGE_COLUMNS = (
 )
 
 
-def match_expression(search: str) -> str | None:
-    """The FTS5 query for a staff search: every chunk must start a run of words.
+def search_words(organisation_id: int, text: str | None) -> str:
+    """The words of ``text`` as the search index holds them: in lower case,
+    without accents, each prefixed with the organisation (``o42xdurand``).
 
-    Each whitespace-separated chunk becomes a quoted phrase (quotes doubled), so
-    FTS5 operators typed by the user (``OR``, ``NEAR``, ``*``, ``:``, parentheses)
-    are searched as text, never run.
+    The prefix keeps one organisation's words apart from every other's in the
+    index, so a search reads its own organisation's words only.
+    """
+    folded = _ACCENTS.sub("", unicodedata.normalize("NFD", (text or "").lower()))
+    prefix = f"o{int(organisation_id)}x"
+    return " ".join(prefix + word for word in _WORDS.findall(folded))
+
+
+def match_expression(search: str, organisation_id: int) -> str | None:
+    """The FTS5 query for a staff search in one organisation: every chunk must
+    start a run of that organisation's words.
+
+    Each whitespace-separated chunk becomes a quoted phrase of its folded words,
+    the last one begun, so FTS5 operators typed by the user (``OR``, ``NEAR``,
+    ``*``, ``:``, parentheses) are searched as words, never run.
     """
     phrases = [
-        '"' + chunk.replace('"', '""') + '"*'
+        f'"{words}"*'
         for chunk in search.split()
-        if _WORD.search(chunk)
+        if (words := search_words(organisation_id, chunk))
     ]
     return " AND ".join(phrases) or None
 
@@ -320,35 +347,85 @@ class Listing(Base):
 
     # -- search index ----------------------------------------------------------
 
+    def migrate(self) -> int:
+        """Bring the schema up to date and, on SQLite, the search index with it
+        (an upgrade that changes what the index holds empties it)."""
+        version = super().migrate()
+        if self.dialect == "sqlite" and version >= _ORGANISATION_WORDS:
+            self.index_for_search()
+        return version
+
     def index_for_search(self) -> None:
         """Index the requests submitted since the last search (submitting one
-        does not touch the search table): every search starts here, so none
-        misses a request, however new. (PostgreSQL indexes each request as it
-        is written.)"""
+        does not touch the search index) and those whose applicant changed
+        since they were indexed: every search starts here, so none misses a
+        request, however new. (PostgreSQL indexes each request as it is
+        written.)"""
         if self.dialect != "sqlite":
             return
-        if not self._unindexed(self.db.conn):
-            return
-        with self._write() as conn:
-            newest = self._unindexed(conn)
-            if newest:
-                conn.execute(
-                    "INSERT INTO submission_search"
-                    " (rowid, applicant_name, applicant_email)"
-                    " SELECT id, applicant_name, applicant_email FROM submissions"
-                    " WHERE id > (SELECT last_id FROM search_indexed WHERE id = 1)"
-                )
-                conn.execute("UPDATE search_indexed SET last_id = ?", (newest,))
+        # In batches, each its own short write: an upgrade that indexes every
+        # request again never holds other writers for longer than one batch.
+        while self._unindexed(self.db.conn):
+            with self._write() as conn:
+                self._index_batch(conn)
 
     @staticmethod
-    def _unindexed(conn: sqlite3.Connection) -> int | None:
-        """The newest request's id if it is not indexed yet, else None."""
-        row = conn.execute(
-            "SELECT id FROM submissions"
-            " WHERE id > (SELECT last_id FROM search_indexed WHERE id = 1)"
-            " ORDER BY id DESC LIMIT 1"
-        ).fetchone()
-        return row[0] if row else None
+    def _index_batch(conn: sqlite3.Connection) -> None:
+        """Index up to :data:`_INDEX_BATCH` changed and as many new requests,
+        the oldest first, and move the mark past the new ones."""
+        stale = [
+            row[0]
+            for row in conn.execute(
+                "SELECT id FROM search_stale ORDER BY id LIMIT ?", (_INDEX_BATCH,)
+            )
+        ]
+        conn.executemany("DELETE FROM search_stale WHERE id = ?", [(i,) for i in stale])
+        rows = [
+            *(
+                conn.execute(
+                    "SELECT id, organisation_id, applicant_name, applicant_email"
+                    " FROM submissions WHERE id = ?",
+                    (submission_id,),
+                ).fetchone()
+                for submission_id in stale
+            ),
+            *conn.execute(
+                "SELECT id, organisation_id, applicant_name, applicant_email"
+                " FROM submissions"
+                " WHERE id > (SELECT last_id FROM search_indexed WHERE id = 1)"
+                " ORDER BY id LIMIT ?",
+                (_INDEX_BATCH,),
+            ),
+        ]
+        conn.executemany(
+            "INSERT INTO search_words (id, words) VALUES (?, ?)",
+            [
+                (submission_id, words)
+                for submission_id, organisation_id, name, email in filter(None, rows)
+                if (
+                    words := search_words(
+                        organisation_id, f"{name or ''} {email or ''}"
+                    )
+                )
+            ],
+        )
+        newest = max((row[0] for row in rows[len(stale) :]), default=None)
+        if newest is not None:
+            conn.execute("UPDATE search_indexed SET last_id = ?", (newest,))
+
+    @staticmethod
+    def _unindexed(conn: sqlite3.Connection) -> bool:
+        """Whether a request is left to index (new, or its applicant changed)."""
+        # Request ids are positive: the condition reads the primary key.
+        if conn.execute("SELECT id FROM search_stale WHERE id > 0 LIMIT 1").fetchone():
+            return True
+        return bool(
+            conn.execute(
+                "SELECT id FROM submissions"
+                " WHERE id > (SELECT last_id FROM search_indexed WHERE id = 1)"
+                " ORDER BY id DESC LIMIT 1"
+            ).fetchone()
+        )
 
     # -- applicant columns ---------------------------------------------------
 
@@ -402,7 +479,7 @@ def _search_ids(
         params += [organisation_id]
         params += [value for chunk in chunks for value in (organisation_id, chunk)]
         chunks = []
-    expression = match_expression(" ".join(chunks))
+    expression = match_expression(" ".join(chunks), organisation_id)
     if expression is not None:
         parts.append(
             "SELECT rowid AS id FROM submission_search WHERE submission_search MATCH ?"

@@ -782,4 +782,49 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX kept_uploads_by_holder ON kept_uploads (holder, id);
     CREATE INDEX kept_uploads_by_age ON kept_uploads (created_at);
     """,
+    """
+    -- The search index holds each request's words prefixed with its
+    -- organisation ("o42xdurand"), as on PostgreSQL: a search reads its own
+    -- organisation's words only, and a name common in another organisation
+    -- costs it nothing. The store folds and prefixes the words
+    -- (Listing.index_for_search) into search_words, the index's content, which
+    -- triggers keep the index in step with. A request's words leave as soon as
+    -- it goes or its applicant changes; changed ones wait in search_stale for
+    -- the next search, which indexes them again with the new requests.
+    DROP TRIGGER submission_search_delete;
+    DROP TRIGGER submission_search_update;
+    DROP TABLE submission_search;
+    CREATE TABLE search_words (
+        id INTEGER PRIMARY KEY,
+        words TEXT NOT NULL
+    );
+    CREATE VIRTUAL TABLE submission_search USING fts5 (
+        words,
+        content = 'search_words', content_rowid = 'id',
+        tokenize = 'unicode61 remove_diacritics 2'
+    );
+    CREATE TRIGGER search_words_insert AFTER INSERT ON search_words BEGIN
+        INSERT INTO submission_search (rowid, words) VALUES (new.id, new.words);
+    END;
+    CREATE TRIGGER search_words_delete AFTER DELETE ON search_words BEGIN
+        INSERT INTO submission_search (submission_search, rowid, words)
+        VALUES ('delete', old.id, old.words);
+    END;
+    CREATE TABLE search_stale (id INTEGER PRIMARY KEY);
+    CREATE TRIGGER submission_search_delete AFTER DELETE ON submissions BEGIN
+        DELETE FROM search_words WHERE id = old.id;
+        DELETE FROM search_stale WHERE id = old.id;
+        UPDATE search_indexed
+        SET last_id = (SELECT coalesce(max(id), 0) FROM submissions)
+        WHERE last_id > (SELECT coalesce(max(id), 0) FROM submissions);
+    END;
+    CREATE TRIGGER submission_search_update
+    AFTER UPDATE OF organisation_id, applicant_name, applicant_email ON submissions
+    WHEN old.id <= (SELECT last_id FROM search_indexed) BEGIN
+        DELETE FROM search_words WHERE id = old.id;
+        INSERT OR IGNORE INTO search_stale (id) VALUES (old.id);
+    END;
+    -- Every request is indexed again, by the store, as soon as it has migrated.
+    UPDATE search_indexed SET last_id = 0;
+    """,
 )
