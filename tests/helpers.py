@@ -335,6 +335,27 @@ def press(
     )
 
 
+def shown_page(html: str) -> str:
+    """The id of the aid request's page ``html`` shows (``check``: the last)."""
+    if 'name="_go" value="page:' in html:
+        return "check"
+    for step in load_catalog("aid-request").pages:
+        first = load_catalog("aid-request").page_fields(step.id)[0]
+        if f'id="f-{first.name}"' in html:
+            return step.id
+    raise AssertionError("no page of the aid request")
+
+
+def walk_to(client, html: str, page_id: str, **overrides) -> str:
+    """From the aid request's page ``html``, answer each page in turn (with
+    :func:`aid_answers`) until ``page_id`` shows."""
+    while shown_page(html) != page_id:
+        response = press(client, html, answers_of(shown_page(html), **overrides))
+        assert response.status_code == 200, response.text
+        html = response.text
+    return html
+
+
 def aid_page(client, page_id: str, query: str = "", **overrides) -> str:
     """The aid request's page ``page_id`` (``check`` too), reached by answering
     the pages before it with :func:`aid_answers` and a PDF."""

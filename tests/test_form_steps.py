@@ -27,6 +27,7 @@ from .helpers import (
     hidden_pairs,
     post_form,
     press,
+    shown_page,
     stored_requests,
     with_file,
 )
@@ -99,20 +100,9 @@ def test_other_ready_made_forms_stay_on_one_page():
 # -- moving through the pages ----------------------------------------------------------
 
 
-def shown(html: str) -> str:
-    """The id of the page ``html`` shows ("check" for the check page)."""
-    if "Check your answers" in html or "Vérifiez vos réponses" in html:
-        return "check"
-    for step in DEFINITION.pages:
-        first = DEFINITION.page_fields(step.id)[0]
-        if f'id="f-{first.name}"' in html:
-            return step.id
-    raise AssertionError("no page of the form")
-
-
 def to_check_page(client, **overrides) -> str:
     html = aid_page(client, "check", **overrides)
-    assert shown(html) == "check"
+    assert shown_page(html) == "check"
     return html
 
 
@@ -122,23 +112,23 @@ def label(name: str, lang: str = "fr") -> str:
 
 def test_the_form_opens_on_its_first_page_only(client):
     html = client.get(form_url()).text
-    assert shown(html) == "applicant"
+    assert shown_page(html) == "applicant"
     assert 'id="f-iban"' not in html and 'id="f-siret"' not in html
     assert "Étape 1 sur 7" in html
     assert 'name="_go" value="back"' not in html  # nothing before the first page
 
 
-def test_continue_checks_only_the_page_shown(client, store):
+def test_continue_checks_only_the_page_shown_page(client, store):
     html = client.get(form_url()).text
     refused = press(client, html, answers_of("applicant", email="pas une adresse"))
     assert refused.status_code == 422
-    assert shown(refused.text) == "applicant"
+    assert shown_page(refused.text) == "applicant"
     assert 'id="error-summary"' in refused.text
     summary = refused.text.split('id="error-summary"')[1].split("</div>")[0]
     assert summary.count("<li>") == 1 and 'href="#f-email"' in summary
     moved = press(client, refused.text, answers_of("applicant"))
     assert moved.status_code == 200
-    assert shown(moved.text) == "business"
+    assert shown_page(moved.text) == "business"
     assert "error-summary" not in moved.text  # later pages are not checked yet
     assert ("first_name", "Camille") in hidden_pairs(moved.text)
     assert store.table_counts()["submissions"] == 0
@@ -149,11 +139,11 @@ def test_back_never_checks_and_never_loses_answers(client):
     half_typed = {"siret": "pas un siret", "town": "Lyon"}
     back = press(client, page_two.text, half_typed, go="back")
     assert back.status_code == 200
-    assert shown(back.text) == "applicant"
+    assert shown_page(back.text) == "applicant"
     assert "error-summary" not in back.text
     assert 'value="Camille"' in back.text
     again = press(client, back.text)
-    assert shown(again.text) == "business"
+    assert shown_page(again.text) == "business"
     assert 'value="pas un siret"' in again.text and 'value="Lyon"' in again.text
 
 
@@ -174,10 +164,10 @@ def test_the_check_page_lists_every_answer_with_a_change_button(client):
 def test_change_goes_to_the_page_and_continue_comes_back_to_the_check_page(client):
     html = to_check_page(client)
     page = press(client, html, go="page:business")
-    assert shown(page.text) == "business"
+    assert shown_page(page.text) == "business"
     assert 'value="Boulangerie Durand"' in page.text
     back = press(client, page.text, {"town": "Lille"})
-    assert shown(back.text) == "check"
+    assert shown_page(back.text) == "check"
     assert "<dd>Lille</dd>" in back.text and "justificatif.pdf" in back.text
 
 
@@ -250,11 +240,11 @@ def test_continue_later_from_page_two_resumes_on_page_two(app, client):
     fresh = app.test_client()  # another browser: nothing shared
     resumed = fresh.get(link)
     assert resumed.status_code == 200
-    assert shown(resumed.text) == "business"
+    assert shown_page(resumed.text) == "business"
     assert 'value="Lyon"' in resumed.text
     assert ("email", "camille@example.org") in hidden_pairs(resumed.text)
     on = press(fresh, resumed.text, answers_of("business", town="Lyon"))
-    assert shown(on.text) == "situation"
+    assert shown_page(on.text) == "situation"
 
 
 def test_continue_later_from_the_check_page_resumes_there(app, client):
@@ -262,7 +252,7 @@ def test_continue_later_from_the_check_page_resumes_there(app, client):
     saved = press(client, html, go=None, path="/later")
     fresh = app.test_client()
     resumed = fresh.get(DRAFT_LINK.search(saved.text).group(1))
-    assert shown(resumed.text) == "check"
+    assert shown_page(resumed.text) == "check"
     assert "justificatif.pdf" in resumed.text
     sent = press(fresh, resumed.text, go=None, path="")
     assert sent.status_code == 303
@@ -281,12 +271,12 @@ def test_an_iban_refused_at_send_keeps_every_answer_and_file(app, client, monkey
     monkeypatch.setattr(IbanCheck, "clean", refusing)
     refused = press(client, html, go=None, path="")
     assert refused.status_code == 422
-    assert shown(refused.text) == "bank"
+    assert shown_page(refused.text) == "bank"
     assert 'href="#f-iban"' in refused.text
     assert ("first_name", "Camille") in hidden_pairs(refused.text)
     monkeypatch.setattr(IbanCheck, "clean", refuse)
     fixed = press(client, refused.text, {"iban": IBAN})
-    assert shown(fixed.text) == "check"  # straight back, files still there
+    assert shown_page(fixed.text) == "check"  # straight back, files still there
     assert "justificatif.pdf" in fixed.text
     sent = press(client, fixed.text, go=None, path="")
     assert sent.status_code == 303
@@ -298,11 +288,11 @@ def test_an_iban_refused_at_send_keeps_every_answer_and_file(app, client, monkey
 def test_a_one_go_post_with_a_bad_iban_shows_its_page_and_keeps_the_file(app, client):
     refused = post_form(client, with_file(aid_answers(iban="FR76 0000")))
     assert refused.status_code == 422
-    assert shown(refused.text) == "bank"
+    assert shown_page(refused.text) == "bank"
     html = refused.text
     for _ in range(3):  # bank, documents (the file is kept), declaration
         html = press(client, html, {"iban": IBAN}).text
-    assert shown(html) == "check" and "justificatif.pdf" in html
+    assert shown_page(html) == "check" and "justificatif.pdf" in html
     assert press(client, html, go=None, path="").status_code == 303
     [request] = stored_requests(state(app).store)
     assert len(state(app).store.attachments(request["id"])) == 1
