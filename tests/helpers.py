@@ -348,9 +348,12 @@ def shown_page(html: str) -> str:
 
 def walk_to(client, html: str, page_id: str, **overrides) -> str:
     """From the aid request's page ``html``, answer each page in turn (with
-    :func:`aid_answers`) until ``page_id`` shows."""
+    :func:`aid_answers`, and a PDF unless one is kept) until ``page_id`` shows."""
     while shown_page(html) != page_id:
-        response = press(client, html, answers_of(shown_page(html), **overrides))
+        data = answers_of(shown_page(html), **overrides)
+        if shown_page(html) == "documents" and 'name="remove:' not in html:
+            data["documents"] = (io.BytesIO(PDF), "justificatif.pdf")
+        response = press(client, html, data)
         assert response.status_code == 200, response.text
         html = response.text
     return html
