@@ -143,18 +143,59 @@ def attestation_answers(**overrides) -> dict:
     return {k: v for k, v in answers.items() if v is not None}
 
 
-def fill_aid(frame, answers):
-    """Type ``answers`` into the aid request shown in ``frame`` (a Playwright
-    frame or page), and attach a PDF."""
+#: The buttons of a form in steps: "Continue", and "Send" (on its check page,
+#: or on a form of one page).
+CONTINUE = "button[name=_go][value=next]"
+SEND = ".ecitiz-actions > button.ecitiz-button:not([name])"
+
+
+def on_check_page(frame) -> bool:
+    """Whether ``frame`` shows the check page of a form in steps."""
+    return frame.locator("button[name=_go][value^='page:']").count() > 0
+
+
+def move(frame, button: str = CONTINUE) -> None:
+    """Press ``button``, which loads another page of the form in ``frame``, and
+    wait for that page (or the same one, with its errors)."""
+    old = frame.locator("input[name=_steps]").get_attribute("value")
+    frame.locator(button).click()
+    frame.locator(
+        f"input[name=_steps]:not([value='{old}']), #error-summary"
+    ).first.wait_for(state="attached")
+
+
+def fill_page(frame, answers) -> None:
+    """Type the ``answers`` whose questions the page in ``frame`` shows."""
     for name, value in answers.items():
         field = frame.locator(f"#f-{name}")
+        if not field.count() or not field.is_visible():
+            continue
         if value == "y":
             field.check()
         else:
             field.fill(value)
-    frame.locator("#f-documents").set_input_files(
-        {"name": "justificatif.pdf", "mimeType": "application/pdf", "buffer": PDF}
-    )
+
+
+def fill_aid(frame, answers, until: str = "check"):
+    """Answer the aid request in ``frame`` (a Playwright frame or page) page by
+    page, attaching a PDF on its page, until the page ``until`` shows (by
+    default its check page), or a page that refuses an answer."""
+    definition = load_catalog("aid-request")
+    stop = f"#f-{definition.page_fields(until)[0].name}" if until != "check" else None
+    frame.locator("#page-title").wait_for()
+    for _ in range(len(definition.pages)):
+        if on_check_page(frame) or frame.locator("#error-summary").count():
+            return
+        if stop and frame.locator(stop).count():
+            return
+        fill_page(frame, answers)
+        documents = frame.locator("#f-documents")
+        if documents.count() and not frame.locator(".ecitiz-kept li").count():
+            documents.set_input_files(
+                {"name": "justificatif.pdf", "mimeType": "application/pdf",
+                 "buffer": PDF}
+            )  # fmt: skip
+        move(frame)
 
 
 def deferral_answers(**overrides) -> dict:
