@@ -146,6 +146,7 @@ def attestation_answers(**overrides) -> dict:
 #: The buttons of a form in steps: "Continue", and "Send" (on its check page,
 #: or on a form of one page).
 CONTINUE = "button[name=_go][value=next]"
+BACK = "button[name=_go][value=back]"
 SEND = ".ecitiz-actions > button.ecitiz-button:not([name])"
 
 
