@@ -486,6 +486,8 @@ def render_form(
         step_context["step_moved"] = request.method == "POST"
     opening = opening or Opening.of(form.row)
     lookup = company_lookup_field(form)
+    if lookup is not None and step_context and lookup not in step_context["fields"]:
+        lookup = None  # the lookup and its script belong to the SIRET's page
     if lookup is not None or form.definition.has_files:
         # The lookup script and the one sending each chosen file ask the kit
         # (see public_headers).

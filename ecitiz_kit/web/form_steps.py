@@ -95,6 +95,7 @@ def context(
     )
     return {
         "step": steps.page(definition, page_id),
+        "fields": definition.page_fields(page_id),
         "step_number": ids.index(page_id) + 1 if page_id in ids else len(ids) + 1,
         "step_count": len(ids) + 1,
         "step_first": bool(ids) and page_id == ids[0],
