@@ -30,6 +30,7 @@ STAFF_COOKIE_SALT = "ecitiz.staff-cookie.v1"
 STAFF_CSRF_SALT = "ecitiz.staff-csrf.v1"
 INVITATION_SALT = "ecitiz.staff-invitation.v1"
 DRAFT_LINK_SALT = "ecitiz.draft-link.v1"
+FORM_STEPS_SALT = "ecitiz.form-steps.v1"
 
 #: What any token of this module looks like (so logs can leave them out): payload
 #: (``.``-prefixed when compressed), timestamp and signature, base64url each.
@@ -121,6 +122,20 @@ class Ticket:
 
 
 @dataclass(frozen=True)
+class Steps:
+    """Where an applicant stands in a form shown page by page: the ticket it
+    goes with, the page shown, the digest of the answers carried from the other
+    pages, and whether "Next" leads back to the page of answers to check."""
+
+    organisation_id: int
+    form_id: str
+    nonce: str
+    page: str
+    carried: str
+    to_check: bool
+
+
+@dataclass(frozen=True)
 class SubmissionRef:
     """The submission a receipt or tracking token names, and the status-link
     version it was issued for.
@@ -154,6 +169,7 @@ class Tokens:
         )
         self._invitations = URLSafeTimedSerializer(list(keys), salt=INVITATION_SALT)
         self._drafts = URLSafeTimedSerializer(list(keys), salt=DRAFT_LINK_SALT)
+        self._steps = URLSafeTimedSerializer(list(keys), salt=FORM_STEPS_SALT)
 
     def form_ticket(self, organisation_id: int, form_id: str) -> str:
         """A single-use ticket for one blank form of one organisation."""
@@ -243,6 +259,21 @@ class Tokens:
             self._drafts, token, max_age, (int, str), "draft link"
         )
         return organisation_id, draft_key
+
+    def form_steps(self, steps: Steps) -> str:
+        """The token a page of a form in steps carries: ids, the page and a
+        digest of the carried answers (never the answers themselves)."""
+        return self._steps.dumps(
+            [steps.organisation_id, steps.form_id, steps.nonce, steps.page,
+             steps.carried, int(steps.to_check)]
+        )  # fmt: skip
+
+    def read_form_steps(self, token: str, max_age: int) -> Steps:
+        """Where a posted page of a form in steps stands."""
+        organisation_id, form_id, nonce, page, carried, to_check = _load(
+            self._steps, token, max_age, (int, str, str, str, str, int), "form steps"
+        )
+        return Steps(organisation_id, form_id, nonce, page, carried, bool(to_check))
 
     def staff_cookie(self, session_key: str, csrf_seed: str) -> str:
         """The staff cookie: a session key (empty before sign-in) and the random

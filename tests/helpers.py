@@ -19,6 +19,7 @@ from unittest import mock
 
 import pytest
 from pypdf import PdfReader
+from werkzeug.datastructures import MultiDict
 from werkzeug.serving import make_server
 
 from ecitiz_kit import passwords
@@ -142,18 +143,60 @@ def attestation_answers(**overrides) -> dict:
     return {k: v for k, v in answers.items() if v is not None}
 
 
-def fill_aid(frame, answers):
-    """Type ``answers`` into the aid request shown in ``frame`` (a Playwright
-    frame or page), and attach a PDF."""
+#: The buttons of a form in steps: "Continue", and "Send" (on its check page,
+#: or on a form of one page).
+CONTINUE = "button[name=_go][value=next]"
+BACK = "button[name=_go][value=back]"
+SEND = ".ecitiz-actions > button.ecitiz-button:not([name])"
+
+
+def on_check_page(frame) -> bool:
+    """Whether ``frame`` shows the check page of a form in steps."""
+    return frame.locator("button[name=_go][value^='page:']").count() > 0
+
+
+def move(frame, button: str = CONTINUE) -> None:
+    """Press ``button``, which loads another page of the form in ``frame``, and
+    wait for that page (or the same one, with its errors)."""
+    old = frame.locator("input[name=_steps]").get_attribute("value")
+    frame.locator(button).click()
+    frame.locator(
+        f"input[name=_steps]:not([value='{old}']), #error-summary"
+    ).first.wait_for(state="attached")
+
+
+def fill_page(frame, answers) -> None:
+    """Type the ``answers`` whose questions the page in ``frame`` shows."""
     for name, value in answers.items():
         field = frame.locator(f"#f-{name}")
+        if not field.count() or not field.is_visible():
+            continue
         if value == "y":
             field.check()
         else:
             field.fill(value)
-    frame.locator("#f-documents").set_input_files(
-        {"name": "justificatif.pdf", "mimeType": "application/pdf", "buffer": PDF}
-    )
+
+
+def fill_aid(frame, answers, until: str = "check"):
+    """Answer the aid request in ``frame`` (a Playwright frame or page) page by
+    page, attaching a PDF on its page, until the page ``until`` shows (by
+    default its check page), or a page that refuses an answer."""
+    definition = load_catalog("aid-request")
+    stop = f"#f-{definition.page_fields(until)[0].name}" if until != "check" else None
+    frame.locator("#page-title").wait_for()
+    for _ in range(len(definition.pages)):
+        if on_check_page(frame) or frame.locator("#error-summary").count():
+            return
+        if stop and frame.locator(stop).count():
+            return
+        fill_page(frame, answers)
+        documents = frame.locator("#f-documents")
+        if documents.count() and not frame.locator(".ecitiz-kept li").count():
+            documents.set_input_files(
+                {"name": "justificatif.pdf", "mimeType": "application/pdf",
+                 "buffer": PDF}
+            )  # fmt: skip
+        move(frame)
 
 
 def deferral_answers(**overrides) -> dict:
@@ -252,6 +295,126 @@ def fill_form(page, form_id, answers):
             page.check(f"#f-{field.name}")
         else:
             page.fill(f"#f-{field.name}", value)
+
+
+# -- forms in steps ------------------------------------------------------------------
+
+
+class _Posted(HTMLParser):
+    """What a browser posts from a page: every input's value (boxes when
+    ticked), textareas, selected options; ``hidden`` only keeps hidden inputs."""
+
+    def __init__(self, hidden: bool) -> None:
+        super().__init__()
+        self.hidden = hidden
+        self.pairs: list[tuple[str, str]] = []
+        self._textarea: str | None = None
+        self._select: str | None = None
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        kind = a.get("type", "text")
+        if tag == "input" and "name" in a and "disabled" not in a:
+            if self.hidden and kind != "hidden":
+                return
+            if kind in ("submit", "file") or (
+                kind in ("checkbox", "radio") and "checked" not in a
+            ):
+                return
+            self.pairs.append((a["name"], a.get("value") or ""))
+        elif tag == "textarea" and not self.hidden:
+            self._textarea = a["name"]
+            self.pairs.append((a["name"], ""))
+        elif tag == "select" and not self.hidden:
+            self._select = a["name"]
+        elif tag == "option" and self._select and "selected" in a:
+            self.pairs.append((self._select, a.get("value") or ""))
+
+    def handle_endtag(self, tag):
+        if tag == "textarea":
+            self._textarea = None
+        elif tag == "select":
+            self._select = None
+
+    def handle_data(self, data):
+        if self._textarea is not None:
+            name, value = self.pairs[-1]
+            self.pairs[-1] = (name, value + data)
+
+
+def hidden_pairs(html: str) -> list[tuple[str, str]]:
+    parser = _Posted(hidden=True)
+    parser.feed(html)
+    return parser.pairs
+
+
+def posted_pairs(html: str) -> list[tuple[str, str]]:
+    parser = _Posted(hidden=False)
+    parser.feed(html)
+    return [(name, value) for name, value in parser.pairs if name != "website"]
+
+
+def answers_of(page_id: str, **overrides) -> dict:
+    names = {f.name for f in load_catalog("aid-request").page_fields(page_id)}
+    return {k: v for k, v in aid_answers(**overrides).items() if k in names}
+
+
+def press(
+    client, html: str, data=None, go="next", path="/step", form_id="aid-request",
+    query="", **kw
+):  # fmt: skip
+    """Press a button of the page ``html``: what it carries, and ``data`` typed."""
+    payload = MultiDict(posted_pairs(html))
+    for name, value in (data or {}).items():
+        payload.setlist(name, [value])
+    if go is not None:
+        payload["_go"] = go
+    return client.post(
+        form_url(form_id) + path + query,
+        data=payload,
+        content_type="multipart/form-data",
+        **kw,
+    )
+
+
+def shown_page(html: str) -> str:
+    """The id of the aid request's page ``html`` shows (``check``: the last)."""
+    if 'name="_go" value="page:' in html:
+        return "check"
+    for step in load_catalog("aid-request").pages:
+        first = load_catalog("aid-request").page_fields(step.id)[0]
+        if f'id="f-{first.name}"' in html:
+            return step.id
+    raise AssertionError("no page of the aid request")
+
+
+def walk_to(client, html: str, page_id: str, **overrides) -> str:
+    """From the aid request's page ``html``, answer each page in turn (with
+    :func:`aid_answers`, and a PDF unless one is kept) until ``page_id`` shows."""
+    while shown_page(html) != page_id:
+        data = answers_of(shown_page(html), **overrides)
+        if shown_page(html) == "documents" and 'name="remove:' not in html:
+            data["documents"] = (io.BytesIO(PDF), "justificatif.pdf")
+        response = press(client, html, data)
+        assert response.status_code == 200, response.text
+        html = response.text
+    return html
+
+
+def aid_page(client, page_id: str, query: str = "", **overrides) -> str:
+    """The aid request's page ``page_id`` (``check`` too), reached by answering
+    the pages before it with :func:`aid_answers` and a PDF."""
+    html = client.get(form_url() + query).text
+    for step in load_catalog("aid-request").pages:
+        if step.id == page_id:
+            return html
+        data = answers_of(step.id, **overrides)
+        if step.id == "documents":
+            data["documents"] = (io.BytesIO(PDF), "justificatif.pdf")
+        response = press(client, html, data, query=query)
+        assert response.status_code == 200, (step.id, response.text)
+        html = response.text
+    return html
 
 
 def with_file(data: dict, content: bytes = PDF, name: str = "justificatif.pdf") -> dict:

@@ -27,6 +27,7 @@ from .helpers import (
     PDF,
     STAFF,
     aid_answers,
+    aid_page,
     attestation_answers,
     form_url,
     post_form,
@@ -366,7 +367,9 @@ def test_attestation_details_only_for_another_reason(client, store):
      ("en", "Answer only if your answer to “Number of employees” is more than 0.")],
 )  # fmt: skip
 def test_form_page_says_when_a_question_applies(client, lang, words):
-    html = client.get(form_url() + f"?lang={lang}").get_data(as_text=True)
+    # The aid request asks these on its second and third pages.
+    html = aid_page(client, "business", query=f"?lang={lang}")
+    html += aid_page(client, "situation", query=f"?lang={lang}")
     assert f'<p class="ecitiz-condition" id="w-section-employees">{words}</p>' in html
     section = html.split('<fieldset class="ecitiz-section" data-ecitiz-when=', 1)[1]
     assert section.startswith(

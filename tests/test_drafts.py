@@ -24,9 +24,12 @@ from .helpers import (
     form_url,
     hidden_inputs,
     post_form,
+    press,
+    shown_page,
     stored_requests,
     ticket_for,
     uploaded_files,
+    walk_to,
     with_file,
 )
 
@@ -99,13 +102,17 @@ def test_another_browser_resumes_with_every_answer_and_file(app, client, store):
     page = fresh.get(draft_path(saved))
     assert page.status_code == 200
     html = page.text
+    # Saved without a page (all in one post): it opens on the first page, the
+    # answers of the others travelling with it.
+    assert shown_page(html) == "applicant"
     assert 'value="732 829 320 00075"' in html
     assert 'value="Durand-Lefèvre"' in html
     assert f'value="{IBAN}"' in html  # a draft keeps masked answers to resume
-    assert "Fermeture administrative pendant six semaines.</textarea>" in html
-    assert re.search(r'id="f-declaration"[^>]*checked', html)
-    assert kept_names(html) == ["justificatif.pdf"]
+    assert 'value="Fermeture administrative pendant six semaines."' in html
+    assert 'name="declaration" value="y"' in html
     assert hidden_inputs(html)["draft"]
+    documents = walk_to(fresh, html, "documents")
+    assert kept_names(documents) == ["justificatif.pdf"]
 
 
 def test_sending_the_resumed_draft_spends_it_and_its_link_leads_to_the_receipt(
@@ -242,9 +249,10 @@ def test_a_refused_answer_keeps_the_files_and_the_next_try_sends_them(
 ):
     first = post_form(client, with_file(aid_answers(siret="1")))
     assert first.status_code == 422
-    assert kept_names(first.text) == ["justificatif.pdf"]
+    documents = walk_to(client, first.text, "documents")
+    assert kept_names(documents) == ["justificatif.pdf"]
     # The file input no longer asks for a file it has.
-    assert not re.search(r'id="f-documents"[^>]*required', first.text)
+    assert not re.search(r'id="f-documents"[^>]*required', documents)
     inputs = hidden_inputs(first.text)
     sent = post_form(client, aid_answers(), ticket=inputs["ticket"])
     assert sent.status_code == 303, sent.text
@@ -257,14 +265,14 @@ def test_a_refused_answer_keeps_the_files_and_the_next_try_sends_them(
 
 def test_the_remove_button_removes_the_file(app, client, store):
     first = post_form(client, with_file(aid_answers(siret="1")))
-    key = re.search(r'name="remove:([^"]+)"', first.text).group(1)
+    documents = walk_to(client, first.text, "documents")
+    key = re.search(r'name="remove:([^"]+)"', documents).group(1)
     inputs = hidden_inputs(first.text)
-    removed = client.post(
-        form_url() + "/remove",
-        data={"ticket": inputs["ticket"], f"remove:{key}": "Remove", **aid_answers()},
-        content_type="multipart/form-data",
+    removed = press(
+        client, documents, {f"remove:{key}": "Remove"}, go=None, path="/remove"
     )
     assert removed.status_code == 200
+    assert shown_page(removed.text) == "documents"  # the page it was removed from
     assert kept_names(removed.text) == []
     assert "justificatif.pdf" in removed.text  # the notice names what went
     assert uploaded_files(app) == []
@@ -276,7 +284,8 @@ def test_the_remove_button_removes_the_file(app, client, store):
 
 def test_someone_elses_ticket_cannot_remove_a_file(app, client, store):
     first = post_form(client, with_file(aid_answers(siret="1")))
-    key = re.search(r'name="remove:([^"]+)"', first.text).group(1)
+    documents = walk_to(client, first.text, "documents")
+    key = re.search(r'name="remove:([^"]+)"', documents).group(1)
     stranger = app.test_client()
     refused = stranger.post(
         form_url() + "/remove",
@@ -300,7 +309,8 @@ def test_kept_files_count_against_the_most_files(app, client, store):
     app.config["ECITIZ_MAX_FILES"] = 2
     files = [(io.BytesIO(PDF), "a.pdf"), (io.BytesIO(PNG), "b.png")]
     first = post_form(client, {**aid_answers(siret="1"), "documents": files})
-    assert kept_names(first.text) == ["a.pdf", "b.png"]
+    documents = walk_to(client, first.text, "documents")
+    assert kept_names(documents) == ["a.pdf", "b.png"]
     inputs = hidden_inputs(first.text)
     third = post_form(client, with_file(aid_answers()), ticket=inputs["ticket"])
     assert third.status_code == 422 and 'id="e-documents"' in third.text

@@ -46,6 +46,7 @@ from .helpers import (
     add_request,
     add_staff,
     aid_answers,
+    answers_of,
     appointment_answers,
     attestation_answers,
     csrf_for,
@@ -54,8 +55,10 @@ from .helpers import (
     documents_of,
     hidden_inputs,
     post_form,
+    press,
     sign_in,
     status_url_in,
+    walk_to,
     with_file,
 )
 
@@ -74,6 +77,10 @@ PAGES = [
     "draft-saved-without-address",
     "form-draft-resumed",
     "form-file-removed",
+    "form-step-business",
+    "form-step-documents",
+    "form-step-refused",
+    "form-check-answers",
     "receipt",
     "receipt-attestation",
     "tracking",
@@ -321,14 +328,26 @@ def _draft_pages(client, pages: _Pages) -> None:
         pages.keep(name, saved)
     link = re.search(r'id="draft-link">http://localhost([^<]+)<', pages["draft-saved"])
     resumed = pages.keep("form-draft-resumed", client.get(link.group(1)))
-    inputs = hidden_inputs(resumed)
-    key = re.search(r'name="remove:([^"]+)"', resumed).group(1)
-    removed = client.post(
-        f"/ecitiz/f/{ORG}/aid-request/remove",
-        data={**inputs, f"remove:{key}": "Remove", **aid_answers()},
-        content_type="multipart/form-data",
+    documents = walk_to(client, resumed, "documents")
+    key = re.search(r'name="remove:([^"]+)"', documents).group(1)
+    removed = press(
+        client, documents, {f"remove:{key}": "Remove"}, go=None, path="/remove"
     )
     pages.keep("form-file-removed", removed)
+
+
+def _step_pages(client, pages: _Pages) -> None:
+    """The pages of a form in steps: a page, a page refused, the check page."""
+    first = client.get(f"/ecitiz/f/{ORG}/aid-request").text
+    business = press(client, first, answers_of("applicant"))
+    pages.keep("form-step-business", business)
+    refused = press(client, business.text, answers_of("business", siret="1"))
+    pages.keep("form-step-refused", refused, 422)
+    declaration = walk_to(client, refused.text, "declaration")
+    # Back to the documents page: the file kept is listed there.
+    pages.keep("form-step-documents", press(client, declaration, go="back"))
+    check = press(client, declaration, answers_of("declaration"))
+    pages.keep("form-check-answers", check)
 
 
 def _public_pages(app, client, runner, store, pages: _Pages) -> None:
@@ -371,6 +390,7 @@ def _public_pages(app, client, runner, store, pages: _Pages) -> None:
     )
 
     _draft_pages(client, pages)
+    _step_pages(client, pages)
 
     response = post_form(client, with_file(aid_answers()))
     receipt = pages.keep("receipt", client.get(response.headers["Location"]))

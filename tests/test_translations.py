@@ -206,10 +206,15 @@ def test_french_plural_forms_follow_french_rules():
 
 
 def test_form_page_is_french_by_default_and_english_on_request(client):
-    french = client.get(form_url()).get_data(as_text=True)
-    english = client.get(form_url() + "?lang=en").get_data(as_text=True)
+    french = client.get(form_url("attestation")).get_data(as_text=True)
+    english = client.get(form_url("attestation") + "?lang=en").get_data(as_text=True)
     assert "Envoyer ma demande" in french and "Send my request" not in french
     assert "Send my request" in english and "Envoyer ma demande" not in english
+    # A form in steps too: its page and buttons.
+    french = client.get(form_url()).get_data(as_text=True)
+    english = client.get(form_url() + "?lang=en").get_data(as_text=True)
+    assert "Étape 1 sur 7" in french and "Continuer" in french
+    assert "Step 1 of 7" in english and "Continue" in english
 
 
 def test_no_message_is_translated_twice():

@@ -60,7 +60,7 @@ SCRIPT = textwrap.dedent(
     pdf = receipt_pdf(ReceiptDocument("ACME", "Aide", "AID-2345-6789", "1 déc.",
                                       [], "https://x.example/s/t", "fr"))
     print(page.status_code, css.status_code, b"<form" in page.data,
-          b".ecitiz-page" in css.data, "Envoyer" in page.get_data(as_text=True),
+          b".ecitiz-page" in css.data, "Continuer" in page.get_data(as_text=True),
           js.status_code, b"DejaVu" in pdf, loader.status_code,
           b"ecitiz:" in loader.data, frame.status_code,
           sorted(p.name for p in widgets.iterdir()), "sha384-" in snippet,

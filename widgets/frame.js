@@ -19,6 +19,17 @@
     }
   });
 
+  // A form in steps: each post keeps the fragment (a form's action keeps it
+  // through its post), so that the later pages are prefilled too.
+  if (w.location.hash && d.querySelector('input[name="_steps"]')) {
+    var posts = d.querySelectorAll('form[method="post"], [formaction]'), p, e;
+    for (p = 0; p < posts.length; p++) {
+      e = posts[p];
+      if (e.tagName === 'FORM') e.action = e.action.split('#')[0] + w.location.hash;
+      else e.formAction = e.formAction.split('#')[0] + w.location.hash;
+    }
+  }
+
   // Questions that apply only on some answers: hidden (so assistive technology
   // skips them) and disabled (so they are not sent) until they apply. Without
   // this script every question shows with its condition in words; either way

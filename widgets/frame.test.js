@@ -12,7 +12,7 @@ function field(attrs) {
   return { value: '', checked: false, type: 'text', ...attrs };
 }
 
-function run({ body = {}, hash = '', fields = [], byId = {}, framed = true, observer = true, boxes = [] } = {}) {
+function run({ body = {}, hash = '', fields = [], byId = {}, framed = true, observer = true, boxes = [], posts = null, steps = true } = {}) {
   const posted = [];
   const observed = [];
   const scrolled = [];
@@ -23,8 +23,13 @@ function run({ body = {}, hash = '', fields = [], byId = {}, framed = true, obse
     body: scrollable({ dataset: body }, 'body'),
     documentElement: { getBoundingClientRect: () => ({ height: document.height }) },
     height: 700.2,
+    querySelector: (sel) => {
+      assert.equal(sel, 'input[name="_steps"]');
+      return posts && steps ? {} : null;
+    },
     querySelectorAll: (sel) => {
       if (sel === '[data-ecitiz-when]') return boxes;
+      if (sel === 'form[method="post"], [formaction]') return posts || [];
       const named = /^\[name="([^"]+)"\]$/.exec(sel);
       if (named) return fields.filter((f) => f.name === named[1]);
       const m = /^\[data-ecitiz-prefill\]\[name="([^"]+)"\]$/.exec(sel);
@@ -126,6 +131,18 @@ test('a plain frame scrolls to and focuses the error summary', () => {
 test('a first page, or a page not in a frame, does not scroll', () => {
   assert.deepEqual(run({ body: {} }).scrolled, []);
   assert.deepEqual(run({ body: { ecitizScroll: 'top' }, framed: false }).scrolled, []);
+});
+
+test('a form in steps keeps the prefill fragment through each post', () => {
+  const form = { tagName: 'FORM', action: 'https://kit.example/f/acme/aid/step?lang=fr' };
+  const later = { tagName: 'INPUT', formAction: 'https://kit.example/f/acme/aid/later#old' };
+  run({ body: EMBED, hash: '#siret=73282932000074', posts: [form, later] });
+  assert.equal(form.action, 'https://kit.example/f/acme/aid/step?lang=fr#siret=73282932000074');
+  assert.equal(later.formAction, 'https://kit.example/f/acme/aid/later#siret=73282932000074');
+  // A form on one page (no steps token) is left as it is.
+  const single = { tagName: 'FORM', action: 'https://kit.example/f/acme/att' };
+  run({ body: EMBED, hash: '#siret=1', posts: [single], steps: false });
+  assert.equal(single.action, 'https://kit.example/f/acme/att');
 });
 
 test('prefill fills only empty, prefillable fields', () => {

@@ -28,6 +28,10 @@ from .notices import Notices
 
 __all__ = ["draft_holder", "ticket_holder"]
 
+#: Where a draft of a form in steps keeps the page it was saved from, among its
+#: answers: no question can have this name (names start with a letter).
+PAGE_KEY = "@page"
+
 #: The widest answer a draft keeps per value (the form's own size cap applies
 #: first; this keeps a draft from holding more than any field takes).
 MAX_VALUE_LENGTH = 10_000

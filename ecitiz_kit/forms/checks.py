@@ -30,6 +30,7 @@ from .definitions import (
     Field,
     FormDefinition,
     Option,
+    Page,
     PaymentSpec,
     Rule,
     Section,
@@ -160,7 +161,8 @@ class Checker:
         self.keys(
             "", data, {"format", "id", "version", "reference_prefix", "title"},
             {"intro", "sections", "rules", "computed", "document", "summary",
-             "minutes", "prepare", "retention_days", "decision_days", "payment"},
+             "minutes", "prepare", "retention_days", "decision_days", "payment",
+             "pages"},
         )  # fmt: skip
         if not isinstance(data.get("sections"), list) or not data["sections"]:
             raise self.fail("", "'sections' must be a non-empty list")
@@ -212,7 +214,53 @@ class Checker:
             ),
             payment=self.payment(data["payment"], fields)
             if "payment" in data else None,
+            pages=self.pages(data["pages"], sections) if "pages" in data else (),
         )  # fmt: skip
+
+    def pages(self, raw: Any, sections: tuple[Section, ...]) -> tuple[Page, ...]:
+        """The steps of a form shown page by page: every section on exactly one
+        page, in the sections' order (a condition looks back at earlier
+        answers only, so pages must not reorder them)."""
+        if not isinstance(raw, list) or not raw:
+            raise self.fail("", "'pages' must be a non-empty list")
+        known = [s.id for s in sections]
+        placed: dict[str, str] = {}
+        pages = []
+        for item in raw:
+            pid = item.get("id") if isinstance(item, dict) else None
+            where = f"page {pid!r}"
+            self.keys(where, item, {"id", "title", "sections"}, set())
+            self.pattern(where, pid, "id", _NAME)
+            if pid == "check":
+                raise self.fail(where, "'check' names the page of answers to check")
+            ids = item["sections"]
+            if not isinstance(ids, list) or not ids:
+                raise self.fail(where, "'sections' must be a non-empty list")
+            for sid in ids:
+                if sid not in known:
+                    raise self.fail(
+                        where, f"unknown section {sid!r} (known: {', '.join(known)})"
+                    )
+                if sid in placed:
+                    raise self.fail(
+                        where, f"section {sid!r} is already on page {placed[sid]!r}"
+                    )
+                placed[sid] = pid
+            pages.append(
+                Page(id=pid, title=self.text(where, item["title"], "title"),
+                     sections=tuple(ids))
+            )  # fmt: skip
+        _unique(self, "page", [p.id for p in pages])
+        missing = [sid for sid in known if sid not in placed]
+        if missing:
+            raise self.fail(
+                "", f"section {missing[0]!r} is on no page: put every section on one"
+            )
+        if [sid for p in pages for sid in p.sections] != known:
+            raise self.fail(
+                "", "pages must take the sections in the order of 'sections'"
+            )
+        return tuple(pages)
 
     def section(self, raw: Any, earlier: dict[str, Field]) -> Section:
         """One section; ``earlier`` holds the fields before it, and gains its own."""

@@ -132,6 +132,15 @@ class Section:
 
 
 @dataclass(frozen=True)
+class Page:
+    """One step of a form shown page by page: a title and the sections on it."""
+
+    id: str
+    title: Text
+    sections: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Rule:
     """A check across fields: ``date_order`` (start, end, max_days) or
     ``not_more_than`` (field, than); unused attributes are ``None``."""
@@ -208,6 +217,8 @@ class FormDefinition:
     decision_days: int | None = None
     #: The payment an accepted request leads to (``None``: none).
     payment: PaymentSpec | None = None
+    #: The steps the applicant goes through, in order (none: one page).
+    pages: tuple[Page, ...] = ()
 
     def __hash__(self) -> int:  # texts are mappings, so hash the canonical form
         return hash(self.digest)
@@ -224,6 +235,11 @@ class FormDefinition:
             if candidate.name == name:
                 return candidate
         raise KeyError(name)
+
+    def page_fields(self, page_id: str) -> tuple[Field, ...]:
+        """The fields on the page ``page_id`` (none for an unknown page)."""
+        ids = {sid for p in self.pages if p.id == page_id for sid in p.sections}
+        return tuple(f for s in self.sections if s.id in ids for f in s.fields)
 
     @property
     def has_files(self) -> bool:

@@ -141,6 +141,10 @@ def _plain(defn: FormDefinition) -> dict[str, Any]:
             "details": list(defn.document.details),
             "template_version": defn.document.template_version,
         },
+        "pages": [
+            {"id": p.id, "title": p.title, "sections": list(p.sections)}
+            for p in defn.pages
+        ] or None,
         "payment": defn.payment and {
             "amount": defn.payment.amount, "iban": defn.payment.iban,
             "bic": defn.payment.bic, "holder": defn.payment.holder,

@@ -16,6 +16,7 @@ from werkzeug.datastructures import MultiDict
 from ..company_directory import checked_siret
 from ..domain.companies import FOUND, UNAVAILABLE, Lookup, fill_values, look_up
 from ..errors import ForeignOrigin, UnknownObject
+from ..forms import steps
 from ..forms.definitions import Field
 from ..forms.registry import PublicForm
 from ..i18n import gettext
@@ -116,6 +117,10 @@ def _again(form: PublicForm, values: MultiDict, **context: Any) -> str:
     """The form shown again as it was posted: a lookup changes nothing of its
     ticket, the files that ticket (or its draft) holds, or the draft it goes on
     with. A ticket that no longer works gets a fresh form, as on submit."""
+    company_field = form.definition.company_field
+    if form.definition.pages and company_field is not None:
+        # What the lookup found shows beside the SIRET, on its page.
+        context["page"] = steps.first_page_with(form.definition, [company_field.name])
     ticket = posted_ticket(form)
     if ticket.problem is not None or ticket.spent_by is not None:
         return render_form(form, values, **context)

@@ -21,6 +21,7 @@ from ..domain import drafts
 from ..domain.drafts import draft_holder, ticket_holder
 from ..domain.opening import OPEN, Opening
 from ..errors import ForeignOrigin, UnknownObject
+from ..forms import steps
 from ..forms.registry import PublicForm, find_form
 from ..i18n import gettext
 from ..state import state
@@ -30,6 +31,7 @@ from ..web import ratelimits as limits
 from ..web.origins import is_cross_site_post
 from ..web.pages import notices, when
 from ..web.request_size import allow_uploads
+from .check_page import resume_check
 from .pages import (
     HONEYPOT,
     allow_framing,
@@ -38,6 +40,7 @@ from .pages import (
     kept_files,
     mailbox,
     posted_draft,
+    posted_steps,
     posted_ticket,
     public_form,
     render_again,
@@ -51,13 +54,13 @@ from .pages import (
 @blueprint.post("/f/<org>/<form_id>/later")
 def save_draft(org: str, form_id: str) -> Any:
     """Save the form as it stands and show (and e-mail) the link to it."""
-    form, refused = _posted_form(org, form_id)
+    form, refused = posted_form(org, form_id)
     if refused is not None:
         return refused
     kit = state()
     values = request.form
     ticket = posted_ticket(form)
-    draft_key = _unspent(posted_draft(form))
+    draft_key = unspent(posted_draft(form))
     kept = kept_files(form, ticket, draft_key)
     outcome = check_answers(form, kept)
     holder = ticket_holder(ticket.nonce)
@@ -72,6 +75,9 @@ def save_draft(org: str, form_id: str) -> Any:
         kept += drafts.keep_files(kit.store, kit.uploads, form, holder, outcome.uploads)
         return render_again(form, values, kept, draft_key, errors=file_errors), 422
     answers = drafts.typed_answers(form.definition, values)
+    step = posted_steps(form).steps
+    if step is not None:  # the draft opens again on the page it was saved from
+        answers[drafts.PAGE_KEY] = [step.page]
     email = drafts.typed_email(form.definition, answers)
     keys = [limits.client_key("draft-client", "ECITIZ_DRAFT_LIMIT")]
     if email:
@@ -118,13 +124,13 @@ def save_draft(org: str, form_id: str) -> Any:
 @blueprint.post("/f/<org>/<form_id>/remove")
 def remove_kept_file(org: str, form_id: str) -> Any:
     """Remove one kept file, for the ticket or draft that holds it."""
-    form, refused = _posted_form(org, form_id)
+    form, refused = posted_form(org, form_id)
     if refused is not None:
         return refused
     kit = state()
     values = request.form
     ticket = posted_ticket(form)
-    draft_key = _unspent(posted_draft(form))
+    draft_key = unspent(posted_draft(form))
     holders = [ticket_holder(ticket.nonce)]
     if draft_key is not None:
         holders.append(draft_holder(draft_key))
@@ -163,7 +169,7 @@ def upload_file(org: str, form_id: str) -> Any:
     parts = [part for part in request.files.getlist(field) if part.filename]
     if field not in drafts.file_fields(form.definition) or len(parts) != 1:
         return jsonify(error=gettext("Send one file at a time.")), 400
-    draft_key = _unspent(posted_draft(form))
+    draft_key = unspent(posted_draft(form))
     outcome = check_answers(form, kept_files(form, ticket, draft_key))
     if field in outcome.errors:
         return jsonify(error=outcome.errors[field]), 422
@@ -207,28 +213,30 @@ def draft(token: str) -> Any:
         "Welcome back: your saved answers and files are below. Check them, then"
         " send the form."
     )
+    answers = dict(found.draft["answers"])
+    page = (answers.pop(drafts.PAGE_KEY, None) or [None])[0]
+    values = MultiDict(
+        [(name, value) for name, typed in answers.items() for value in typed]
+    )
+    if page == steps.CHECK and form.definition.pages:
+        return resume_check(form, values, kept, draft_key, notice)
     return render_form(
         form,
-        MultiDict(
-            [
-                (name, value)
-                for name, kept_values in found.draft["answers"].items()
-                for value in kept_values
-            ]
-        ),  # fmt: skip
+        values,
         notice=notice,
         opening=opening,
         kept=kept,
         draft_key=draft_key,
+        page=page,
     )
 
 
-def _unspent(found: drafts.Found | None) -> str | None:
+def unspent(found: drafts.Found | None) -> str | None:
     """The key of a posted draft still to be sent."""
     return found.draft["draft_key"] if found and found.draft else None
 
 
-def _posted_form(org: str, form_id: str) -> tuple[PublicForm, Any]:
+def posted_form(org: str, form_id: str) -> tuple[PublicForm, Any]:
     """The form posted to, and the answer already due (a robot, a spent or
     bad ticket, a closed procedure), if any."""
     if is_cross_site_post():

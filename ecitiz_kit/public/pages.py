@@ -35,6 +35,7 @@ from ..domain.lookup import Tracked, read_ref, summary, tracked
 from ..domain.opening import OPEN, UPCOMING, Opening
 from ..domain.submit import TicketCheck, check_ticket, new_reference, submit
 from ..errors import ForeignOrigin, NonceUsed
+from ..forms import steps
 from ..forms.definitions import Field
 from ..forms.fields import Outcome
 from ..forms.registry import PublicForm, find_form
@@ -42,7 +43,8 @@ from ..i18n import gettext
 from ..state import periods, state
 from ..store import utcnow
 from ..throttle import Key
-from ..web import csp, downloads
+from ..tokens import InvalidToken
+from ..web import csp, downloads, form_steps
 from ..web import ratelimits as limits
 from ..web.embedding import Embed, parse_embed, saved_theme
 from ..web.opening import moment
@@ -146,6 +148,8 @@ def submit_form(org: str, form_id: str) -> Any:
         return render_closed(form, opening, opening.state(now), refused=True), 403
     if ticket.problem is not None:
         return render_form(form, values, notice=ticket_notice(ticket.problem)), 400
+    if posted_steps(form).bad:
+        return render_form(form, values, notice=ticket_notice("forged")), 400
 
     draft = posted_draft(form)
     if draft is not None and draft.submission_id is not None:
@@ -450,13 +454,40 @@ def render_form(
     ticket: str | None = None,
     kept: list[dict[str, Any]] | None = None,
     draft_key: str | None = None,
+    page: str | None = None,
+    to_check: bool | None = None,
 ) -> str:
     """The form page; ``company_notice`` says what a company lookup found,
     ``ticket`` (new by default) holds the files ``kept``, and ``draft_key``
-    names the draft it goes on with."""
+    names the draft it goes on with. A form in steps shows one ``page`` (by
+    default the first with an error, else the one posted from), and
+    ``to_check`` says whether its "Continue" leads back to the check page."""
     tokens = state().tokens(current_app.config)
+    values = values if values is not None else MultiDict()
+    errors = errors or {}
+    ticket = ticket or tokens.form_ticket(form.organisation["id"], form.row["form_id"])
+    step_context: dict[str, Any] = {}
+    if form.definition.pages:
+        before = posted_steps(form).steps
+        shown = form_steps.shown_page(form, page, errors, before)
+        if shown == steps.CHECK:  # only the check page view lists answers
+            shown = steps.page_ids(form.definition)[-1]
+        if to_check is None:
+            to_check = before is not None and (
+                before.to_check or before.page == steps.CHECK
+            )
+        here = steps.on_page(form.definition, shown)
+        errors = {name: error for name, error in errors.items() if name in here}
+        step_context = form_steps.context(
+            tokens, form, ticket_nonce(ticket), values, shown, to_check
+        )
+        # A page reached from another brings its heading into view; the
+        # first page, opened in the host's page, must not scroll it.
+        step_context["step_moved"] = request.method == "POST"
     opening = opening or Opening.of(form.row)
     lookup = company_lookup_field(form)
+    if lookup is not None and step_context and lookup not in step_context["fields"]:
+        lookup = None  # the lookup and its script belong to the SIRET's page
     if lookup is not None or form.definition.has_files:
         # The lookup script and the one sending each chosen file ask the kit
         # (see public_headers).
@@ -483,12 +514,12 @@ def render_form(
         form=form,
         closes_at=moment(opening.closes_at) if opening.closes_at else "",
         definition=form.definition,
-        values=values if values is not None else MultiDict(),
-        errors=errors or {},
+        values=values,
+        errors=errors,
         notice=notice,
-        ticket=ticket or tokens.form_ticket(form.organisation["id"], form_id),
+        ticket=ticket,
         action=url_for(
-            "ecitiz.submit_form",
+            "ecitiz.form_step" if step_context else "ecitiz.submit_form",
             org=form.organisation["slug"],
             form_id=form.row["form_id"],
             lang=g.ecitiz_lang,
@@ -506,7 +537,31 @@ def render_form(
         if lookup
         else None,
         company_notice=company_notice,
+        **step_context,
     )
+
+
+def ticket_nonce(ticket: str) -> str:
+    """The nonce of a form ticket this page issued or was posted with."""
+    tokens = state().tokens(current_app.config)
+    # An expired ticket still names its nonce; a bad one is never shown again.
+    return tokens.read_form_ticket(ticket, _ticket_max_age()).nonce
+
+
+def _ticket_max_age() -> int:
+    return current_app.config["ECITIZ_FORM_TICKET_MAX_AGE"]
+
+
+def posted_steps(form: PublicForm) -> form_steps.Posted:
+    """The steps token posted with the form's ticket (nothing outside a post)."""
+    if request.method != "POST" or not form.definition.pages:
+        return form_steps.Posted()
+    try:
+        nonce = ticket_nonce(request.form.get("ticket", ""))
+    except InvalidToken:
+        return form_steps.Posted(bad=True)
+    tokens = state().tokens(current_app.config)
+    return form_steps.posted(tokens, form, nonce, request.form, _ticket_max_age())
 
 
 def company_lookup_field(form: PublicForm) -> Field | None:

@@ -44,6 +44,13 @@ BOX_CHARS = 34
 #: What a question under a condition adds besides its words: the margins of
 #: the block that sets it off.
 CONDITION = 32
+#: A form in steps: the "Step 2 of 7" line and the page's heading; the "Back"
+#: button; on the check page, a page's heading, and what a listed answer adds
+#: to its label (its value on one line, the "Change" button, the rule below).
+STEP = 84
+BACK = 64
+CHECK_PAGE = 56
+CHECK_ROW = 62
 #: Room for the error summary and messages after a refused answer.
 ERRORS = 0.05
 LANGUAGES = ("fr", "en")
@@ -76,13 +83,31 @@ def _counter(definitions: Sequence[FormDefinition], lang: str, heading: bool) ->
 
 
 def _page(definition: FormDefinition, lang: str, heading: bool) -> int:
-    height = PAGE + _lines(definition.intro, lang, HINT_CHARS) * LINE
-    if heading:
-        height += _lines(definition.title, lang, TITLE_CHARS) * TITLE_LINE
-    height += sum(
-        _section(definition, section, lang) for section in definition.sections
+    top = PAGE + (_lines(definition.title, lang, TITLE_CHARS) * TITLE_LINE)
+    if not heading:
+        top = PAGE
+    intro = _lines(definition.intro, lang, HINT_CHARS) * LINE
+    if not definition.pages:
+        return _rounded(
+            top
+            + intro
+            + sum(_section(definition, s, lang) for s in definition.sections)
+        )
+    # A form in steps: its tallest step, one of its pages or the check page.
+    tallest = 0
+    for number, step in enumerate(definition.pages):
+        height = top + STEP + (intro if number == 0 else BACK)
+        height += sum(
+            _section(definition, s, lang)
+            for s in definition.sections
+            if s.id in step.sections
+        )
+        tallest = max(tallest, height)
+    check = top + STEP + BACK + CHECK_PAGE * len(definition.pages)
+    check += sum(
+        _lines(f.label, lang, LABEL_CHARS) * LINE + CHECK_ROW for f in definition.fields
     )
-    return _rounded(height)
+    return _rounded(max(tallest, check))
 
 
 def _rounded(height: float) -> int:

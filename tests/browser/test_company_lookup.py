@@ -8,11 +8,12 @@ from ecitiz_kit.web.snippets import script_snippet
 
 from .. import fake_directory as fake
 from ..helpers import (
-    PDF,
+    SEND,
     STAFF,
     LiveServer,
     add_staff,
     aid_answers,
+    fill_aid,
     form_url,
     host_site,
     no_violations,
@@ -44,6 +45,7 @@ def test_a_known_siret_fills_the_company_name_inside_the_frame(browser, framed):
     page = browser.new_context().new_page()
     page.goto(framed.url + "/")
     frame = page.frame_locator("iframe")
+    fill_aid(frame, aid_answers(), until="business")
     frame.locator("#f-legal_name").fill("")
     frame.locator("#f-siret").fill("732 829 320 00074")
     status = frame.locator("#c-siret")
@@ -67,6 +69,7 @@ def test_an_unavailable_register_leaves_the_fields_to_type(
     page = browser.new_context().new_page()
     page.goto(framed.url + "/")
     frame = page.frame_locator("iframe")
+    fill_aid(frame, aid_answers(), until="business")
     frame.locator("#f-legal_name").fill("Ma boutique")
     frame.locator("#f-siret").fill(fake.FOUND)
     status = frame.locator("#c-siret")
@@ -81,26 +84,21 @@ def test_the_lookup_button_works_without_javascript(
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(kit.url + form_url() + "?lang=en")
-    page.fill("#f-email", "camille@example.org")
+    fill_aid(page, aid_answers(), until="business")
     page.fill("#f-siret", fake.FOUND)
     page.click("button[name=company_lookup]")
     page.wait_for_url("**/company?**")
     assert page.input_value("#f-legal_name") == fake.FOUND_NAME
-    assert page.input_value("#f-email") == "camille@example.org"
+    email = page.locator("input[type=hidden][name=email]")
+    assert email.get_attribute("value") == "camille@example.org"
     assert "from the register" in page.inner_text("#c-siret")
-    # Enter in a field sends the request (the lookup is not the default button).
-    for name, value in aid_answers(siret=fake.FOUND).items():
-        if name in ("email", "legal_name", "town", "postal_code", "siret"):
-            continue
-        if value == "y":
-            page.check(f"#f-{name}")
-        else:
-            page.fill(f"#f-{name}", value)
-    page.set_input_files(
-        "#f-documents",
-        {"name": "j.pdf", "mimeType": "application/pdf", "buffer": PDF},
-    )
-    page.press("#f-account_holder", "Enter")
+    # Enter in a field is "Continue" (the lookup is not the default button).
+    page.fill("#f-activity", "Boulangerie")
+    page.fill("#f-headcount", "0")
+    page.press("#f-activity", "Enter")
+    page.locator("#f-revenue_reference").wait_for()
+    fill_aid(page, aid_answers(siret=fake.FOUND, legal_name=None, town=None))
+    page.click(SEND)
     page.wait_for_url("**/ecitiz/r/**")
     [row] = stored_requests(store)
     assert store.submission(row["id"])["answers"]["legal_name"] == fake.FOUND_NAME
@@ -113,6 +111,7 @@ def test_the_lookup_is_accessible_on_a_phone(
 ):
     page = browser.new_context(viewport={"width": 390, "height": 800}).new_page()
     page.goto(f"{kit.url}{form_url()}?lang={lang}")
+    fill_aid(page, aid_answers(), until="business")
     no_violations(axe, page, f"form with a company lookup ({lang})")
     page.fill("#f-siret", fake.CEASED)
     page.locator("#c-siret button").wait_for()
@@ -148,6 +147,7 @@ def test_a_siret_typed_before_the_script_ran_is_looked_up(browser, framed):
     page.route("**/company.js", lambda route: held.append(route))  # slow
     page.goto(framed.url + "/", wait_until="domcontentloaded")
     frame = page.frame_locator("iframe")
+    fill_aid(frame, aid_answers(), until="business")
     frame.locator("#f-legal_name").fill("")
     frame.locator("#f-siret").fill(fake.FOUND)
     while not held:  # the script's request is held

@@ -8,12 +8,17 @@ from urllib.parse import urlsplit
 import pytest
 
 from ..helpers import (
+    BACK,
+    CONTINUE,
     PDF,
     REFERENCE,
+    SEND,
     LiveServer,
     aid_answers,
+    fill_aid,
     form_url,
     host_site,
+    move,
     no_violations,
 )
 
@@ -56,10 +61,8 @@ def test_save_in_the_frame_then_finish_in_another_browser(browser, kit, store):
         page = context.new_page()
         page.goto(host.url + "/")
         frame = page.frame_locator("iframe")
-        frame.locator("#f-siret").wait_for()
-        half = {k: v for k, v in aid_answers().items() if k not in ("iban", "bic")}
-        _fill(frame, half)
-        frame.locator("#f-documents").set_input_files(FILE)
+        fill_aid(frame, aid_answers(), until="bank")
+        frame.locator("#f-account_holder").fill("Boulangerie Durand")
         frame.locator("input[name=later]").click()
         frame.locator("#draft-link").wait_for()
         assert store.table_counts()["submissions"] == 0
@@ -68,12 +71,12 @@ def test_save_in_the_frame_then_finish_in_another_browser(browser, kit, store):
         other = browser.new_context()  # another browser: nothing shared
         page = other.new_page()
         page.goto(kit.url + _mailed_path(store))
-        assert page.locator("#f-last_name").input_value() == "Durand-Lefèvre"
-        assert (
-            page.locator(".ecitiz-kept li").inner_text().startswith("justificatif.pdf")
-        )
-        _fill(page, {"iban": aid_answers()["iban"], "bic": "BNPAFRPP"})
-        page.click("button[type=submit]")
+        # On the page it was saved from, with what was typed there and before.
+        assert page.locator("#f-account_holder").input_value() == "Boulangerie Durand"
+        last_name = page.locator("input[type=hidden][name=last_name]")
+        assert last_name.get_attribute("value") == "Durand-Lefèvre"
+        fill_aid(page, aid_answers())
+        page.click(SEND)
         page.wait_for_url("**/ecitiz/r/**")
         assert REFERENCE.search(page.content())
         [request] = store.iter_requests(store.organisation("acme")["id"])
@@ -92,13 +95,12 @@ def test_draft_and_kept_file_pages_pass_axe_on_a_phone(browser, kit, axe, lang):
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     page.goto(f"{kit.url}{form_url()}?lang={lang}")
-    _fill(page, aid_answers(siret="73282932000075"))
+    fill_aid(page, aid_answers(), until="documents")
     page.set_input_files("#f-documents", FILE)
-    page.click("button[type=submit]")
-    page.locator("#error-summary").wait_for()
+    page.locator(".ecitiz-kept input[name^='remove:']").wait_for()
     assert page.locator(".ecitiz-kept li").count() == 1
     assert _overflow(page) <= 0
-    no_violations(axe, page, f"form refused with a kept file ({lang})")
+    no_violations(axe, page, f"page with a kept file ({lang})")
 
     page.click("input[name=later]")
     page.locator("#draft-link").wait_for()
@@ -121,9 +123,10 @@ def test_a_kept_file_is_removed_with_the_keyboard(browser, kit):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(kit.url + form_url())
-    _fill(page, aid_answers(siret="73282932000075"))
+    fill_aid(page, aid_answers(), until="documents")
     page.set_input_files("#f-documents", FILE)
-    page.click("button[type=submit]")
+    move(page)
+    move(page, BACK)  # the file is kept, and listed
     page.locator(".ecitiz-kept").wait_for()
     page.focus("#f-documents")
     page.keyboard.press("Shift+Tab")
@@ -132,13 +135,17 @@ def test_a_kept_file_is_removed_with_the_keyboard(browser, kit):
     page.keyboard.press("Enter")
     page.locator(".ecitiz-notice").wait_for()
     assert page.locator(".ecitiz-kept li").count() == 0
-    # Enter in a text field sends the form, not a "Remove" control.
+    # Enter in a text field is "Continue", not a "Remove" control.
     page.set_input_files("#f-documents", FILE)
-    page.click("button[type=submit]")
+    move(page)
+    move(page, BACK)
     page.locator(".ecitiz-kept").wait_for()
-    page.fill("#f-siret", "73282932000074")
-    page.focus("#f-siret")
+    move(page, "button[name=_go][value=back]")  # to the bank details
+    page.focus("#f-bic")
     page.keyboard.press("Enter")
+    page.locator(".ecitiz-kept").wait_for()  # the next page, its file kept
+    fill_aid(page, aid_answers())
+    page.click(SEND)
     page.wait_for_url("**/ecitiz/r/**")
     context.close()
 
@@ -153,6 +160,7 @@ def test_with_javascript_files_upload_one_by_one_with_progress(browser, kit, sto
     )
     page = context.new_page()
     page.goto(kit.url + form_url())
+    fill_aid(page, aid_answers(), until="documents")
     bad = {"name": "faux.pdf", "mimeType": "application/pdf", "buffer": b"MZ nope"}
     page.set_input_files("#f-documents", [FILE, bad])
     page.locator(".ecitiz-kept progress").wait_for()
@@ -166,8 +174,8 @@ def test_with_javascript_files_upload_one_by_one_with_progress(browser, kit, sto
     assert "faux.pdf" in page.locator("#ecitiz-upload-status").inner_text()
     assert store.table_counts()["kept_uploads"] == 1
     # The form is sent with the file kept, none attached again.
-    _fill(page, aid_answers())
-    page.click("button[type=submit]")
+    fill_aid(page, aid_answers())
+    page.click(SEND)
     page.wait_for_url("**/ecitiz/r/**")
     [request] = store.iter_requests(store.organisation("acme")["id"])
     assert [a["filename"] for a in store.attachments(request["id"])] == [
@@ -183,13 +191,16 @@ def test_a_form_sent_during_an_upload_waits_for_it(browser, kit, store):
     context.route("**/aid-request/upload*", lambda route: held.append(route))
     page = context.new_page()
     page.goto(kit.url + form_url())
-    _fill(page, aid_answers())
+    fill_aid(page, aid_answers(), until="documents")
     page.set_input_files("#f-documents", FILE)
     page.locator(".ecitiz-kept progress").wait_for()
-    page.click("button[type=submit]")
-    assert store.table_counts()["submissions"] == 0  # held back, not refused
-    assert page.locator(".ecitiz-kept progress").count() == 1
+    page.click(CONTINUE)
+    page.wait_for_timeout(300)
+    assert page.locator(".ecitiz-kept progress").count() == 1  # held back
     held[0].continue_()
+    page.locator("#f-declaration").wait_for()
+    fill_aid(page, aid_answers())
+    page.click(SEND)
     page.wait_for_url("**/ecitiz/r/**")
     [request] = store.iter_requests(store.organisation("acme")["id"])
     assert len(store.attachments(request["id"])) == 1

@@ -11,7 +11,16 @@ from ecitiz_kit.forms.loading import catalog_ids, load_catalog
 from ecitiz_kit.web.frame_heights import counter_height, fitting_height
 from ecitiz_kit.web.snippets import counter_iframe_snippet, iframe_snippet
 
-from ..helpers import ORG, LiveServer, aid_answers, fill_aid, host_site
+from ..helpers import (
+    ORG,
+    SEND,
+    LiveServer,
+    aid_answers,
+    fill_aid,
+    host_site,
+    move,
+    on_check_page,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -68,6 +77,17 @@ def frame_document_height(page):
     )
 
 
+def _next_page(frame, form_id):
+    """The page after the one ``frame`` shows ("check" after the last)."""
+    definition = load_catalog(form_id)
+    ids = [p.id for p in definition.pages]
+    for number, page_id in enumerate(ids):
+        first = definition.page_fields(page_id)[0].name
+        if frame.locator(f"#f-{first}").count():
+            return ids[number + 1] if number + 1 < len(ids) else "check"
+    raise AssertionError("no page of the form")
+
+
 @pytest.mark.parametrize("form_id", catalog_ids())
 def test_the_fixed_height_fits_the_form_at_every_width(browser, site, form_id):
     expected = fitting_height(load_catalog(form_id))
@@ -81,14 +101,20 @@ def test_the_fixed_height_fits_the_form_at_every_width(browser, site, form_id):
         for width in (360, 390, 1280):
             page.set_viewport_size({"width": width, "height": 800})
             page.goto(url)
-            page.frame_locator(FRAME).locator("form[method=post]").wait_for()
+            frame = page.frame_locator(FRAME)
+            frame.locator("form[method=post]").wait_for()
             # The height attribute holds under a CSP that drops style attributes.
             box = page.locator(FRAME).bounding_box()
             assert (box["width"], box["height"]) == (width, expected)
-            measured = frame_document_height(page)
-            assert measured <= expected, (lang, width)
-            if width == 360:
-                tallest = max(tallest, measured)
+            # A form in steps: each of its pages, and the check page.
+            for _step in range(len(load_catalog(form_id).pages) + 1):
+                measured = frame_document_height(page)
+                assert measured <= expected, (lang, width)
+                if width == 360:
+                    tallest = max(tallest, measured)
+                if not load_catalog(form_id).pages or on_check_page(frame):
+                    break
+                fill_aid(frame, aid_answers(), until=_next_page(frame, form_id))
     # …and the frame is not much taller than the form needs in the longer
     # of its languages.
     assert expected <= 1.2 * tallest, tallest
@@ -121,7 +147,8 @@ def test_after_sending_the_receipt_is_in_view(browser, site):
     page.goto(site.paste("aid-request", "en", margin=8))
     frame = page.frame_locator(FRAME)
     fill_aid(frame, aid_answers())
-    frame.locator("button[type=submit]").click()
+    page.evaluate("window.scrollTo(0, 0)")
+    frame.locator(SEND).click()
     heading = frame.locator("h1")
     heading.filter(has_text="received").wait_for()
     page.wait_for_function("scrollY > 0")
@@ -138,11 +165,12 @@ def test_refused_answers_bring_the_error_summary_into_view(browser, site):
     page = browser.new_page(viewport={"width": 390, "height": 800})
     page.goto(site.paste("aid-request", "fr", margin=8))
     frame = page.frame_locator(FRAME)
-    fill_aid(frame, aid_answers())
+    fill_aid(frame, aid_answers(), until="bank")
     # A browser that does not check answers itself sends a wrong one.
     frame.locator("form[method=post]").evaluate("form => { form.noValidate = true }")
     frame.locator("#f-iban").fill("FR76 0000")
-    frame.locator("button[type=submit]").click()
+    page.evaluate("window.scrollTo(0, 0)")
+    move(frame)
     summary = frame.locator("#error-summary")
     summary.wait_for()
     page.wait_for_function("scrollY > 0")

@@ -6,30 +6,26 @@ http://localhost:P2, so the frame is cross-site, as on a real site.
 
 import pytest
 
-from ..helpers import PDF, REFERENCE, LiveServer, aid_answers, form_url, host_site
+from ..helpers import (
+    REFERENCE,
+    SEND,
+    LiveServer,
+    aid_answers,
+    fill_aid,
+    form_url,
+    host_site,
+    move,
+)
 
 pytestmark = pytest.mark.browser
-
-
-def _fill_aid_form(frame, answers):
-    for name, value in answers.items():
-        selector = f"#f-{name}"
-        if value == "y":
-            frame.check(selector)
-        else:
-            frame.fill(selector, value)
-    frame.set_input_files(
-        "#f-documents",
-        {"name": "justificatif.pdf", "mimeType": "application/pdf", "buffer": PDF},
-    )
 
 
 def test_aid_request_goes_through_without_javascript(browser, kit, store):
     context = browser.new_context(java_script_enabled=False)
     page = context.new_page()
     page.goto(kit.url + form_url())
-    _fill_aid_form(page, aid_answers())
-    page.click("button[type=submit]")
+    fill_aid(page, aid_answers())
+    page.click(SEND)
     page.wait_for_url("**/ecitiz/r/**")
     reference = REFERENCE.search(page.content()).group(0)
     assert store.table_counts()["submissions"] == 1
@@ -55,27 +51,18 @@ def test_wrong_siret_is_shown_in_the_frame_then_fixed(browser, kit, store):
         page = context.new_page()
         page.goto(host.url + "/")
         frame = page.frame_locator("iframe")
-        frame.locator("#f-siret").wait_for()
 
         wrong = aid_answers(siret="73282932000075")
-        for name, value in wrong.items():
-            if value == "y":
-                frame.locator(f"#f-{name}").check()
-            else:
-                frame.locator(f"#f-{name}").fill(value)
-        frame.locator("#f-documents").set_input_files(
-            {"name": "j.pdf", "mimeType": "application/pdf", "buffer": PDF}
-        )
-        frame.locator("button[type=submit]").click()
+        fill_aid(frame, wrong)  # stops on the page that refuses an answer
         frame.locator("#e-siret").wait_for()
-        assert frame.locator("#f-last_name").input_value() == wrong["last_name"]
+        last_name = frame.locator("input[type=hidden][name=last_name]")
+        assert last_name.get_attribute("value") == wrong["last_name"]
         assert store.table_counts()["submissions"] == 0
 
         frame.locator("#f-siret").fill("73282932000074")
-        frame.locator("#f-documents").set_input_files(
-            {"name": "j.pdf", "mimeType": "application/pdf", "buffer": PDF}
-        )
-        frame.locator("button[type=submit]").click()
+        move(frame)
+        fill_aid(frame, aid_answers())
+        frame.locator(SEND).click()
         frame.locator(".ecitiz-reference").wait_for()
         assert REFERENCE.search(frame.locator(".ecitiz-reference").inner_text())
         assert store.table_counts()["submissions"] == 1
@@ -93,6 +80,6 @@ def test_site_not_allowed_cannot_show_the_form(browser, kit):
         page = browser.new_page()
         page.goto(host.url + "/")  # waits for the frame's load too
         [frame] = page.main_frame.child_frames
-        assert frame.locator("#f-siret").count() == 0
+        assert frame.locator("#f-first_name").count() == 0
     finally:
         host.stop()

@@ -7,11 +7,12 @@ import pytest
 
 from ..helpers import (
     ORG,
-    PDF,
+    SEND,
     STAFF,
     STAFF_EMAIL,
     add_staff,
     aid_answers,
+    fill_aid,
     form_url,
     no_violations,
     post_form,
@@ -19,18 +20,6 @@ from ..helpers import (
 )
 
 pytestmark = pytest.mark.browser
-
-
-def _fill(page, answers):
-    for name, value in answers.items():
-        if value == "y":
-            page.check(f"#f-{name}")
-        else:
-            page.fill(f"#f-{name}", value)
-    page.set_input_files(
-        "#f-documents",
-        {"name": "justificatif.pdf", "mimeType": "application/pdf", "buffer": PDF},
-    )
 
 
 @pytest.mark.parametrize(
@@ -45,16 +34,20 @@ def test_refused_form_keeps_the_answers_and_passes_axe(
     page = browser.new_page()
     page.goto(f"{kit.url}{form_url()}?lang={lang}")
     answers = aid_answers(legal_name="Boulangerie Martin")
-    _fill(page, answers)
-    # The form itself (its script sent the file alone already, to /upload).
+    fill_aid(page, answers)
+    # The form itself, from its check page (its script sent the file alone
+    # already, to /upload).
     with page.expect_response(re.compile(r".*/f/acme/aid-request(\?.*)?$")) as sent:
-        page.click("button[type=submit]")
+        page.click(SEND)
     assert sent.value.status == 429
     assert int(sent.value.headers["retry-after"]) > 0
     page.locator(".ecitiz-notice").wait_for()
     assert re.search(said, page.locator(".ecitiz-notice").inner_text())
-    assert page.locator("#f-legal_name").input_value() == "Boulangerie Martin"
-    assert page.locator("#f-siret").input_value() == answers["siret"]
+    # Every answer is kept, in the page's own fields or carried with it.
+    legal_name = page.locator("input[type=hidden][name=legal_name]")
+    assert legal_name.get_attribute("value") == "Boulangerie Martin"
+    siret = page.locator("input[type=hidden][name=siret]")
+    assert siret.get_attribute("value") == answers["siret"]
     assert store.table_counts()["submissions"] == 1
     no_violations(axe, page, f"form refused by a rate limit ({lang})")
 
