@@ -25,7 +25,7 @@ from .domain.signals import fill_requests
 from .errors import ConfigurationError
 from .fingerprints import Fingerprints
 from .forms.registry import FormRegistry
-from .sealing import Sealer
+from .sealing import SIGNING_KEY_INFO, Sealer
 from .store import Store
 from .store.uploads import UploadArea
 from .throttle import Throttle
@@ -143,14 +143,31 @@ def open_state(config: Mapping[str, Any]) -> KitState:
     data_dir = Path(config["ECITIZ_DATA_DIR"]).resolve()
     store = open_store(config, data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    if store.dialect == "postgresql":
+        # Every host signs with the keys sealed in the shared database.
+        keyring = Keyring.sealed(
+            store, lambda: signing_key_sealer(config), data_dir / "keys"
+        )
+    else:
+        keyring = Keyring.in_folder(store, data_dir / "keys")
     return KitState(
         data_dir,
         store,
         UploadArea(data_dir / "uploads"),
         FormRegistry(),
-        Keyring.in_folder(store, data_dir / "keys"),
+        keyring,
         orphan_file_age=config["ECITIZ_FORM_TICKET_MAX_AGE"],
     )
+
+
+def signing_key_sealer(config: Mapping[str, Any]) -> Sealer:
+    """What seals and opens private signing keys under the current keys."""
+    keys = (*(config.get("SECRET_KEY_FALLBACKS") or ()), config.get("SECRET_KEY"))
+    if not keys[-1]:
+        raise ConfigurationError(
+            "SECRET_KEY is not set: the kit needs it to seal signing keys."
+        )
+    return Sealer(keys, SIGNING_KEY_INFO)
 
 
 def open_store(config: Mapping[str, Any], data_dir: Path) -> Store:

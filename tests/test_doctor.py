@@ -208,6 +208,7 @@ def test_no_smtp_server_is_a_warning(deployed):
 # -- signing keys and origins -----------------------------------------------------
 
 
+@pytest.mark.sqlite_only  # key files (PostgreSQL seals keys in the database)
 def test_a_signing_key_file_gone_is_a_problem(deployed):
     kit = state(deployed)
     with deployed.app_context():
@@ -219,6 +220,24 @@ def test_a_signing_key_file_gone_is_a_problem(deployed):
     assert result.exit_code == 1
     [line] = problems(result)
     assert line.startswith(f"problem: signing keys: the signing key of {ORG}")
+
+
+def test_a_signing_key_the_secret_key_cannot_open_is_a_problem(deployed, backend):
+    if backend != "postgresql":
+        pytest.skip("keys are sealed in the database with PostgreSQL only")
+    kit = state(deployed)
+    with deployed.app_context():
+        kit.keyring.signing_key(kit.store.organisation(ORG)["id"])
+    assert doctor(deployed).exit_code == 0
+    deployed.config["SECRET_KEY_FALLBACKS"] = [deployed.config["SECRET_KEY"]]
+    deployed.config["SECRET_KEY"] = "another-secret-key-that-is-long-enough"
+    assert doctor(deployed).exit_code == 0  # the former key is a fallback
+    deployed.config["SECRET_KEY_FALLBACKS"] = []
+    result = doctor(deployed)
+    assert result.exit_code == 1
+    [line] = problems(result)
+    assert line.startswith(f"problem: signing keys: the signing key of {ORG}")
+    assert "SECRET_KEY_FALLBACKS" in line
 
 
 def test_an_organisation_with_forms_but_no_origin_is_a_problem(deployed):

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 
 from .. import lifecycle
 from ..documents import attestations
-from ..documents.signing import format_serial
+from ..documents.signing import KeyFileError, format_serial
 from ..domain.deadlines import set_period
 from ..domain.lookup import find_organisation
 from ..domain.opening import Opening
@@ -496,6 +496,8 @@ def set_status(
         raise click.ClickException(
             f"sending {reference} back needs --message saying what to change."
         ) from None
+    except KeyFileError as exc:
+        raise click.ClickException(f"{reference} was not changed: {exc}.") from None
     except StaleStatus:
         raise click.ClickException(
             f"{reference} changed status meanwhile; run the command again."

@@ -24,6 +24,7 @@ import click
 from flask import current_app
 
 from ..company_directory import DirectoryUnavailable
+from ..documents.signing import KeyFiles
 from ..state import KitState, counts_per_process, ratelimit_storage, ratelimits_enabled
 from ..state import state as kit_state
 from ..throttle import Throttle
@@ -164,6 +165,8 @@ def check_signing_keys(
             yield Finding(
                 f"the signing key of {organisation['slug']} cannot be read: {error}."
             )
+    if not isinstance(kit.keyring.files, KeyFiles):
+        return  # sealed in the database (PostgreSQL): no folder to write
     folder = Path(kit.keyring.files.folder)
     existing = folder if folder.exists() else folder.parent
     if not os.access(existing, os.W_OK | os.X_OK):

@@ -7,6 +7,7 @@ against the published public keys; only the server knows about revocations.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -16,9 +17,11 @@ from ..errors import EcitizError
 from ..forms.definitions import FormDefinition
 from ..forms.fields import display_value
 from ..i18n import text
+from ..sealing import Sealer
 from ..store import Store, parse_stamp
 from . import signing
 from .layout import AttestationDocument
+from .sealed_keys import SealedKeys
 
 
 class NoSuchDocument(EcitizError, LookupError):
@@ -27,31 +30,50 @@ class NoSuchDocument(EcitizError, LookupError):
 
 @dataclass(frozen=True)
 class Keyring:
-    """Where private keys live (files) and what the database says of them."""
+    """Where private keys live (files in the data folder with SQLite, sealed in
+    the database with PostgreSQL) and what the database says of them."""
 
     store: Store
-    files: signing.KeyFiles
+    files: signing.KeyFiles | SealedKeys
 
     @classmethod
     def in_folder(cls, store: Store, folder: Path) -> Keyring:
         return cls(store, signing.KeyFiles(folder))
 
+    @classmethod
+    def sealed(
+        cls, store: Store, sealer: Callable[[], Sealer], legacy: Path
+    ) -> Keyring:
+        """Keys sealed in the database; key files in ``legacy`` are moved there
+        as they are first used."""
+        return cls(store, SealedKeys(store, sealer, signing.KeyFiles(legacy)))
+
     def signing_key(self, organisation_id: int) -> tuple[str, Any]:
         """The organisation's current key id and private key, made on first use."""
         row = self.store.signing_key(organisation_id)
         if row is None:
-            return self.rotate(organisation_id)
+            return self._new_key(organisation_id, replace=False)
         return row["kid"], self.files.load(row["kid"])
 
     def rotate(self, organisation_id: int) -> tuple[str, Any]:
         """Start signing with a new key; the previous one stays published until
         the documents it signed have expired."""
+        return self._new_key(organisation_id, replace=True)
+
+    def _new_key(self, organisation_id: int, replace: bool) -> tuple[str, Any]:
         key = signing.generate_private_key()
         kid = signing.new_kid()
         while self.files.exists(kid):  # pragma: no cover - 2**20 ids
             kid = signing.new_kid()
         self.files.save(kid, key)
-        self.store.add_signing_key(kid, organisation_id, signing.public_key_bytes(key))
+        row = self.store.add_signing_key(
+            kid, organisation_id, signing.public_key_bytes(key), replace=replace
+        )
+        if row["kid"] != kid:
+            # Another host made the organisation's first key a moment earlier:
+            # both sign with that one.
+            self.files.discard(kid)
+            return row["kid"], self.files.load(row["kid"])
         return kid, key
 
     def published(self, today: date) -> list[dict[str, Any]]:

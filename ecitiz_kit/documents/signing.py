@@ -59,7 +59,8 @@ _EMOJI_MODIFIERS = frozenset(chr(c) for c in range(0x1F3FB, 0x1F400))
 
 
 class KeyFileError(EcitizError):
-    """A signing key file is missing, malformed or would be overwritten."""
+    """A signing key (file or sealed row) is missing, unreadable or would be
+    overwritten."""
 
 
 @dataclass(frozen=True)
@@ -107,6 +108,11 @@ def new_serial() -> str:
 
 def _is_code(text: str, length: int) -> bool:
     return len(text) == length and all(c in ALPHABET for c in text)
+
+
+def is_kid(text: object) -> bool:
+    """Whether ``text`` has the shape of a key id."""
+    return isinstance(text, str) and _is_code(text, KID_LENGTH)
 
 
 def format_serial(serial: str) -> str:
@@ -237,6 +243,24 @@ def public_key_bytes(key: Ed25519PrivateKey) -> bytes:
     )
 
 
+def private_key_der(key: Ed25519PrivateKey) -> bytes:
+    """The private key as unencrypted PKCS#8 DER (to be sealed before it is kept)."""
+    return key.private_bytes(
+        serialization.Encoding.DER,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    )
+
+
+def private_key_from_der(data: bytes) -> Ed25519PrivateKey | None:
+    """The Ed25519 key in PKCS#8 DER ``data``; None if it holds anything else."""
+    try:
+        key = serialization.load_der_private_key(data, password=None)
+    except (ValueError, TypeError):
+        return None
+    return key if isinstance(key, Ed25519PrivateKey) else None
+
+
 def encode_b64url(data: bytes) -> str:
     """``data`` in base64url without padding (public keys, names, signatures)."""
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
@@ -269,7 +293,7 @@ class KeyFiles:
 
     def path(self, kid: str) -> Path:
         """Where the key ``kid`` lives; refuses anything that is not a kid."""
-        if not isinstance(kid, str) or not _is_code(kid, KID_LENGTH):
+        if not is_kid(kid):
             raise ValueError(f"not a key id: {kid!r}")
         return self.folder / f"{kid}.key"
 
@@ -306,6 +330,10 @@ class KeyFiles:
         os.close(fd)
         _fsync_folder(self.folder)
         return path
+
+    def discard(self, kid: str) -> None:
+        """Remove a key that never signed anything (another host's key won)."""
+        self.path(kid).unlink(missing_ok=True)
 
     def load(self, kid: str) -> Ed25519PrivateKey:
         """Read the key ``kid``; the error names the file when it is missing or bad."""

@@ -18,11 +18,12 @@ from flask import (
     request,
     url_for,
 )
-from werkzeug.exceptions import Conflict
+from werkzeug.exceptions import Conflict, ServiceUnavailable
 from wtforms import HiddenField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length
 
 from .. import lifecycle
+from ..documents.signing import KeyFileError
 from ..domain.companies import register_view
 from ..domain.deadlines import RULE_ACTOR
 from ..domain.grants import GrantRefused, cents, default_grant, euros, parse_amount
@@ -275,6 +276,15 @@ def change_request_status(submission_id: int) -> Any:
                 "This request is in payment file %(number)s: mark that file paid"
                 " or cancel it first. Nothing was changed.",
                 number=exc.batch_id,
+            ),
+        ) from None
+    except KeyFileError:
+        raise refusal(
+            ServiceUnavailable,
+            gettext(
+                "The organisation's signing key cannot be opened with this server's"
+                " secret key: nothing was changed. The server's administrator must"
+                " add the former key to SECRET_KEY_FALLBACKS."
             ),
         ) from None
     except MessageRequired:

@@ -20,22 +20,70 @@ class Documents(Base):
         )
 
     def add_signing_key(
-        self, kid: str, organisation_id: int, public_key: bytes
+        self,
+        kid: str,
+        organisation_id: int,
+        public_key: bytes,
+        replace: bool = True,
     ) -> dict[str, Any]:
-        """Make a new key the organisation's signing key; the previous one retires."""
+        """Make a new key the organisation's signing key (the previous one retires)
+        and return the signing key now in force. With ``replace=False`` an
+        existing signing key stays, as when another host made the organisation's
+        first key a moment earlier: the caller then uses that one."""
         now = stamp(utcnow())
         with self._write() as conn:
-            conn.execute(
-                "UPDATE signing_keys SET retired_at = ?"
-                " WHERE organisation_id = ? AND retired_at IS NULL",
-                (now, organisation_id),
-            )
-            conn.execute(
-                "INSERT INTO signing_keys (kid, organisation_id, public_key,"
-                " created_at) VALUES (?, ?, ?, ?)",
-                (kid, organisation_id, public_key, now),
-            )
+            current = None
+            if not replace:
+                current = conn.execute(
+                    "SELECT kid FROM signing_keys WHERE organisation_id = ?"
+                    " AND retired_at IS NULL",
+                    (organisation_id,),
+                ).fetchone()
+            if replace or current is None:
+                conn.execute(
+                    "UPDATE signing_keys SET retired_at = ?"
+                    " WHERE organisation_id = ? AND retired_at IS NULL",
+                    (now, organisation_id),
+                )
+                conn.execute(
+                    "INSERT INTO signing_keys (kid, organisation_id, public_key,"
+                    " created_at) VALUES (?, ?, ?, ?)",
+                    (kid, organisation_id, public_key, now),
+                )
         return self.signing_key(organisation_id)  # type: ignore[return-value]
+
+    # -- sealed private keys (PostgreSQL only: SQLite keeps them in files) ------
+
+    def sealed_signing_key(self, kid: str) -> str | None:
+        """The sealed private key ``kid``, None if the database has none."""
+        row = self._one(
+            "SELECT sealed_key FROM signing_key_secrets WHERE kid = ?", (kid,)
+        )
+        return row["sealed_key"] if row else None
+
+    def add_sealed_signing_key(self, kid: str, sealed_key: str) -> bool:
+        """Keep a sealed private key; False (and nothing written) if ``kid``
+        already names one: a kid names one key for ever."""
+        with self._write() as conn:
+            cursor = conn.execute(
+                "INSERT INTO signing_key_secrets (kid, created_at, sealed_key)"
+                " VALUES (?, ?, ?) ON CONFLICT (kid) DO NOTHING",
+                (kid, stamp(utcnow()), sealed_key),
+            )
+            return cursor.rowcount == 1
+
+    def discard_sealed_signing_key(self, kid: str) -> None:
+        """Forget a sealed key that never became a signing key."""
+        with self._write() as conn:
+            conn.execute(
+                "DELETE FROM signing_key_secrets WHERE kid = ? AND NOT EXISTS"
+                " (SELECT 1 FROM signing_keys k WHERE k.kid = ?)",
+                (kid, kid),
+            )
+
+    def sealed_signing_keys(self) -> list[dict[str, Any]]:
+        """Every sealed key row, as stored (to check that nothing is in clear)."""
+        return self._all("SELECT * FROM signing_key_secrets ORDER BY kid")
 
     def signing_key_ids(self) -> list[str]:
         """The id of every signing key, in use or retired."""

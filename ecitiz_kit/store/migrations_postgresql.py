@@ -562,4 +562,24 @@ POSTGRESQL_MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX kept_uploads_by_holder ON kept_uploads (holder, id);
     CREATE INDEX kept_uploads_by_age ON kept_uploads (created_at);
     """,
+    """
+    -- Organisations' private signing keys, sealed (Fernet under a key derived
+    -- from SECRET_KEY), so that every host signs with the same keys. The kid
+    -- is the signing_keys row's; the sealed key is written first, so it has no
+    -- foreign key.
+    CREATE TABLE signing_key_secrets (
+        kid TEXT COLLATE "C" PRIMARY KEY,
+        created_at TEXT COLLATE "C" NOT NULL,
+        sealed_key TEXT COLLATE "C" NOT NULL
+    );
+    -- One signing key in force per organisation.
+    UPDATE signing_keys k SET retired_at = k.created_at
+    WHERE k.retired_at IS NULL AND EXISTS (
+        SELECT 1 FROM signing_keys n
+        WHERE n.organisation_id = k.organisation_id AND n.retired_at IS NULL
+        AND (n.created_at, n.kid) > (k.created_at, k.kid)
+    );
+    CREATE UNIQUE INDEX signing_keys_one_in_force ON signing_keys (organisation_id)
+        WHERE retired_at IS NULL;
+    """,
 )
