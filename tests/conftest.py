@@ -50,6 +50,10 @@ def pytest_generate_tests(metafunc):
         for name in ("browser", "sqlite_only")
     ):
         wanted = [b for b in wanted if b == "sqlite"]
+    # What only PostgreSQL does (keys sealed in the database, pg_dump) says so
+    # with ``postgresql_only``.
+    if metafunc.definition.get_closest_marker("postgresql_only"):
+        wanted = [b for b in wanted if b == "postgresql"]
     metafunc.parametrize("backend", wanted, indirect=True)
 
 

@@ -74,11 +74,10 @@ def test_a_backup_never_overwrites_and_needs_a_folder(runner, tmp_path):
     assert result.exit_code == 1 and "is not a folder" in result.output
 
 
+@pytest.mark.postgresql_only
 def test_a_postgresql_store_is_sent_to_pg_dump_and_nothing_is_written(
     runner, store, tmp_path
 ):
-    if store.dialect == "sqlite":
-        pytest.skip("SQLite is backed up: see the tests above")
     archive = tmp_path / "backup.tar.gz"
     result = _backup(runner, archive)
     assert result.exit_code == 1

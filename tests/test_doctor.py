@@ -222,9 +222,8 @@ def test_a_signing_key_file_gone_is_a_problem(deployed):
     assert line.startswith(f"problem: signing keys: the signing key of {ORG}")
 
 
-def test_a_signing_key_the_secret_key_cannot_open_is_a_problem(deployed, backend):
-    if backend != "postgresql":
-        pytest.skip("keys are sealed in the database with PostgreSQL only")
+@pytest.mark.postgresql_only
+def test_a_signing_key_the_secret_key_cannot_open_is_a_problem(deployed):
     kit = state(deployed)
     with deployed.app_context():
         kit.keyring.signing_key(kit.store.organisation(ORG)["id"])

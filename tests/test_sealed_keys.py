@@ -49,14 +49,14 @@ def _key_files(app):
 
 
 @pytest.fixture
-def second(app, tmp_path, database_url, backend):
-    if backend != "postgresql":
-        pytest.skip("keys are shared through the database with PostgreSQL only")
+def second(app, tmp_path, database_url):
+    """A second host: another data folder, the same PostgreSQL database."""
     other = _second_host(tmp_path, database_url)
     yield other
     state(other).store.close()
 
 
+@pytest.mark.postgresql_only
 def test_attestation_signed_on_one_host_verifies_and_signs_on_another(
     app, client, runner, store, second
 ):
@@ -81,6 +81,7 @@ def test_attestation_signed_on_one_host_verifies_and_signs_on_another(
     assert _key_files(app) == [] and _key_files(second) == []
 
 
+@pytest.mark.postgresql_only
 def test_the_database_holds_no_private_key_in_clear(app, client, runner, store, second):
     document = issue_attestation(client, runner, store)
     key = state(app).keyring.files.load(document["kid"])
@@ -95,6 +96,7 @@ def test_the_database_holds_no_private_key_in_clear(app, client, runner, store, 
         assert text not in dump
 
 
+@pytest.mark.postgresql_only
 def test_another_secret_key_cannot_open_them_but_a_fallback_can(
     app, client, runner, store, second, tmp_path, database_url
 ):
@@ -134,6 +136,7 @@ def test_another_secret_key_cannot_open_them_but_a_fallback_can(
     state(kept).store.close()
 
 
+@pytest.mark.postgresql_only
 def test_two_hosts_making_the_first_key_at_once_share_one(app, store, second):
     organisation = store.organisation(ORG)["id"]
     keyrings = [state(app).keyring, state(second).keyring]
@@ -155,6 +158,7 @@ def test_two_hosts_making_the_first_key_at_once_share_one(app, store, second):
     assert store.signing_key_ids() == [made[0][0]]
 
 
+@pytest.mark.postgresql_only
 def test_a_kid_is_never_overwritten(app, store, second):
     sealed = state(app).keyring.files
     key = signing.generate_private_key()
@@ -166,6 +170,7 @@ def test_a_kid_is_never_overwritten(app, store, second):
     )
 
 
+@pytest.mark.postgresql_only
 def test_key_files_written_before_keys_were_sealed_move_to_the_database(
     app, store, second
 ):
@@ -190,6 +195,7 @@ def test_sqlite_keeps_signing_keys_in_files(app, client, runner, store):
     assert re.match(rb"-----BEGIN PRIVATE KEY-----", files[0].read_bytes())
 
 
+@pytest.mark.postgresql_only
 def test_staff_are_told_when_the_key_cannot_be_opened(
     app, client, runner, store, staff_client, second
 ):
