@@ -49,7 +49,9 @@
   }
   function holds(c) {
     var v = answer(c.field), n;
-    if (c.op === 'ticked') return v === c.value;
+    // A box ticked on an earlier page of a form in steps comes back as the
+    // hidden value it sent (any text), not as a box.
+    if (c.op === 'ticked') return (v === true || (typeof v === 'string' && v !== '')) === c.value;
     if (c.op === 'one_of') return c.value.indexOf(v) >= 0;
     n = String(v || '').replace(/[\s\u00a0\u202f€]/g, '').replace(',', '.');
     if (!n || isNaN(n)) return false;

@@ -244,6 +244,19 @@ test('choices and boxes: one of some options, ticked or not', () => {
   assert.deepEqual([details, aid, noAid].map((c) => c.disabled), [false, false, true]);
 });
 
+test('a box ticked on an earlier page counts as ticked from its carried value', () => {
+  const carried = control({ name: 'employees', type: 'hidden', value: 'y' });
+  const count = control({ name: 'headcount' });
+  const none = control({ name: 'why_none' });
+  const blocks = [box({ field: 'employees', op: 'ticked', value: true }, [count]),
+    box({ field: 'employees', op: 'ticked', value: false }, [none])];
+  run({ fields: [carried, count, none], boxes: blocks });
+  assert.deepEqual(blocks.map((b) => b.hidden), [false, true]);
+  carried.value = '';
+  run({ fields: [carried, count, none], boxes: blocks });
+  assert.deepEqual(blocks.map((b) => b.hidden), [true, false]);
+});
+
 test('a question under a hidden question or section stays hidden', () => {
   const tick = control({ name: 'employees', type: 'checkbox', checked: false });
   const count = control({ name: 'count', value: '5' });
