@@ -22,8 +22,8 @@ SEND_TOO_MUCH = """(selector) => {
 @pytest.mark.parametrize(
     "path, field, title",
     [
-        (form_url() + "?lang=fr", "#f-explanation", "Envoi trop volumineux"),
-        (form_url() + "?lang=en", "#f-explanation", "Too much data sent"),
+        (form_url() + "?lang=fr", "#f-last_name", "Envoi trop volumineux"),
+        (form_url() + "?lang=en", "#f-last_name", "Too much data sent"),
         ("/ecitiz/v?lang=en", "#f-code", "Too much data sent"),
         (f"{STAFF}/login?lang=fr", "#f-password", "Envoi trop volumineux"),
         (f"{STAFF}/login?lang=en", "#f-password", "Too much data sent"),
