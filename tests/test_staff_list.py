@@ -176,7 +176,7 @@ def test_bad_filters_get_400_with_the_form_and_what_to_fix(
 
 
 @pytest.mark.parametrize(
-    "cursor", ["older=garbage", "newer=%00", "older=MjAyNn4x", "older=a&newer=b"]
+    "cursor", ["older=garbage", "newer=~", "older=MjAyNn4x", "older=a&newer=b"]
 )
 def test_forged_page_links_get_400_with_a_message(agent, requests_made, cursor):
     response = agent.get(f"{STAFF}/?{cursor}&lang=en")
