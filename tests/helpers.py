@@ -16,6 +16,7 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from unittest import mock
+from urllib.parse import urlsplit
 
 import pytest
 from pypdf import PdfReader
@@ -753,3 +754,11 @@ def _reporting_to(results, function, *args):
         results.put((True, function(*args)))
     except BaseException as exc:  # reported to the test, which fails
         results.put((False, repr(exc)))
+
+
+def mailed_draft_path(store) -> str:
+    """The path and query of the draft link in the one draft e-mail queued."""
+    [mail] = [m for m in store.outbox_messages() if m["kind"] == "draft"]
+    url = re.search(r"https?://\S+", mail["body_text"]).group(0)
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"

@@ -7,9 +7,12 @@ is closed after it, so tests share nothing but the browser process.
 
 import pytest
 
+from ecitiz_kit.web.snippets import script_snippet
+
 from ..helpers import (
     BLOCK_THIRD_PARTY_COOKIES,
     LiveServer,
+    host_site,
     launch_chromium,
     start_playwright,
 )
@@ -73,3 +76,19 @@ def axe():
     from axe_playwright_python.sync_playwright import Axe
 
     return Axe()
+
+
+@pytest.fixture
+def framed(kit, store):
+    """The organisation's site embedding the aid request with the snippet
+    ``flask ecitiz snippet`` prints (the loader inserts the frame)."""
+    pages = {}
+    host = LiveServer(host_site(pages), "localhost")
+    store.add_allowed_origin(store.organisation("acme")["id"], host.url)
+    snippet = script_snippet("acme", "aid-request", "Aid", kit.url + "/ecitiz", "en")
+    pages["/"] = (
+        '<!doctype html><html lang="en"><meta charset="utf-8"><title>Host</title>'
+        f"<h1>Our site</h1>{snippet}</html>"
+    )
+    yield host
+    host.stop()

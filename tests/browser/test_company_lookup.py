@@ -4,18 +4,14 @@ without JavaScript, with the keyboard, on a phone, and under axe."""
 
 import pytest
 
-from ecitiz_kit.web.snippets import script_snippet
-
 from .. import fake_directory as fake
 from ..helpers import (
     SEND,
     STAFF,
-    LiveServer,
     add_staff,
     aid_answers,
     fill_aid,
     form_url,
-    host_site,
     no_violations,
     post_form,
     stored_requests,
@@ -26,19 +22,9 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def framed(kit, store, company_directory):
-    """The organisation's site embedding the aid request with the snippet
-    ``flask ecitiz snippet`` prints (the loader inserts the frame)."""
-    pages = {}
-    host = LiveServer(host_site(pages), "localhost")
-    store.add_allowed_origin(store.organisation("acme")["id"], host.url)
-    snippet = script_snippet("acme", "aid-request", "Aid", kit.url + "/ecitiz", "en")
-    pages["/"] = (
-        '<!doctype html><html lang="en"><meta charset="utf-8"><title>Host</title>'
-        f"<h1>Our site</h1>{snippet}</html>"
-    )
-    yield host
-    host.stop()
+def framed(framed, company_directory):
+    """The embedded aid request (see conftest), the fake directory answering."""
+    return framed
 
 
 def test_a_known_siret_fills_the_company_name_inside_the_frame(browser, framed):

@@ -2,9 +2,6 @@
 frame, the e-mailed link opened in another browser, and the pages of drafts
 and kept files clean for axe on a phone, in French and English."""
 
-import re
-from urllib.parse import urlsplit
-
 import pytest
 
 from ..helpers import (
@@ -18,6 +15,7 @@ from ..helpers import (
     fill_aid,
     form_url,
     host_site,
+    mailed_draft_path,
     move,
     no_violations,
 )
@@ -33,13 +31,6 @@ def _fill(target, answers):
             target.locator(f"#f-{name}").check()
         else:
             target.locator(f"#f-{name}").fill(value)
-
-
-def _mailed_path(store):
-    [mail] = [m for m in store.outbox_messages() if m["kind"] == "draft"]
-    url = re.search(r"https?://\S+", mail["body_text"]).group(0)
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}"
 
 
 def _overflow(page):
@@ -70,7 +61,7 @@ def test_save_in_the_frame_then_finish_in_another_browser(browser, kit, store):
 
         other = browser.new_context()  # another browser: nothing shared
         page = other.new_page()
-        page.goto(kit.url + _mailed_path(store))
+        page.goto(kit.url + mailed_draft_path(store))
         # On the page it was saved from, with what was typed there and before.
         assert page.locator("#f-account_holder").input_value() == "Boulangerie Durand"
         last_name = page.locator("input[type=hidden][name=last_name]")
@@ -82,7 +73,7 @@ def test_save_in_the_frame_then_finish_in_another_browser(browser, kit, store):
         [request] = store.iter_requests(store.organisation("acme")["id"])
         assert len(store.attachments(request["id"])) == 1
         # The link now leads to the receipt.
-        page.goto(kit.url + _mailed_path(store))
+        page.goto(kit.url + mailed_draft_path(store))
         page.wait_for_url("**/ecitiz/r/**")
         assert other.cookies() == []
         other.close()

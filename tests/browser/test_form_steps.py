@@ -3,24 +3,18 @@ another site (the kit on http://127.0.0.1:P1, the site on http://localhost:P2),
 and without JavaScript; saved for later on its third page, finished in another
 browser, an IBAN refused after the check page; clean for axe on a phone."""
 
-import re
-from urllib.parse import urlsplit
-
 import pytest
-
-from ecitiz_kit.web.snippets import script_snippet
 
 from ..helpers import (
     CONTINUE,
     IBAN,
     REFERENCE,
     SEND,
-    LiveServer,
     aid_answers,
     fill_aid,
     fill_page,
     form_url,
-    host_site,
+    mailed_draft_path,
     move,
     no_violations,
     on_check_page,
@@ -29,29 +23,6 @@ from ..helpers import (
 pytestmark = pytest.mark.browser
 
 WRONG_IBAN = IBAN[:-1] + "7"  # the shape of an IBAN, a wrong check digit
-
-
-@pytest.fixture
-def framed(kit, store):
-    """The organisation's site embedding the aid request with the snippet
-    ``flask ecitiz snippet`` prints (the loader inserts the frame)."""
-    pages = {}
-    host = LiveServer(host_site(pages), "localhost")
-    store.add_allowed_origin(store.organisation("acme")["id"], host.url)
-    snippet = script_snippet("acme", "aid-request", "Aid", kit.url + "/ecitiz", "en")
-    pages["/"] = (
-        '<!doctype html><html lang="en"><meta charset="utf-8"><title>Host</title>'
-        f"<h1>Our site</h1>{snippet}</html>"
-    )
-    yield host
-    host.stop()
-
-
-def _mailed_path(store):
-    [mail] = [m for m in store.outbox_messages() if m["kind"] == "draft"]
-    url = re.search(r"https?://\S+", mail["body_text"]).group(0)
-    parts = urlsplit(url)
-    return f"{parts.path}?{parts.query}"
 
 
 def _focused_id(frame):
@@ -96,7 +67,7 @@ def test_save_on_page_three_then_finish_elsewhere_past_a_refused_iban(
 
     other = browser.new_context(java_script_enabled=script)  # nothing shared
     page = other.new_page()
-    page.goto(kit.url + _mailed_path(store))
+    page.goto(kit.url + mailed_draft_path(store))
     # Back on the page it was saved from, the earlier answers with it.
     assert page.locator("#page-title").inner_text() in (
         "Votre situation",
