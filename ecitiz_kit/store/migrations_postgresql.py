@@ -582,4 +582,31 @@ POSTGRESQL_MIGRATIONS: tuple[str, ...] = (
     CREATE UNIQUE INDEX signing_keys_one_in_force ON signing_keys (organisation_id)
         WHERE retired_at IS NULL;
     """,
+    """
+    -- Uploaded files, so that every host serves them: written in the same
+    -- transaction as the attachment or kept-upload row that holds them, and
+    -- removed, at commit, with the last row that does.
+    CREATE TABLE stored_files (
+        stored_name TEXT COLLATE "C" PRIMARY KEY,
+        data BYTEA NOT NULL
+    );
+    CREATE FUNCTION forget_unheld_file() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        DELETE FROM stored_files f WHERE f.stored_name = OLD.stored_name
+        AND NOT EXISTS (
+            SELECT 1 FROM attachments a WHERE a.stored_name = OLD.stored_name
+        )
+        AND NOT EXISTS (
+            SELECT 1 FROM kept_uploads k WHERE k.stored_name = OLD.stored_name
+        );
+        RETURN NULL;
+    END
+    $$;
+    CREATE CONSTRAINT TRIGGER attachments_forget_file AFTER DELETE ON attachments
+        DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW EXECUTE FUNCTION forget_unheld_file();
+    CREATE CONSTRAINT TRIGGER kept_uploads_forget_file AFTER DELETE ON kept_uploads
+        DEFERRABLE INITIALLY DEFERRED
+        FOR EACH ROW EXECUTE FUNCTION forget_unheld_file();
+    """,
 )
