@@ -67,6 +67,29 @@ def guide_block(first_words: str) -> str:
     return block
 
 
+#: How each shell block of the guide begins; each is run by a test below.
+RUN = (
+    "python -c 'import secrets",  # the shared secret key
+    "export FLASK_SECRET_KEY=",  # the settings, before every other block
+    'python -m pip install "',  # once: install, schema, organisation, doctor
+    "gunicorn ",  # each host
+    "ecitiz worker",  # the workers
+    "curl ",  # the load balancer's health check
+    "pg_dump ",  # backups
+    "pg_restore ",
+    "python -m pip install --upgrade ",  # upgrades
+    "ecitiz copy-db ",  # moving up from SQLite
+)
+
+
+def test_every_shell_block_of_the_guide_is_one_the_tests_run():
+    found = blocks("sh")
+    assert sorted(next(w for w in RUN if b.startswith(w)) for b in found) == sorted(
+        RUN
+    ), found
+    assert len(blocks("python")) == 1  # the WSGI module with ProxyFix
+
+
 # -- the deployment ------------------------------------------------------------------
 
 
@@ -485,7 +508,10 @@ def test_workers_on_two_hosts_deliver_each_message_once(deployment):
     )
     workers = {
         host: deployment.shell(
-            host, command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+            host,
+            command,
+            stdout=subprocess.DEVNULL,
+            stderr=open(deployment.root / f"{host}-worker.log", "w"),  # noqa: SIM115
         )
         for host in ("host1", "host2")
     }
