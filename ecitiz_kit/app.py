@@ -59,7 +59,8 @@ def console_app(serving: bool = False) -> Flask:
 
     Without ``FLASK_SECRET_KEY``, the key kept in the data folder is used; the
     commands make one there on first use (saying so), but ``serving`` never does:
-    a server needs a key someone chose to keep.
+    a server needs a key someone chose to keep. With a database URL (shared by
+    several hosts) no folder's key will do: the setting is required.
     """
     settings = {**DEFAULTS, **from_environ(os.environ)}
     check_settings(settings)  # before a key is kept for settings refused
@@ -67,6 +68,14 @@ def console_app(serving: bool = False) -> Flask:
     config: dict[str, Any] = {}
     try:
         if not os.environ.get("FLASK_SECRET_KEY"):
+            if settings.get("ECITIZ_DATABASE_URL"):
+                # A key kept in this host's folder would differ on the next
+                # host, and the links one signs would fail on the other.
+                raise ConfigurationError(
+                    "FLASK_SECRET_KEY is not set: with ECITIZ_DATABASE_URL, every "
+                    "host and every command must sign with the same key; set it, "
+                    "the same, on each."
+                )
             key = kept_secret_key(data_dir, create=not serving)
             if key is not None:
                 config["SECRET_KEY"] = key

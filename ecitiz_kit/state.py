@@ -27,7 +27,8 @@ from .fingerprints import Fingerprints
 from .forms.registry import FormRegistry
 from .sealing import SIGNING_KEY_INFO, Sealer
 from .store import Store
-from .store.uploads import UploadArea
+from .store.database_files import DatabaseFiles
+from .store.uploads import UploadArea, UploadStorage
 from .throttle import Throttle
 from .tokens import Tokens
 
@@ -45,7 +46,7 @@ class KitState:
 
     data_dir: Path
     store: Store
-    uploads: UploadArea
+    uploads: UploadStorage
     forms: FormRegistry
     keyring: Keyring
     #: Seconds before an unreferenced stored file counts as left by a crash (the
@@ -143,17 +144,22 @@ def open_state(config: Mapping[str, Any]) -> KitState:
     data_dir = Path(config["ECITIZ_DATA_DIR"]).resolve()
     store = open_store(config, data_dir)
     data_dir.mkdir(parents=True, exist_ok=True)
+    folder = UploadArea(data_dir / "uploads")
+    uploads: UploadStorage
     if store.dialect == "postgresql":
-        # Every host signs with the keys sealed in the shared database.
+        # Every host signs with the keys sealed in the shared database, and
+        # serves the files stored there.
         keyring = Keyring.sealed(
             store, lambda: signing_key_sealer(config), data_dir / "keys"
         )
+        uploads = DatabaseFiles(store, folder)
     else:
         keyring = Keyring.in_folder(store, data_dir / "keys")
+        uploads = folder
     return KitState(
         data_dir,
         store,
-        UploadArea(data_dir / "uploads"),
+        uploads,
         FormRegistry(),
         keyring,
         orphan_file_age=config["ECITIZ_FORM_TICKET_MAX_AGE"],

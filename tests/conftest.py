@@ -4,6 +4,8 @@ tests/helpers.py."""
 from __future__ import annotations
 
 import os
+import socket
+from urllib.parse import urlsplit
 
 import limits.storage.memory
 import pytest
@@ -160,3 +162,21 @@ def company_directory(app):
     app.config["ECITIZ_COMPANY_LOOKUP_URL"] = fake.url
     yield fake
     fake.stop()
+
+
+#: The Redis server CI and the development machine run (for counters shared by
+#: several processes); ``ECITIZ_TEST_REDIS_URL`` names another.
+REDIS_URL = os.environ.get("ECITIZ_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+
+
+@pytest.fixture
+def redis_url():
+    """The test Redis server's URL; its tests skip without one, but in CI."""
+    where = urlsplit(REDIS_URL)
+    try:
+        socket.create_connection((where.hostname, where.port or 6379), 1).close()
+    except OSError as error:
+        if os.environ.get("CI"):
+            pytest.fail(f"no Redis server at {REDIS_URL} in CI: {error}")
+        pytest.skip(f"no Redis server at {REDIS_URL}: {error}")
+    return REDIS_URL

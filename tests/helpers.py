@@ -5,6 +5,7 @@ serving pages to a real browser."""
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import functools
 import io
 import itertools
@@ -13,6 +14,7 @@ import multiprocessing
 import os
 import re
 import threading
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from html.parser import HTMLParser
 from unittest import mock
@@ -431,9 +433,29 @@ def post_form(client, data: dict, form_id: str = "aid-request", ticket=None, **k
     )
 
 
+@dataclass(frozen=True, order=True)
+class StoredFile:
+    """A file the database keeps (PostgreSQL), as :func:`uploaded_files` lists it."""
+
+    name: str
+    data: bytes = dataclasses.field(repr=False)
+
+    def read_bytes(self) -> bytes:
+        return self.data
+
+
 def uploaded_files(app) -> list:
-    root = state(app).uploads.root
-    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+    """Every uploaded file the instance keeps: paths in the data folder, and on
+    PostgreSQL the files in the database too (:class:`StoredFile`)."""
+    kit = state(app)
+    root = kit.data_dir / "uploads"
+    found: list = []
+    if root.exists():
+        found = sorted(p for p in root.rglob("*") if p.is_file())
+    if kit.store.dialect == "postgresql":
+        rows = kit.store._all("SELECT stored_name, data FROM stored_files")
+        found += sorted(StoredFile(r["stored_name"], bytes(r["data"])) for r in rows)
+    return found
 
 
 def send_mail(app, **options):

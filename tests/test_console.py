@@ -71,7 +71,15 @@ def test_a_given_key_is_used_and_none_is_kept(data_dir):
         ({"ECITIZ_MAX_FLIES": "3"}, "ECITIZ_MAX_FLIES"),
         ({"ECITIZ_SMTP_HOST": "smtp.example"}, "ECITIZ_MAIL_FROM"),
         ({"FLASK_SECRET_KEY": "short"}, "FLASK_SECRET_KEY"),
-        ({"ECITIZ_DATABASE_URL": "mysql://db/ecitiz"}, "ECITIZ_DATABASE_URL"),
+        (
+            {"ECITIZ_DATABASE_URL": "mysql://db/ecitiz", "FLASK_SECRET_KEY": SECRET},
+            "ECITIZ_DATABASE_URL",
+        ),
+        # Hosts sharing a database cannot each keep a key of their own.
+        (
+            {"ECITIZ_DATABASE_URL": "postgresql://127.0.0.1:5432/ecitiz"},
+            "FLASK_SECRET_KEY",
+        ),
         # Nothing listens on port 1: refused at once.
         (
             {

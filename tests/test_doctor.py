@@ -14,11 +14,15 @@ from .helpers import ORG
 
 
 @pytest.fixture
-def deployed(app, monkeypatch):
-    """The test app, set up as a deployment should be (one worker)."""
+def deployed(request, app, monkeypatch):
+    """The test app, set up as a deployment should be (one worker; with
+    PostgreSQL, counters in the Redis every host shares)."""
     for name in ("WEB_CONCURRENCY", "GUNICORN_CMD_ARGS"):
         monkeypatch.delenv(name, raising=False)
     app.config["ECITIZ_PUBLIC_URL"] = "https://forms.example.org"
+    if app.config["ECITIZ_DATABASE_URL"]:
+        redis = request.getfixturevalue("redis_url")
+        app.config["ECITIZ_RATELIMIT_STORAGE_URI"] = redis
     return app
 
 
@@ -108,6 +112,7 @@ def test_an_unreadable_database_is_a_problem(deployed, monkeypatch):
     ],
 )
 def test_counters_per_process_with_several_workers_are_a_problem(deployed, args, env):
+    deployed.config["ECITIZ_RATELIMIT_STORAGE_URI"] = "memory://"
     result = doctor(deployed, *args, env=env)
     assert result.exit_code == 1
     [line] = problems(result)
@@ -115,10 +120,23 @@ def test_counters_per_process_with_several_workers_are_a_problem(deployed, args,
     assert "ECITIZ_RATELIMIT_STORAGE_URI" in line
 
 
+@pytest.mark.sqlite_only  # PostgreSQL: any number of hosts (next test)
 def test_counters_per_process_with_one_worker_are_fine(deployed):
     result = doctor(deployed, "--workers", "1", env={"WEB_CONCURRENCY": "4"})
     assert result.exit_code == 0, result.output
     assert "for 1 worker(s) (--workers)" in result.output
+
+
+@pytest.mark.postgresql_only
+def test_counters_per_process_with_postgresql_are_a_problem_even_for_one_worker(
+    deployed,
+):
+    deployed.config["ECITIZ_RATELIMIT_STORAGE_URI"] = "memory://"
+    result = doctor(deployed, "--workers", "1")
+    assert result.exit_code == 1
+    [line] = problems(result)
+    assert "per process, while the database is PostgreSQL" in line
+    assert "ECITIZ_RATELIMIT_STORAGE_URI" in line
 
 
 def test_limits_turned_off_are_a_warning_whatever_the_workers(deployed):

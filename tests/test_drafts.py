@@ -133,8 +133,7 @@ def test_sending_the_resumed_draft_spends_it_and_its_link_leads_to_the_receipt(
     assert request["reference"] == reference
     [attachment] = store.attachments(request["id"])
     assert attachment["filename"] == "justificatif.pdf"
-    path = state(app).uploads.path(attachment["stored_name"])
-    assert path.read_bytes() == PDF
+    assert state(app).uploads.read_committed(attachment["stored_name"]) == PDF
     assert store.table_counts()["kept_uploads"] == 0
     assert '"justificatif.pdf"' in request["answers"]
     # The spent draft forgot its answers; its link now shows the receipt.

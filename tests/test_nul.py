@@ -44,6 +44,20 @@ def test_a_nul_in_the_query_string_is_a_bad_request(client, path):
     assert client.get(path).status_code == 400
 
 
+@pytest.mark.parametrize(
+    ("path", "lang"),
+    [
+        (f"/ecitiz/f/{ORG}/aid-request?lang=en&q=%00", "en"),
+        (f"/ecitiz/c/{ORG}?lang=fr&q=%00", "fr"),
+        (f"/ecitiz/c/{ORG}?lang=en%00", "en"),  # the browser's, then
+    ],
+)
+def test_the_bad_request_page_speaks_the_visitor_s_language(client, path, lang):
+    response = client.get(path, headers={"Accept-Language": "en"})
+    assert response.status_code == 400
+    assert f'<html lang="{lang}"' in response.get_data(as_text=True)
+
+
 @pytest.mark.parametrize("query", ["q=Durand%00", "older=%00", "form=aid-request%00"])
 def test_a_nul_in_the_staff_list_s_filters_is_a_bad_request(staff_client, query):
     assert staff_client.get(f"{STAFF}/?{query}").status_code == 400

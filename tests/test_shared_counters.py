@@ -2,30 +2,11 @@
 on one data folder stand for two gunicorn workers, counting in the Redis server
 CI and the development machine run (``ECITIZ_TEST_REDIS_URL`` names another)."""
 
-import os
 import secrets
-import socket
-from urllib.parse import urlsplit
-
-import pytest
 
 from ecitiz_kit import create_app
 
 from .helpers import SECRET, aid_answers, post_form, with_file
-
-REDIS_URL = os.environ.get("ECITIZ_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
-
-
-@pytest.fixture
-def redis_url():
-    where = urlsplit(REDIS_URL)
-    try:
-        socket.create_connection((where.hostname, where.port or 6379), 1).close()
-    except OSError as error:
-        if os.environ.get("CI"):
-            pytest.fail(f"no Redis server at {REDIS_URL} in CI: {error}")
-        pytest.skip(f"no Redis server at {REDIS_URL}: {error}")
-    return REDIS_URL
 
 
 def worker(app, storage):

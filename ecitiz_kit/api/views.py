@@ -119,7 +119,7 @@ def attachment(submission_id: int, attachment_id: int) -> Response:
     if row is None:
         raise UnknownObject()
     _found(submission_id, f"file {row['id']}")
-    return downloads.attachment(kit.uploads.path(row["stored_name"]), row)
+    return downloads.attachment(kit.uploads.content(row["stored_name"]), row)
 
 
 @endpoint(f"/requests/<{ROW_ID}:submission_id>/receipt.pdf")

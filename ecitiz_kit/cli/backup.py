@@ -42,8 +42,8 @@ def backup(archive: Path) -> None:
     kit = state()
     if kit.store.dialect != "sqlite":
         raise click.ClickException(
-            "backup copies the SQLite database; back up PostgreSQL with pg_dump"
-            " and the data folder (uploads, keys) with it."
+            "backup copies the SQLite database; back up PostgreSQL with pg_dump,"
+            " which holds everything: requests, uploaded files and signing keys."
         )
     partial = archive.with_name(archive.name + ".part")
     problems: list[str] = []

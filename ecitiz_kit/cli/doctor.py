@@ -114,7 +114,14 @@ def check_rate_limits(
         )
         return
     if counts_per_process(config):
-        if workers > 1:
+        if kit.store.dialect == "postgresql":
+            yield Finding(
+                "rate-limit counters are kept in memory, per process, while the "
+                "database is PostgreSQL, which any number of hosts share: each "
+                "process counts on its own. Set ECITIZ_RATELIMIT_STORAGE_URI to a "
+                "storage every host shares, such as redis://redis.internal:6379."
+            )
+        elif workers > 1:
             yield Finding(
                 f"rate-limit counters are kept in memory, per process, and {workers} "
                 f"workers serve the kit: each counts on its own and lets {workers} "

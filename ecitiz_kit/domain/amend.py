@@ -21,7 +21,7 @@ from ..forms.definitions import FormDefinition
 from ..forms.fields import Outcome
 from ..forms.registry import PublicForm
 from ..store import Store, utcnow
-from ..store.uploads import UploadArea
+from ..store.uploads import UploadStorage
 from .companies import company_for_submission
 from .deadlines import Periods
 from .signals import identifiers
@@ -82,7 +82,7 @@ def keep_unreplaced_files(
 
 def amend(
     store: Store,
-    uploads: UploadArea,
+    uploads: UploadStorage,
     form: PublicForm,
     submission_id: int,
     outcome: Outcome,

@@ -22,7 +22,7 @@ from ..forms.validators import is_email_address
 from ..store import Store, parse_stamp, utcnow
 from ..store.base import stamp
 from ..store.drafts import draft_holder, ticket_holder
-from ..store.uploads import UploadArea
+from ..store.uploads import UploadStorage
 from ..tokens import InvalidToken, Tokens
 from .notices import Notices
 
@@ -128,13 +128,13 @@ def save(
 
 def keep_files(
     store: Store,
-    uploads: UploadArea,
+    uploads: UploadStorage,
     form: PublicForm,
     holder: str,
     files: Iterable[Upload],
 ) -> list[dict[str, Any]]:
-    """Keep checked ``files`` for ``holder``, each written before its row is
-    committed and moved into place after (see :meth:`UploadArea.staging`)."""
+    """Keep checked ``files`` for ``holder``, each stored with its row (see
+    :meth:`~ecitiz_kit.store.uploads.UploadStorage.staging`)."""
     rows = []
     for upload in files:
         with uploads.staging([upload]) as staged:
@@ -150,7 +150,7 @@ def keep_files(
 
 
 def remove_file(
-    store: Store, uploads: UploadArea, upload_key: str, holders: Sequence[str]
+    store: Store, uploads: UploadStorage, upload_key: str, holders: Sequence[str]
 ) -> dict[str, Any] | None:
     """Remove a kept file if one of ``holders`` holds it; its row, else ``None``."""
     row = store.forget_upload(upload_key, holders)
@@ -230,7 +230,7 @@ def expiry(now: datetime, days: int) -> datetime:
 
 
 def purge(
-    store: Store, uploads: UploadArea, now: datetime, ticket_max_age: int
+    store: Store, uploads: UploadStorage, now: datetime, ticket_max_age: int
 ) -> tuple[int, int]:
     """Remove expired drafts and the files of expired form tickets; return how
     many drafts and files went. Rows go first: a file whose row is gone and

@@ -23,7 +23,7 @@ from ..mail.messages import Composer
 from ..mail.purge_notice import purge_notice_message
 from ..store import Store, parse_stamp
 from ..store.retention import ANONYMISE, DELETE
-from ..store.uploads import UploadArea
+from ..store.uploads import UploadStorage
 
 #: How long before removing requests their organisation's admins are told.
 NOTICE = timedelta(days=30)
@@ -170,7 +170,7 @@ def statistics_answers(
 
 def remove(
     store: Store,
-    uploads: UploadArea,
+    uploads: UploadStorage,
     definition_for: DefinitionFor,
     due: list[Due],
     now: datetime,
@@ -200,7 +200,7 @@ def remove(
 
 def purge(
     store: Store,
-    uploads: UploadArea,
+    uploads: UploadStorage,
     composer: Composer,
     definition_for: DefinitionFor,
     now: datetime,

@@ -20,7 +20,7 @@ from ..fingerprints import Fingerprints
 from ..forms.fields import Outcome
 from ..forms.registry import PublicForm
 from ..store import Store, utcnow
-from ..store.uploads import UploadArea
+from ..store.uploads import UploadStorage
 from ..tokens import InvalidToken, Tokens
 from .companies import company_for_submission
 from .deadlines import Periods
@@ -82,7 +82,7 @@ def check_ticket(
 
 def submit(
     store: Store,
-    uploads: UploadArea,
+    uploads: UploadStorage,
     form: PublicForm,
     outcome: Outcome,
     *,

@@ -40,7 +40,7 @@ PROGRESS_EVERY = 10
 #: The longest name kept for one part of a path inside the archive.
 MAX_PART = 120
 
-Content = bytes | Path
+Content = bytes | Path | None
 _UNSAFE = re.compile(r'[<>:"/\\|?*]')
 _RESERVED = re.compile(r"(CON|PRN|AUX|NUL|COM[0-9]|LPT[0-9])(\..*)?", re.IGNORECASE)
 
@@ -143,6 +143,10 @@ def _info(path: str) -> zipfile.ZipInfo:
 
 
 def _add(archive: zipfile.ZipFile, path: str, content: Content) -> None:
+    if content is None:
+        # A file whose request is being deleted: the rest of the bundle goes on.
+        log.warning("a stored file is gone; %s left out of the export", path)
+        return
     if isinstance(content, bytes):
         archive.writestr(_info(path), content)
         return

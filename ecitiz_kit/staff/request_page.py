@@ -346,7 +346,7 @@ def attachment(submission_id: int, attachment_id: int) -> Response:
     )
     if row is None:
         raise UnknownObject()
-    response = downloads.attachment(kit.uploads.path(row["stored_name"]), row)
+    response = downloads.attachment(kit.uploads.content(row["stored_name"]), row)
     submission = kit.store.submission(submission_id) or {}
     audit("file.download", submission.get("reference"), file=row["filename"])
     return response

@@ -24,6 +24,7 @@ from .documents import Documents
 from .drafts import Drafts
 from .embedding import Embedding
 from .exports import Exports
+from .files import Files
 from .invitations import AlreadyStaff, Invitations
 from .jobs import Jobs
 from .listing import Listing
@@ -78,6 +79,7 @@ class Store(
     Webhooks,
     Payments,
     Companies,
+    Files,
     Drafts,
 ):
     """The kit's data: one SQLite file (a connection per thread) or a PostgreSQL

@@ -17,6 +17,7 @@ from typing import Any
 
 from ..errors import NonceUsed
 from .base import Base, stamp, utcnow
+from .files import insert_files
 from .outbox import insert_messages
 
 
@@ -103,6 +104,7 @@ class Drafts(Base):
                 " created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 tuple(row.values()),
             )
+            insert_files(conn, [attachment])
         return row
 
     def kept_uploads(

@@ -14,6 +14,7 @@ from .base import Base, stamp, undoable, utcnow
 from .companies import insert_company_check
 from .documents import insert_document
 from .drafts import claim_kept, spend_draft
+from .files import insert_files
 from .jobs import mark_moved
 from .outbox import insert_messages
 from .payments import InPaymentBatch, open_batch_of
@@ -34,7 +35,8 @@ def insert_attachments(
     attachments: Sequence[dict[str, Any]],
     now: str,
 ) -> None:
-    """Record a submission's stored files (inside the caller's transaction)."""
+    """Record a submission's stored files (inside the caller's transaction), with
+    their bytes where the database keeps them."""
     conn.executemany(
         "INSERT INTO attachments (submission_id, field, stored_name, filename,"
         " content_type, size, sha256, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -52,6 +54,7 @@ def insert_attachments(
             for item in attachments
         ],
     )
+    insert_files(conn, attachments)
 
 
 def new_public_id() -> str:

@@ -18,7 +18,7 @@ import re
 import secrets
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -47,6 +47,25 @@ class Staged:
         self.attachments: list[dict[str, Any]] = []
 
 
+class UploadStorage(Protocol):
+    """Where uploaded files are kept: :class:`UploadArea` (a folder, with SQLite)
+    or :class:`~ecitiz_kit.store.database_files.DatabaseFiles` (PostgreSQL)."""
+
+    def staging(self, files: Iterable[Upload]) -> AbstractContextManager[Staged]: ...
+
+    def content(self, name: str) -> Path | bytes | None: ...
+
+    def read_committed(self, name: str) -> bytes | None: ...
+
+    def discard(self, names: Iterable[str]) -> None: ...
+
+    def recover(
+        self, is_stored: Callable[[str], bool], min_age: float = 0
+    ) -> tuple[int, int]: ...
+
+    def sweep(self, is_stored: Callable[[str], bool], min_age: float) -> int: ...
+
+
 class UploadArea:
     """Uploaded files kept outside any web root, sharded by name prefix."""
 
@@ -58,9 +77,14 @@ class UploadArea:
             raise ValueError("not a stored file name")
         return self.root / stored_name[:2] / stored_name
 
+    @staticmethod
+    def new_name() -> str:
+        """A new stored name: random, so it tells nothing and cannot be guessed."""
+        return secrets.token_hex(16)
+
     def stage(self, data: bytes) -> tuple[str, str]:
         """Write ``data`` durably as a part file; return its stored name and sha256."""
-        name = secrets.token_hex(16)
+        name = self.new_name()
         target = self.path(name)
         target.parent.mkdir(parents=True, exist_ok=True)
         part = target.with_name(name + PART)
@@ -89,6 +113,10 @@ class UploadArea:
             folders.add(target.parent)
         for folder in folders:
             _fsync_dir(folder)
+
+    def content(self, name: str) -> Path:
+        """Where a stored file is (it may be gone, as after a retention purge)."""
+        return self.path(name)
 
     def read_committed(self, name: str) -> bytes | None:
         """The bytes of a file whose row is committed, wherever it is: under its
@@ -179,13 +207,17 @@ class UploadArea:
         """
         removed = 0
         cutoff = time.time() - min_age
-        for path in self._files("?" * 32):
-            if not _STORED_NAME.fullmatch(path.name):
-                continue
+        for path in self.stored():
             if _older_than(path, cutoff) and not is_stored(path.name):
                 path.unlink(missing_ok=True)
                 removed += 1
         return removed
+
+    def stored(self) -> list[Path]:
+        """The files under their final names."""
+        return [
+            path for path in self._files("?" * 32) if _STORED_NAME.fullmatch(path.name)
+        ]
 
     def _files(self, pattern: str) -> list[Path]:
         if not self.root.is_dir():

@@ -9,6 +9,7 @@ download; every download then serves the stored bytes.
 
 from __future__ import annotations
 
+import io
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,13 +34,13 @@ log = logging.getLogger(__name__)
 ATTACHMENT_CSP = "sandbox; default-src 'none'; frame-ancestors 'none'"
 
 
-def attachment(path: Path, row: dict[str, Any]) -> Response:
-    """An uploaded file (stored at ``path``, described by its attachment row),
+def attachment(content: Path | bytes | None, row: dict[str, Any]) -> Response:
+    """An uploaded file (its path or its bytes, described by its attachment row),
     always as a download, never rendered; 404 if the file is gone."""
-    if not path.is_file():
+    if content is None or (isinstance(content, Path) and not content.is_file()):
         raise UnknownObject()
     response = send_file(
-        path,
+        io.BytesIO(content) if isinstance(content, bytes) else content,
         mimetype=row["content_type"],
         as_attachment=True,
         # Files stored before names took their detected type's extension.

@@ -121,7 +121,7 @@ def request_files(
         yield f"attestation-{serial}.pdf", stored_attestation(kit, found)
     for row in found.attachments:
         name = name_for_type(row["filename"], row["content_type"])
-        yield name, kit.uploads.path(row["stored_name"])
+        yield name, kit.uploads.content(row["stored_name"])
 
 
 def build_job(kit: KitState) -> export_jobs.Build:

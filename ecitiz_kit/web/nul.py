@@ -17,6 +17,7 @@ from collections.abc import Callable, Collection
 from flask import request
 
 from ..errors import TextWithNul, UnknownObject
+from .pages import set_page_language
 
 NUL = "\x00"
 
@@ -33,6 +34,9 @@ def nul_refuser(blueprints: Collection[str]) -> Callable[[], None]:
                 raise UnknownObject()
         for key, value in request.args.items(multi=True):
             if NUL in key or NUL in value:
+                # The refusal's page speaks the language the visitor asked for
+                # (a ``lang`` holding the NUL is not one: the browser's wins).
+                set_page_language()
                 raise TextWithNul()
 
     return refuse_nul
