@@ -181,18 +181,25 @@ class Deployment:
         assert shell.returncode == 0, output
         return output
 
-    def serve(self, host: str) -> int:
-        """Start ``host`` as the guide serves it; its port, once it answers."""
-        port = free_port()
-        command = replaced(
-            guide_block("gunicorn "),
-            ("/etc/ecitiz", str(self.root / "etc")),
-            ("--workers 4", "--workers 2"),
-            ("0.0.0.0:8000", f"127.0.0.1:{port}"),
-        )
-        log = open(self.root / f"{host}.log", "w")  # noqa: SIM115
-        process = self.shell(host, f"exec {command}", stdout=log, stderr=log)
-        self.hosts[host] = (port, process)
+    def serve(self, *hosts: str) -> None:
+        """Start ``hosts`` as the guide serves them, and wait until each answers
+        the load balancer's health check."""
+        for host in hosts:
+            port = free_port()
+            command = replaced(
+                guide_block("gunicorn "),
+                ("/etc/ecitiz", str(self.root / "etc")),
+                ("--workers 4", "--workers 2"),
+                ("0.0.0.0:8000", f"127.0.0.1:{port}"),
+            )
+            log = open(self.root / f"{host}.log", "w")  # noqa: SIM115
+            process = self.shell(host, f"exec {command}", stdout=log, stderr=log)
+            self.hosts[host] = (port, process)
+        for host in hosts:
+            self.wait_healthy(host)
+
+    def wait_healthy(self, host: str) -> None:
+        port, process = self.hosts[host]
         health = replaced(guide_block("curl "), ("127.0.0.1:8000", f"127.0.0.1:{port}"))
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -202,7 +209,7 @@ class Deployment:
             )
             if check.returncode == 0:
                 assert check.stdout == "ok\n"
-                return port
+                return
             time.sleep(0.2)
         raise AssertionError(f"{host} did not answer /healthz within 60 s")
 
@@ -276,8 +283,7 @@ def deployment(tmp_path_factory):
         )
         [wsgi] = blocks("python")
         (root / "etc" / "ecitiz_wsgi.py").write_text(wsgi)
-        deployment.serve("host1")
-        deployment.serve("host2")
+        deployment.serve("host1", "host2")
         yield deployment
     finally:
         for _port, process in deployment.hosts.values():
@@ -428,7 +434,14 @@ def test_a_file_sent_through_one_host_downloads_from_another(deployment):
     download = staff.get("host2", link)
     assert download.status_code == 200, download.status_code
     assert download.content == content
-    assert not any((deployment.data_dir("host2")).rglob("*.pdf"))
+    # Neither host keeps the file: it is in the database they share.
+    for host in ("host1", "host2"):
+        kept = [
+            path
+            for path in deployment.data_dir(host).rglob("*")
+            if path.is_file() and "mail" not in path.parts
+        ]
+        assert kept == []
 
 
 def test_an_attestation_signed_on_one_host_verifies_on_another(deployment):
