@@ -302,7 +302,9 @@ class Visitor:
 
     def __init__(self, deployment: Deployment, address: str | None = None) -> None:
         self.deployment = deployment
-        self.address = address or f"2001:db8::{secrets.token_hex(2)}"
+        self.address = address or (
+            f"2001:db8::{secrets.token_hex(2)}:{secrets.token_hex(2)}:{secrets.token_hex(2)}"
+        )
         self.cookies: dict[str, str] = {}
 
     def request(self, method: str, host: str, path: str, **options):
