@@ -609,4 +609,14 @@ POSTGRESQL_MIGRATIONS: tuple[str, ...] = (
         DEFERRABLE INITIALLY DEFERRED
         FOR EACH ROW EXECUTE FUNCTION forget_unheld_file();
     """,
+    """
+    -- Built exports, so that every host serves them: written in pieces with
+    -- the transaction that marks their job finished, removed when it expires.
+    CREATE TABLE export_chunks (
+        job_id BIGINT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        data BYTEA NOT NULL,
+        PRIMARY KEY (job_id, seq)
+    );
+    """,
 )
