@@ -47,6 +47,24 @@ def _files(app):
     return sorted(p.name for p in folder.iterdir()) if folder.exists() else []
 
 
+def _chunks(app):
+    """How many pieces of built files the database holds (PostgreSQL)."""
+    with app.app_context():
+        return state(app).store.table_counts().get("export_chunks", 0)
+
+
+def _kept(app, backend):
+    """How many built files are kept: in the data folder with SQLite, in the
+    database (and none in the folder) with PostgreSQL."""
+    if backend == "sqlite":
+        return len(_files(app))
+    assert _files(app) == []
+    with app.app_context():
+        store = state(app).store
+        built = store.expired_exports(utcnow() + timedelta(days=365))
+        return sum(store.has_export_chunks(row["id"]) for row in built)
+
+
 def test_a_small_xlsx_export_is_sent_at_once_and_audited(app, client, staff_client):
     _submit(client, last_name='=HYPERLINK("http://evil.example")')
     response = staff_client.get(f"{STAFF}/requests.xlsx?status=submitted")
@@ -118,7 +136,7 @@ def _job_count(app):
 
 
 def test_a_large_export_is_built_by_the_worker_then_downloaded(
-    app, client, staff_client, large
+    app, client, staff_client, large, backend
 ):
     _submit(client)
     form = _offer(staff_client)
@@ -140,8 +158,10 @@ def test_a_large_export_is_built_by_the_worker_then_downloaded(
     download = staff_client.get(link)
     assert download.status_code == 200
     assert any(n.endswith("/receipt.pdf") for n in _names(download.data))
-    [built] = _files(app)
-    assert built.endswith(".zip")
+    assert _kept(app, backend) == 1
+    if backend == "sqlite":
+        [built] = _files(app)
+        assert built.endswith(".zip")
     with app.app_context():
         store = state(app).store
         organisation_id = store.organisation(ORG)["id"]
@@ -187,12 +207,14 @@ def test_a_failed_build_leaves_no_file_and_says_so(
     assert staff_client.get(started.headers["Location"] + "/file").status_code == 404
 
 
-def test_a_built_file_is_removed_after_its_time(app, client, staff_client, large):
+def test_a_built_file_is_removed_after_its_time(
+    app, client, staff_client, large, backend
+):
     _submit(client)
     started = staff_client.post(f"{STAFF}/exports", data=_offer(staff_client))
     with app.test_request_context():
         run_exports()
-    assert len(_files(app)) == 1
+    assert _kept(app, backend) == 1
     with app.app_context():
         kit = state(app)
         soon = utcnow() + timedelta(seconds=export_jobs.KEEP_SECONDS - 60)
@@ -200,6 +222,7 @@ def test_a_built_file_is_removed_after_its_time(app, client, staff_client, large
         later = utcnow() + timedelta(seconds=export_jobs.KEEP_SECONDS + 1)
         assert export_jobs.tidy(kit.store, kit.data_dir, later) == 1
     assert _files(app) == []
+    assert _kept(app, backend) == 0 and _chunks(app) == 0
     assert staff_client.get(started.headers["Location"] + "/file").status_code == 404
     page = staff_client.get(started.headers["Location"])
     assert page.status_code == 200 and "Refresh" not in page.headers
@@ -210,17 +233,19 @@ def test_files_no_export_names_are_removed(app, client, staff_client, large):
     staff_client.post(f"{STAFF}/exports", data=_offer(staff_client))
     with app.test_request_context():
         run_exports()
-    [kept] = _files(app)
+    kept = _files(app)  # none with PostgreSQL: the file is in the database
+    stored = _chunks(app)
     folder = _exports_folder(app)
     (folder / "99-0123456789abcdef.zip.part").write_bytes(b"left by a dead worker")
     (folder / "98-0123456789abcdef.xlsx").write_bytes(b"unknown")
     with app.app_context():
         assert export_jobs.tidy(state(app).store, state(app).data_dir) == 2
-    assert _files(app) == [kept]
+    assert _files(app) == kept
+    assert _chunks(app) == stored
 
 
 def test_a_worker_that_loses_its_lease_stops_and_removes_its_part(
-    app, client, staff_client, large
+    app, client, staff_client, large, backend
 ):
     _submit(client)
     staff_client.post(f"{STAFF}/exports", data=_offer(staff_client, "xlsx"))
@@ -237,6 +262,8 @@ def test_a_worker_that_loses_its_lease_stops_and_removes_its_part(
 
         assert export_jobs.run(kit.store, kit.data_dir, job, "first", build) is False
         assert _files(app) == []
+        assert _chunks(app) == 0
+        assert kit.store.job(job["organisation_id"], job["id"])["finished_at"] is None
         # The lease runs out: another worker builds it from the start.
         later = utcnow() + timedelta(seconds=120)
         with mock.patch("ecitiz_kit.store.jobs.utcnow", return_value=later):
@@ -245,7 +272,7 @@ def test_a_worker_that_loses_its_lease_stops_and_removes_its_part(
         from ecitiz_kit.web.exports import build_job
 
         assert export_jobs.run(kit.store, kit.data_dir, job, "second", build_job(kit))
-    assert len(_files(app)) == 1
+    assert _kept(app, backend) == 1
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from ecitiz_kit.mail.delivery import FileTransport, deliver_due
-from ecitiz_kit.public import pages as public_pages
+from ecitiz_kit.public import request_pages
 from ecitiz_kit.state import state
 from ecitiz_kit.web.logs import redact
 
@@ -137,7 +137,7 @@ def test_no_token_reaches_the_logs_through_a_whole_request(
     def failing(*args, **kwargs):
         raise RuntimeError("the page broke")
 
-    monkeypatch.setattr(public_pages, "render_status", failing)
+    monkeypatch.setattr(request_pages, "render_status", failing)
     app.config["PROPAGATE_EXCEPTIONS"] = False
     assert client.get(status_path).status_code == 500
 

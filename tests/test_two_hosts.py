@@ -7,6 +7,7 @@ and sizes being this test's own. A missing server fails these tests in CI."""
 from __future__ import annotations
 
 import email
+import io
 import os
 import re
 import secrets
@@ -17,6 +18,7 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -553,6 +555,57 @@ def test_workers_on_two_hosts_deliver_each_message_once(deployment):
     for address in addresses:
         receipts = [r for r in recipients if r == address]
         assert len(receipts) == 1, (address, receipts)
+
+
+def test_a_large_export_built_by_one_hosts_worker_downloads_from_another(deployment):
+    # More requests than a page builds at once: the worker builds the ZIP.
+    [(count,)] = deployment.query("SELECT count(*) FROM submissions")
+    for _n in range(max(0, 60 - count)):
+        visitor = Visitor(deployment)
+        address = f"export-{secrets.token_hex(4)}@example.org"
+        answer = send(
+            visitor, "host1", aid_answers(email=address), ticket(visitor, "host1")
+        )
+        assert answer.status_code == 303, answer.text[:300]
+    staff = signed_in(deployment, "host2")
+    offer = staff.get("host2", "/ecitiz/staff/requests.zip")
+    assert offer.status_code == 200 and "/ecitiz/staff/exports" in offer.text
+    started = staff.post(
+        "host2", "/ecitiz/staff/exports", data=hidden_inputs(offer.text)
+    )
+    assert started.status_code == 303, started.text[:300]
+    page = urlsplit(started.headers["Location"]).path
+    worker = deployment.shell(
+        "host1",
+        replaced(
+            guide_block("ecitiz worker"),
+            ("ecitiz worker", "exec ecitiz worker --interval 0.2"),
+        ),
+        stdout=subprocess.DEVNULL,
+        stderr=open(deployment.root / "export-worker.log", "w"),  # noqa: SIM115
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while f"{page}/file" not in staff.get("host2", f"{page}?still=1").text:
+            assert time.monotonic() < deadline, "the export was not built in 60 s"
+            time.sleep(0.3)
+    finally:
+        deployment.stop(worker)
+    download = staff.get("host2", f"{page}/file")
+    assert download.status_code == 200
+    with zipfile.ZipFile(io.BytesIO(download.content)) as archive:
+        assert archive.testzip() is None
+        names = archive.namelist()
+    references = {
+        row[0] for row in deployment.query("SELECT reference FROM submissions")
+    }
+    assert references and all(any(r in name for name in names) for r in references)
+    # Built on host 1, served by host 2 from the database: no file left behind.
+    for host in ("host1", "host2"):
+        left = [
+            p for p in (deployment.data_dir(host) / "exports").rglob("*") if p.is_file()
+        ]
+        assert left == []
 
 
 def test_a_host_killed_under_load_loses_no_acknowledged_request(deployment):

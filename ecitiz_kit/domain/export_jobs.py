@@ -7,6 +7,11 @@ unnamed temporary file and sends it. Above, the export is a job
 the organisation's staff for :data:`KEEP_SECONDS`, after which the worker removes
 it. A build that fails or is taken over leaves no file: its part is removed, and
 any file no job names is removed at the worker's next pass.
+
+On PostgreSQL, where several hosts share the database but not a disk, the built
+file then moves into the database (in pieces of :data:`CHUNK_SIZE`), with the
+transaction that marks the job finished: any host serves it. :func:`built_file`
+finds it wherever it is.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import logging
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -26,7 +31,7 @@ from werkzeug.exceptions import BadRequest
 from ..errors import EcitizError
 from ..i18n import gettext
 from ..store import Store, utcnow
-from ..store.base import stamp
+from ..store.base import parse_stamp, stamp
 from .xlsx_export import MAX_ROWS, SCRATCH_PREFIX
 
 log = logging.getLogger(__name__)
@@ -56,6 +61,8 @@ MAX_ATTEMPTS = 3
 #: Where built files live, under the data folder.
 FOLDER = "exports"
 PART = ".part"
+#: The size of the pieces a built file is kept in, in the database.
+CHUNK_SIZE = 1024 * 1024
 
 
 class ExportError(EcitizError, BadRequest):
@@ -193,6 +200,8 @@ def run(
         part.unlink(missing_ok=True)
         return store.fail_export(job["id"], owner)
     keep_until = utcnow() + timedelta(seconds=KEEP_SECONDS)
+    if store.dialect == "postgresql":
+        return _finish_in_database(store, job["id"], owner, target, count, keep_until)
     size = target.stat().st_size
     if not store.finish_export(
         job["id"], owner, progress=count, size=size, keep_until=keep_until
@@ -202,24 +211,76 @@ def run(
     return True
 
 
-def built_file(data_dir: Path, job: dict[str, Any]) -> Path | None:
+def _finish_in_database(
+    store: Store, job_id: int, owner: str, path: Path, count: int, keep_until: datetime
+) -> bool:
+    """Move a built file into the database, marking its job finished; the file
+    on disk goes whatever happens (a job not finished is built again)."""
+    try:
+        # A fresh lease: no worker takes the job over while its file is written.
+        if not store.export_progress(job_id, owner, count, LEASE_SECONDS):
+            return False
+        with path.open("rb") as file:
+            pieces = iter(lambda: file.read(CHUNK_SIZE), b"")
+            return store.finish_export_in_database(
+                job_id, owner, pieces, progress=count, keep_until=keep_until
+            )
+    finally:
+        path.unlink(missing_ok=True)
+
+
+@dataclass(frozen=True)
+class BuiltFile:
+    """A built export's file: on this host's disk (``path``), or in the
+    database, read a piece at a time by :meth:`chunks`."""
+
+    size: int
+    path: Path | None
+    stored: Callable[[], Iterator[bytes]] | None = None
+    #: When a file in the database was built (a file on disk has its own).
+    built_at: datetime | None = None
+
+    def chunks(self) -> Iterator[bytes]:
+        """The file's bytes, a piece at a time (never the whole file at once)."""
+        if self.stored is not None:
+            yield from self.stored()
+            return
+        assert self.path is not None
+        with self.path.open("rb") as file:
+            while piece := file.read(CHUNK_SIZE):
+                yield piece
+
+
+def built_file(store: Store, data_dir: Path, job: dict[str, Any]) -> BuiltFile | None:
     """The file of a built export still kept, or None."""
     if job["kind"] not in KINDS or not job["finished_at"] or job["failed"]:
         return None
     name, expires = job["file_name"], job["expires_at"]
     if not name or not expires or expires <= stamp(utcnow()):
         return None
+    if store.has_export_chunks(job["id"]):
+        job_id = job["id"]
+        return BuiltFile(
+            job["file_size"],
+            None,
+            lambda: store.export_chunks(job_id),
+            parse_stamp(job["finished_at"]),
+        )
+    # On SQLite; on PostgreSQL, a file built before files moved into the
+    # database, served by the host that has it until its time is up.
     path = folder(data_dir) / name
-    return path if path.is_file() else None
+    return BuiltFile(path.stat().st_size, path) if path.is_file() else None
 
 
 def tidy(store: Store, data_dir: Path, now: datetime | None = None) -> int:
-    """Remove the files of exports past their time, and any file of the folder
-    no job names (left by a worker that died); return how many went."""
+    """Remove the files of exports past their time (from the database too, on
+    PostgreSQL), and any file of the folder no job names (left by a worker that
+    died); return how many went."""
     where = folder(data_dir)
     removed = 0
     for row in store.expired_exports(now):
-        removed += _remove(where, row["file_name"])
+        stored = store.has_export_chunks(row["id"])
+        removed += _remove(where, row["file_name"]) or int(stored)
         store.forget_export_file(row["id"])
     # Listed before the names are read: a file created meanwhile was named
     # first, so it is among the names read after.

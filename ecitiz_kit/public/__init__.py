@@ -11,6 +11,7 @@ from . import (
     health,
     my_requests_page,
     pages,
+    request_pages,
     steps_page,
     tracking_page,
     verify_page,
@@ -19,8 +20,8 @@ from . import (
 
 #: Registered under the kit's URL prefix, in this order.
 blueprints = (
-    # With the views of amend_page, company_page, draft_page, my_requests_page
-    # and steps_page.
+    # With the views of amend_page, company_page, draft_page, my_requests_page,
+    # request_pages and steps_page.
     pages.blueprint,
     tracking_page.blueprint,
     counter_page.blueprint,
@@ -37,6 +38,7 @@ __all__ = [
     "company_page",
     "draft_page",
     "my_requests_page",
+    "request_pages",
     "steps_page",
     "well_known",
 ]

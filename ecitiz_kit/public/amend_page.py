@@ -34,9 +34,9 @@ from .pages import (
     blueprint,
     found_request,
     posted_ticket,
-    status_page,
     ticket_notice,
 )
+from .request_pages import status_page
 
 
 @blueprint.get("/s/<token>/amend")

@@ -1,4 +1,5 @@
-"""The public blueprint: form, receipt and tracking pages (thin views).
+"""The public blueprint and its form pages (thin views); the receipt and tracking
+pages are in :mod:`.request_pages`.
 
 Nothing here sets or reads a cookie: these pages live in a cross-site iframe,
 where browsers withhold or partition cookies. A signed, single-use form ticket
@@ -10,7 +11,6 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from babel.numbers import format_currency
 from flask import (
     Blueprint,
     Response,
@@ -25,13 +25,11 @@ from flask import (
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from .. import lifecycle
 from .._version import __version__
 from ..assets import asset_dir
 from ..domain import drafts
 from ..domain.drafts import draft_holder, ticket_holder
-from ..domain.grants import euros
-from ..domain.lookup import Tracked, read_ref, summary, tracked
+from ..domain.lookup import Tracked, read_ref, tracked
 from ..domain.opening import OPEN, UPCOMING, Opening
 from ..domain.submit import TicketCheck, check_ticket, new_reference, submit
 from ..errors import ForeignOrigin, NonceUsed
@@ -44,7 +42,7 @@ from ..state import periods, state
 from ..store import utcnow
 from ..throttle import Key
 from ..tokens import InvalidToken
-from ..web import csp, downloads, form_steps
+from ..web import csp, form_steps
 from ..web import ratelimits as limits
 from ..web.embedding import Embed, parse_embed, saved_theme
 from ..web.opening import moment
@@ -52,11 +50,9 @@ from ..web.origins import is_cross_site_post
 from ..web.pages import (
     error_pages,
     forget_page_language,
-    links,
     notices,
     set_page_language,
     template_helpers,
-    when,
 )
 from ..web.request_size import allow_uploads
 
@@ -186,87 +182,6 @@ def submit_form(org: str, form_id: str) -> Any:
     except NonceUsed as used:  # the same ticket won a race in another request
         return to_receipt(used.submission_id)
     return to_receipt(submission["id"], submission)
-
-
-@blueprint.get("/r/<token>")
-def receipt(token: str) -> str:
-    found = found_request("r", token)
-    submission = found.submission
-    return render_template(
-        "ecitiz/receipt.html",
-        form=found.form,
-        submission=submission,
-        received_at=when(submission["created_at"]),
-        sections=summary(found.form.definition, submission["answers"], g.ecitiz_lang),
-        status_url=_status_url(submission),
-        attestation=found.attestation,
-        token=token,
-    )
-
-
-@blueprint.get("/s/<token>")
-def status(token: str) -> str:
-    return status_page(token)
-
-
-def status_page(token: str, notice: str | None = None) -> str:
-    """The tracking page; ``notice`` tells the applicant why they are back here."""
-    return render_status(found_request("s", token), token, notice=notice)
-
-
-def render_status(
-    found: Tracked, token: str, notice: str | None = None, **context: Any
-) -> str:
-    """The tracking page of a request its applicant proved they may see."""
-    timeline = [
-        {
-            "when": when(event["created_at"]),
-            "status": gettext("You changed your request")
-            if event.get("kind") == "amended"
-            else lifecycle.status_name(event["to_status"], g.ecitiz_lang),
-            "message": event["public_message"],
-        }
-        for event in reversed(found.events)
-    ]
-    submission = found.submission
-    if notice is None and request.args.get("amended"):
-        notice = gettext("Your changes have been sent. Thank you.")
-    return render_template(
-        "ecitiz/status.html",
-        form=found.form,
-        submission=submission,
-        status_name=lifecycle.status_name(submission["status"], g.ecitiz_lang),
-        status_explanation=lifecycle.status_explanation(
-            submission["status"], g.ecitiz_lang
-        ),
-        timeline=timeline,
-        attestation=found.attestation,
-        token=token,
-        can_amend=state().store.amendable(submission["id"]),
-        notice=notice,
-        granted=granted_amount(submission),
-        **context,
-    )
-
-
-def granted_amount(submission: dict[str, Any]) -> str | None:
-    """The amount granted, as the applicant reads it (``None``: none)."""
-    amount = submission.get("granted_cents")
-    if amount is None:
-        return None
-    return format_currency(euros(amount), "EUR", locale=g.ecitiz_lang)
-
-
-@blueprint.get("/<any(r, s):kind>/<token>/receipt.pdf")
-def receipt_pdf(kind: str, token: str) -> Response:
-    """The acknowledgement of receipt, from the receipt or the tracking page."""
-    return downloads.receipt(found_request(kind, token))
-
-
-@blueprint.get("/<any(r, s):kind>/<token>/attestation.pdf")
-def attestation_pdf(kind: str, token: str) -> Response:
-    """The signed attestation of an accepted request (404 until there is one)."""
-    return downloads.attestation(found_request(kind, token))
 
 
 # -- helpers ---------------------------------------------------------------------
@@ -591,10 +506,6 @@ def to_receipt(
     return redirect(
         url_for("ecitiz.receipt", token=token, lang=g.ecitiz_lang, **embed.args), 303
     )
-
-
-def _status_url(submission: dict[str, Any]) -> str:
-    return links().status(submission) or ""
 
 
 def _decoy_reference(form: PublicForm) -> str:

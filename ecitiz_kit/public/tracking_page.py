@@ -22,9 +22,9 @@ from .pages import (
     allow_framing,
     http_error,
     public_headers,
-    render_status,
     server_error,
 )
+from .request_pages import render_status
 
 blueprint = Blueprint("ecitiz_track", __name__, template_folder="../templates")
 blueprint.before_request(set_page_language)

@@ -160,7 +160,7 @@ def export_result(job_id: int) -> Response:
         stage = "building"
     elif job["failed"]:
         stage = "failed"
-    elif export_jobs.built_file(kit.data_dir, job) is not None:
+    elif export_jobs.built_file(kit.store, kit.data_dir, job) is not None:
         stage = "ready"
     else:
         stage = "gone"
@@ -190,17 +190,10 @@ def export_file(job_id: int) -> Response:
     """A background export's file, while it is kept (404 before and after)."""
     kit = state()
     job = _job(job_id)
-    path = export_jobs.built_file(kit.data_dir, job)
-    if path is None:
+    built = export_jobs.built_file(kit.store, kit.data_dir, job)
+    if built is None:
         raise UnknownObject()
-    response = send_file(
-        path,
-        mimetype=export_jobs.MIMETYPES[job["kind"]],
-        as_attachment=True,
-        download_name=_filename(job["kind"]),
-        max_age=0,
-        etag=False,
-    )
+    response = exports.download(built, job["kind"], _filename(job["kind"]))
     audit("export.download", f"job {job['id']}")
     return response
 

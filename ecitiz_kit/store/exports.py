@@ -5,11 +5,16 @@ An export job is a row of ``jobs`` (leased as :mod:`~ecitiz_kit.store.jobs`
 describes) whose ``file_name`` is recorded before the file is created: the folder
 then never holds a file the database does not name, so a file no job names is
 left over and can go. ``expires_at`` says when a built file is removed.
+
+On PostgreSQL the built file then moves into ``export_chunks``, so that every
+host serves it: all its pieces are written in the transaction that marks the job
+finished, so a finished job has its whole file and any other has none.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -106,6 +111,70 @@ class Exports(Base):
             )
         return bool(done.rowcount == 1)
 
+    def finish_export_in_database(
+        self,
+        job_id: int,
+        owner: str,
+        chunks: Iterable[bytes],
+        *,
+        progress: int,
+        keep_until: datetime,
+    ) -> bool:
+        """Store an export's file as ``chunks`` and mark it built, in one
+        transaction (PostgreSQL only); False, storing nothing, when the lease
+        has passed to another worker."""
+        # Not serialised: the job's row, locked first, keeps another worker
+        # out, and the other writers need not wait for the whole file.
+        with self._write(serialised=False) as conn:
+            held = conn.execute(
+                "SELECT id FROM jobs WHERE id = ? AND lease_owner = ?"
+                " AND finished_at IS NULL FOR UPDATE",
+                (job_id, owner),
+            ).fetchone()
+            if held is None:
+                return False
+            size = 0
+            for seq, data in enumerate(chunks):
+                conn.execute(
+                    "INSERT INTO export_chunks (job_id, seq, data) VALUES (?, ?, ?)",
+                    (job_id, seq, data),
+                )
+                size += len(data)
+            conn.execute(
+                "UPDATE jobs SET finished_at = ?, lease_owner = NULL,"
+                " lease_until = NULL, progress = ?, file_size = ?, expires_at = ?"
+                " WHERE id = ?",
+                (stamp(utcnow()), progress, size, stamp(keep_until), job_id),
+            )
+        return True
+
+    def has_export_chunks(self, job_id: int) -> bool:
+        """Whether an export's file is in the database (PostgreSQL)."""
+        if self.dialect != "postgresql":
+            return False
+        return (
+            self._one(
+                "SELECT 1 AS x FROM export_chunks WHERE job_id = ? AND seq = 0",
+                (job_id,),
+            )
+            is not None
+        )
+
+    def export_chunks(self, job_id: int) -> Iterator[bytes]:
+        """An export's file as stored, one piece at a time: each is read when
+        asked for, holding no connection between pieces. Stops early if the
+        file is removed meanwhile."""
+        seq = 0
+        while True:
+            row = self._one(
+                "SELECT data FROM export_chunks WHERE job_id = ? AND seq = ?",
+                (job_id, seq),
+            )
+            if row is None:
+                return
+            yield bytes(row["data"])
+            seq += 1
+
     def fail_export(self, job_id: int, owner: str) -> bool:
         """Mark an export failed (its file already removed); False when the lease
         has passed to another worker."""
@@ -127,8 +196,11 @@ class Exports(Base):
         )
 
     def forget_export_file(self, job_id: int) -> None:
-        """Note that an export's file is removed."""
+        """Note that an export's file is removed; on PostgreSQL, remove the file
+        the database holds."""
         with self._write() as conn:
+            if self.dialect == "postgresql":
+                conn.execute("DELETE FROM export_chunks WHERE job_id = ?", (job_id,))
             conn.execute("UPDATE jobs SET file_name = NULL WHERE id = ?", (job_id,))
 
     def export_file_names(self) -> set[str]:

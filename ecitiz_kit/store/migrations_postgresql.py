@@ -610,6 +610,16 @@ POSTGRESQL_MIGRATIONS: tuple[str, ...] = (
         FOR EACH ROW EXECUTE FUNCTION forget_unheld_file();
     """,
     """
+    -- Built exports, so that every host serves them: written in pieces with
+    -- the transaction that marks their job finished, removed when it expires.
+    CREATE TABLE export_chunks (
+        job_id BIGINT NOT NULL REFERENCES jobs (id) ON DELETE CASCADE,
+        seq INTEGER NOT NULL,
+        data BYTEA NOT NULL,
+        PRIMARY KEY (job_id, seq)
+    );
+    """,
+    """
     -- pg_restore runs with an empty search_path, and the generated column
     -- search_terms calls search_words through search_terms(): each function that
     -- calls another of the schema's finds it in the schema it was made in, so

@@ -9,11 +9,12 @@ attestations' QR codes (the worker makes one, as for bulk actions).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from flask import current_app
+from flask import Response, current_app, request, send_file
 
 from ..documents.layout import receipt_pdf
 from ..documents.signing import format_serial
@@ -138,3 +139,30 @@ def build_job(kit: KitState) -> export_jobs.Build:
         )  # fmt: skip
 
     return build
+
+
+def download(built: export_jobs.BuiltFile, kind: str, name: str) -> Response:
+    """A built export as an attachment named ``name``: the file itself when it
+    is on this host's disk; otherwise streamed a piece at a time from the
+    database, with the same headers."""
+    mimetype = export_jobs.MIMETYPES[kind]
+    if built.path is not None:
+        return send_file(
+            built.path,
+            mimetype=mimetype,
+            as_attachment=True,
+            download_name=name,
+            max_age=0,
+            etag=False,
+        )
+    # What send_file does for a file, for pieces read as they are sent.
+    response = Response(built.chunks(), mimetype=mimetype, direct_passthrough=True)
+    response.headers.set("Content-Disposition", "attachment", filename=name)
+    response.content_length = built.size
+    response.last_modified = built.built_at
+    response.cache_control.no_cache = True
+    response.cache_control.max_age = 0
+    response.expires = int(time.time())
+    return response.make_conditional(
+        request.environ, accept_ranges=True, complete_length=built.size
+    )
