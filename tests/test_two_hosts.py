@@ -240,6 +240,8 @@ class Deployment:
 
 @pytest.fixture(scope="module")
 def deployment(tmp_path_factory):
+    if not shutil.which("curl"):
+        required("curl is not installed (the guide's health check uses it)")
     redis_client, redis_url = spare_redis_database()
     database = fresh_database()
     root = tmp_path_factory.mktemp("deployment")
