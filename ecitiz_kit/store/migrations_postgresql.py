@@ -619,4 +619,12 @@ POSTGRESQL_MIGRATIONS: tuple[str, ...] = (
         PRIMARY KEY (job_id, seq)
     );
     """,
+    """
+    -- pg_restore runs with an empty search_path, and the generated column
+    -- search_terms calls search_words through search_terms(): each function that
+    -- calls another of the schema's finds it in the schema it was made in, so
+    -- that a dump loads again.
+    ALTER FUNCTION search_terms(BIGINT, TEXT, TEXT) SET search_path FROM CURRENT;
+    ALTER FUNCTION search_prefix(BIGINT, TEXT) SET search_path FROM CURRENT;
+    """,
 )
