@@ -143,7 +143,10 @@ def setup_kit(
     store.enable_form(organisation["id"], FORM, definition.version, None, 730)
     if stored:
         staff_list.fill_requests(store, [organisation["id"]], stored, forms=(FORM,))
-        # As a server that has been running: the write-ahead log folded in.
+        # As a server that has been running: due dates and signals filled in by
+        # the kit's start-up (else each worker would start by doing it), the
+        # write-ahead log folded in.
+        create_app(config)
         staff_list.settle(store)
     return organisation["id"], store
 
@@ -224,12 +227,13 @@ def gunicorn(
     log: Path,
     env: dict[str, str] | None = None,
     database: str | None = None,
+    workers: int = WORKERS,
 ) -> Iterator[Server]:
     """Serve ``app_spec`` with gunicorn until the block ends, with ``env`` added
     to the environment; ``database`` is the PostgreSQL database it stores in."""
     port = free_port()
     command = [
-        sys.executable, "-m", "gunicorn", "-w", str(WORKERS),
+        sys.executable, "-m", "gunicorn", "-w", str(workers),
         "-b", f"127.0.0.1:{port}", "--pythonpath", str(BENCH_DIR),
         "--log-level", "warning", app_spec,
     ]  # fmt: skip
@@ -443,6 +447,7 @@ def measure(args: argparse.Namespace, stored: int = 0) -> Results:
                     data_dir / "bare.log",
                     {"BENCH_BARE_DATABASE_URL": bare_url},
                     bare_url,
+                    args.workers,
                 )
             )
             servers["kit"] = stack.enter_context(
@@ -454,10 +459,15 @@ def measure(args: argparse.Namespace, stored: int = 0) -> Results:
                         "ECITIZ_DATA_DIR": str(data_dir / "kit-pg"),
                     },
                     kit_url,
+                    args.workers,
                 )
             )
             servers["sqlite"] = stack.enter_context(
-                gunicorn("ecitiz_kit:create_app()", data_dir / "sqlite.log")
+                gunicorn(
+                    "ecitiz_kit:create_app()",
+                    data_dir / "sqlite.log",
+                    workers=args.workers,
+                )
             )
             rows["bare"] = lambda: bare_pg_app.row_count(bare_url)
             rows["kit"] = kit_store.submission_count
@@ -467,10 +477,16 @@ def measure(args: argparse.Namespace, stored: int = 0) -> Results:
             bare_db = os.environ["BENCH_BARE_DB"]
             setup_bare(bare_db, stored)
             servers["bare"] = stack.enter_context(
-                gunicorn("bare_app:create_app()", data_dir / "bare.log")
+                gunicorn(
+                    "bare_app:create_app()", data_dir / "bare.log", workers=args.workers
+                )
             )
             servers["kit"] = stack.enter_context(
-                gunicorn("ecitiz_kit:create_app()", data_dir / "kit.log")
+                gunicorn(
+                    "ecitiz_kit:create_app()",
+                    data_dir / "kit.log",
+                    workers=args.workers,
+                )
             )
             rows["bare"] = lambda: bare_app.row_count(bare_db)
             rows["kit"] = kit_store.submission_count
@@ -605,6 +621,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=4)
     parser.add_argument(
+        "--workers",
+        type=int,
+        default=WORKERS,
+        help=f"gunicorn sync workers per server (default {WORKERS})",
+    )
+    parser.add_argument(
         "--multipart",
         action="store_true",
         help="post multipart/form-data (default: urlencoded, as the form page does)",
@@ -627,7 +649,7 @@ def main() -> int:
     args = parser.parse_args()
     print(
         f"{args.rounds} rounds of {args.seconds:g} s per server, {args.clients} "
-        f"clients, {WORKERS} gunicorn workers each, "
+        f"clients, {args.workers} gunicorn workers each, "
         f"{'multipart' if args.multipart else 'urlencoded'} bodies"
         f"{', PostgreSQL' if args.database else ''}\n"
     )
