@@ -112,9 +112,7 @@ def column_names(raw: psycopg.Cursor[Any]) -> list[str] | None:
     if result is None or result.status != pq.ExecStatus.TUPLES_OK:
         return None
     # Column names are the store's own, in ASCII, read alike in any encoding.
-    return [
-        (result.fname(index) or b"").decode() for index in range(result.nfields)
-    ]
+    return [(result.fname(index) or b"").decode() for index in range(result.nfields)]
 
 
 class Cursor:
