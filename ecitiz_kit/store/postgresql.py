@@ -233,8 +233,9 @@ class PostgreSQL:
                         kwargs={
                             "autocommit": True,
                             "cursor_factory": psycopg.ClientCursor,
-                            # Client-side binding never prepares a statement:
-                            # no need for psycopg to count them.
+                            # Client-side binding never prepares a statement,
+                            # but psycopg would still count each query text,
+                            # values included: a file's bytes kept per query.
                             "prepare_threshold": None,
                         },
                         configure=_configure,
