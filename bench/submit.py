@@ -143,10 +143,10 @@ def setup_kit(
     store.enable_form(organisation["id"], FORM, definition.version, None, 730)
     if stored:
         staff_list.fill_requests(store, [organisation["id"]], stored, forms=(FORM,))
-        # As a server that has been running: due dates and signals filled in by
-        # the kit's start-up (else each worker would start by doing it), the
-        # write-ahead log folded in.
-        create_app(config)
+        # Else each worker would start by filling in their due dates (and, as
+        # they all bear the same SIRET, their signals: for minutes).
+        staff_list.set_due_dates(store)
+        # As a server that has been running: the write-ahead log folded in.
         staff_list.settle(store)
     return organisation["id"], store
 
