@@ -31,6 +31,7 @@ import json
 import math
 import multiprocessing
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -92,6 +93,24 @@ def answers() -> dict[str, str]:
         "valid_from": today.isoformat(),
         "valid_to": (today + timedelta(days=7)).isoformat(),
         "declaration": "y",
+    }
+
+
+def luhn_completed(digits: str) -> str:
+    """``digits`` followed by the check digit that makes them pass Luhn's test."""
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        value = int(digit) * (2 if position % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return digits + str(-total % 10)
+
+
+def applicant_of_its_own() -> dict[str, str]:
+    """A SIRET (valid, as its SIREN) and an e-mail address no other post bears."""
+    siren = luhn_completed(f"{secrets.randbelow(10**8):08d}")
+    return {
+        "siret": luhn_completed(f"{siren}{secrets.randbelow(10**4):04d}"),
+        "email": f"zoe.{secrets.token_hex(6)}@example.org",
     }
 
 
@@ -359,7 +378,14 @@ def run_load(
     # measured; each process gets its own, so no ticket is sent twice.
     batches = [
         [
-            encode({"ticket": mint.form_ticket(org_id, FORM), **fields}, args.multipart)
+            encode(
+                {
+                    "ticket": mint.form_ticket(org_id, FORM),
+                    **fields,
+                    **(applicant_of_its_own() if args.distinct else {}),
+                },
+                args.multipart,
+            )
             for _ in range(per_client)
         ]
         for _ in range(args.clients)
@@ -625,6 +651,12 @@ def main() -> int:
         type=int,
         default=WORKERS,
         help=f"gunicorn sync workers per server (default {WORKERS})",
+    )
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="give each post a SIRET and an e-mail address of its own (by default"
+        " all bear the same, so each post's duplicate signals read all before it)",
     )
     parser.add_argument(
         "--multipart",
