@@ -44,6 +44,14 @@ def init_db(path: str) -> None:
     conn.close()
 
 
+def row_count(path: str) -> int:
+    conn = connect(path)
+    try:
+        return conn.execute("SELECT count(*) FROM submissions").fetchone()[0]
+    finally:
+        conn.close()
+
+
 def create_app() -> Flask:
     app = Flask(__name__)
     path = os.environ["BENCH_BARE_DB"]

@@ -3,6 +3,7 @@
 Run by hand, not in CI::
 
     python bench/staff_list.py [--rows 200000] [--baseline 1000] [--rounds 7]
+                               [--database URL]
 
 It fills a temporary database through the kit's own schema (migrations, indexes,
 search triggers) with ``--rows`` requests spread over the last 365 days, two
@@ -16,6 +17,8 @@ requests (the last quarter is unassigned), for the list filtered by assignee.
 The first page is timed the same way on a ``--baseline`` database; the
 ratio says how the list grows with the data (keyset pagination and indexes keep
 it flat). The bulk fill writes rows with plain SQL, which only this script does.
+With ``--database``, a PostgreSQL server's URL, the two databases are made fresh
+on that server for the run, of random names, and dropped after it.
 """
 
 from __future__ import annotations
@@ -24,15 +27,18 @@ import argparse
 import json
 import random
 import re
+import secrets
 import statistics
 import sys
 import tempfile
 import time
 import tracemalloc
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
@@ -113,11 +119,42 @@ def _answers(form_id: str, first: str, last: str, email: str, rng: random.Random
 TEAM = 3
 
 
-def populate(folder: Path, rows: int, seed: int = 1) -> tuple[Store, list[int]]:
-    """A data folder whose database holds ``rows`` requests over the last 365
-    days, three quarters of them assigned to a team of three per organisation;
-    the store and the organisations' ids."""
-    store = Store(folder / "ecitiz.sqlite3")
+@contextmanager
+def fresh_databases(server: str, *roles: str) -> Iterator[dict[str, str]]:
+    """One new database per role on the PostgreSQL server at ``server``, of a
+    random name; their URLs by role. Dropped when the block ends."""
+    import psycopg
+
+    names = {role: f"ecitiz_bench_{secrets.token_hex(5)}_{role}" for role in roles}
+    urls = {role: database_url(server, name) for role, name in names.items()}
+    with psycopg.connect(server, autocommit=True, connect_timeout=5) as conn:
+        for name in names.values():
+            conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield urls
+    finally:
+        with psycopg.connect(server, autocommit=True) as conn:
+            for name in names.values():
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def database_url(server: str, dbname: str) -> str:
+    """``server``'s URL naming the database ``dbname`` instead."""
+    parts = urlsplit(server)
+    if parts.scheme not in ("postgresql", "postgres"):
+        sys.exit("--database takes a postgresql:// URL")
+    return urlunsplit(parts._replace(path=f"/{dbname}"))
+
+
+def populate(
+    folder: Path, rows: int, seed: int = 1, url: str | None = None
+) -> tuple[Store, list[int]]:
+    """A data folder whose database (or the PostgreSQL database at ``url``)
+    holds ``rows`` requests over the last 365 days, three quarters of them
+    assigned to a team of three per organisation, each due 30 days after it
+    came; the store and the organisations' ids."""
+    folder.mkdir(parents=True, exist_ok=True)
+    store = Store(url or folder / "ecitiz.sqlite3")
     store.migrate()
     orgs = []
     for slug in ("acme", "globex"):
@@ -134,8 +171,20 @@ def populate(folder: Path, rows: int, seed: int = 1) -> tuple[Store, list[int]]:
             "UPDATE submissions SET assigned_to = CASE WHEN id % 4 = 3 THEN NULL"
             " ELSE (organisation_id - 1) * 3 + id % 4 + 1 END"
         )
-    store.db.execute("PRAGMA optimize")
+    set_due_dates(store)
+    analyse(store)
     return store, orgs
+
+
+def set_due_dates(store: Store) -> None:
+    """Make every request due 30 days after it came (in UTC: close enough for a
+    bench), so the kit's start-up finds none to fill."""
+    if store.dialect == "sqlite":
+        due = "date(substr(created_at, 1, 10), '+30 days')"
+    else:
+        due = "to_char(substr(created_at, 1, 10)::date + 30, 'YYYY-MM-DD')"
+    with store._write() as conn:
+        conn.execute(f"UPDATE submissions SET due_on = {due}")  # noqa: S608
 
 
 def fill_requests(
@@ -188,6 +237,7 @@ def fill_requests(
                 "fr",
                 f"nonce-{n}",
                 created,
+                created,
                 f"{first} {last}",
                 email,
             )
@@ -198,13 +248,34 @@ def fill_requests(
                     "INSERT INTO submissions (organisation_id, form_id, form_version,"
                     " reference, status, answers, lang, nonce, created_at, updated_at,"
                     " applicant_name, applicant_email)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?9, ?, ?)",
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     batch,
                 )
             batch = []
-    # As on a server whose staff have searched since: the requests indexed.
+    # As on a server whose staff have searched since: the requests indexed
+    # (PostgreSQL indexes each as it is written).
     store.index_for_search()
-    store.db.execute("PRAGMA optimize")
+    analyse(store)
+
+
+def analyse(store: Store) -> None:
+    """Refresh the planner's statistics, as the database would by itself."""
+    if store.dialect == "sqlite":
+        store.db.execute("PRAGMA optimize")
+    else:
+        with store._read() as conn:
+            conn.execute("VACUUM ANALYZE")
+
+
+def settle(store: Store) -> None:
+    """As on a server that has been running: the write-ahead log folded into
+    the database (and, on PostgreSQL, the tables vacuumed and analysed)."""
+    if store.dialect == "sqlite":
+        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    else:
+        analyse(store)
+        with store._read() as conn:
+            conn.execute("CHECKPOINT")
 
 
 def median_ms(fn: Callable[[], Any], rounds: int) -> float:
@@ -315,15 +386,26 @@ def measure(store: Store, org: int, rounds: int) -> dict[str, float]:
             ),
             rounds,
         ),
+        "due within 7 days, all three": median_ms(
+            lambda: list_page(store, org, listing.Filters(due="soon")), rounds
+        ),
+        "overdue, all three": median_ms(
+            lambda: list_page(store, org, listing.Filters(due="overdue")), rounds
+        ),
     }
 
 
-def http_pages(folder: Path, rounds: int) -> dict[str, float]:
+def http_pages(folder: Path, rounds: int, url: str | None = None) -> dict[str, float]:
     """Server time of whole list pages (sign-in checked, template rendered)
     through the Flask test client, as an agent of the first organisation."""
-    app = create_app(
-        {"TESTING": True, "SECRET_KEY": "bench-" * 8, "ECITIZ_DATA_DIR": str(folder)}
-    )
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "bench-" * 8,
+        "ECITIZ_DATA_DIR": str(folder),
+    }
+    if url:
+        config["ECITIZ_DATABASE_URL"] = url
+    app = create_app(config)
     with app.app_context():
         store = state(app).store
         store.create_staff(1, "agent@acme.example", hash_password(PASSWORD))
@@ -353,6 +435,11 @@ def http_pages(folder: Path, rounds: int) -> dict[str, float]:
         "GET one person's requests": median_ms(
             get("/ecitiz/staff/?assignee=2"), rounds
         ),
+        "GET one person + status": median_ms(
+            get("/ecitiz/staff/?assignee=2&status=submitted"), rounds
+        ),
+        "GET due within 7 days": median_ms(get("/ecitiz/staff/?due=soon"), rounds),
+        "GET overdue": median_ms(get("/ecitiz/staff/?due=overdue"), rounds),
     }
 
 
@@ -361,12 +448,29 @@ def main() -> int:
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--baseline", type=int, default=1_000)
     parser.add_argument("--rounds", type=int, default=7)
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="a PostgreSQL server (postgresql://user@host:port/dbname, a database"
+        " to connect to): measure on two fresh databases made there for the run",
+    )
     args = parser.parse_args()
 
-    with tempfile.TemporaryDirectory() as folder:
+    with ExitStack() as stack:
+        folder = stack.enter_context(tempfile.TemporaryDirectory())
+        urls: dict[str, str | None] = {"small": None, "big": None}
+        if args.database:
+            urls.update(
+                stack.enter_context(fresh_databases(args.database, "small", "big"))
+            )
+            print(
+                f"on PostgreSQL: {database_url(args.database, '…').rsplit('/', 1)[0]}"
+            )
         start = time.perf_counter()
-        small, small_orgs = populate(Path(folder) / "small", args.baseline)
-        big, orgs = populate(Path(folder) / "big", args.rows)
+        small, small_orgs = populate(
+            Path(folder) / "small", args.baseline, url=urls["small"]
+        )
+        big, orgs = populate(Path(folder) / "big", args.rows, url=urls["big"])
         print(
             f"filled {args.rows:,} + {args.baseline:,} rows in "
             f"{time.perf_counter() - start:.0f} s"
@@ -392,8 +496,10 @@ def main() -> int:
         person = figures["assigned to one person, all three"]
         print(f"assigned to one person / unfiltered first page: {person / first:.2f}x")
 
-        pages = http_pages(Path(folder) / "big", args.rounds)
-        base_http = http_pages(Path(folder) / "small", args.rounds)["GET first page"]
+        pages = http_pages(Path(folder) / "big", args.rounds, urls["big"])
+        base_http = http_pages(Path(folder) / "small", args.rounds, urls["small"])[
+            "GET first page"
+        ]
         for label, value in pages.items():
             print(f"{label:<{width}}  {value:9.2f}")
         print(

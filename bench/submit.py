@@ -1,17 +1,21 @@
-"""Submit rate of the kit against a bare Flask + SQLite baseline, side by side.
+"""Submit rate of the kit against a bare Flask endpoint storing one row, side by side.
 
 Run by hand, not in CI::
 
     python bench/submit.py [--rounds 5] [--seconds 5] [--clients 4] [--multipart]
-                           [--stored 0,50000,200000]
+                           [--stored 0,50000,200000] [--database URL]
 
 Both servers run under gunicorn with 2 sync workers and store with the same
-durability; see ``bench/bare_app.py`` for the baseline. Rounds interleave bare and
-kit load so that drift on the machine (heat, other jobs) hits both alike. Besides
-requests per second, the table gives the workers' CPU time per request (read from
-Linux's ``/proc``): when other jobs share the machine, rates swing but that figure
-holds. Exits non-zero on any answer other than 303, or if a server's row count
-differs from the number of 303 answers it gave.
+durability; see ``bench/bare_app.py`` for the baseline. With ``--database``, a
+PostgreSQL server's URL, both store in fresh databases made on that server for the
+run (and dropped after it), the baseline being ``bench/bare_pg_app.py``; the kit on
+SQLite is loaded in the same rounds too, and compared with the kit on PostgreSQL.
+Rounds interleave bare and kit load so that drift on the machine (heat, other
+jobs) hits both alike. Besides requests per second, the table gives the workers'
+CPU time per request (read from Linux's ``/proc``): when other jobs share the
+machine, rates swing but that figure holds. Exits non-zero on any answer other
+than 303, or if a server's row count differs from the number of 303 answers it
+gave.
 
 ``--stored`` repeats the whole measure on databases that already hold that many
 requests (written through the kit's own migrations, indexes and triggers, as
@@ -27,6 +31,7 @@ import json
 import math
 import multiprocessing
 import os
+import secrets
 import socket
 import statistics
 import subprocess
@@ -34,7 +39,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -56,8 +61,11 @@ from ecitiz_kit.tokens import Tokens  # noqa: E402
 SECRET_KEY = "bench-only-secret-key-7c1e0f5a9b2d4e68"
 ORG = "bench"
 FORM = "attestation"
-#: Where each server takes submissions; bare runs first in every round.
+#: Where each server takes submissions; bare runs first in every round. With
+#: ``--database``, "bare" and "kit" store in PostgreSQL and "sqlite" is the kit
+#: on SQLite, loaded last.
 PATHS = {"bare": "/submit", "kit": f"/ecitiz/f/{ORG}/{FORM}"}
+PG_PATHS = {**PATHS, "sqlite": PATHS["kit"]}
 WORKERS = 2
 WARMUP_SECONDS = 1.0
 #: Tickets are minted before each load for this many requests per second; far
@@ -85,6 +93,24 @@ def answers() -> dict[str, str]:
         "valid_from": today.isoformat(),
         "valid_to": (today + timedelta(days=7)).isoformat(),
         "declaration": "y",
+    }
+
+
+def luhn_completed(digits: str) -> str:
+    """``digits`` followed by the check digit that makes them pass Luhn's test."""
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        value = int(digit) * (2 if position % 2 == 0 else 1)
+        total += value - 9 if value > 9 else value
+    return digits + str(-total % 10)
+
+
+def applicant_of_its_own() -> dict[str, str]:
+    """A SIRET (valid, as its SIREN) and an e-mail address no other post bears."""
+    siren = luhn_completed(f"{secrets.randbelow(10**8):08d}")
+    return {
+        "siret": luhn_completed(f"{siren}{secrets.randbelow(10**4):04d}"),
+        "email": f"zoe.{secrets.token_hex(6)}@example.org",
     }
 
 
@@ -123,18 +149,24 @@ def prepare_environ(data_dir: Path) -> None:
     os.environ["BENCH_BARE_DB"] = str(data_dir / "bare.sqlite3")
 
 
-def setup_kit(stored: int = 0) -> tuple[int, Store]:
+def setup_kit(
+    stored: int = 0, config: dict[str, str] | None = None
+) -> tuple[int, Store]:
     """Create the organisation and enable the form, with ``stored`` requests
-    already in; return its id and the store."""
-    app = create_app()
+    already in; return its id and the store. ``config`` adds to the environment's
+    settings (a database URL)."""
+    app = create_app(config)
     store = state(app).store
     organisation = store.create_organisation(ORG, "Bench")
     definition = load_catalog(FORM)
     store.enable_form(organisation["id"], FORM, definition.version, None, 730)
     if stored:
         staff_list.fill_requests(store, [organisation["id"]], stored, forms=(FORM,))
+        # Else each worker would start by filling in their due dates (and, as
+        # they all bear the same SIRET, their signals: for minutes).
+        staff_list.set_due_dates(store)
         # As a server that has been running: the write-ahead log folded in.
-        store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        staff_list.settle(store)
     return organisation["id"], store
 
 
@@ -165,6 +197,25 @@ def free_port() -> int:
 class Server:
     port: int
     pid: int  # gunicorn's master; its children are the workers
+    database: str | None = None  # the PostgreSQL database it stores in
+
+    def database_cpu(self) -> dict[int, float]:
+        """CPU seconds used so far by each PostgreSQL backend serving this
+        server's database (the server's own background processes, such as the
+        WAL writer, are left out); empty for SQLite."""
+        if self.database is None:
+            return {}
+        import psycopg
+
+        with psycopg.connect(self.database, autocommit=True) as conn:
+            pids = [
+                row[0]
+                for row in conn.execute(
+                    "SELECT pid FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+            ]
+        return {pid: cpu for pid in pids if (cpu := process_cpu(pid)) is not None}
 
     def workers_cpu(self) -> float:
         """CPU seconds the workers have used so far (Linux ``/proc``)."""
@@ -180,20 +231,41 @@ class Server:
         return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def process_cpu(pid: int) -> float | None:
+    """CPU seconds process ``pid`` has used so far, or None if it is gone."""
+    try:
+        values = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(values[11]) + int(values[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def gunicorn(app_spec: str, log: Path) -> Iterator[Server]:
-    """Serve ``app_spec`` with gunicorn until the block ends."""
+def gunicorn(
+    app_spec: str,
+    log: Path,
+    env: dict[str, str] | None = None,
+    database: str | None = None,
+    workers: int = WORKERS,
+) -> Iterator[Server]:
+    """Serve ``app_spec`` with gunicorn until the block ends, with ``env`` added
+    to the environment; ``database`` is the PostgreSQL database it stores in."""
     port = free_port()
     command = [
-        sys.executable, "-m", "gunicorn", "-w", str(WORKERS),
+        sys.executable, "-m", "gunicorn", "-w", str(workers),
         "-b", f"127.0.0.1:{port}", "--pythonpath", str(BENCH_DIR),
         "--log-level", "warning", app_spec,
     ]  # fmt: skip
     with log.open("wb") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})},
+        )
     try:
         wait_until_serving(process, port, log)
-        yield Server(port, process.pid)
+        yield Server(port, process.pid, database)
     finally:
         process.terminate()
         try:
@@ -232,6 +304,7 @@ class Load:
     acknowledged: int = 0
     seconds: float = 0.0
     cpu: float = 0.0  # CPU seconds the server's workers used
+    database_cpu: float = 0.0  # CPU seconds its PostgreSQL backends used
     errors: Counter = field(default_factory=Counter)
 
     @property
@@ -242,6 +315,13 @@ class Load:
     def cpu_per_request(self) -> float:
         """Milliseconds of server CPU per acknowledged request."""
         return 1000 * self.cpu / self.acknowledged if self.acknowledged else 0.0
+
+    @property
+    def database_cpu_per_request(self) -> float:
+        """Milliseconds of PostgreSQL backend CPU per acknowledged request."""
+        if not self.acknowledged:
+            return 0.0
+        return 1000 * self.database_cpu / self.acknowledged
 
 
 def client(
@@ -298,7 +378,14 @@ def run_load(
     # measured; each process gets its own, so no ticket is sent twice.
     batches = [
         [
-            encode({"ticket": mint.form_ticket(org_id, FORM), **fields}, args.multipart)
+            encode(
+                {
+                    "ticket": mint.form_ticket(org_id, FORM),
+                    **fields,
+                    **(applicant_of_its_own() if args.distinct else {}),
+                },
+                args.multipart,
+            )
             for _ in range(per_client)
         ]
         for _ in range(args.clients)
@@ -321,6 +408,7 @@ def run_load(
         for bodies in batches
     ]
     cpu_before = server.workers_cpu()
+    database_before = server.database_cpu()
     for process in processes:
         process.start()
     load = Load()
@@ -330,6 +418,10 @@ def run_load(
         load.seconds = max(load.seconds, elapsed)
         load.errors.update(errors)
     load.cpu = server.workers_cpu() - cpu_before
+    load.database_cpu = sum(
+        cpu - database_before.get(pid, 0.0)
+        for pid, cpu in server.database_cpu().items()
+    )
     for process in processes:
         process.join()
     return load
@@ -348,31 +440,91 @@ class Results:
 
 
 def measure(args: argparse.Namespace, stored: int = 0) -> Results:
-    """Set up both servers in a temporary folder (each database holding
-    ``stored`` requests), load them in turn, count rows."""
+    """Set up the servers in a temporary folder (each database holding ``stored``
+    requests), load them in turn, count rows."""
     with ExitStack() as stack:
         data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory()))
         prepare_environ(data_dir)
-        org_id, kit_store = setup_kit(stored)
-        bare_db = os.environ["BENCH_BARE_DB"]
-        setup_bare(bare_db, stored)
-        mint = Tokens([SECRET_KEY])
-        servers = {
-            "bare": stack.enter_context(
-                gunicorn("bare_app:create_app()", data_dir / "bare.log")
-            ),
-            "kit": stack.enter_context(
-                gunicorn("ecitiz_kit:create_app()", data_dir / "kit.log")
-            ),
-        }
+        paths = PG_PATHS if args.database else PATHS
+        servers: dict[str, Server] = {}
+        rows: dict[str, Callable[[], int]] = {}
+        if args.database:
+            import bare_pg_app
 
-        results = Results(stored, [], {name: Load() for name in PATHS}, {}, {})
+            urls = stack.enter_context(
+                staff_list.fresh_databases(args.database, "kit", "bare")
+            )
+            kit_url, bare_url = urls["kit"], urls["bare"]
+            org_id, kit_store = setup_kit(
+                stored,
+                {
+                    "ECITIZ_DATABASE_URL": kit_url,
+                    "ECITIZ_DATA_DIR": str(data_dir / "kit-pg"),
+                },
+            )
+            payload = json.dumps(answers(), ensure_ascii=False, separators=(",", ":"))
+            bare_pg_app.init_db(bare_url, stored, payload)
+            sqlite_org, sqlite_store = setup_kit(stored)
+            if sqlite_org != org_id:  # one set of tickets serves both kits
+                sys.exit("the two kits gave the organisation different ids")
+            servers["bare"] = stack.enter_context(
+                gunicorn(
+                    "bare_pg_app:create_app()",
+                    data_dir / "bare.log",
+                    {"BENCH_BARE_DATABASE_URL": bare_url},
+                    bare_url,
+                    args.workers,
+                )
+            )
+            servers["kit"] = stack.enter_context(
+                gunicorn(
+                    "ecitiz_kit:create_app()",
+                    data_dir / "kit.log",
+                    {
+                        "ECITIZ_DATABASE_URL": kit_url,
+                        "ECITIZ_DATA_DIR": str(data_dir / "kit-pg"),
+                    },
+                    kit_url,
+                    args.workers,
+                )
+            )
+            servers["sqlite"] = stack.enter_context(
+                gunicorn(
+                    "ecitiz_kit:create_app()",
+                    data_dir / "sqlite.log",
+                    workers=args.workers,
+                )
+            )
+            rows["bare"] = lambda: bare_pg_app.row_count(bare_url)
+            rows["kit"] = kit_store.submission_count
+            rows["sqlite"] = sqlite_store.submission_count
+        else:
+            org_id, kit_store = setup_kit(stored)
+            bare_db = os.environ["BENCH_BARE_DB"]
+            setup_bare(bare_db, stored)
+            servers["bare"] = stack.enter_context(
+                gunicorn(
+                    "bare_app:create_app()", data_dir / "bare.log", workers=args.workers
+                )
+            )
+            servers["kit"] = stack.enter_context(
+                gunicorn(
+                    "ecitiz_kit:create_app()",
+                    data_dir / "kit.log",
+                    workers=args.workers,
+                )
+            )
+            rows["bare"] = lambda: bare_app.row_count(bare_db)
+            rows["kit"] = kit_store.submission_count
+        mint = Tokens([SECRET_KEY])
+
+        results = Results(stored, [], {name: Load() for name in paths}, {}, {})
         # Round 0 warms the workers up: not reported, but its rows count.
         for number in range(args.rounds + 1):
             seconds = WARMUP_SECONDS if number == 0 else args.seconds
             loads = {
                 name: run_load(servers[name], path, mint, org_id, seconds, args)
-                for name, path in PATHS.items()
+                for name, path in paths.items()
             }
             for name, load in loads.items():
                 results.totals[name].acknowledged += load.acknowledged
@@ -380,14 +532,11 @@ def measure(args: argparse.Namespace, stored: int = 0) -> Results:
             if number:
                 results.rounds.append(loads)
 
-        results.rows["kit"] = kit_store.submission_count() - stored
-        conn = bare_app.connect(bare_db)
-        results.rows["bare"] = (
-            conn.execute("SELECT count(*) FROM submissions").fetchone()[0] - stored
-        )
-        conn.close()
-        for name in PATHS:
+        for name, count in rows.items():
+            results.rows[name] = count() - stored
+        for name in paths:
             results.logs[name] = (data_dir / f"{name}.log").read_text()
+        kit_store.close()
     return results
 
 
@@ -397,11 +546,14 @@ def errors_text(errors: Counter) -> str:
 
 def report(results: Results) -> tuple[bool, list[float]]:
     """Print the table and the checks; return whether every check passed, and
-    the medians of the table's columns."""
+    the medians of the table's columns (and, with PostgreSQL, of the second
+    table's: the kit on PostgreSQL against the kit on SQLite)."""
     # The rate ratio is what the goal is about; the CPU ratio (bare's server CPU
     # per request over the kit's) barely moves when other jobs share the machine.
+    on_postgresql = "sqlite" in results.totals
     line = "{:>6} {:>10} {:>10} {:>9} {:>12} {:>12} {:>9}  {}"
-    print(f"--- {results.stored:,} requests stored before the first load ---")
+    where = " (both on PostgreSQL)" if on_postgresql else ""
+    print(f"--- {results.stored:,} requests stored before the first load{where} ---")
     print(line.format("", "bare", "kit", "kit/bare", "bare CPU", "kit CPU",
                       "bare/kit", ""))  # fmt: skip
     print(line.format("round", "req/s", "req/s", "rate", "ms/req", "ms/req",
@@ -412,23 +564,24 @@ def report(results: Results) -> tuple[bool, list[float]]:
         row = [
             bare.rate,
             kit.rate,
-            kit.rate / bare.rate if bare.rate else 0.0,
+            _ratio(kit.rate, bare.rate),
             bare.cpu_per_request,
             kit.cpu_per_request,
-            bare.cpu_per_request / kit.cpu_per_request if kit.cpu_per_request else 0.0,
+            _ratio(bare.cpu_per_request, kit.cpu_per_request),
         ]
         columns.append(row)
-        print(
-            line.format(number, *_figures(row), errors_text(bare.errors + kit.errors))
-        )
+        errors = sum((load.errors for load in loads.values()), Counter())
+        print(line.format(number, *_figures(row), errors_text(errors)))
     medians = [statistics.median(column) for column in zip(*columns, strict=True)]
     print(line.format("median", *_figures(medians), ""))
     verdict = "met" if medians[2] >= TARGET_RATIO else "NOT met"
     print(f"\ntarget kit/bare rate >= {TARGET_RATIO}: {verdict}")
+    if on_postgresql:
+        medians += compare_backends(results)
 
     passed = True
-    for name in ("bare", "kit"):
-        total, rows = results.totals[name], results.rows[name]
+    for name, total in results.totals.items():
+        rows = results.rows[name]
         same = rows == total.acknowledged
         passed &= same and not total.errors
         print(
@@ -441,10 +594,51 @@ def report(results: Results) -> tuple[bool, list[float]]:
     return passed, medians
 
 
+def compare_backends(results: Results) -> list[float]:
+    """Print the kit on PostgreSQL against the kit on SQLite, and the CPU the
+    PostgreSQL backends took per request; return the medians."""
+    line = "{:>6} {:>10} {:>10} {:>9} {:>10} {:>10} {:>9} {:>10} {:>10}"
+    print("\nthe kit on PostgreSQL (pg) against the kit on SQLite (lite), same rounds;")
+    print("db: CPU of the PostgreSQL backends serving the kit and the bare app")
+    print(line.format("", "pg", "lite", "pg/lite", "pg CPU", "lite CPU",
+                      "pg/lite", "kit db", "bare db"))  # fmt: skip
+    print(line.format("round", "req/s", "req/s", "rate", "ms/req", "ms/req",
+                      "CPU", "ms/req", "ms/req"))  # fmt: skip
+    columns: list[list[float]] = []
+    for number, loads in enumerate(results.rounds, start=1):
+        kit, lite, bare = loads["kit"], loads["sqlite"], loads["bare"]
+        row = [
+            kit.rate,
+            lite.rate,
+            _ratio(kit.rate, lite.rate),
+            kit.cpu_per_request,
+            lite.cpu_per_request,
+            _ratio(kit.cpu_per_request, lite.cpu_per_request),
+            kit.database_cpu_per_request,
+            bare.database_cpu_per_request,
+        ]
+        columns.append(row)
+        print(line.format(number, *_backend_figures(row)))
+    medians = [statistics.median(column) for column in zip(*columns, strict=True)]
+    print(line.format("median", *_backend_figures(medians)) + "\n")
+    return medians
+
+
+def _ratio(top: float, bottom: float) -> float:
+    return top / bottom if bottom else 0.0
+
+
 def _figures(row: list[float]) -> list[str]:
     rate_bare, rate_kit, ratio, cpu_bare, cpu_kit, cpu_ratio = row
     return [f"{rate_bare:.1f}", f"{rate_kit:.1f}", f"{ratio:.2f}",
             f"{cpu_bare:.2f}", f"{cpu_kit:.2f}", f"{cpu_ratio:.2f}"]  # fmt: skip
+
+
+def _backend_figures(row: list[float]) -> list[str]:
+    rate_pg, rate_lite, ratio, cpu_pg, cpu_lite, cpu_ratio, db_kit, db_bare = row
+    return [f"{rate_pg:.1f}", f"{rate_lite:.1f}", f"{ratio:.2f}", f"{cpu_pg:.2f}",
+            f"{cpu_lite:.2f}", f"{cpu_ratio:.2f}", f"{db_kit:.2f}",
+            f"{db_bare:.2f}"]  # fmt: skip
 
 
 def main() -> int:
@@ -452,6 +646,18 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=5.0)
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=WORKERS,
+        help=f"gunicorn sync workers per server (default {WORKERS})",
+    )
+    parser.add_argument(
+        "--distinct",
+        action="store_true",
+        help="give each post a SIRET and an e-mail address of its own (by default"
+        " all bear the same, so each post's duplicate signals read all before it)",
+    )
     parser.add_argument(
         "--multipart",
         action="store_true",
@@ -465,11 +671,19 @@ def main() -> int:
         help="requests already stored in each database (default 0); several"
         " numbers measure each in turn",
     )
+    parser.add_argument(
+        "--database",
+        metavar="URL",
+        help="a PostgreSQL server (postgresql://user@host:port/dbname, a database"
+        " to connect to): the kit and a bare Flask + psycopg app store in fresh"
+        " databases made there for the run, and the kit on SQLite is loaded too",
+    )
     args = parser.parse_args()
     print(
         f"{args.rounds} rounds of {args.seconds:g} s per server, {args.clients} "
-        f"clients, {WORKERS} gunicorn workers each, "
-        f"{'multipart' if args.multipart else 'urlencoded'} bodies\n"
+        f"clients, {args.workers} gunicorn workers each, "
+        f"{'multipart' if args.multipart else 'urlencoded'} bodies"
+        f"{', PostgreSQL' if args.database else ''}\n"
     )
     passed, summary = True, {}
     for stored in args.stored:
@@ -482,7 +696,7 @@ def main() -> int:
         print(line.format("stored", "kit/bare", "bare CPU", "kit CPU", "bare/kit"))
         print(line.format("requests", "rate", "ms/req", "ms/req", "CPU"))
         for stored, medians in summary.items():
-            _rate_bare, _rate_kit, ratio, cpu_bare, cpu_kit, cpu_ratio = medians
+            _rate_bare, _rate_kit, ratio, cpu_bare, cpu_kit, cpu_ratio = medians[:6]
             print(
                 line.format(
                     f"{stored:,}", f"{ratio:.2f}", f"{cpu_bare:.2f}",

@@ -25,7 +25,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg import conninfo
+from psycopg import conninfo, pq
 from psycopg_pool import ConnectionPool
 
 from ..errors import TextWithNul
@@ -103,12 +103,28 @@ def refuse_nul(params: Sequence[Any]) -> None:
             raise TextWithNul()
 
 
+def column_names(raw: psycopg.Cursor[Any]) -> list[str] | None:
+    """The names of the columns the last statement returned, or None if it
+    returned no rows (an UPDATE without RETURNING): psycopg's ``description``
+    builds an object per column, typed, at each reading, where only the names
+    are needed."""
+    result = raw.pgresult
+    if result is None or result.status != pq.ExecStatus.TUPLES_OK:
+        return None
+    # Column names are the store's own, in ASCII, read alike in any encoding.
+    return [(result.fname(index) or b"").decode() for index in range(result.nfields)]
+
+
 class Cursor:
     """The result of one statement, read as a :mod:`sqlite3` cursor."""
 
     def __init__(self, raw: psycopg.Cursor[Any], inserted: bool) -> None:
         self._raw = raw
         self._inserted = inserted
+
+    def _has_rows(self) -> bool:
+        result = self._raw.pgresult
+        return result is not None and result.status == pq.ExecStatus.TUPLES_OK
 
     @property
     def rowcount(self) -> int:
@@ -127,10 +143,10 @@ class Cursor:
         return row[0] if row else None
 
     def fetchone(self) -> tuple[Any, ...] | None:
-        return self._raw.fetchone() if self._raw.description else None
+        return self._raw.fetchone() if self._has_rows() else None
 
     def fetchall(self) -> list[tuple[Any, ...]]:
-        return self._raw.fetchall() if self._raw.description else []
+        return self._raw.fetchall() if self._has_rows() else []
 
     def __iter__(self) -> Iterator[tuple[Any, ...]]:
         return iter(self.fetchall())
@@ -273,11 +289,11 @@ class PostgreSQL:
 
     def all(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         with self.reading() as conn:
-            cursor = conn.execute(sql, params)
-            if cursor.description is None:
+            raw = conn.execute(sql, params)._raw
+            names = column_names(raw)
+            if names is None:
                 return []
-            names = [column.name for column in cursor.description]
-            return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+            return [dict(zip(names, row, strict=True)) for row in raw.fetchall()]
 
     def check(self) -> None:
         """Raise :class:`Unreachable`, saying why, if the database cannot be
