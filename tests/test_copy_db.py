@@ -27,6 +27,7 @@ from .helpers import (
     post_form,
     sign_in,
     status_url_in,
+    stored_requests,
     submit_attestation,
     with_file,
 )
@@ -97,14 +98,30 @@ def _submit(client):
 
 
 def _instance(app):
-    """A demo-like instance: requests with files, an attestation issued."""
+    """A demo-like instance: requests with files, a file kept for a form not
+    sent yet, an attestation issued."""
     client = app.test_client()
     add_staff(app)
     tracked = [_submit(client) for _ in range(3)]
     with app.app_context():
         runner = app.test_cli_runner()
-        store = state(app).store
-        document = issue_attestation(client, runner, store)
+        kit = state(app)
+        document = issue_attestation(client, runner, kit.store)
+        name, sha256 = kit.uploads.stage(b"%PDF-1.4 kept for later")
+        kit.uploads.promote([name])
+        kit.store.keep_upload(
+            "draft:later",
+            kit.store.organisation(ORG)["id"],
+            "aid-request",
+            {
+                "field": "statement",
+                "stored_name": name,
+                "filename": "later.pdf",
+                "content_type": "application/pdf",
+                "size": 23,
+                "sha256": sha256,
+            },
+        )
     return client, tracked, document
 
 
@@ -133,8 +150,22 @@ def test_a_copied_instance_serves_its_old_links_and_signs_on(source, target, tmp
     with source.app_context():
         old = state(source).store
         files = {row["stored_name"]: row["sha256"] for row in old.stored_files()}
+        [kept] = old._all("SELECT stored_name, sha256 FROM kept_uploads")
+        files[kept["stored_name"]] = kept["sha256"]
         counts = old.table_counts()
         last_id = max(r["id"] for r in old._all("SELECT id FROM submissions"))
+        aid = [
+            r["reference"]
+            for r in stored_requests(old)
+            if r["form_id"] == "aid-request"
+        ]
+        by_status = {
+            (r["form_id"], r["status"]): r["n"]
+            for r in old._all(
+                "SELECT form_id, status, count(*) AS n FROM submissions"
+                " GROUP BY form_id, status"
+            )
+        }
 
     result = _copy(source, target)
 
@@ -143,7 +174,16 @@ def test_a_copied_instance_serves_its_old_links_and_signs_on(source, target, tmp
     assert f"{len(files)} uploaded file(s), 1 signing key(s)" in result.output
     assert "checked" in result.output
     copied = _rows(target)
-    for table in ("submissions", "attachments", "events", "documents", "staff"):
+    for table in (
+        "submissions",
+        "attachments",
+        "kept_uploads",
+        "events",
+        "documents",
+        "document_files",
+        "staff",
+        "outbox",
+    ):
         assert copied[table] == counts[table] > 0
     with psycopg.connect(target) as pg:
         stored = dict(
@@ -151,7 +191,14 @@ def test_a_copied_instance_serves_its_old_links_and_signs_on(source, target, tmp
                 "SELECT stored_name, encode(sha256(data), 'hex') FROM stored_files"
             ).fetchall()
         )
+        tallies = {
+            (form_id, status): n
+            for form_id, status, n in pg.execute(
+                "SELECT form_id, status, n FROM submission_tallies WHERE n > 0"
+            )
+        }
     assert stored == files
+    assert tallies == by_status  # kept by PostgreSQL's trigger, not copied twice
 
     # A host on PostgreSQL with nothing carried over but SECRET_KEY.
     moved = create_app(
@@ -167,6 +214,14 @@ def test_a_copied_instance_serves_its_old_links_and_signs_on(source, target, tmp
         for path, (mentions, receipt) in before.items():
             assert _seen(after, path).get_data(as_text=True).count("AID-") == mentions
             assert _receipt(after, path) == receipt
+        # The search index PostgreSQL derives covers the copied requests.
+        staff = moved.test_client()
+        assert sign_in(staff).status_code == 303
+        found = _seen(staff, f"{STAFF}/?q=durand").get_data(as_text=True)
+        assert aid and all(reference in found for reference in aid)
+        found = _seen(staff, f"{STAFF}/?q=nobody").get_data(as_text=True)
+        assert not any(reference in found for reference in aid)
+
         link = "https://forms.example.org/ecitiz/v#" + document["payload"]
         page = after.post("/ecitiz/v?lang=en", data={"code": link})
         assert 'data-verdict="valid"' in page.get_data(as_text=True)
@@ -333,4 +388,33 @@ def test_a_file_changed_on_the_way_fails_the_check(source, target, monkeypatch):
 
     monkeypatch.setattr(copying, "_copy_files", flipping)
     _refused(_copy(source, target), "check failed: the stored file")
+    assert _empty(target)
+
+
+def _in_sqlite(app, statement):
+    with app.app_context():
+        state(app).store.db.execute(statement)
+
+
+def test_a_sqlite_table_postgresql_lacks_stops_the_copy(source, target):
+    _instance(source)
+    _in_sqlite(source, "CREATE TABLE reminders (id INTEGER PRIMARY KEY, note TEXT)")
+    _refused(_copy(source, target), "reminders has no PostgreSQL counterpart")
+    assert _empty(target)
+
+
+def test_a_sqlite_column_postgresql_lacks_stops_the_copy(source, target):
+    _instance(source)
+    _in_sqlite(source, "ALTER TABLE submissions ADD COLUMN priority INTEGER")
+    _refused(_copy(source, target), "submissions has no column priority")
+    assert _empty(target)
+
+
+def test_a_missing_kept_upload_stops_the_copy(source, target):
+    _instance(source)
+    with source.app_context():
+        kit = state(source)
+        [kept] = kit.store._all("SELECT stored_name FROM kept_uploads")
+        kit.uploads.path(kept["stored_name"]).unlink()
+    _refused(_copy(source, target), f"missing: the file {kept['stored_name']}")
     assert _empty(target)
