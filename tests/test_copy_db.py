@@ -132,6 +132,16 @@ def _receipt(client, path):
     return text.split("http")[0]
 
 
+def _tallies(pg):
+    """Requests by form and status, as PostgreSQL's trigger counts them."""
+    return {
+        (form_id, status): n
+        for form_id, status, n in pg.execute(
+            "SELECT form_id, status, n FROM submission_tallies WHERE n > 0"
+        )
+    }
+
+
 def _seen(client, path):
     response = client.get(path)
     assert response.status_code == 200, (path, response.status_code)
@@ -191,12 +201,7 @@ def test_a_copied_instance_serves_its_old_links_and_signs_on(source, target, tmp
                 "SELECT stored_name, encode(sha256(data), 'hex') FROM stored_files"
             ).fetchall()
         )
-        tallies = {
-            (form_id, status): n
-            for form_id, status, n in pg.execute(
-                "SELECT form_id, status, n FROM submission_tallies WHERE n > 0"
-            )
-        }
+        tallies = _tallies(pg)
     assert stored == files
     assert tallies == by_status  # kept by PostgreSQL's trigger, not copied twice
 
@@ -237,6 +242,10 @@ def test_a_copied_instance_serves_its_old_links_and_signs_on(source, target, tmp
         assert signed["kid"] == document["kid"]
         page = after.post("/ecitiz/v?lang=en", data={"code": "#" + signed["payload"]})
         assert 'data-verdict="valid"' in page.get_data(as_text=True)
+        # The counts by status follow the new request (their trigger is on).
+        by_status[("attestation", "accepted")] += 1
+        with psycopg.connect(target) as pg:
+            assert _tallies(pg) == by_status
     finally:
         state(moved).store.close()
 
