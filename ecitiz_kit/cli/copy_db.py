@@ -17,6 +17,7 @@ from flask import current_app
 
 from ..documents import signing
 from ..documents.signing import KeyFileError
+from ..errors import ConfigurationError
 from ..state import signing_key_sealer, state
 from ..store.base import is_database_url
 from .commands import group
@@ -43,6 +44,8 @@ def copy_db(url: str) -> None:
             "URL must be a PostgreSQL URL, e.g. postgresql://user@host:5432/dbname."
         )
     try:
+        import psycopg
+
         from ..store.copying import CopyRefused, copy_database
         from ..store.postgresql import PostgreSQL, Unreachable, describe
     except ImportError:
@@ -54,7 +57,15 @@ def copy_db(url: str) -> None:
         target.migrate()
     except Unreachable as exc:
         raise click.ClickException(_without_password(str(exc), url)) from None
-    sealer = signing_key_sealer(current_app.config)
+    except psycopg.Error as exc:  # a role that may not create the schema...
+        reason = " ".join(str(exc).split())
+        raise click.ClickException(
+            _without_password(f"cannot prepare {describe(url)}: {reason}", url)
+        ) from None
+    try:
+        sealer = signing_key_sealer(current_app.config)
+    except ConfigurationError as exc:
+        raise click.ClickException(str(exc)) from None
     keys = signing.KeyFiles(kit.data_dir / "keys")
 
     def seal(kid: str, public_key: bytes) -> str:
@@ -89,10 +100,11 @@ def copy_db(url: str) -> None:
 
 def _without_password(message: str, url: str) -> str:
     """``message`` with the URL's password, should it quote it, masked."""
+    import psycopg
     from psycopg import conninfo
 
     try:
         password = conninfo.conninfo_to_dict(url).get("password")
-    except Exception:  # noqa: BLE001 - an unreadable URL has no password to find
+    except psycopg.Error:  # an unreadable URL has no password to find
         password = None
     return message.replace(str(password), "***") if password else message

@@ -4,8 +4,9 @@ The table list is read from the SQLite schema, so tables added by later
 migrations are copied too; a table or column PostgreSQL lacks stops the copy
 rather than being left behind. Rows keep their ids (references, public ids,
 serials and tokens stay valid), in an order the foreign keys allow, then every
-identity counts on from the highest id. Uploaded files go into ``stored_files``
-and the private signing keys, sealed, into ``signing_key_secrets``. Before the
+identity counts on from the highest id. Uploaded files, which SQLite keeps in
+the data folder, go into ``stored_files``, and the private signing keys, kept
+there as files too, sealed into ``signing_key_secrets``. Before the
 commit, every table's rows are counted and every file's SHA-256 read back: any
 difference, like any failure, rolls the whole copy back.
 """
@@ -49,10 +50,6 @@ DERIVED = {
     )
 }
 
-#: PostgreSQL tables the copy fills from outside the SQLite database (files and
-#: keys), or that the migrations keep.
-FILLED_APART = {"schema_version", "stored_files", "signing_key_secrets"}
-
 
 class CopyRefused(Exception):
     """The copy cannot be made or did not check out; nothing was written."""
@@ -86,7 +83,10 @@ def copied_tables(snapshot: sqlite3.Connection) -> list[str]:
     tables = []
     for name, _text in rows:
         if name.startswith("sqlite_"):
-            continue  # SQLite's own bookkeeping (sqlite_sequence, sqlite_stat1)
+            # SQLite's own bookkeeping (sqlite_sequence, sqlite_stat1). The
+            # schema's version is no table (PRAGMA user_version); PostgreSQL's
+            # schema_version is written by its own migrations.
+            continue
         if name in virtual or any(name.startswith(f"{v}_") for v in virtual):
             continue  # an FTS5 index and its shadow tables: SQLite's search index
         if name in SQLITE_ONLY or name in DERIVED:
