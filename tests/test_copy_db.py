@@ -22,7 +22,6 @@ from .helpers import (
     add_staff,
     aid_answers,
     documents_of,
-    issue_attestation,
     pdf_text,
     post_form,
     sign_in,
@@ -106,7 +105,10 @@ def _instance(app):
     with app.app_context():
         runner = app.test_cli_runner()
         kit = state(app)
-        document = issue_attestation(client, runner, kit.store)
+        reference, attested = submit_attestation(client)
+        accept_request(runner, reference)
+        [document] = documents_of(kit.store, reference)
+        tracked.append(attested)
         name, sha256 = kit.uploads.stage(b"%PDF-1.4 kept for later")
         kit.uploads.promote([name])
         kit.store.keep_upload(
@@ -122,7 +124,7 @@ def _instance(app):
                 "sha256": sha256,
             },
         )
-    return client, tracked, document
+    return client, tracked, document | {"tracked": attested}
 
 
 def _receipt(client, path):
@@ -157,6 +159,7 @@ def test_a_copied_instance_serves_its_old_links_and_signs_on(source, target, tmp
         )
         for path in tracked
     }
+    attestation = _seen(client, f"{document['tracked']}/attestation.pdf").data
     with source.app_context():
         old = state(source).store
         files = {row["stored_name"]: row["sha256"] for row in old.stored_files()}
@@ -227,6 +230,10 @@ def test_a_copied_instance_serves_its_old_links_and_signs_on(source, target, tmp
         found = _seen(staff, f"{STAFF}/?q=nobody").get_data(as_text=True)
         assert not any(reference in found for reference in aid)
 
+        # The attestation: its PDF as stored, its code checked by its QR link.
+        assert _seen(after, f"{document['tracked']}/attestation.pdf").data == (
+            attestation
+        )
         link = "https://forms.example.org/ecitiz/v#" + document["payload"]
         page = after.post("/ecitiz/v?lang=en", data={"code": link})
         assert 'data-verdict="valid"' in page.get_data(as_text=True)
