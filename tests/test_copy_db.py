@@ -257,11 +257,6 @@ def test_a_copied_instance_serves_its_old_links_and_signs_on(source, target, tmp
         state(moved).store.close()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="a PostgreSQL host still serves uploads from its own data folder, not"
-    " from stored_files",
-)
 def test_a_copied_upload_downloads_from_a_new_postgresql_host(source, target, tmp_path):
     client = source.test_client()
     add_staff(source)
