@@ -10,20 +10,18 @@ from urllib.parse import urlsplit
 import limits.storage.memory
 import pytest
 
-from ecitiz_kit import create_app, passwords, throttle
-from ecitiz_kit.forms.loading import catalog_ids, load_catalog
+from ecitiz_kit import passwords, throttle
 from ecitiz_kit.staff import auth as staff_auth
 from ecitiz_kit.state import state
 
-from .databases import BACKENDS, open_session
+from .databases import BACKENDS, Session, open_session
 from .fake_directory import FakeDirectory
 from .helpers import (
-    ALLOWED,
     CHEAP_PASSWORD_METHOD,
-    ORG,
-    SECRET,
     LimitsClock,
     add_staff,
+    kit_app,
+    open_test_organisation,
     sign_in,
 )
 
@@ -64,6 +62,15 @@ def postgresql_session():
     """A PostgreSQL database for the test session, dropped at its end."""
     session = open_session()
     yield session
+    session.drop()
+
+
+@pytest.fixture
+def fresh_database(postgresql_session):
+    """An empty database of its own on the tests' PostgreSQL server (never
+    migrated: no table at all), dropped after the test."""
+    session = Session(postgresql_session.server)
+    yield session.url
     session.drop()
 
 
@@ -111,21 +118,8 @@ def limits_clock(monkeypatch):
 def app(tmp_path, monkeypatch, database_url):
     for name in [n for n in os.environ if n.startswith("ECITIZ_")]:
         monkeypatch.delenv(name)
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": SECRET,
-            "ECITIZ_DATA_DIR": str(tmp_path / "data"),
-            "ECITIZ_DATABASE_URL": database_url,
-        }
-    )
-    with app.app_context():
-        store = state(app).store
-        org = store.create_organisation(ORG, "ACME Entraide")
-        for form_id in catalog_ids():
-            definition = load_catalog(form_id)
-            store.enable_form(org["id"], form_id, definition.version, None, 730)
-        store.add_allowed_origin(org["id"], ALLOWED)
+    app = kit_app(tmp_path / "data", database_url)
+    open_test_organisation(app)
     yield app
     state(app).store.close()
 

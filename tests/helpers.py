@@ -25,9 +25,9 @@ from pypdf import PdfReader
 from werkzeug.datastructures import MultiDict
 from werkzeug.serving import make_server
 
-from ecitiz_kit import passwords
+from ecitiz_kit import create_app, passwords
 from ecitiz_kit.domain.submit import new_reference
-from ecitiz_kit.forms.loading import load_catalog
+from ecitiz_kit.forms.loading import catalog_ids, load_catalog
 from ecitiz_kit.mail.delivery import deliver_from_config
 from ecitiz_kit.state import state
 from ecitiz_kit.web.pages import compose_queued
@@ -48,6 +48,48 @@ PDF = (
 )
 
 REFERENCE = re.compile(r"\bAID-[2-9A-HJ-NP-Z]{4}-[2-9A-HJ-NP-Z]{4}\b")
+
+
+def kit_app(data_dir, database_url: str | None = None, **config):
+    """The kit as the tests serve it, on ``data_dir`` and the database at
+    ``database_url`` (None: SQLite in the folder). Another host of a deployment
+    is another one with a data folder of its own and the same database URL."""
+    return create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": SECRET,
+            "ECITIZ_DATA_DIR": str(data_dir),
+            "ECITIZ_DATABASE_URL": database_url,
+            **config,
+        }
+    )
+
+
+def open_test_organisation(app) -> None:
+    """The test organisation, with every ready-made form on and ALLOWED among
+    its origins."""
+    with app.app_context():
+        store = state(app).store
+        org = store.create_organisation(ORG, "ACME Entraide")
+        for form_id in catalog_ids():
+            definition = load_catalog(form_id)
+            store.enable_form(org["id"], form_id, definition.version, None, 730)
+        store.add_allowed_origin(org["id"], ALLOWED)
+
+
+def migrated_before(path, monkeypatch, marker: str):
+    """A SQLite store at ``path`` whose schema stops just before the first
+    migration holding ``marker``, and that migration's index; once
+    ``monkeypatch.undo()`` runs, the next ``migrate()`` applies the rest."""
+    import ecitiz_kit.store.sqlite as base
+    from ecitiz_kit.store import Store
+    from ecitiz_kit.store.migrations import MIGRATIONS
+
+    old = Store(path)
+    mine = next(i for i, m in enumerate(MIGRATIONS) if marker in m)
+    monkeypatch.setattr(base, "MIGRATIONS", MIGRATIONS[:mine])
+    old.migrate()
+    return old, mine
 
 
 # -- the rate limits' clock -----------------------------------------------------------

@@ -7,21 +7,18 @@ import os
 import psycopg
 import pytest
 
-from ecitiz_kit import create_app
-from ecitiz_kit.forms.loading import catalog_ids, load_catalog
 from ecitiz_kit.state import state
 from ecitiz_kit.store import Store, copying
 
-from .databases import Session
 from .helpers import (
-    ALLOWED,
     ORG,
-    SECRET,
     STAFF,
     accept_request,
     add_staff,
     aid_answers,
     documents_of,
+    kit_app,
+    open_test_organisation,
     pdf_text,
     post_form,
     sign_in,
@@ -37,30 +34,16 @@ def source(tmp_path, monkeypatch):
     """An application on SQLite, as the ``app`` fixture makes it."""
     for name in [n for n in os.environ if n.startswith("ECITIZ_")]:
         monkeypatch.delenv(name)
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": SECRET,
-            "ECITIZ_DATA_DIR": str(tmp_path / "sqlite-host"),
-        }
-    )
-    with app.app_context():
-        store = state(app).store
-        org = store.create_organisation(ORG, "ACME Entraide")
-        for form_id in catalog_ids():
-            definition = load_catalog(form_id)
-            store.enable_form(org["id"], form_id, definition.version, None, 730)
-        store.add_allowed_origin(org["id"], ALLOWED)
+    app = kit_app(tmp_path / "sqlite-host")
+    open_test_organisation(app)
     yield app
     state(app).store.close()
 
 
 @pytest.fixture
-def target(postgresql_session):
-    """A new PostgreSQL database on the tests' server: no table at all yet."""
-    session = Session(postgresql_session.server)
-    yield session.url
-    session.drop()
+def target(fresh_database):
+    """The copy's target: a new PostgreSQL database, no table at all yet."""
+    return fresh_database
 
 
 def _copy(app, url):
@@ -209,14 +192,7 @@ def test_a_copied_instance_serves_its_old_links_and_signs_on(source, target, tmp
     assert tallies == by_status  # kept by PostgreSQL's trigger, not copied twice
 
     # A host on PostgreSQL with nothing carried over but SECRET_KEY.
-    moved = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": SECRET,
-            "ECITIZ_DATA_DIR": str(tmp_path / "postgresql-host"),
-            "ECITIZ_DATABASE_URL": target,
-        }
-    )
+    moved = kit_app(tmp_path / "postgresql-host", target)
     try:
         after = moved.test_client()
         for path, (mentions, receipt) in before.items():
@@ -269,14 +245,7 @@ def test_a_copied_upload_downloads_from_a_new_postgresql_host(source, target, tm
     sent = _seen(staff, path).data
     assert _copy(source, target).exit_code == 0
 
-    moved = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": SECRET,
-            "ECITIZ_DATA_DIR": str(tmp_path / "postgresql-host"),
-            "ECITIZ_DATABASE_URL": target,
-        }
-    )
+    moved = kit_app(tmp_path / "postgresql-host", target)
     try:
         staff = moved.test_client()
         assert sign_in(staff).status_code == 303  # the copied account
@@ -323,14 +292,7 @@ def test_an_unreachable_server_is_named_without_its_password(source):
 def test_an_application_already_on_postgresql_is_refused(
     source, target, tmp_path, postgresql_session
 ):
-    on_postgresql = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": SECRET,
-            "ECITIZ_DATA_DIR": str(tmp_path / "postgresql-host"),
-            "ECITIZ_DATABASE_URL": postgresql_session.url,
-        }
-    )
+    on_postgresql = kit_app(tmp_path / "postgresql-host", postgresql_session.url)
     try:
         _refused(_copy(on_postgresql, target), "already runs on PostgreSQL")
     finally:

@@ -3,17 +3,16 @@ the row that holds them, so every host serves them and no orphan can exist."""
 
 import pytest
 
-from ecitiz_kit import create_app
 from ecitiz_kit.state import state
 from ecitiz_kit.store import submissions
 from ecitiz_kit.store.uploads import UploadArea
 
 from .helpers import (
     PDF,
-    SECRET,
     STAFF,
     add_staff,
     aid_answers,
+    kit_app,
     post_form,
     sign_in,
     stored_requests,
@@ -32,6 +31,15 @@ def _stored(store):
         row["stored_name"]: bytes(row["data"])
         for row in store._all("SELECT stored_name, data FROM stored_files")
     }
+
+
+def _sent_with_a_png(client, store):
+    """Send an aid request with a PNG; the request and its attachment."""
+    sent = post_form(client, with_file(aid_answers(), PNG, "facture.png"))
+    assert sent.status_code == 303
+    [request] = stored_requests(store)
+    [attachment] = store.attachments(request["id"])
+    return request, attachment
 
 
 def _folder(app):
@@ -66,20 +74,8 @@ def test_a_failed_transaction_stores_neither_the_request_nor_its_file(
 def test_another_host_without_the_first_ones_disk_serves_the_file(
     app, client, store, tmp_path
 ):
-    assert (
-        post_form(client, with_file(aid_answers(), PNG, "facture.png")).status_code
-        == 303
-    )
-    [request] = stored_requests(store)
-    [attachment] = store.attachments(request["id"])
-    second = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": SECRET,
-            "ECITIZ_DATA_DIR": str(tmp_path / "second-host"),
-            "ECITIZ_DATABASE_URL": app.config["ECITIZ_DATABASE_URL"],
-        }
-    )
+    request, attachment = _sent_with_a_png(client, store)
+    second = kit_app(tmp_path / "second-host", app.config["ECITIZ_DATABASE_URL"])
     add_staff(second)
     staff = second.test_client()
     assert sign_in(staff).status_code == 303
@@ -118,12 +114,7 @@ def test_a_file_goes_with_the_last_row_that_holds_it(app, client, store):
 def test_files_an_older_version_left_in_the_folder_are_served_then_moved_in(
     app, client, store, staff_client
 ):
-    assert (
-        post_form(client, with_file(aid_answers(), PNG, "facture.png")).status_code
-        == 303
-    )
-    [request] = stored_requests(store)
-    [attachment] = store.attachments(request["id"])
+    request, attachment = _sent_with_a_png(client, store)
     name = attachment["stored_name"]
     # As an older version stored it: a file in the data folder, no bytes in a row.
     with store._write() as conn:

@@ -9,13 +9,12 @@ from unittest import mock
 
 import pytest
 
-from ecitiz_kit import create_app
 from ecitiz_kit.cli.exports import run_exports
 from ecitiz_kit.domain import export_jobs
 from ecitiz_kit.state import state
 from ecitiz_kit.store import utcnow
 
-from .helpers import ORG, SECRET, STAFF, add_request, add_staff, at, sign_in
+from .helpers import ORG, STAFF, add_request, add_staff, at, kit_app, sign_in
 
 #: A file of several pieces, the last one partly filled.
 BIG = 3 * export_jobs.CHUNK_SIZE + 12_345
@@ -24,14 +23,7 @@ BIG = 3 * export_jobs.CHUNK_SIZE + 12_345
 @pytest.fixture
 def second(app, tmp_path, database_url):
     """A second host: another data folder, the same database."""
-    other = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": SECRET,
-            "ECITIZ_DATA_DIR": str(tmp_path / "second-host"),
-            "ECITIZ_DATABASE_URL": database_url,
-        }
-    )
+    other = kit_app(tmp_path / "second-host", database_url)
     yield other
     state(other).store.close()
 

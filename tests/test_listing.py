@@ -13,7 +13,16 @@ from ecitiz_kit.state import state
 from ecitiz_kit.store import Store
 from ecitiz_kit.store.listing import _search_ids, match_expression
 
-from .helpers import ORG, TZ, add_request, aid_answers, at, post_form, with_file
+from .helpers import (
+    ORG,
+    TZ,
+    add_request,
+    aid_answers,
+    at,
+    migrated_before,
+    post_form,
+    with_file,
+)
 
 FORMS = ("aid-request", "attestation")
 
@@ -487,15 +496,11 @@ def test_a_submitted_form_is_searchable_by_its_applicant(app, client):
 def test_requests_stored_before_the_columns_are_filled_at_start_up(
     tmp_path, monkeypatch
 ):
-    import ecitiz_kit.store.sqlite as base
     from ecitiz_kit import create_app
     from ecitiz_kit.store.migrations import MIGRATIONS
 
     path = tmp_path / "data" / "ecitiz.sqlite3"
-    old = Store(path)
-    mine = next(i for i, m in enumerate(MIGRATIONS) if "applicant_name" in m)
-    monkeypatch.setattr(base, "MIGRATIONS", MIGRATIONS[:mine])
-    old.migrate()
+    old, _ = migrated_before(path, monkeypatch, "applicant_name")
     org = old.create_organisation("acme", "ACME")["id"]
     old.enable_form(org, "aid-request", 1, None, 730)
     conn = old.db.conn
@@ -604,10 +609,7 @@ def test_an_upgraded_database_finds_its_requests_and_new_ones(tmp_path, monkeypa
     from ecitiz_kit.store.migrations import MIGRATIONS
 
     path = tmp_path / "ecitiz.sqlite3"
-    old = Store(path)
-    mine = next(i for i, m in enumerate(MIGRATIONS) if "search_indexed" in m)
-    monkeypatch.setattr(base, "MIGRATIONS", MIGRATIONS[:mine])
-    old.migrate()
+    old, _ = migrated_before(path, monkeypatch, "search_indexed")
     # Today's code also writes columns added later: they are there while the old
     # rows are written, and gone before the upgrade adds them.
     later = ("applicant_key", "due_on", "siret_key", "iban_key")
@@ -780,14 +782,10 @@ def test_a_changed_applicant_leaves_the_index_at_once(store, org):
 
 @pytest.mark.sqlite_only  # SQLite's migrations and FTS5 table
 def test_an_upgrade_indexes_every_request_with_its_organisation(tmp_path, monkeypatch):
-    import ecitiz_kit.store.sqlite as base
     from ecitiz_kit.store.migrations import MIGRATIONS
 
     path = tmp_path / "ecitiz.sqlite3"
-    old = Store(path)
-    mine = next(i for i, m in enumerate(MIGRATIONS) if "search_stale" in m)
-    monkeypatch.setattr(base, "MIGRATIONS", MIGRATIONS[:mine])
-    old.migrate()
+    old, mine = migrated_before(path, monkeypatch, "search_stale")
     acme = old.create_organisation("acme", "ACME")["id"]
     globex = old.create_organisation("globex", "Globex")["id"]
     ours = add_request(old, acme, at("2026-11-02 10:00"), last="Roux")

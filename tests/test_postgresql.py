@@ -9,18 +9,9 @@ import pytest
 from ecitiz_kit.store import Store
 from ecitiz_kit.store.migrations_postgresql import POSTGRESQL_MIGRATIONS
 
-from .databases import Session
 from .helpers import in_processes
 
 HOSTS = 4
-
-
-@pytest.fixture
-def fresh_database(postgresql_session):
-    """An empty database of its own (never migrated), dropped after the test."""
-    session = Session(postgresql_session.server)
-    yield session.url
-    session.drop()
 
 
 def _migrate(barrier, url):

@@ -9,10 +9,17 @@ from itsdangerous import URLSafeTimedSerializer
 
 from ecitiz_kit import create_app
 from ecitiz_kit.state import state
-from ecitiz_kit.store import Store
 from ecitiz_kit.tokens import RECEIPT_SALT, STATUS_LINK_SALT
 
-from .helpers import SECRET, aid_answers, execute, post_form, status_url_in, with_file
+from .helpers import (
+    SECRET,
+    aid_answers,
+    execute,
+    migrated_before,
+    post_form,
+    status_url_in,
+    with_file,
+)
 
 
 def _payload(token):
@@ -64,14 +71,8 @@ def test_links_issued_with_the_row_id_still_open_their_request(client, store):
 def test_requests_stored_before_get_a_public_id_and_keep_their_links(
     tmp_path, monkeypatch
 ):
-    import ecitiz_kit.store.sqlite as base
-    from ecitiz_kit.store.migrations import MIGRATIONS
-
     data = tmp_path / "data"
-    old = Store(data / "ecitiz.sqlite3")
-    mine = next(i for i, m in enumerate(MIGRATIONS) if "public_id TEXT" in m)
-    monkeypatch.setattr(base, "MIGRATIONS", MIGRATIONS[:mine])
-    old.migrate()
+    old, _ = migrated_before(data / "ecitiz.sqlite3", monkeypatch, "public_id TEXT")
     org = old.create_organisation("acme", "ACME")["id"]
     old.enable_form(org, "aid-request", 1, None, 730)
     for n in range(3):

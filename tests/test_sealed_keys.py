@@ -6,7 +6,6 @@ import threading
 
 import pytest
 
-from ecitiz_kit import create_app
 from ecitiz_kit.documents import signing
 from ecitiz_kit.sealing import SIGNING_KEY_INFO, Sealer
 from ecitiz_kit.state import state
@@ -17,6 +16,7 @@ from .helpers import (
     STAFF,
     csrf_for,
     issue_attestation,
+    kit_app,
     set_status,
     submit_attestation,
 )
@@ -26,16 +26,7 @@ OTHER_SECRET = "another-secret-key-that-is-long-enough"
 
 def _second_host(tmp_path, database_url, **config):
     """Another application on the same database, with its own data folder."""
-    app = create_app(
-        {
-            "TESTING": True,
-            "SECRET_KEY": SECRET,
-            "ECITIZ_DATA_DIR": str(tmp_path / "second-host"),
-            "ECITIZ_DATABASE_URL": database_url,
-            **config,
-        }
-    )
-    return app
+    return kit_app(tmp_path / "second-host", database_url, **config)
 
 
 def _cli(app, *args):

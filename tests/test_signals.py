@@ -11,7 +11,6 @@ from ecitiz_kit.domain import request_list as listing
 from ecitiz_kit.domain.request_list import Filters
 from ecitiz_kit.fingerprints import Fingerprints
 from ecitiz_kit.state import state
-from ecitiz_kit.store import Store
 
 from .helpers import (
     IBAN,
@@ -21,6 +20,7 @@ from .helpers import (
     add_staff,
     aid_answers,
     hidden_inputs,
+    migrated_before,
     sign_in,
     submit_request,
     with_file,
@@ -165,14 +165,8 @@ def test_signal_filters_read_their_own_small_index(store):
 
 
 def test_requests_stored_before_signals_are_filled_at_start_up(tmp_path, monkeypatch):
-    import ecitiz_kit.store.sqlite as base
-    from ecitiz_kit.store.migrations import MIGRATIONS
-
     path = tmp_path / "data" / "ecitiz.sqlite3"
-    old = Store(path)
-    mine = next(i for i, m in enumerate(MIGRATIONS) if "iban_key" in m)
-    monkeypatch.setattr(base, "MIGRATIONS", MIGRATIONS[:mine])
-    old.migrate()
+    old, _ = migrated_before(path, monkeypatch, "iban_key")
     org = old.create_organisation("acme", "ACME")["id"]
     old.enable_form(org, "aid-request", 1, None, 730)
     for n, siret in enumerate([SIRET, OTHER_SIRET]):

@@ -450,9 +450,10 @@ def test_a_file_sent_through_one_host_downloads_from_another(deployment):
         assert kept == []
 
 
-def test_an_attestation_signed_on_one_host_verifies_on_another(deployment):
-    visitor = Visitor(deployment)
-    address = f"holder-{secrets.token_hex(4)}@example.org"
+def _attestation_from_host1(deployment, visitor, label: str) -> tuple[str, str]:
+    """Ask host 1 for an attestation (issued at once) as ``visitor``; the
+    applicant's address and the signed payload its QR code carries."""
+    address = f"{label}-{secrets.token_hex(4)}@example.org"
     sent = visitor.post(
         "host1",
         form_path("attestation"),
@@ -467,6 +468,12 @@ def test_an_attestation_signed_on_one_host_verifies_on_another(deployment):
         " ON s.id = d.submission_id WHERE s.applicant_email = %s",
         address,
     )
+    return address, payload
+
+
+def test_an_attestation_signed_on_one_host_verifies_on_another(deployment):
+    visitor = Visitor(deployment)
+    _, payload = _attestation_from_host1(deployment, visitor, "holder")
     forged = payload[:-3] + ("AAA" if not payload.endswith("AAA") else "BBB")
     # The page, without JavaScript: the code pasted and checked by host 2.
     for code, verdict in [(payload, "valid"), (forged, "forged")]:
@@ -700,21 +707,7 @@ def test_a_dump_restored_into_an_empty_database_serves_the_same_requests(deploym
     if not (shutil.which("pg_dump") and shutil.which("pg_restore")):
         required("pg_dump and pg_restore are not installed (postgresql-client)")
     visitor = Visitor(deployment)
-    address = f"kept-{secrets.token_hex(4)}@example.org"
-    sent = visitor.post(
-        "host1",
-        form_path("attestation"),
-        data={
-            "ticket": ticket(visitor, "host1", "attestation"),
-            **attestation_answers(email=address),
-        },
-    )
-    assert sent.status_code == 303, sent.text[:500]
-    [(payload,)] = deployment.query(
-        "SELECT d.payload FROM documents d JOIN submissions s"
-        " ON s.id = d.submission_id WHERE s.applicant_email = %s",
-        address,
-    )
+    address, payload = _attestation_from_host1(deployment, visitor, "kept")
     deployment.run("host1", guide_block("pg_dump "))
     assert (deployment.root / "ecitiz.dump").stat().st_size > 0
     restored = fresh_database()
